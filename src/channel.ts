@@ -1,0 +1,200 @@
+import { currentTask } from "./current.js";
+import { ChannelClosedError } from "./errors.js";
+import { Op, finished, parkOn } from "./op.js";
+import { WaitList } from "./suspend.js";
+import type { Instruction, Operation } from "./types.js";
+import { deliver, deliverThrow } from "./waiter.js";
+
+let channelIds = 0;
+
+/** Result of {@link Channel.tryRecv}. */
+export type TryRecvResult<T> = { ok: true; value: T } | { ok: false; closed: boolean };
+
+/**
+ * A channel between tasks, as in Go and Stackless. `new Channel()` is
+ * unbuffered: `send` waits until a receiver takes the value (a rendezvous).
+ * `new Channel(n)` buffers up to `n` values before `send` waits. Waiters are
+ * served in FIFO order.
+ *
+ * After `close()`, buffered values can still be received; then `recv` throws
+ * `ChannelClosedError`, and `send` throws it at once. Senders parked when the
+ * channel closes get the error too: their values were not delivered.
+ *
+ * @example
+ * const ch = new Channel<number>();
+ * spawn(function* () { yield* ch.send(42); });
+ * const v = yield* ch.recv(); // 42
+ */
+export class Channel<T> {
+  /** Buffer size; 0 for a rendezvous channel. */
+  readonly capacity: number;
+  /** Name used in errors and deadlock reports. */
+  readonly name: string;
+  /** @internal */ readonly recvq: WaitList;
+  /** @internal */ readonly sendq: WaitList;
+  private items: T[] = [];
+  private head = 0;
+  private isClosed = false;
+
+  constructor(capacity = 0, name?: string) {
+    if (typeof capacity !== "number" || Number.isNaN(capacity) || capacity < 0 || (capacity !== Infinity && !Number.isInteger(capacity))) {
+      throw new RangeError(`Channel capacity must be a whole number >= 0 or Infinity, got ${String(capacity)}`);
+    }
+    this.capacity = capacity;
+    this.name = name ?? `Channel#${++channelIds}`;
+    const kind = capacity === 0 ? "unbuffered" : `capacity ${capacity}`;
+    this.recvq = new WaitList(() => `recv on ${this.name} (${kind})`);
+    this.sendq = new WaitList(() => `send on ${this.name} (${kind})`);
+  }
+
+  /** Send a value; waits while no receiver is ready and the buffer is full. */
+  send(value: T): Operation<void> {
+    return new SendOp(this, value);
+  }
+
+  /** Receive a value; waits while the channel is empty and open. */
+  recv(): Operation<T> {
+    return new RecvOp(this);
+  }
+
+  /** Send without waiting: true if a receiver or the buffer took the value. Throws on a closed channel. */
+  trySend(value: T): boolean {
+    if (this.isClosed) throw this.closedForSend();
+    return this.offer(value);
+  }
+
+  /** Receive without waiting. */
+  tryRecv(): TryRecvResult<T> {
+    if (this.ready()) return { ok: true, value: this.take() };
+    return { ok: false, closed: this.isClosed };
+  }
+
+  /** Close the channel. Parked receivers and senders get `ChannelClosedError`. Closing twice does nothing. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (let n = this.recvq.shift(); n !== null; n = this.recvq.shift()) {
+      deliverThrow(n, new ChannelClosedError(`recv on closed ${this.name}`));
+    }
+    for (let n = this.sendq.shift(); n !== null; n = this.sendq.shift()) {
+      deliverThrow(n, this.closedForSend());
+    }
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Values waiting in the buffer. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Stackless's balance: the number of parked senders minus the number of parked receivers. */
+  get balance(): number {
+    return this.sendq.length - this.recvq.length;
+  }
+
+  /** @internal A receive would complete now (a value is buffered or a sender waits). */
+  ready(): boolean {
+    return this.head < this.items.length || this.sendq.length > 0;
+  }
+
+  /** @internal A send would complete now. */
+  canSend(): boolean {
+    return this.recvq.length > 0 || this.size < this.capacity;
+  }
+
+  /** @internal Take a value; the caller checked `ready()`. */
+  take(): T {
+    if (this.head < this.items.length) {
+      const v = this.items[this.head]!;
+      this.items[this.head++] = undefined as T;
+      if (this.head === this.items.length) {
+        this.items.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      const s = this.sendq.shift();
+      if (s !== null) {
+        this.items.push(s._wval as T);
+        s._wval = undefined;
+        deliver(s, undefined);
+      }
+      return v;
+    }
+    const s = this.sendq.shift()!;
+    const v = s._wval as T;
+    s._wval = undefined;
+    deliver(s, undefined);
+    return v;
+  }
+
+  /** @internal Hand a value to a receiver or the buffer; false if neither can take it. */
+  offer(value: T): boolean {
+    const r = this.recvq.shift();
+    if (r !== null) {
+      deliver(r, value);
+      return true;
+    }
+    if (this.size < this.capacity) {
+      this.items.push(value);
+      return true;
+    }
+    return false;
+  }
+
+  /** @internal */
+  closedForSend(): ChannelClosedError {
+    return new ChannelClosedError(`send on closed ${this.name}`);
+  }
+
+  /** @internal */
+  closedForRecv(): ChannelClosedError {
+    return new ChannelClosedError(`recv on closed ${this.name}: it is closed and drained`);
+  }
+}
+
+/** `ch.send(v)`; also a case of `select`. */
+export class SendOp<T> extends Op<void> {
+  constructor(
+    readonly channel: Channel<T>,
+    readonly value: T,
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    const ch = this.channel;
+    if (ch.closed) throw ch.closedForSend();
+    if (ch.offer(this.value)) return finished(undefined);
+    const me = currentTask("send");
+    me._wval = this.value;
+    ch.sendq.push(me);
+    return parkOn(ch.sendq);
+  }
+  protected clone(): Op<void> {
+    return new SendOp(this.channel, this.value);
+  }
+  protected override resumed(): void {}
+}
+
+/** `ch.recv()`; also a case of `select`. */
+export class RecvOp<T> extends Op<T> {
+  constructor(readonly channel: Channel<T>) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, T> {
+    const ch = this.channel;
+    if (ch.ready()) return finished(ch.take());
+    if (ch.closed) throw ch.closedForRecv();
+    const me = currentTask("recv");
+    ch.recvq.push(me);
+    return parkOn(ch.recvq);
+  }
+  protected clone(): Op<T> {
+    return new RecvOp(this.channel);
+  }
+}

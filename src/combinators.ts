@@ -1,0 +1,101 @@
+import { currentTask } from "./current.js";
+import { TimeoutError } from "./errors.js";
+import { Event } from "./event.js";
+import { scope, toBody } from "./run.js";
+import { TIMED_OUT, WaitList } from "./suspend.js";
+import type { Task } from "./task.js";
+import type { Body, Instruction, Operation } from "./types.js";
+
+/**
+ * Run `body` with a time limit. When `ms` passes first, `body` is cancelled
+ * (its `finally` blocks run, and may themselves wait), then `TimeoutError` is
+ * thrown. `body` runs as a child task, so whatever it spawned is cancelled
+ * with it.
+ *
+ * @example
+ * try {
+ *   const line = yield* withTimeout(1000, conn.readUntil("\n", 1024));
+ * } catch (e) {
+ *   if (e instanceof TimeoutError) console.log("too slow");
+ * }
+ */
+export function withTimeout<T>(ms: number, body: Operation<T> | Body<T>): Operation<T> {
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
+    throw new RangeError(`withTimeout(ms): ms must be a number >= 0, got ${String(ms)}`);
+  }
+  const b = toBody(body, "withTimeout");
+  return { [Symbol.iterator]: () => timeoutBody(ms, b) };
+}
+
+function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, any> {
+  const me = currentTask("withTimeout");
+  const child = me._sched.spawn(body, me, `withTimeout(${ms})`);
+  if (ms === Infinity) return yield* child;
+  const deadline = me._sched.deadlineAfter(ms);
+  let list = child._joiners;
+  if (list === null) list = child._joiners = new WaitList(() => `join of ${child.name}`);
+  list.push(me);
+  me._deadline = deadline;
+  const v = yield list;
+  if (v !== TIMED_OUT) return v as T;
+  yield* child.cancel("timed out");
+  throw new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
+}
+
+type Results<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = {
+  -readonly [K in keyof Ops]: Ops[K] extends Operation<infer T> ? T : Ops[K] extends Body<infer T> ? T : never;
+};
+
+/**
+ * Run operations concurrently, each in its own task, and return all results
+ * in input order. The first failure cancels the others and is thrown.
+ *
+ * @example
+ * const [a, b] = yield* all([fetchA(), fetchB()]);
+ */
+export function all<const Ops extends readonly (Operation<unknown> | Body<unknown>)[]>(ops: Ops): Operation<Results<Ops>> {
+  const bodies = Array.from(ops, (op, i) => toBody(op, `all(): item ${i}`));
+  return scope("all", function* all() {
+    const tasks = bodies.map((b) => spawnChild(b));
+    const out: unknown[] = [];
+    for (const t of tasks) out.push(yield* t);
+    return out as Results<Ops>;
+  });
+}
+
+type Winner<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = Results<Ops>[number];
+
+/**
+ * Run operations concurrently and return the value of the first to complete;
+ * the losers are cancelled (and have finished their cleanup) before `race`
+ * returns. If one fails before any completes, the others are cancelled and the
+ * error is thrown.
+ *
+ * @example
+ * const first = yield* race([fetchFrom(mirrorA), fetchFrom(mirrorB)]);
+ */
+export function race<const Ops extends readonly (Operation<unknown> | Body<unknown>)[]>(ops: Ops): Operation<Winner<Ops>> {
+  if (ops.length === 0) throw new TypeError("race() needs at least one operation");
+  const bodies = Array.from(ops, (op, i) => toBody(op, `race(): item ${i}`));
+  return scope("race", function* race() {
+    const done = new Event("race winner");
+    let winner: { value: unknown } | null = null;
+    for (const b of bodies) {
+      spawnChild(function* racer() {
+        const value = yield* b();
+        if (winner === null) {
+          winner = { value };
+          done.set();
+        }
+      });
+    }
+    yield* done.wait();
+    return (winner as unknown as { value: unknown }).value as Winner<Ops>;
+    // returning ends the scope's body: the remaining racers are cancelled.
+  });
+}
+
+function spawnChild<T>(body: Body<T>): Task<T> {
+  const me = currentTask("spawn");
+  return me._sched.spawn(body, me, undefined);
+}

@@ -1,0 +1,67 @@
+/**
+ * Numbers with names, shared by the runtime and both scheduler cores.
+ * Each table is `as const`; `assembly/constants.ts` mirrors the ones the Wasm
+ * core needs and test/constants.test.ts checks that both sides agree.
+ */
+
+/** Life cycle of a task. Stored in `Task._state`. */
+export const TaskState = {
+  /** In the run queue, waiting for its turn. */
+  Ready: 0,
+  /** Its generator is executing right now. */
+  Running: 1,
+  /** Suspended on a wait (timer, channel, join, promise, socket...). */
+  Parked: 2,
+  /** Its body has ended; waiting for its children to finish their cleanup. */
+  Finishing: 3,
+  /** Done: the body returned a value. */
+  Completed: 4,
+  /** Done: the body threw, or a child's error was never handled. */
+  Failed: 5,
+  /** Done: cancelled before its body returned. */
+  Cancelled: 6,
+} as const;
+export type TaskStateCode = (typeof TaskState)[keyof typeof TaskState];
+
+/** Public names of the states, indexed by code. */
+export const TASK_STATE_NAMES = ["ready", "running", "parked", "finishing", "completed", "failed", "cancelled"] as const;
+
+/** How the driver resumes a task's generator on its next step. */
+export const Resume = {
+  /** `gen.next(value)`: the operation it waited on completed with a value. */
+  Next: 0,
+  /** `gen.throw(error)`: the operation it waited on failed. */
+  Throw: 1,
+  /** `gen.return()`: cancellation; runs `finally` blocks, skips `catch`. */
+  Return: 2,
+} as const;
+
+/** Bits of `Task._flags`. */
+export const TaskFlag = {
+  /** The body function has been called (the generator exists). */
+  Started: 1,
+  /** Cancellation requested; delivered at the next suspension point. */
+  CancelRequested: 2,
+  /** The generator is unwinding after `gen.return()`; no further interrupts. */
+  Cancelling: 4,
+  /** A timer is armed in the core for this task's current park. */
+  TimerArmed: 8,
+  /** A task joined it when it failed, so the error was delivered, not propagated. */
+  Observed: 16,
+  /** Root task of a `run`. */
+  Root: 32,
+  /** The current park counts as an external wait (Promise, I/O). */
+  External: 64,
+  /** A child's unhandled error waits in `_pendingErr`, to be thrown at the next suspension point. */
+  ErrPending: 128,
+} as const;
+
+/** Scheduler core opcodes written to the command ring of the Wasm core. */
+export const CoreOp = {
+  /** Append a task slot to the run queue. */
+  Ready: 1,
+  /** Arm the slot's timer at a deadline (ms, f64). */
+  Arm: 2,
+  /** Disarm the slot's timer. */
+  Disarm: 3,
+} as const;

@@ -1,0 +1,46 @@
+/**
+ * The interface between the runtime and a scheduler core (see
+ * ../shared/DESIGN.md, "commands in, ready ids out, once per tick").
+ *
+ * The runtime keeps only the generators and Task objects in the JS heap; a
+ * core owns the scheduling state that is plain numbers: task slots, the run
+ * queue and the timers. Calls that change state (`ready`, `arm`, `disarm`) may
+ * be buffered by a core and applied at the start of the next `tick`, which is
+ * the one place the Wasm core crosses the JS/Wasm boundary. Both cores must
+ * behave as if every call were applied immediately, in call order, so that the
+ * same program yields the same interleaving on either core:
+ *
+ *   tick(now):
+ *     1. apply the buffered calls in order;
+ *     2. move every timer with deadline <= now to the back of the run queue,
+ *        ordered by (deadline, order of the `arm` calls);
+ *     3. take the whole run queue as this tick's batch (ids readied while the
+ *        batch runs wait for the next tick) and return its length.
+ *
+ * A slot has at most one armed timer. Deadlines are whole milliseconds of the
+ * run's clock; the runtime rounds them up.
+ */
+export interface SchedulerCore {
+  /** Which implementation this is. */
+  readonly backend: "ts" | "wasm";
+  /** Allocate a slot for a new task; slots are small integers reused after `release`. */
+  alloc(): number;
+  /** Give a slot back. Its timer must be disarmed and it must not be queued. */
+  release(slot: number): void;
+  /** Append a slot to the back of the run queue. */
+  ready(slot: number): void;
+  /** Arm the slot's timer: at the first tick with `now >= deadline` the slot is made ready. */
+  arm(slot: number, deadline: number): void;
+  /** Disarm the slot's timer (it must be armed). */
+  disarm(slot: number): void;
+  /** Run one tick as described above; returns how many slots `batch` holds. */
+  tick(now: number): number;
+  /** The slots of the last tick, `batch[0 .. n)`. Re-read after every tick: it may be replaced when it grows. */
+  readonly batch: Int32Array;
+  /** Earliest armed deadline, or `Infinity` when no timer is armed. */
+  nextDeadline(): number;
+  /** How many timers are armed. */
+  readonly timers: number;
+  /** Bytes of typed memory the core holds (for the benchmarks). */
+  memoryBytes(): number;
+}

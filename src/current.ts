@@ -1,0 +1,24 @@
+import type { Task } from "./task.js";
+
+/** The task whose generator is executing right now (one thread: at most one). */
+let running: Task | null = null;
+
+/** @internal */
+export function peekCurrent(): Task | null {
+  return running;
+}
+
+/** @internal Returns the previous value so the driver can restore it. */
+export function setCurrent(t: Task | null): Task | null {
+  const prev = running;
+  running = t;
+  return prev;
+}
+
+/** @internal The running task, or a clear error naming the operation used outside one. */
+export function currentTask(what: string): Task {
+  if (running === null) {
+    throw new Error(`${what}() must run inside a task: use it as \`yield* ${what}(...)\` in a generator passed to run() or spawn()`);
+  }
+  return running;
+}

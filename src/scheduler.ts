@@ -1,0 +1,609 @@
+import { performance } from "node:perf_hooks";
+import { type Clock, RealClock, VirtualClock } from "./clock.js";
+import { Resume, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
+import { createCore } from "./core/backend.js";
+import type { SchedulerCore } from "./core/scheduler-core.js";
+import { setCurrent } from "./current.js";
+import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
+import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
+import { Task } from "./task.js";
+import type { Body, Instruction, RunOptions } from "./types.js";
+import { Waiter } from "./waiter.js";
+
+/** How long one drain of the run queue may hold the event loop before I/O gets a turn. */
+const SLICE_MS = 4;
+/** The slice clock is read once every this many ticks (a power of two minus one, as a mask). */
+const SLICE_CHECK_MASK = 63;
+
+const ERR_PENDING = TaskFlag.ErrPending;
+/** Flags that stop a task at its next suspension point. */
+const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
+
+/**
+ * One run: a tree of tasks under one root, one scheduler core and one clock.
+ *
+ * The drain loop follows Trio's `unrolled_run` (../shared/STYLE.md, item 3): a
+ * re-entrancy guard, then ticks; each tick runs only the tasks that were ready
+ * when it began, so tasks woken during a tick wait for the next one. After a
+ * few milliseconds of ticks the loop gives the event loop a turn
+ * (`setImmediate`), so sockets, timers and promise callbacks are never
+ * starved by busy tasks.
+ */
+export class Scheduler {
+  readonly core: SchedulerCore;
+  readonly clock: Clock;
+  /** Task of each core slot. */
+  private readonly tasks: (Task | undefined)[] = [];
+  /** Tasks not yet done. */
+  private live = 0;
+  /** Parked tasks whose wait ends from outside the run (Promise, I/O). */
+  private external = 0;
+  private root: Task | null = null;
+  private running = false;
+  private scheduled = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
+  /** Set after the first deadlock: every stuck task was cancelled to let it clean up. */
+  private deadlocked = false;
+
+  constructor(options: RunOptions = {}) {
+    this.core = createCore(options.backend);
+    this.clock = options.clock === "virtual" ? new VirtualClock() : new RealClock();
+    if (options.clock !== undefined && options.clock !== "real" && options.clock !== "virtual") {
+      throw new TypeError(`clock must be "real" or "virtual", got ${JSON.stringify(options.clock)}`);
+    }
+  }
+
+  /** Current time of this run's clock, in ms. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Deadline `ms` from now, rounded up to the core's whole-millisecond resolution. */
+  deadlineAfter(ms: number): number {
+    return Math.ceil(this.clock.now() + ms);
+  }
+
+  /** Number of tasks of this run that are not done yet. */
+  get liveTasks(): number {
+    return this.live;
+  }
+
+  // ---------------------------------------------------------------- spawning
+
+  spawnRoot<T>(body: Body<T>, name: string | undefined): Task<T> {
+    const t = this.spawn(body, null, name);
+    t._flags |= TaskFlag.Root;
+    this.root = t;
+    void t.promise(); // created now, so a failure nobody awaits is an unhandled rejection, not silence
+    return t;
+  }
+
+  spawn<T>(body: Body<T>, parent: Task | null, name: string | undefined): Task<T> {
+    if (typeof body !== "function") {
+      throw new TypeError(`spawn() expects a generator function (function* () {...}), got ${describeValue(body)}`);
+    }
+    if (parent !== null && parent._state === TaskState.Finishing) {
+      throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
+    }
+    const slot = this.core.alloc();
+    const t = new Task<T>(this, slot, body, parent, name);
+    this.tasks[slot] = t as Task;
+    if (parent !== null) {
+      const last = parent._lastChild;
+      t._prevSib = last;
+      if (last === null) parent._firstChild = t as Task;
+      else last._nextSib = t as Task;
+      parent._lastChild = t as Task;
+      parent._nchildren++;
+    }
+    this.live++;
+    this.core.ready(slot);
+    if (!this.running) this.schedule();
+    return t;
+  }
+
+  // ------------------------------------------------------------------ wakes
+
+  /** End `t`'s park with a value. The caller has already removed it from its wait structure. */
+  wake(t: Task, value: unknown): void {
+    this.endPark(t);
+    t._mode = Resume.Next;
+    t._val = value;
+    this.makeReady(t);
+  }
+
+  /** End `t`'s park by throwing `error` at its `yield*`. */
+  wakeThrow(t: Task, error: unknown): void {
+    this.endPark(t);
+    t._mode = Resume.Throw;
+    t._val = error;
+    this.makeReady(t);
+  }
+
+  private makeReady(t: Task): void {
+    t._state = TaskState.Ready;
+    this.core.ready(t._slot);
+    if (!this.running) this.schedule();
+  }
+
+  /** Bookkeeping shared by every end of a park (the wait registration is handled by the caller). */
+  private endPark(t: Task): void {
+    t._wait = null;
+    t._deadline = Infinity;
+    const f = t._flags;
+    if ((f & (TaskFlag.TimerArmed | TaskFlag.External)) !== 0) {
+      if ((f & TaskFlag.TimerArmed) !== 0) this.core.disarm(t._slot);
+      if ((f & TaskFlag.External) !== 0) this.external--;
+      t._flags = f & ~(TaskFlag.TimerArmed | TaskFlag.External);
+    }
+  }
+
+  /** End a park for a reason other than its Suspend's own wake: undo the registration too. */
+  private abandonPark(t: Task): void {
+    const w = t._wait;
+    if (w !== null) w.abandon(t);
+    this.endPark(t);
+  }
+
+  private park(t: Task, ins: Suspend): void {
+    t._state = TaskState.Parked;
+    t._wait = ins;
+    if (ins.external) {
+      t._flags |= TaskFlag.External;
+      this.external++;
+    }
+    if (t._deadline !== Infinity) {
+      this.core.arm(t._slot, t._deadline);
+      t._flags |= TaskFlag.TimerArmed;
+    }
+  }
+
+  // ----------------------------------------------------------------- driver
+
+  /** Run one task until it parks, yields, or its body ends. */
+  private step(t: Task): void {
+    let mode: number = t._mode;
+    let val = t._val;
+    if (t._state === TaskState.Parked) {
+      // Only its timer puts a parked task in the batch: the park's deadline passed.
+      t._flags &= ~TaskFlag.TimerArmed;
+      this.abandonPark(t);
+      mode = Resume.Next;
+      val = TIMED_OUT;
+    } else if (t._state !== TaskState.Ready) {
+      return;
+    }
+    t._val = undefined;
+    let gen = t._gen as Iterator<Instruction, unknown, unknown>;
+    if ((t._flags & TaskFlag.Started) === 0) {
+      t._flags |= TaskFlag.Started;
+      if (mode === Resume.Return) {
+        this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
+        return;
+      }
+      try {
+        gen = startBody(t);
+      } catch (e) {
+        this.bodyDone(t, TaskState.Failed, e);
+        return;
+      }
+      t._gen = gen;
+    }
+
+    t._state = TaskState.Running;
+    const prev = setCurrent(t);
+    let outcome: TaskStateCode | 0 = 0;
+    let result: unknown;
+    try {
+      for (;;) {
+        const r = mode === Resume.Next ? gen.next(val) : mode === Resume.Throw ? gen.throw!(val) : gen.return!(undefined);
+        if (r.done === true) {
+          outcome = (t._flags & TaskFlag.Cancelling) !== 0 ? TaskState.Cancelled : TaskState.Completed;
+          result = r.value;
+          break;
+        }
+        const ins = r.value;
+        const f = t._flags;
+        if ((f & INTERRUPT) !== 0 && (f & TaskFlag.Cancelling) === 0) {
+          // Cancelled, or a child failed, while it ran: stop at this suspension point.
+          if (ins instanceof Suspend) ins.abandon(t);
+          t._deadline = Infinity;
+          if ((f & TaskFlag.CancelRequested) !== 0) {
+            t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
+            mode = Resume.Return;
+            continue;
+          }
+          if (t._nchildren > 0) {
+            this.park(t, DRAIN);
+            break;
+          }
+          mode = Resume.Throw;
+          val = t._pendingErr;
+          t._pendingErr = undefined;
+          t._flags = f & ~ERR_PENDING;
+          continue;
+        }
+        if (ins === YIELD) {
+          t._state = TaskState.Ready;
+          t._mode = Resume.Next;
+          t._val = RESUMED;
+          this.core.ready(t._slot);
+          break;
+        }
+        if (ins instanceof Suspend) {
+          this.park(t, ins);
+          break;
+        }
+        mode = Resume.Throw;
+        val = new TypeError(
+          `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
+        );
+      }
+    } catch (e) {
+      outcome = TaskState.Failed;
+      result = e;
+    } finally {
+      setCurrent(prev);
+    }
+    if (outcome !== 0) this.bodyDone(t, outcome, result);
+  }
+
+  // ------------------------------------------------------------ cancellation
+
+  cancel(t: Task, reason: unknown): void {
+    const f = t._flags;
+    if (t._state >= TaskState.Finishing || (f & (TaskFlag.Cancelling | TaskFlag.CancelRequested)) !== 0) return;
+    t._reason = reason;
+    switch (t._state) {
+      case TaskState.Parked:
+        this.abandonPark(t);
+        t._flags |= TaskFlag.Cancelling;
+        t._mode = Resume.Return;
+        t._val = undefined;
+        this.makeReady(t);
+        return;
+      case TaskState.Ready:
+        if ((f & TaskFlag.Started) === 0) {
+          t._flags |= TaskFlag.Cancelling;
+          t._mode = Resume.Return; // step() completes it without calling the body
+        } else {
+          // It already has a result in hand (a value received, a lock acquired):
+          // let it take it, and cancel it at its next suspension point.
+          t._flags |= TaskFlag.CancelRequested;
+        }
+        return;
+      case TaskState.Running:
+        t._flags |= TaskFlag.CancelRequested;
+        return;
+    }
+  }
+
+  // ------------------------------------------------------ completion & errors
+
+  /** The body has ended. Children still running are cancelled; the task is done when the last one is. */
+  private bodyDone(t: Task, outcome: TaskStateCode, value: unknown): void {
+    t._gen = null;
+    t._wait = null;
+    if ((t._flags & ERR_PENDING) !== 0) {
+      // A child's error that never reached the body: it decides the outcome.
+      const pending = t._pendingErr;
+      t._pendingErr = undefined;
+      t._flags &= ~ERR_PENDING;
+      if (outcome === TaskState.Failed && value !== pending) addSuppressed(pending, value);
+      outcome = TaskState.Failed;
+      value = pending;
+    }
+    t._mode = outcome; // while Finishing, _mode/_val hold the outcome to report
+    t._val = value;
+    if (t._nchildren > 0) {
+      t._state = TaskState.Finishing;
+      for (let c = t._firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
+      return;
+    }
+    this.complete(t);
+  }
+
+  private complete(t: Task): void {
+    const outcome = t._mode as TaskStateCode;
+    t._state = outcome;
+    this.core.release(t._slot);
+    this.tasks[t._slot] = undefined;
+    t._slot = -1;
+    this.live--;
+
+    // Joiners get the outcome; a failure some task joined counts as handled.
+    // Watchers (Pool's slot release) are told too, but do not count.
+    let observed = false;
+    const joiners = t._joiners;
+    if (joiners !== null && joiners.length > 0) {
+      const err = outcome === TaskState.Completed ? undefined : t.failure();
+      for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
+        if (n instanceof Waiter) {
+          n.fire(true, t);
+          continue;
+        }
+        observed = true;
+        const j = n as Task;
+        if (outcome === TaskState.Completed) j._sched.wake(j, t._val);
+        else j._sched.wakeThrow(j, err);
+      }
+    }
+
+    const p = t._parent;
+    if (p !== null) {
+      const { _prevSib: prev, _nextSib: next } = t;
+      if (prev === null) p._firstChild = next;
+      else prev._nextSib = next;
+      if (next === null) p._lastChild = prev;
+      else next._prevSib = prev;
+      t._prevSib = t._nextSib = null;
+      p._nchildren--;
+      if (outcome === TaskState.Failed && !observed) this.propagate(p, t._val);
+    }
+
+    if (t._settle !== null) {
+      if (outcome === TaskState.Completed) t._settle(true, t._val);
+      else {
+        // A cancelled root that nobody awaits is not an error; a failed one is.
+        if (outcome === TaskState.Cancelled) t._promise!.catch(noop);
+        t._settle(false, t.failure());
+      }
+      t._settle = null;
+    }
+
+    if (p !== null && p._nchildren === 0) this.childrenDone(p);
+    if (this.live === 0) this.idle();
+  }
+
+  /** An unhandled child error reaches the parent: siblings are cancelled, then it is thrown into the parent. */
+  private propagate(p: Task, err: unknown): void {
+    if (p._state === TaskState.Finishing) {
+      if (p._mode !== TaskState.Failed) {
+        p._mode = TaskState.Failed;
+        p._val = err;
+      } else addSuppressed(p._val, err);
+      return;
+    }
+    if ((p._flags & ERR_PENDING) !== 0) {
+      addSuppressed(p._pendingErr, err);
+      return;
+    }
+    p._flags |= ERR_PENDING;
+    p._pendingErr = err;
+    for (let c = p._firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
+    if ((p._flags & TaskFlag.Cancelling) !== 0) return; // applied when its cleanup ends (bodyDone)
+    if (p._state === TaskState.Parked) {
+      this.abandonPark(p);
+      if (p._nchildren > 0) this.park(p, DRAIN);
+      else this.deliverPending(p);
+    }
+    // Ready or Running: the step loop sees ERR_PENDING at the next suspension point.
+  }
+
+  private childrenDone(p: Task): void {
+    if (p._state === TaskState.Finishing) this.complete(p);
+    else if (p._state === TaskState.Parked && p._wait === DRAIN) {
+      this.endPark(p);
+      this.deliverPending(p);
+    }
+  }
+
+  private deliverPending(p: Task): void {
+    const err = p._pendingErr;
+    p._pendingErr = undefined;
+    p._flags &= ~ERR_PENDING;
+    p._mode = Resume.Throw;
+    p._val = err;
+    this.makeReady(p);
+  }
+
+  // ------------------------------------------------------------- the loop
+
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.loop);
+    }
+  }
+
+  private readonly loop = (): void => {
+    this.scheduled = false;
+    if (this.running) return;
+    this.running = true;
+    try {
+      this.drain();
+    } finally {
+      this.running = false;
+    }
+  };
+
+  private readonly onWakeTimer = (): void => {
+    this.wakeTimer = null;
+    this.wakeAt = Infinity;
+    this.loop();
+  };
+
+  private drain(): void {
+    const core = this.core;
+    const tasks = this.tasks;
+    const clock = this.clock;
+    const sliceEnd = performance.now() + SLICE_MS;
+    let ticks = 0;
+    for (;;) {
+      const n = core.tick(core.timers > 0 ? clock.now() : -Infinity);
+      if (n > 0) {
+        const batch = core.batch;
+        for (let i = 0; i < n; i++) {
+          const t = tasks[batch[i]!];
+          if (t !== undefined) this.step(t);
+        }
+        if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
+          this.schedule(); // let I/O and timers in, then carry on
+          return;
+        }
+        continue;
+      }
+      if (this.live === 0) return;
+      if (core.timers > 0) {
+        const next = core.nextDeadline();
+        if (clock.kind === "virtual") {
+          if (this.external > 0) return; // a Promise or socket may still act first
+          clock.advanceTo(next);
+          continue;
+        }
+        const wait = next - clock.now();
+        if (wait <= 0) continue;
+        this.armWakeTimer(next, wait);
+        return;
+      }
+      if (this.external > 0) return;
+      this.deadlock();
+      if (this.live === 0) return;
+    }
+  }
+
+  private armWakeTimer(at: number, wait: number): void {
+    if (this.wakeTimer !== null) {
+      if (this.wakeAt <= at) return;
+      clearTimeout(this.wakeTimer);
+    }
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(this.onWakeTimer, Math.max(1, Math.ceil(wait)));
+  }
+
+  private idle(): void {
+    if (this.wakeTimer !== null) {
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = null;
+      this.wakeAt = Infinity;
+    }
+  }
+
+  // ------------------------------------------------------------ deadlock
+
+  private deadlock(): void {
+    const stuck: StuckTask[] = [];
+    const parked: Task[] = [];
+    for (const t of this.tasks) {
+      if (t === undefined) continue;
+      if (t._state === TaskState.Parked) {
+        parked.push(t);
+        stuck.push({ name: t.name, waitingOn: t._wait!.describe(t) });
+      } else if (t._state === TaskState.Finishing) {
+        stuck.push({ name: t.name, waitingOn: `its ${t._nchildren} children to finish` });
+      }
+    }
+    const err = new DeadlockError(stuck);
+    const root = this.root!;
+    if (this.deadlocked) {
+      this.abort(err);
+      return;
+    }
+    this.deadlocked = true;
+    // Fail the root with the report, and cancel every stuck task so that its
+    // finally blocks run.
+    if (root._state === TaskState.Finishing) {
+      if (root._mode !== TaskState.Failed) {
+        root._mode = TaskState.Failed;
+        root._val = err;
+      } else addSuppressed(root._val, err);
+    } else {
+      if ((root._flags & ERR_PENDING) !== 0) addSuppressed(root._pendingErr, err);
+      else {
+        root._flags |= ERR_PENDING;
+        root._pendingErr = err;
+      }
+    }
+    for (const t of parked) this.cancel(t, err);
+  }
+
+  /** Cleanup deadlocked too: give up on the remaining tasks without running them. */
+  private abort(err: DeadlockError): void {
+    const root = this.root!;
+    for (const t of this.tasks) {
+      if (t === undefined) continue;
+      if (t._state === TaskState.Parked) this.abandonPark(t);
+      else if (t._state === TaskState.Ready) continue; // cannot happen: nothing was ready
+      t._gen = null;
+      t._state = t === root ? TaskState.Failed : TaskState.Cancelled;
+      t._val = t === root ? (root._mode === TaskState.Failed && root._state === TaskState.Finishing ? root._val : err) : undefined;
+      this.core.release(t._slot);
+      this.tasks[t._slot] = undefined;
+      t._slot = -1;
+      const joiners = t._joiners;
+      if (joiners !== null) {
+        for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
+          if (n instanceof Waiter) n.fire(true, t);
+          else (n as Task)._sched.wakeThrow(n as Task, t.failure());
+        }
+      }
+      if (t._settle !== null) {
+        if (t !== root) t._promise!.catch(noop);
+        t._settle(false, t.failure());
+        t._settle = null;
+      }
+    }
+    this.live = 0;
+    this.external = 0;
+    this.idle();
+  }
+
+  // --------------------------------------------------------- promise interop
+
+  /** Park `t` until `promise` settles; returns the iterator result the operation yields. */
+  awaitPromise(t: Task, promise: PromiseLike<unknown>): IteratorResult<Instruction, never> {
+    const w = new PromiseSuspend(this, t);
+    promise.then(
+      (v) => w.settle(true, v),
+      (e) => w.settle(false, e),
+    );
+    return { done: false, value: w };
+  }
+}
+
+/** A park on a Promise. Counts as external: the virtual clock stays still and no deadlock is declared. */
+class PromiseSuspend extends Suspend {
+  override external = true;
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly task: Task,
+  ) {
+    super();
+  }
+  settle(ok: boolean, v: unknown): void {
+    if (this.task._wait !== this) return; // the wait was abandoned (cancelled, timed out)
+    if (ok) this.sched.wake(this.task, v);
+    else this.sched.wakeThrow(this.task, v);
+  }
+  abandon(): void {}
+  describe(): string {
+    return "a Promise";
+  }
+}
+
+function startBody(t: Task): Iterator<Instruction, unknown, unknown> {
+  const body = t._gen as Body<unknown>;
+  const op = body();
+  if (op === null || typeof op !== "object" || typeof (op as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+    throw new TypeError(
+      `task ${t.name}: its body returned ${describeValue(op)}, not an operation; pass a generator function (function* () {...})`,
+    );
+  }
+  return op[Symbol.iterator]();
+}
+
+/** Short description of an arbitrary value for error messages. */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "undefined";
+  if (typeof v === "function") return `a function ${v.name || "(anonymous)"}`;
+  if (typeof v === "object") {
+    const name = (v as object).constructor?.name;
+    return name ? `a ${name} object` : "an object";
+  }
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function noop(): void {}

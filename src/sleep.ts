@@ -1,0 +1,66 @@
+import { currentTask } from "./current.js";
+import { Op, finished, parkOn } from "./op.js";
+import { RESUMED, SLEEP, YIELD } from "./suspend.js";
+import type { Instruction, Operation } from "./types.js";
+
+class SleepOp extends Op<void> {
+  constructor(private readonly ms: number) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    const me = currentTask("sleep");
+    if (this.ms === 0) return parkOn(YIELD);
+    me._deadline = this.ms === Infinity ? Infinity : me._sched.deadlineAfter(this.ms);
+    return parkOn(SLEEP);
+  }
+  protected clone(): Op<void> {
+    return new SleepOp(this.ms);
+  }
+  protected override resumed(): void {}
+}
+
+/**
+ * Suspend the current task for `ms` milliseconds of the run's clock. Other
+ * tasks run meanwhile. `sleep(0)` is `yieldNow()`; `sleep(Infinity)` waits
+ * until the task is cancelled. Deadlines have whole-millisecond resolution
+ * (rounded up, never early).
+ *
+ * @example
+ * yield* sleep(100);
+ */
+export function sleep(ms: number): Operation<void> {
+  if (typeof ms !== "number" || Number.isNaN(ms) || ms < 0) {
+    throw new RangeError(`sleep(ms): ms must be a number >= 0, got ${String(ms)}`);
+  }
+  return new SleepOp(ms);
+}
+
+const YIELD_STEP: IteratorResult<Instruction, void> = Object.freeze({ done: false, value: YIELD });
+const YIELD_DONE: IteratorResult<Instruction, void> = Object.freeze({ done: true, value: undefined });
+
+/** Stateless and shared: the driver resumes a yielded task with RESUMED, which tells the two steps apart. */
+const YIELD_NOW: Operation<void> & Iterator<Instruction, void, unknown> = {
+  [Symbol.iterator]() {
+    return YIELD_NOW;
+  },
+  next(v?: unknown) {
+    return v === RESUMED ? YIELD_DONE : YIELD_STEP;
+  },
+  throw(e: unknown): never {
+    throw e;
+  },
+  return(v?: unknown) {
+    return { done: true, value: v as void };
+  },
+};
+
+/**
+ * Let every other ready task run once, then continue (gevent's `sleep(0)`):
+ * the current task goes to the back of the run queue.
+ *
+ * @example
+ * for (const item of bigList) { work(item); yield* yieldNow(); }
+ */
+export function yieldNow(): Operation<void> {
+  return YIELD_NOW;
+}

@@ -1,0 +1,110 @@
+import type { Task } from "./task.js";
+import type { Instruction } from "./types.js";
+
+/**
+ * What a task parks on. An operation registers the task with the thing it
+ * waits for, then yields the Suspend; the driver marks the task parked. Every
+ * Suspend says how to undo its own registration (`abandon`), which the driver
+ * calls when the wait ends for another reason: cancellation, a timeout, or a
+ * child's error (../shared/STYLE.md, item 2).
+ */
+export abstract class Suspend implements Instruction {
+  declare readonly __taskletInstruction: true;
+  /** True when something outside the run (Promise, I/O) will end the wait: keeps the virtual clock still and rules out deadlock. */
+  external = false;
+  /** Undo the registration of `task`; it will not be woken by this Suspend. */
+  abstract abandon(task: Task): void;
+  /** Human-readable wait, for deadlock reports: "recv on Channel#2". */
+  abstract describe(task: Task): string;
+}
+
+/**
+ * A node of a {@link WaitList}. A Task is its own node for ordinary waits;
+ * `select` makes one node per case because it waits on several lists at once.
+ */
+export interface WaitNode {
+  _wnext: WaitNode | null;
+  _wprev: WaitNode | null;
+  _wlist: WaitList | null;
+  /** Payload carried by the waiter, e.g. the value a parked sender offers. */
+  _wval: unknown;
+}
+
+/**
+ * An intrusive FIFO of waiters. Used as the Suspend of plain waits: recv, send,
+ * join, acquire, Event.wait... No allocation per wait.
+ */
+export class WaitList extends Suspend {
+  head: WaitNode | null = null;
+  tail: WaitNode | null = null;
+  length = 0;
+
+  constructor(private readonly what: () => string) {
+    super();
+  }
+
+  push(node: WaitNode): void {
+    node._wlist = this;
+    node._wnext = null;
+    node._wprev = this.tail;
+    if (this.tail === null) this.head = node;
+    else this.tail._wnext = node;
+    this.tail = node;
+    this.length++;
+  }
+
+  shift(): WaitNode | null {
+    const node = this.head;
+    if (node !== null) this.remove(node);
+    return node;
+  }
+
+  remove(node: WaitNode): void {
+    const { _wprev: prev, _wnext: next } = node;
+    if (prev === null) this.head = next;
+    else prev._wnext = next;
+    if (next === null) this.tail = prev;
+    else next._wprev = prev;
+    node._wnext = node._wprev = null;
+    node._wlist = null;
+    this.length--;
+  }
+
+  abandon(task: Task): void {
+    if (task._wlist === this) this.remove(task);
+  }
+
+  describe(): string {
+    return this.what();
+  }
+}
+
+/** Yielded by `yieldNow()`: the driver puts the task at the back of the run queue. */
+export const YIELD: Instruction = Object.freeze({ yieldNow: true }) as unknown as Instruction;
+
+/**
+ * Resume value of a park whose own deadline (`task._deadline`) was reached
+ * before anything else woke it. Operations compare against it.
+ */
+export const TIMED_OUT: unique symbol = Symbol("tasklet.timedOut");
+
+/** Resume value of `yieldNow()`. */
+export const RESUMED: unique symbol = Symbol("tasklet.resumed");
+
+/** Park with nothing but a deadline: `sleep`. */
+class SleepSuspend extends Suspend {
+  abandon(): void {}
+  describe(task: Task): string {
+    return `sleep until t=${task._deadline}ms`;
+  }
+}
+export const SLEEP = new SleepSuspend();
+
+/** Park until the task's children have all finished (a child failed; its error is delivered after the siblings' cleanup). */
+class DrainSuspend extends Suspend {
+  abandon(): void {}
+  describe(task: Task): string {
+    return `its ${task._nchildren} children to finish cleanup after a child failed`;
+  }
+}
+export const DRAIN = new DrainSuspend();

@@ -1,0 +1,213 @@
+import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
+import { CancelledError } from "./errors.js";
+import type { Scheduler } from "./scheduler.js";
+import { currentTask } from "./current.js";
+import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
+import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
+
+let nextId = 1;
+
+/**
+ * A green thread: one generator driven by the scheduler. A Task is an
+ * `Operation<T>` (`yield* task` waits for it and returns its value or rethrows
+ * its error) and a `PromiseLike<T>` (`await task` from ordinary async code).
+ *
+ * @example
+ * const t = spawn(function* () { yield* sleep(10); return 42; });
+ * const v = yield* t; // 42
+ */
+export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode {
+  /** Unique, increasing id (slots in the core are reused; ids never are). */
+  readonly id: number;
+
+  // All fields below are internal; they are plain fields (not a Map or a
+  // closure) so that a suspended task costs one small object.
+  /** @internal */ _sched: Scheduler;
+  /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
+  /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
+  /** @internal Name given at spawn, or built on first use. */ _name: string | undefined;
+  /** @internal Name of the body function (kept for the default name). */ _fn: string;
+  /** @internal */ _state: TaskStateCode = TaskState.Ready;
+  /** @internal Bits of TaskFlag. */ _flags = 0;
+  /** @internal Resume mode for the next step (Resume table). */ _mode = 0;
+  /** @internal Resume value for the next step; the result or error once done. */ _val: unknown = undefined;
+  /** @internal What it is parked on. */ _wait: Suspend | null = null;
+  /** @internal Deadline of the current park (ms), Infinity for none. */ _deadline = Infinity;
+  /** @internal */ _parent: Task | null;
+  /** @internal Children, in spawn order, threaded through _prevSib/_nextSib. */ _firstChild: Task | null = null;
+  /** @internal */ _lastChild: Task | null = null;
+  /** @internal */ _prevSib: Task | null = null;
+  /** @internal */ _nextSib: Task | null = null;
+  /** @internal Unfinished children. */ _nchildren = 0;
+  /** @internal Tasks parked in `join` on this one (created on first join). */ _joiners: WaitList | null = null;
+  /** @internal A child's unhandled error, delivered at the next suspension point. */ _pendingErr: unknown = undefined;
+  /** @internal Reason given to cancel(). */ _reason: unknown = undefined;
+  /** @internal Settles the PromiseLike side (created on first then()). */ _promise: Promise<T> | null = null;
+  /** @internal */ _settle: ((ok: boolean, v: unknown) => void) | null = null;
+  /** @internal WaitNode links (a task waits in at most one list at a time). */ _wnext: WaitNode | null = null;
+  /** @internal */ _wprev: WaitNode | null = null;
+  /** @internal */ _wlist: WaitList | null = null;
+  /** @internal */ _wval: unknown = undefined;
+
+  /** @internal Use spawn() or run(). */
+  constructor(sched: Scheduler, slot: number, body: Body<T>, parent: Task | null, name: string | undefined) {
+    this.id = nextId++;
+    this._sched = sched;
+    this._slot = slot;
+    this._gen = body;
+    this._parent = parent;
+    this._name = name;
+    this._fn = body.name;
+  }
+
+  /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
+  get name(): string {
+    if (this._name === undefined) this._name = `${this._fn || "task"}#${this.id}`;
+    return this._name;
+  }
+
+  /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
+  get state(): TaskStateName {
+    return TASK_STATE_NAMES[this._state];
+  }
+
+  /** True once the task has completed, failed or been cancelled. */
+  get done(): boolean {
+    return this._state >= TaskState.Completed;
+  }
+
+  /** The parent task, or undefined for a root task. */
+  get parent(): Task | undefined {
+    return this._parent ?? undefined;
+  }
+
+  /**
+   * Wait for the task and return its value; rethrows its error, or a
+   * `CancelledError` if it was cancelled. Same as `yield* task`.
+   *
+   * @example
+   * const value = yield* worker.join();
+   */
+  join(): Operation<T> {
+    return new JoinOp(this);
+  }
+
+  [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return new JoinOp(this);
+  }
+
+  /**
+   * Request cancellation: the task's generator is resumed with `return()` at
+   * its current suspension point (or its next one, if it is already ready to
+   * run with a result in hand), so its `finally` blocks run and may
+   * themselves `yield*`; `catch` blocks cannot swallow it. Its children are
+   * cancelled after its body ends. Calling it on a finished task does nothing.
+   *
+   * The request takes effect at once; `yield*` the returned operation to also
+   * wait until the task's cleanup has finished.
+   *
+   * @example
+   * worker.cancel("shutting down");      // fire and forget
+   * yield* worker.cancel();               // ...or wait for its finally blocks
+   */
+  cancel(reason?: unknown): Operation<void> {
+    this._sched.cancel(this, reason);
+    return new CancelWaitOp(this);
+  }
+
+  /** `await task`: resolves with its value, rejects with its error or a CancelledError. */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.promise().then(onfulfilled, onrejected);
+  }
+
+  /** @internal The promise side, created on demand. */
+  promise(): Promise<T> {
+    if (this._promise === null) {
+      if (this.done) {
+        this._promise = this._state === TaskState.Completed ? Promise.resolve(this._val as T) : Promise.reject(this.failure());
+      } else {
+        this._promise = new Promise<T>((resolve, reject) => {
+          this._settle = (ok, v) => (ok ? resolve(v as T) : reject(v));
+        });
+      }
+    }
+    return this._promise;
+  }
+
+  /** @internal The error a joiner sees for a failed or cancelled task. */
+  failure(): unknown {
+    if (this._state === TaskState.Failed) return this._val;
+    const why = this._reason === undefined ? "" : `: ${String(this._reason)}`;
+    return new CancelledError(`task ${this.name} was cancelled${why}`, this._reason);
+  }
+
+  /** @internal */
+  hasFlag(f: number): boolean {
+    return (this._flags & f) !== 0;
+  }
+
+  toString(): string {
+    return `Task(${this.name}, ${this.state})`;
+  }
+}
+
+/** Single-use iterator that joins a task. */
+class JoinOp<T> implements Iterator<Instruction, T, unknown>, Operation<T> {
+  private started = false;
+  constructor(private readonly target: Task<T>) {}
+
+  [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return this.started ? new JoinOp(this.target) : this;
+  }
+
+  next(v?: unknown): IteratorResult<Instruction, T> {
+    const target = this.target;
+    if (this.started) return { done: true, value: v as T };
+    this.started = true;
+    if (target.done) {
+      if (target._state === TaskState.Completed) return { done: true, value: target._val as T };
+      throw target.failure();
+    }
+    const me = currentTask("join");
+    if (me._sched !== target._sched) {
+      // A task of another run: wait on its promise, which counts as external.
+      return me._sched.awaitPromise(me, target.promise());
+    }
+    for (let t: Task | null = me; t !== null; t = t._parent) {
+      if (t === target) {
+        throw new Error(`task ${me.name} cannot join ${t === me ? "itself" : `its ancestor ${target.name}`}: that would wait forever`);
+      }
+    }
+    let list = target._joiners;
+    if (list === null) list = target._joiners = new WaitList(() => `join of ${target.name}`);
+    list.push(me);
+    return { done: false, value: list as Instruction };
+  }
+
+  throw(e: unknown): IteratorResult<Instruction, T> {
+    throw e;
+  }
+
+  return(v?: unknown): IteratorResult<Instruction, T> {
+    return { done: true, value: v as T };
+  }
+}
+
+/** `yield* task.cancel()`: wait until the task is done, whatever its outcome was. */
+class CancelWaitOp implements Operation<void> {
+  constructor(private readonly target: Task) {}
+  *[Symbol.iterator](): Iterator<Instruction, void, unknown> {
+    if (this.target.done) return;
+    try {
+      yield* this.target;
+    } catch (e) {
+      // Only a failure during cleanup is news; the cancellation itself was asked for.
+      if (this.target._state === TaskState.Failed) throw e;
+    }
+  }
+}
+
+export { TaskFlag };

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { instantiateWasm, locateWasm } from "../src/wasm/load.js";
+
+describe("the Wasm build pipeline", () => {
+  it("produces scheduler.wasm that compiles and instantiates", () => {
+    const path = locateWasm("scheduler");
+    expect(path).not.toBeInstanceOf(Error);
+    const inst = instantiateWasm("scheduler");
+    expect(typeof inst.exports.coreVersion).toBe("function");
+    expect(Number.isInteger((inst.exports.coreVersion as () => number)())).toBe(true);
+  });
+
+  it("says where it looked when a module is missing", () => {
+    const r = locateWasm("no-such-module");
+    expect(r).toBeInstanceOf(Error);
+    expect((r as Error).message).toMatch(/no-such-module\.wasm not found \(looked in .*\); run `npm run build:wasm`/);
+  });
+});
