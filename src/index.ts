@@ -35,3 +35,18 @@ export type {
   SpawnOptions,
   TaskStateName,
 } from "./types.js";
+
+// Green sockets
+export { listen, Listener, type ListenOptions } from "./net/listener.js";
+export { connect, type ConnectOptions } from "./net/connect.js";
+export { Conn, READ_HIGH_WATER, CLOSE_LINGER_MS } from "./net/conn.js";
+export {
+  serveTcp,
+  startTcpServer,
+  TcpServer,
+  type ConnHandler,
+  type ServeTcpOptions,
+  type StartTcpServerOptions,
+  type CloseOptions,
+} from "./net/serve-tcp.js";
+export { NetError, NetErrorCode, type NetErrorCodeName } from "./net/errors.js";

@@ -1,0 +1,662 @@
+import type { Socket } from "node:net";
+import { currentTask } from "../current.js";
+import { Op } from "../op.js";
+import { Suspend, WaitList } from "../suspend.js";
+import type { Task } from "../task.js";
+import type { Instruction, Operation } from "../types.js";
+import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
+import { ReadBuffer, sharedReadBuffer } from "./read-buffer.js";
+
+/**
+ * Bytes buffered with no task reading, beyond which the socket stops reading
+ * (libuv `readStop`) until a task reads again: a slow consumer cannot make us
+ * buffer without bound. One socket read is at most 64 KiB, so a connection
+ * buffers at most this plus 64 KiB (more only while one `readExactly(n)` with
+ * a larger `n` is waiting).
+ */
+export const READ_HIGH_WATER = 64 * 1024;
+
+/** How long `close()` lets queued bytes drain to a peer that does not read before destroying the socket. */
+export const CLOSE_LINGER_MS = 2000;
+
+function destroyThis(this: Socket): void {
+  this.destroy();
+}
+function destroySocket(s: Socket): void {
+  s.destroy();
+}
+
+/** Bits of `Conn.flags`. */
+const ConnFlag = {
+  /** The peer ended its side (FIN): reads return what is buffered, then null. */
+  Eof: 1,
+  /** The socket is closed (`close()`, an error, or both sides done). */
+  Closed: 2,
+  /** We stopped reading (libuv readStop, or never started): resume on the next read. */
+  Paused: 4,
+  /** `end()` was called: no more writes. */
+  Ended: 8,
+  /** Reads arrive through `onread` into the shared buffer (else through 'data' events). */
+  UserBuffer: 16,
+} as const;
+
+/** What the parked reader wants (`Conn.readMode`). */
+const ReadMode = {
+  /** `read(max)`: up to `readMax` bytes as a new Uint8Array. */
+  Copy: 0,
+  /** `readInto(dst)`: up to `readMax` bytes copied into `readDst` at `readAt`. */
+  Into: 1,
+  /** `readExactly`/`readUntil`: wake once `readMax` bytes are buffered, leave them there. */
+  Fill: 2,
+} as const;
+
+/** The socket a Conn is attached to (a property, so one shared listener function serves every socket). */
+const kConn = Symbol("tasklet.conn");
+type ConnSocket = Socket & { [kConn]?: Conn };
+
+/** Where a parked reader waits. One per Conn, made on the first park. */
+class ReadWait extends Suspend {
+  override external = true;
+  constructor(private readonly conn: Conn) {
+    super();
+  }
+  abandon(task: Task): void {
+    this.conn._abandonRead(task);
+  }
+  describe(): string {
+    return `read on ${this.conn.address}`;
+  }
+}
+
+/**
+ * A TCP connection whose operations look blocking: `yield* conn.read()` parks
+ * the task until bytes arrive, `yield* conn.write(b)` parks it while the
+ * socket's send buffer is above its high-water mark. Made by
+ * {@link listen}/{@link serveTcp} (accepted) or {@link connect}.
+ *
+ * **Reads.** One task reads at a time (a second concurrent read throws
+ * `NetError` `EBUSY`). Bytes that arrive while nobody reads are kept (up to
+ * {@link READ_HIGH_WATER}, then the socket stops reading until a task reads).
+ * At end of stream `read` returns `null`, after every buffered byte.
+ *
+ * **Writes.** `write` hands the bytes to the socket at once, in call order, and
+ * returns when the socket's buffer is below its high-water mark (at once in
+ * the common case), so a peer that does not read parks the writer and memory
+ * stays bounded. Node keeps a reference to a written Uint8Array until it is
+ * sent: reuse it only once `conn.writableLength === 0`.
+ *
+ * **Cancellation** (a task cancelled, or timed out by `withTimeout`, while
+ * parked): a cancelled `read`/`readInto`/`readExactly`/`readUntil` consumes
+ * nothing: bytes that had arrived, and bytes that arrive later, stay buffered
+ * in order for the next read; the connection stays open. A cancelled `write`
+ * has already queued all its bytes: they are still sent, in order; the
+ * connection stays open. (Once a wake is delivered the operation completes
+ * with its result and the cancellation takes effect at the task's next
+ * suspension point, so no received byte is lost.)
+ *
+ * **Closing.** `close()` destroys the socket at once (bytes still in Node's
+ * queue are dropped; what the kernel holds is still sent) and wakes every
+ * task parked on it with `NetError` `ECLOSED`. A reset, a broken pipe or any
+ * socket error wakes them with that error (`ECONNRESET`, `EPIPE`...).
+ *
+ * @example
+ * const conn = yield* connect({ port: 7000 });
+ * yield* conn.write("ping\n");
+ * const line = yield* conn.readUntil("\n", 1024);
+ * conn.close();
+ */
+export class Conn {
+  /** The node:net socket. Use it for options (`setKeepAlive`...), not for reading or writing. */
+  readonly socket: Socket;
+  private flags: number;
+  private readonly buf = new ReadBuffer();
+  /** The socket's error, if any (delivered to every later operation). */
+  private error: Error | null = null;
+  /** The parked reader, or null. */
+  private reader: Task | null = null;
+  private readMode: number = ReadMode.Copy;
+  private readMax = 0;
+  private readDst: Uint8Array | null = null;
+  private readAt = 0;
+  private readWait: ReadWait | null = null;
+  /** Tasks parked in `write` until 'drain'. */
+  private writers: WaitList | null = null;
+  private readonly addr: string;
+
+  /**
+   * @internal Attach to a socket: an accepted one (paused, `userBuffer`
+   * already installed or not) or a connecting one. `address` is the peer's
+   * `host:port`, kept for error messages (Node forgets it once the socket is
+   * destroyed); null to ask the socket now.
+   */
+  constructor(socket: Socket, paused: boolean, userBuffer: boolean, address: string | null = null) {
+    this.socket = socket;
+    this.addr = address ?? formatAddress(socket.remoteAddress, socket.remotePort);
+    this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
+    const s = socket as ConnSocket;
+    s[kConn] = this;
+    s.on("end", onSocketEnd);
+    s.on("error", onSocketError);
+    s.on("close", onSocketClose);
+    s.on("drain", onSocketDrain);
+    if (!userBuffer) s.on("data", onSocketData);
+  }
+
+  // ------------------------------------------------------------- properties
+
+  /** The peer's IP address (`"127.0.0.1"`), or undefined once unknown. */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  /** The peer's port. */
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+
+  /** `host:port` of the peer, as used in error messages. */
+  get address(): string {
+    return this.addr;
+  }
+
+  /** Bytes received and not read yet. */
+  get bufferedLength(): number {
+    return this.buf.length;
+  }
+
+  /** Bytes written and not yet handed to the kernel (Node's queue). */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  /** True once the socket is closed (locally, by an error, or both sides ended). */
+  get closed(): boolean {
+    return (this.flags & ConnFlag.Closed) !== 0;
+  }
+
+  /** True while the socket is not reading because nobody read and the buffer is full (or no read has started yet). */
+  get readPaused(): boolean {
+    return (this.flags & ConnFlag.Paused) !== 0;
+  }
+
+  // ------------------------------------------------------------- operations
+
+  /**
+   * Wait for bytes and return up to `max` of them (default: whatever arrived,
+   * at most 64 KiB) as a new Uint8Array; `null` at end of stream.
+   *
+   * @example
+   * for (let b = yield* conn.read(); b !== null; b = yield* conn.read()) total += b.length;
+   */
+  read(max = 65536): Operation<Uint8Array | null> {
+    if (!(max >= 1)) throw new RangeError(`read(max): max must be >= 1, got ${String(max)}`);
+    return new ReadOp(this, max);
+  }
+
+  /**
+   * Wait for bytes and copy up to `length` of them (default: to the end of
+   * `dst`) into `dst` at `offset`; returns the count, or `null` at end of
+   * stream. No allocation: when a task waits here, the bytes go from the
+   * socket's read straight into `dst` (the HTTP server reads into Wasm memory
+   * this way).
+   *
+   * @example
+   * const n = yield* conn.readInto(scratch);
+   */
+  readInto(dst: Uint8Array, offset = 0, length = dst.length - offset): Operation<number | null> {
+    if (!(offset >= 0 && length >= 1 && offset + length <= dst.length)) {
+      throw new RangeError(`readInto: need 0 <= offset and 1 <= length with offset + length <= ${dst.length}, got ${offset} and ${length}`);
+    }
+    return new ReadIntoOp(this, dst, offset, length);
+  }
+
+  /**
+   * Exactly `n` bytes. Returns `null` if the stream ends before any of them;
+   * throws `NetError` `EOF` if it ends part way.
+   *
+   * @example
+   * const header = yield* conn.readExactly(4);
+   */
+  readExactly(n: number): Operation<Uint8Array | null> {
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`readExactly(n): n must be a whole number >= 1, got ${String(n)}`);
+    const conn = this;
+    return {
+      *[Symbol.iterator]() {
+        const buf = conn.buf;
+        while (buf.length < n && (conn.flags & ConnFlag.Eof) === 0) yield* new FillOp(conn, n);
+        if (buf.length >= n) return conn.takeBuffered(n);
+        if (buf.length === 0) return null;
+        throw conn.eofError("readExactly", `the peer ended the stream after ${buf.length} of ${n} bytes`);
+      },
+    };
+  }
+
+  /**
+   * Bytes up to and including the first `delimiter` (a string is UTF-8
+   * encoded). Throws `NetError` `EMSGSIZE` if `maxBytes` bytes arrive without
+   * it (they stay buffered); returns `null` if the stream ends with nothing
+   * buffered, and throws `NetError` `EOF` if it ends after a partial line.
+   *
+   * @example
+   * const line = yield* conn.readUntil("\r\n", 8192);
+   */
+  readUntil(delimiter: string | Uint8Array, maxBytes: number): Operation<Uint8Array | null> {
+    const needle = typeof delimiter === "string" ? Buffer.from(delimiter) : delimiter;
+    if (needle.length === 0) throw new RangeError("readUntil: the delimiter is empty");
+    if (!(maxBytes >= needle.length)) throw new RangeError(`readUntil: maxBytes must be >= the delimiter's length, got ${String(maxBytes)}`);
+    const conn = this;
+    return {
+      *[Symbol.iterator]() {
+        const buf = conn.buf;
+        let from = 0;
+        for (;;) {
+          const i = buf.indexOf(needle, from);
+          if (i >= 0 && i + needle.length <= maxBytes) return conn.takeBuffered(i + needle.length);
+          if (i >= 0 || buf.length >= maxBytes) {
+            throw new NetError(NetErrorCode.EMSGSIZE, "readUntil", conn.address, `no delimiter within ${maxBytes} bytes`);
+          }
+          if ((conn.flags & ConnFlag.Eof) !== 0) {
+            if (buf.length === 0) return null;
+            throw conn.eofError("readUntil", `the peer ended the stream after ${buf.length} bytes without the delimiter`);
+          }
+          from = Math.max(0, buf.length - needle.length + 1);
+          yield* new FillOp(conn, buf.length + 1);
+        }
+      },
+    };
+  }
+
+  /**
+   * Send bytes (a string is UTF-8 encoded; an array is sent with one
+   * `writev`, e.g. a response head and body). Waits while the socket's
+   * buffer is above its high-water mark. See the class notes for reuse of the
+   * written buffer and for cancellation.
+   *
+   * @example
+   * yield* conn.write([head, body]);
+   */
+  write(data: Uint8Array | string | readonly (Uint8Array | string)[]): Operation<void> {
+    return new WriteOp(this, data);
+  }
+
+  /**
+   * Half-close: send FIN after everything written so far. Reading still
+   * works until the peer ends too. Idempotent.
+   *
+   * @example
+   * conn.end();
+   * const rest = yield* conn.read(); // the peer may still answer
+   */
+  end(): void {
+    if ((this.flags & (ConnFlag.Ended | ConnFlag.Closed)) !== 0) return;
+    this.flags |= ConnFlag.Ended;
+    this.socket.end();
+  }
+
+  /**
+   * Close. Every task parked on the connection is woken at once with
+   * `NetError` `ECLOSED`, and later operations throw it. Bytes still in
+   * Node's queue (at most about the socket's high-water mark, since `write`
+   * waits above it) are flushed first, then the socket is destroyed; after
+   * {@link CLOSE_LINGER_MS} without a flush (the peer does not read), it is
+   * destroyed anyway. Idempotent.
+   *
+   * @example
+   * try { yield* handle(conn); } finally { conn.close(); }
+   */
+  close(): void {
+    if ((this.flags & ConnFlag.Closed) !== 0) return;
+    this.flags |= ConnFlag.Closed;
+    this.buf.clear();
+    const s = this.socket;
+    if (s.writableLength === 0 || s.destroyed) s.destroy();
+    else {
+      if (!s.writableEnded) s.end();
+      s.once("finish", destroyThis);
+      setTimeout(destroySocket, CLOSE_LINGER_MS, s).unref();
+    }
+    this.failWaiters(null);
+  }
+
+  /**
+   * Abort: reset the connection (RST) and drop every unsent byte. Parked
+   * tasks are woken with `NetError` `ECLOSED`; the peer sees `ECONNRESET`.
+   *
+   * @example
+   * if (tooSlow) conn.abort();
+   */
+  abort(): void {
+    if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
+    this.flags |= ConnFlag.Closed;
+    this.buf.clear();
+    const s = this.socket;
+    if (!s.destroyed) {
+      if (typeof s.resetAndDestroy === "function" && !s.connecting) s.resetAndDestroy();
+      else s.destroy();
+    }
+    this.failWaiters(null);
+  }
+
+  toString(): string {
+    return `Conn(${this.address})`;
+  }
+
+  // ---------------------------------------------------- socket -> tasks
+
+  /** @internal `n` bytes arrived in `src`. Returns false to stop reading (the socket pauses). */
+  _received(src: Uint8Array, n: number): boolean {
+    const r = this.reader;
+    if (r !== null && r._wait === this.readWait) {
+      const mode = this.readMode;
+      if (mode === ReadMode.Fill) {
+        this.buf.append(src, 0, n);
+        if (this.buf.length < this.readMax) return true;
+        this.reader = null;
+        r._sched.wake(r, undefined);
+      } else {
+        const k = n < this.readMax ? n : this.readMax;
+        let value: Uint8Array | number;
+        if (mode === ReadMode.Copy) value = src.slice(0, k);
+        else {
+          this.readDst!.set(k === src.length ? src : src.subarray(0, k), this.readAt);
+          this.readDst = null;
+          value = k;
+        }
+        if (k < n) this.buf.append(src, k, n - k);
+        this.reader = null;
+        r._sched.wake(r, value);
+      }
+    } else {
+      this.buf.append(src, 0, n);
+    }
+    if (this.buf.length >= READ_HIGH_WATER) {
+      this.flags |= ConnFlag.Paused;
+      return false;
+    }
+    return true;
+  }
+
+  /** @internal The peer sent FIN. */
+  _ended(): void {
+    this.flags |= ConnFlag.Eof;
+    const r = this.reader;
+    if (r !== null && r._wait === this.readWait) {
+      this.reader = null;
+      this.readDst = null;
+      // Copy/Into: end of stream; Fill: the loop sees Eof.
+      r._sched.wake(r, this.readMode === ReadMode.Fill ? undefined : null);
+    }
+  }
+
+  /** @internal */
+  _errored(e: Error): void {
+    if (this.error === null) this.error = e;
+  }
+
+  /** @internal The socket is gone: wake everyone still parked. */
+  _closed(): void {
+    this.flags |= ConnFlag.Closed;
+    this.failWaiters(this.error);
+  }
+
+  /** @internal Node's queue drained below the high-water mark. */
+  _drained(): void {
+    const list = this.writers;
+    if (list === null) return;
+    for (let n = list.shift(); n !== null; n = list.shift()) {
+      const t = n as Task;
+      t._sched.wake(t, undefined);
+    }
+  }
+
+  /** @internal A parked reader is cancelled or timed out: it consumes nothing. */
+  _abandonRead(task: Task): void {
+    if (this.reader === task) {
+      this.reader = null;
+      this.readDst = null;
+    }
+  }
+
+  private failWaiters(cause: Error | null): void {
+    const r = this.reader;
+    if (r !== null && r._wait === this.readWait) {
+      this.reader = null;
+      this.readDst = null;
+      // An end of stream already seen wins over the close for a reader.
+      if ((this.flags & ConnFlag.Eof) !== 0 && this.readMode !== ReadMode.Fill) r._sched.wake(r, null);
+      else if ((this.flags & ConnFlag.Eof) !== 0) r._sched.wake(r, undefined);
+      else r._sched.wakeThrow(r, this.failure("read", cause));
+    }
+    const list = this.writers;
+    if (list !== null) {
+      for (let n = list.shift(); n !== null; n = list.shift()) {
+        const t = n as Task;
+        t._sched.wakeThrow(t, this.failure("write", cause));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private failure(op: string, cause: Error | null = this.error): NetError {
+    if (cause !== null) return toNetError(cause, op, this.address);
+    return new NetError(NetErrorCode.ECLOSED, op, this.address, "the socket is closed");
+  }
+
+  private eofError(op: string, detail: string): NetError {
+    return new NetError(NetErrorCode.EOF, op, this.address, detail);
+  }
+
+  /** @internal Throw if a read could never complete; null if it may wait. */
+  _checkReadable(op: string): void {
+    if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) throw this.failure(op);
+    const r = this.reader;
+    if (r !== null && r._wait === this.readWait) {
+      throw new NetError(NetErrorCode.EBUSY, op, this.address, `task ${r.name} is already reading this connection`);
+    }
+  }
+
+  /** @internal Register the current task as the reader and make sure the socket reads. */
+  _parkReader(op: string, mode: number, max: number): Suspend {
+    this._checkReadable(op);
+    const me = currentTask(op);
+    this.reader = me;
+    this.readMode = mode;
+    this.readMax = max;
+    this.resumeReading();
+    return this.readWait ?? (this.readWait = new ReadWait(this));
+  }
+
+  /** @internal For ReadIntoOp. */
+  _setReadTarget(dst: Uint8Array, at: number): void {
+    this.readDst = dst;
+    this.readAt = at;
+  }
+
+  /** @internal Take `n` buffered bytes; resume reading if the buffer fell low. */
+  takeBuffered(n: number): Uint8Array {
+    const out = this.buf.take(n);
+    if (this.buf.length < READ_HIGH_WATER) this.resumeReading();
+    return out;
+  }
+
+  /** @internal */
+  _takeBufferedInto(dst: Uint8Array, at: number, max: number): number {
+    const n = this.buf.takeInto(dst, at, max);
+    if (this.buf.length < READ_HIGH_WATER) this.resumeReading();
+    return n;
+  }
+
+  /** @internal */
+  get _eof(): boolean {
+    return (this.flags & ConnFlag.Eof) !== 0;
+  }
+
+  private resumeReading(): void {
+    if ((this.flags & (ConnFlag.Paused | ConnFlag.Closed | ConnFlag.Eof)) === ConnFlag.Paused) {
+      this.flags &= ~ConnFlag.Paused;
+      this.socket.resume();
+    }
+  }
+
+  /** @internal */
+  _write(data: Uint8Array | string | readonly (Uint8Array | string)[]): boolean {
+    const f = this.flags;
+    if (this.error !== null || (f & ConnFlag.Closed) !== 0) throw this.failure("write");
+    if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
+    const s = this.socket;
+    if (typeof data === "string" || data instanceof Uint8Array) return s.write(data);
+    if (data.length === 1) return s.write(data[0]!);
+    s.cork();
+    for (let i = 0; i < data.length; i++) s.write(data[i]!);
+    s.uncork();
+    return !s.writableNeedDrain;
+  }
+
+  /** @internal */
+  _parkWriter(): Suspend {
+    const me = currentTask("write");
+    let list = this.writers;
+    if (list === null) {
+      list = this.writers = new WaitList(() => `write on ${this.address} (waiting for the peer to read)`);
+      list.external = true;
+    }
+    list.push(me);
+    return list;
+  }
+}
+
+// One listener function per event for every socket: `this` is the socket.
+function onSocketData(this: ConnSocket, chunk: Buffer): void {
+  if (!this[kConn]!._received(chunk, chunk.length)) this.pause();
+}
+function onSocketEnd(this: ConnSocket): void {
+  this[kConn]!._ended();
+}
+function onSocketError(this: ConnSocket, e: Error): void {
+  this[kConn]!._errored(e);
+}
+function onSocketClose(this: ConnSocket): void {
+  this[kConn]!._closed();
+}
+function onSocketDrain(this: ConnSocket): void {
+  this[kConn]!._drained();
+}
+
+/** @internal The `onread` callback of every socket (node:net calls it with the socket as `this`). */
+export function onSocketRead(this: ConnSocket, n: number, buf: Uint8Array): boolean {
+  const c = this[kConn];
+  // Bytes may arrive before the Conn exists only in theory (we attach before
+  // reading starts); drop nothing: keep them on the socket for the Conn to find.
+  if (c === undefined) return true;
+  return c._received(buf, n);
+}
+
+/** @internal The `onread` option for net.connect. */
+export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } {
+  return { buffer: sharedReadBuffer, callback: onSocketRead };
+}
+
+let userBufferKeys: { buffer: symbol; callback: symbol } | null | undefined;
+
+/**
+ * @internal Switch an accepted socket (not reading yet: the server uses
+ * `pauseOnConnect`) to `onread` mode with the shared buffer. node:net
+ * offers `onread` for `net.connect` only; an accepted socket has the same
+ * fields (`kBuffer`, `kBufferCb`) set to null, and `handle.useUserBuffer` is
+ * what the Socket constructor calls. Returns false (and the Conn uses 'data'
+ * events instead) if this Node does not look like that.
+ */
+export function adoptUserBuffer(socket: Socket): boolean {
+  if (userBufferKeys === undefined) {
+    const syms = Object.getOwnPropertySymbols(socket);
+    const buffer = syms.find((s) => s.description === "kBuffer");
+    const callback = syms.find((s) => s.description === "kBufferCb");
+    userBufferKeys = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  }
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void; reading?: boolean } })._handle;
+  if (userBufferKeys === null || handle == null || typeof handle.useUserBuffer !== "function" || handle.reading === true) return false;
+  const s = socket as unknown as Record<symbol, unknown>;
+  if (s[userBufferKeys.buffer] !== null || s[userBufferKeys.callback] !== null) return false;
+  handle.useUserBuffer(sharedReadBuffer);
+  s[userBufferKeys.buffer] = sharedReadBuffer;
+  s[userBufferKeys.callback] = onSocketRead;
+  return true;
+}
+
+class ReadOp extends Op<Uint8Array | null> {
+  constructor(
+    private readonly conn: Conn,
+    private readonly max: number,
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, Uint8Array | null> {
+    const c = this.conn;
+    const have = c.bufferedLength;
+    if (have > 0) return this.ok(c.takeBuffered(have < this.max ? have : this.max));
+    if (c._eof) return this.ok(null);
+    return this.wait(c._parkReader("read", ReadMode.Copy, this.max));
+  }
+  protected clone(): Op<Uint8Array | null> {
+    return new ReadOp(this.conn, this.max);
+  }
+}
+
+class ReadIntoOp extends Op<number | null> {
+  constructor(
+    private readonly conn: Conn,
+    private readonly dst: Uint8Array,
+    private readonly at: number,
+    private readonly max: number,
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, number | null> {
+    const c = this.conn;
+    if (c.bufferedLength > 0) return this.ok(c._takeBufferedInto(this.dst, this.at, this.max));
+    if (c._eof) return this.ok(null);
+    const w = c._parkReader("readInto", ReadMode.Into, this.max);
+    c._setReadTarget(this.dst, this.at);
+    return this.wait(w);
+  }
+  protected clone(): Op<number | null> {
+    return new ReadIntoOp(this.conn, this.dst, this.at, this.max);
+  }
+}
+
+/** Park until `want` bytes are buffered or the stream ends (the bytes stay in the buffer). */
+class FillOp extends Op<void> {
+  constructor(
+    private readonly conn: Conn,
+    private readonly want: number,
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    const c = this.conn;
+    if (c.bufferedLength >= this.want || c._eof) return this.ok(undefined);
+    return this.wait(c._parkReader("read", ReadMode.Fill, this.want));
+  }
+  protected clone(): Op<void> {
+    return new FillOp(this.conn, this.want);
+  }
+  protected override resumed(): void {}
+}
+
+class WriteOp extends Op<void> {
+  constructor(
+    private readonly conn: Conn,
+    private readonly data: Uint8Array | string | readonly (Uint8Array | string)[],
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    if (this.conn._write(this.data)) return this.ok(undefined);
+    return this.wait(this.conn._parkWriter());
+  }
+  protected clone(): Op<void> {
+    return new WriteOp(this.conn, this.data);
+  }
+  protected override resumed(): void {}
+}

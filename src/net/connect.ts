@@ -1,0 +1,70 @@
+import net from "node:net";
+import { currentTask } from "../current.js";
+import { TIMED_OUT } from "../suspend.js";
+import type { Operation } from "../types.js";
+import { Conn, onreadOption } from "./conn.js";
+import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
+import { IoWait } from "./io-wait.js";
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Port to connect to. */
+  port: number;
+  /** Host. Default `"127.0.0.1"`. */
+  host?: string;
+  /**
+   * Give up after this many ms of the run's clock with `NetError`
+   * `ETIMEDOUT` (the half-open socket is destroyed). Default: no limit of our
+   * own (the kernel's applies).
+   */
+  timeout?: number;
+  /** Disable Nagle's algorithm. Default true. */
+  noDelay?: boolean;
+}
+
+/**
+ * Open a TCP connection. Waits until it is established; throws `NetError`
+ * `ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`... naming the address. Cancelling
+ * the task while it waits destroys the half-open socket.
+ *
+ * The timeout uses the task's own park deadline (the scheduler core's timer,
+ * no `setTimeout`); `withTimeout(ms, connect(...))` works too.
+ *
+ * @example
+ * const conn = yield* connect({ port: 7000, timeout: 2000 });
+ */
+export function connect(options: ConnectOptions): Operation<Conn> {
+  const { port } = options;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`connect: port must be a whole number from 1 to 65535, got ${String(port)}`);
+  }
+  const timeout = options.timeout;
+  if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`connect: timeout must be a number of ms >= 0, got ${String(timeout)}`);
+  const host = options.host ?? "127.0.0.1";
+  return {
+    *[Symbol.iterator]() {
+      const me = currentTask("connect");
+      const addr = formatAddress(host, port);
+      const socket = net.connect({ port, host, allowHalfOpen: true, noDelay: options.noDelay ?? true, onread: onreadOption() });
+      const conn = new Conn(socket, false, true, addr);
+      const wait = new IoWait(`connect to ${addr}`, () => socket.destroy());
+      const onConnect = (): void => wait.resolve(conn);
+      const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));
+      socket.once("connect", onConnect);
+      socket.once("error", onError);
+      if (timeout !== undefined && timeout !== Infinity) me._deadline = me._sched.deadlineAfter(timeout);
+      let v: unknown;
+      try {
+        v = yield wait.park("connect");
+      } finally {
+        socket.removeListener("connect", onConnect);
+        socket.removeListener("error", onError);
+      }
+      if (v === TIMED_OUT) {
+        // abandon() has destroyed the socket.
+        throw new NetError(NetErrorCode.ETIMEDOUT, "connect", addr, `no connection after ${timeout} ms`);
+      }
+      return v as Conn;
+    },
+  };
+}

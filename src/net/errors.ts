@@ -1,0 +1,101 @@
+import { TaskletError } from "../errors.js";
+
+/**
+ * Codes of {@link NetError}. System codes keep Node's (errno) spelling so they
+ * match `err.code` of node:net; the last three are tasklet's own.
+ */
+export const NetErrorCode = {
+  /** Nothing listens at the address (connect). */
+  ECONNREFUSED: "ECONNREFUSED",
+  /** The peer reset the connection (RST), or vanished mid-transfer. */
+  ECONNRESET: "ECONNRESET",
+  /** Writing to a connection the peer has closed. */
+  EPIPE: "EPIPE",
+  /** The port is taken (listen). */
+  EADDRINUSE: "EADDRINUSE",
+  /** The address is not one of this host's (listen). */
+  EADDRNOTAVAIL: "EADDRNOTAVAIL",
+  /** Not allowed to bind that port (listen). */
+  EACCES: "EACCES",
+  /** A connect timeout passed (the `timeout` option of connect), or the kernel's own. */
+  ETIMEDOUT: "ETIMEDOUT",
+  /** The host name did not resolve. */
+  ENOTFOUND: "ENOTFOUND",
+  /** The socket or listener was closed by this side (`close()`), while or before the operation waited. */
+  ECLOSED: "ECLOSED",
+  /** The peer ended the stream before `readExactly`/`readUntil` got what it needed (some bytes had arrived). */
+  EOF: "EOF",
+  /** `readUntil` saw `maxBytes` bytes without the delimiter. */
+  EMSGSIZE: "EMSGSIZE",
+  /** Two tasks read the same connection at once (gevent's ConcurrentObjectUseError). */
+  EBUSY: "EBUSY",
+} as const;
+
+/** A code from {@link NetErrorCode}, or another errno string Node reported. */
+export type NetErrorCodeName = (typeof NetErrorCode)[keyof typeof NetErrorCode] | (string & {});
+
+/**
+ * Every failure of a green socket: `code` says what happened, the message
+ * names the operation and the address (`connect to 127.0.0.1:9: connection
+ * refused (ECONNREFUSED)`), and `cause` holds Node's original error if any.
+ *
+ * @example
+ * try {
+ *   yield* connect({ port: 9 });
+ * } catch (e) {
+ *   if (e instanceof NetError && e.code === "ECONNREFUSED") console.log("nobody home");
+ * }
+ */
+export class NetError extends TaskletError {
+  override name = "NetError";
+  /** What happened; see {@link NetErrorCode}. */
+  readonly code: NetErrorCodeName;
+  /** The operation that failed: "connect", "listen", "read", "write", "accept"... */
+  readonly operation: string;
+  /** `host:port` the operation was about. */
+  readonly address: string;
+  constructor(code: NetErrorCodeName, operation: string, address: string, detail: string, cause?: unknown) {
+    super(`${operation} ${PREPOSITION[operation] ?? "on"} ${address}: ${detail} (${code})`, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.operation = operation;
+    this.address = address;
+  }
+}
+
+/** For messages: "read from 127.0.0.1:80", "connect to ...", "listen on ...". */
+const PREPOSITION: Record<string, string> = {
+  read: "from",
+  readInto: "from",
+  readExactly: "from",
+  readUntil: "from",
+  write: "to",
+  connect: "to",
+  listen: "on",
+  accept: "on",
+};
+
+const DETAIL: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by peer",
+  EPIPE: "broken pipe, the peer closed the connection",
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "address not available on this host",
+  EACCES: "permission denied",
+  ETIMEDOUT: "timed out",
+  ENOTFOUND: "host not found",
+};
+
+/** @internal Wrap an error of node:net (or anything thrown) as a NetError. */
+export function toNetError(e: unknown, operation: string, address: string): NetError {
+  if (e instanceof NetError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const c = typeof code === "string" ? code : "EIO";
+  const detail = DETAIL[c] ?? (e instanceof Error ? e.message : String(e));
+  return new NetError(c, operation, address, detail, e);
+}
+
+/** @internal `host:port`, with brackets for IPv6. */
+export function formatAddress(host: string | undefined, port: number | undefined): string {
+  const h = host ?? "?";
+  return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
+}

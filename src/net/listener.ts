@@ -1,0 +1,221 @@
+import net from "node:net";
+import { currentTask } from "../current.js";
+import { Op } from "../op.js";
+import { WaitList } from "../suspend.js";
+import type { Task } from "../task.js";
+import type { Instruction, Operation } from "../types.js";
+import { deliver, deliverThrow } from "../waiter.js";
+import { Conn, adoptUserBuffer } from "./conn.js";
+import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
+import { IoWait } from "./io-wait.js";
+
+/** Options of {@link listen}. */
+export interface ListenOptions {
+  /** Port; 0 (the default) picks a free one, see `listener.port`. */
+  port?: number;
+  /** Address to bind. Default `"127.0.0.1"`. */
+  host?: string;
+  /** Kernel queue of connections not yet accepted. Default 511 (Node's). */
+  backlog?: number;
+  /** Disable Nagle's algorithm on accepted sockets. Default true: small request/response exchanges are not delayed. */
+  noDelay?: boolean;
+}
+
+/**
+ * A listening TCP socket. `accept()` waits for the next connection;
+ * connections that arrive while no task accepts wait in order (they read
+ * nothing until accepted). Made by {@link listen}.
+ *
+ * @example
+ * const listener = yield* listen({ port: 0 });
+ * console.log(`listening on ${listener.port}`);
+ * const conn = yield* listener.accept();
+ */
+export class Listener {
+  /** The node:net server. */
+  readonly server: net.Server;
+  /** The bound address. */
+  readonly host: string;
+  private boundPort = 0;
+  private readonly noDelay: boolean;
+  /** Accepted connections no task has taken yet. */
+  private queue: Conn[] = [];
+  private qhead = 0;
+  /** @internal Tasks parked in accept(). */
+  readonly accepters: WaitList;
+  /** An accept error no task was waiting for (e.g. EMFILE), given to the next accept(). */
+  private pendingError: NetError | null = null;
+  private isClosed = false;
+
+  /** @internal Use {@link listen}. */
+  constructor(server: net.Server, host: string, noDelay: boolean) {
+    this.server = server;
+    this.host = host;
+    this.noDelay = noDelay;
+    this.accepters = new WaitList(() => `accept on ${this.address}`);
+    this.accepters.external = true;
+    server.on("connection", (socket: net.Socket) => this.onConnection(socket));
+  }
+
+  /** The bound port (useful with `port: 0`). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `host:port`. */
+  get address(): string {
+    return formatAddress(this.host, this.boundPort);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Connections accepted by the kernel that no task has taken yet. */
+  get pending(): number {
+    return this.queue.length - this.qhead;
+  }
+
+  /**
+   * Wait for the next connection. Throws `NetError` `ECLOSED` once the
+   * listener is closed. Cancelling a parked accept takes nothing: the next
+   * connection goes to the next accept.
+   *
+   * @example
+   * for (;;) {
+   *   const conn = yield* listener.accept();
+   *   spawn(() => handle(conn));
+   * }
+   */
+  accept(): Operation<Conn> {
+    return new AcceptOp(this);
+  }
+
+  /**
+   * Stop listening. Tasks parked in `accept` get `NetError` `ECLOSED`;
+   * connections that were waiting to be accepted are closed. Connections
+   * already accepted are not touched. Idempotent.
+   *
+   * @example
+   * listener.close();
+   */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.server.close();
+    for (let i = this.qhead; i < this.queue.length; i++) this.queue[i]!.close();
+    this.queue = [];
+    this.qhead = 0;
+    const list = this.accepters;
+    for (let n = list.shift(); n !== null; n = list.shift()) deliverThrow(n, this.closedError());
+  }
+
+  toString(): string {
+    return `Listener(${this.address})`;
+  }
+
+  /** @internal */
+  _bound(port: number): void {
+    this.boundPort = port;
+  }
+
+  /** @internal */
+  _take(): Conn | null {
+    if (this.qhead === this.queue.length) {
+      const e = this.pendingError;
+      if (e !== null) {
+        this.pendingError = null;
+        throw e;
+      }
+      if (this.isClosed) throw this.closedError();
+      return null;
+    }
+    const c = this.queue[this.qhead]!;
+    this.queue[this.qhead++] = undefined as unknown as Conn;
+    if (this.qhead === this.queue.length) {
+      this.queue.length = 0;
+      this.qhead = 0;
+    }
+    return c;
+  }
+
+  /** @internal An accept failed after listening (EMFILE...): one accepter hears of it. */
+  _acceptFailed(e: unknown): void {
+    const err = toNetError(e, "accept", this.address);
+    const n = this.accepters.shift();
+    if (n !== null) deliverThrow(n, err);
+    else this.pendingError = err;
+  }
+
+  private onConnection(socket: net.Socket): void {
+    if (this.isClosed) {
+      socket.destroy();
+      return;
+    }
+    if (this.noDelay) socket.setNoDelay(true);
+    const conn = new Conn(socket, true, adoptUserBuffer(socket));
+    const n = this.accepters.shift();
+    if (n !== null) deliver(n, conn);
+    else this.queue.push(conn);
+  }
+
+  private closedError(): NetError {
+    return new NetError(NetErrorCode.ECLOSED, "accept", this.address, "the listener is closed");
+  }
+}
+
+class AcceptOp extends Op<Conn> {
+  constructor(private readonly listener: Listener) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, Conn> {
+    const l = this.listener;
+    const c = l._take();
+    if (c !== null) return this.ok(c);
+    const me: Task = currentTask("accept");
+    l.accepters.push(me);
+    return this.wait(l.accepters);
+  }
+  protected clone(): Op<Conn> {
+    return new AcceptOp(this.listener);
+  }
+}
+
+/**
+ * Listen for TCP connections (gevent's `socket.bind` + `listen`). Waits until
+ * the socket is bound; throws `NetError` (`EADDRINUSE`, `EACCES`,
+ * `EADDRNOTAVAIL`) naming the address if it cannot be.
+ *
+ * @example
+ * const listener = yield* listen({ port: 8000 });
+ * const conn = yield* listener.accept();
+ */
+export function listen(options: ListenOptions = {}): Operation<Listener> {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`listen: port must be a whole number from 0 to 65535, got ${String(options.port)}`);
+  }
+  const host = options.host ?? "127.0.0.1";
+  return {
+    *[Symbol.iterator]() {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      const listener = new Listener(server, host, options.noDelay ?? true);
+      const addr = formatAddress(host, port);
+      let listening = false;
+      const wait = new IoWait(`listen on ${addr}`, () => server.close());
+      server.on("error", (e) => {
+        if (listening) listener._acceptFailed(e);
+        else wait.reject(toNetError(e, "listen", addr));
+      });
+      server.once("listening", () => {
+        listening = true;
+        const a = server.address();
+        listener._bound(typeof a === "object" && a !== null ? a.port : port);
+        wait.resolve(listener);
+      });
+      server.listen({ port, host, backlog: options.backlog ?? 511 });
+      return (yield wait.park("listen")) as Listener;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Where received bytes wait when no task is reading.
+ *
+ * The choice (measured in bench/results/net.md): every socket reads into ONE
+ * shared 64 KiB buffer through node:net's `onread: { buffer, callback }` mode
+ * (libuv fills it, our callback consumes it synchronously, the next read
+ * overwrites it), so Node allocates no Buffer per read. From there the bytes
+ * are copied once:
+ *
+ * - straight into the parked reader's result (`read`) or its own buffer
+ *   (`readInto`: no allocation at all), when a task is already waiting; or
+ * - into this per-connection ReadBuffer, when nobody is. Its storage comes
+ *   from a small process-wide pool of 16 KiB blocks and goes back to the pool
+ *   as soon as it is drained, so an idle connection holds no buffer.
+ */
+
+/** Size of the buffer libuv reads into, shared by every socket (one read never exceeds it). */
+export const SOCKET_READ_SIZE = 64 * 1024;
+
+/** Size of a pooled block. Power of two; larger needs get an exact-size buffer that is not pooled. */
+const BLOCK = 16 * 1024;
+/** Blocks kept in the pool at most (1 MiB). */
+const POOL_MAX = 64;
+
+const pool: Uint8Array[] = [];
+
+/** @internal The buffer every socket's reads land in (see above). */
+export const sharedReadBuffer: Uint8Array = new Uint8Array(SOCKET_READ_SIZE);
+
+function takeBlock(min: number): Uint8Array {
+  if (min <= BLOCK) return pool.pop() ?? new Uint8Array(BLOCK);
+  let size = BLOCK;
+  while (size < min) size *= 2;
+  return new Uint8Array(size);
+}
+
+function giveBlock(b: Uint8Array): void {
+  if (b.length === BLOCK && pool.length < POOL_MAX) pool.push(b);
+}
+
+/** Blocks currently pooled (for tests and the benchmark). */
+export function pooledBlocks(): number {
+  return pool.length;
+}
+
+/**
+ * A FIFO of bytes in one contiguous block: `[start, end)` is unread. Appends
+ * compact or grow it; reads advance `start`; when empty it returns its block.
+ * Contiguity keeps `indexOf` (readUntil) and `readExactly` a single slice.
+ */
+export class ReadBuffer {
+  private block: Uint8Array | null = null;
+  private start = 0;
+  private end = 0;
+
+  /** Unread bytes. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Copy `src[from, from + n)` in. */
+  append(src: Uint8Array, from: number, n: number): void {
+    let b = this.block;
+    if (b === null) {
+      b = this.block = takeBlock(n);
+      this.start = this.end = 0;
+    } else if (this.end + n > b.length) {
+      const len = this.end - this.start;
+      if (len + n <= b.length) {
+        b.copyWithin(0, this.start, this.end);
+      } else {
+        const nb = takeBlock(len + n);
+        nb.set(b.subarray(this.start, this.end), 0);
+        giveBlock(b);
+        b = this.block = nb;
+      }
+      this.start = 0;
+      this.end = len;
+    }
+    b.set(n === src.length && from === 0 ? src : src.subarray(from, from + n), this.end);
+    this.end += n;
+  }
+
+  /** Take the first `n` (<= length) bytes as a new array. */
+  take(n: number): Uint8Array {
+    const out = this.block!.slice(this.start, this.start + n);
+    this.skip(n);
+    return out;
+  }
+
+  /** Copy up to `dst.length - at` bytes into `dst` at `at`; returns how many. */
+  takeInto(dst: Uint8Array, at: number, max: number): number {
+    const n = Math.min(max, this.end - this.start);
+    dst.set(this.block!.subarray(this.start, this.start + n), at);
+    this.skip(n);
+    return n;
+  }
+
+  /** Position of `needle` in the unread bytes at or after `from`, or -1. */
+  indexOf(needle: Uint8Array, from: number): number {
+    const b = this.block;
+    if (b === null) return -1;
+    const view = b.subarray(this.start, this.end);
+    if (needle.length === 1) return view.indexOf(needle[0]!, from);
+    return Buffer.from(view.buffer, view.byteOffset, view.length).indexOf(needle, from);
+  }
+
+  /** Drop the first `n` bytes. */
+  skip(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.clear();
+  }
+
+  /** Forget everything and return the block to the pool. */
+  clear(): void {
+    if (this.block !== null) giveBlock(this.block);
+    this.block = null;
+    this.start = this.end = 0;
+  }
+}

@@ -1,0 +1,219 @@
+import { withTimeout } from "../combinators.js";
+import { currentTask } from "../current.js";
+import { TimeoutError } from "../errors.js";
+import { Event } from "../event.js";
+import { run } from "../run.js";
+import { Semaphore } from "../semaphore.js";
+import { sleep } from "../sleep.js";
+import type { Task } from "../task.js";
+import type { BackendName, Instruction, Operation } from "../types.js";
+import type { Conn } from "./conn.js";
+import { NetError, NetErrorCode } from "./errors.js";
+import { type ListenOptions, type Listener, listen } from "./listener.js";
+
+/** Handles one connection; the connection is closed when it returns or throws. */
+export type ConnHandler = (conn: Conn) => Operation<unknown>;
+
+/** Options of {@link serveTcp}. */
+export interface ServeTcpOptions extends ListenOptions {
+  /** Connections handled at once; when reached, accepting pauses (the kernel backlog holds the rest). Default: no limit. */
+  maxConnections?: number;
+  /**
+   * Called when a handler throws (the server keeps serving). Default: print to
+   * stderr, except the routine network errors of a peer going away
+   * (`ECONNRESET`, `EPIPE`, `ECLOSED`, `EOF`).
+   */
+  onError?: (error: unknown, conn: Conn) => void;
+  /** Name of the server task (errors, deadlock reports). */
+  name?: string;
+}
+
+/** Options of {@link TcpServer.close}. */
+export interface CloseOptions {
+  /** How long handlers may keep running after accepting stops, in ms; then they are cancelled. Default: Infinity. */
+  timeout?: number;
+}
+
+/** Network errors that mean the peer went away; not worth a log line. */
+const ROUTINE: ReadonlySet<string> = new Set([NetErrorCode.ECONNRESET, NetErrorCode.EPIPE, NetErrorCode.ECLOSED, NetErrorCode.EOF]);
+
+function defaultOnError(error: unknown, conn: Conn): void {
+  if (error instanceof NetError && ROUTINE.has(error.code)) return;
+  console.error(`tasklet serveTcp: the handler of ${conn.address} failed:`, error);
+}
+
+/**
+ * A TCP server running one task per connection (gevent's `StreamServer`).
+ * Made by {@link serveTcp} (inside a task) or {@link startTcpServer}.
+ *
+ * @example
+ * const server = yield* serveTcp({ port: 0 }, echo);
+ * console.log(server.port, server.connections);
+ * yield* server.close({ timeout: 5000 });
+ */
+export class TcpServer {
+  readonly listener: Listener;
+  /** The server task: parent of the accept loop and of every connection task. Done once the server is fully closed. */
+  readonly task: Task<void>;
+  private active = 0;
+  private stopping = false;
+  private graceMs = Infinity;
+  private readonly stop = new Event("TcpServer stop");
+  private readonly drained = new Event("TcpServer drained");
+  private readonly slots: Semaphore | null;
+
+  /** @internal Use serveTcp. */
+  constructor(listener: Listener, private readonly handler: ConnHandler, private readonly options: ServeTcpOptions, parent: Task) {
+    this.listener = listener;
+    const max = options.maxConnections ?? Infinity;
+    if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
+      throw new RangeError(`serveTcp: maxConnections must be a whole number >= 1, got ${String(max)}`);
+    }
+    this.slots = max === Infinity ? null : new Semaphore(max, `maxConnections of ${listener.address}`);
+    const server = this;
+    this.task = parent._sched.spawn(() => server.main(), parent, options.name ?? `TcpServer(${listener.address})`);
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Connections being handled now. */
+  get connections(): number {
+    return this.active;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting (the listener closes), wait up to
+   * `timeout` ms for the connection tasks to finish, then cancel the rest.
+   * Returns the server task: `yield* server.close()` in a task, or
+   * `await server.close()` outside one, to wait until everything is done.
+   * Calling it again returns the same task (the first timeout stands).
+   *
+   * @example
+   * process.on("SIGINT", () => void server.close({ timeout: 2000 }));
+   */
+  close(options: CloseOptions = {}): Task<void> {
+    if (!this.stopping) {
+      const t = options.timeout ?? Infinity;
+      if (!(t >= 0)) throw new RangeError(`close: timeout must be a number of ms >= 0, got ${String(t)}`);
+      this.stopping = true;
+      this.graceMs = t;
+      this.stop.set();
+    }
+    return this.task;
+  }
+
+  private *main(): Generator<Instruction, void, any> {
+    const me = currentTask("serveTcp");
+    const acceptor = me._sched.spawn(() => this.acceptLoop(me), me, `accept on ${this.listener.address}`);
+    try {
+      yield* this.stop.wait();
+      this.listener.close();
+      yield* acceptor.cancel();
+      if (this.active > 0) {
+        try {
+          yield* withTimeout(this.graceMs, this.drained.wait());
+        } catch (e) {
+          if (!(e instanceof TimeoutError)) throw e;
+        }
+      }
+      // Returning ends the body: connection tasks still running are cancelled now.
+    } finally {
+      this.listener.close();
+    }
+  }
+
+  private *acceptLoop(server: Task): Generator<Instruction, void, any> {
+    const listener = this.listener;
+    const slots = this.slots;
+    const onError = this.options.onError ?? defaultOnError;
+    for (;;) {
+      if (slots !== null) yield* slots.acquire();
+      let conn: Conn;
+      try {
+        conn = yield* listener.accept();
+      } catch (e) {
+        if (slots !== null) slots.release();
+        if (listener.closed) return;
+        // EMFILE and the like: say so, breathe, keep serving.
+        console.error(`tasklet serveTcp: accept failed, retrying in 100 ms:`, e);
+        yield* sleep(100);
+        continue;
+      }
+      this.active++;
+      const handler = this.handler;
+      server._sched.spawn(() => this.connection(conn, handler, onError), server, undefined);
+    }
+  }
+
+  private *connection(conn: Conn, handler: ConnHandler, onError: (error: unknown, conn: Conn) => void): Generator<Instruction, void, any> {
+    try {
+      yield* handler(conn);
+    } catch (e) {
+      onError(e, conn);
+    } finally {
+      conn.close();
+      this.active--;
+      if (this.slots !== null) this.slots.release();
+      if (this.active === 0 && this.stopping) this.drained.set();
+    }
+  }
+}
+
+/**
+ * Serve TCP connections, one task per connection, in the background of the
+ * current task: the server is a child task, so it stops when the caller's
+ * scope ends (or on `server.close()`). Each handler gets its `Conn`, which
+ * is closed when the handler returns or throws. Returns once listening.
+ *
+ * @example
+ * const server = yield* serveTcp({ port: 7000 }, function* (conn) {
+ *   for (let b = yield* conn.read(); b !== null; b = yield* conn.read()) yield* conn.write(b);
+ * });
+ */
+export function serveTcp(options: ServeTcpOptions, handler: ConnHandler): Operation<TcpServer> {
+  if (typeof handler !== "function") throw new TypeError("serveTcp(options, handler): handler must be a generator function");
+  return {
+    *[Symbol.iterator]() {
+      const me = currentTask("serveTcp");
+      const listener = yield* listen(options);
+      try {
+        return new TcpServer(listener, handler, options, me);
+      } catch (e) {
+        listener.close();
+        throw e;
+      }
+    },
+  };
+}
+
+/** Options of {@link startTcpServer}. */
+export interface StartTcpServerOptions extends ServeTcpOptions {
+  /** Scheduler core of the server's run. Default: as for `run`. */
+  backend?: BackendName;
+}
+
+/**
+ * {@link serveTcp} from plain code (outside any task): starts a run of its
+ * own and resolves once listening. `await server.close()` stops it.
+ *
+ * @example
+ * const server = await startTcpServer({ port: 7000 }, echo);
+ * console.log(`echo on 127.0.0.1:${server.port}`);
+ * process.on("SIGINT", () => void server.close({ timeout: 1000 }));
+ */
+export function startTcpServer(options: StartTcpServerOptions, handler: ConnHandler): Promise<TcpServer> {
+  return new Promise<TcpServer>((resolve, reject) => {
+    const root = run(
+      function* tcpServerRoot() {
+        const server = yield* serveTcp(options, handler);
+        resolve(server);
+        yield* server.task;
+      },
+      { backend: options.backend, name: options.name === undefined ? "startTcpServer" : `${options.name} root` },
+    );
+    root.then(undefined, reject);
+  });
+}
