@@ -1,5 +1,5 @@
 import { currentTask } from "./current.js";
-import { Op, finished } from "./op.js";
+import { Op } from "./op.js";
 import type { Instruction, Operation } from "./types.js";
 
 class CallOp<T> extends Op<T> {
@@ -9,8 +9,8 @@ class CallOp<T> extends Op<T> {
   protected begin(): IteratorResult<Instruction, T> {
     const me = currentTask("call");
     const v = typeof this.target === "function" ? this.target() : this.target;
-    if (!isThenable(v)) return finished(v as T);
-    return me._sched.awaitPromise(me, v);
+    if (!isThenable(v)) return this.ok(v as T);
+    return this.wait(me._sched.awaitPromise(me, v));
   }
   protected clone(): Op<T> {
     return new CallOp(this.target);

@@ -1,8 +1,8 @@
 import { currentTask } from "./current.js";
 import { ChannelClosedError } from "./errors.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { WaitList } from "./suspend.js";
-import type { Instruction, Operation } from "./types.js";
+import type { Instruction } from "./types.js";
 import { deliver, deliverThrow } from "./waiter.js";
 
 let channelIds = 0;
@@ -48,12 +48,12 @@ export class Channel<T> {
   }
 
   /** Send a value; waits while no receiver is ready and the buffer is full. */
-  send(value: T): Operation<void> {
+  send(value: T): SendOp<T> {
     return new SendOp(this, value);
   }
 
   /** Receive a value; waits while the channel is empty and open. */
-  recv(): Operation<T> {
+  recv(): RecvOp<T> {
     return new RecvOp(this);
   }
 
@@ -162,21 +162,21 @@ export class Channel<T> {
 export class SendOp<T> extends Op<void> {
   constructor(
     readonly channel: Channel<T>,
-    readonly value: T,
+    readonly payload: T,
   ) {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
     const ch = this.channel;
     if (ch.closed) throw ch.closedForSend();
-    if (ch.offer(this.value)) return finished(undefined);
+    if (ch.offer(this.payload)) return this.ok(undefined);
     const me = currentTask("send");
-    me._wval = this.value;
+    me._wval = this.payload;
     ch.sendq.push(me);
-    return parkOn(ch.sendq);
+    return this.wait(ch.sendq);
   }
   protected clone(): Op<void> {
-    return new SendOp(this.channel, this.value);
+    return new SendOp(this.channel, this.payload);
   }
   protected override resumed(): void {}
 }
@@ -188,11 +188,11 @@ export class RecvOp<T> extends Op<T> {
   }
   protected begin(): IteratorResult<Instruction, T> {
     const ch = this.channel;
-    if (ch.ready()) return finished(ch.take());
+    if (ch.ready()) return this.ok(ch.take());
     if (ch.closed) throw ch.closedForRecv();
     const me = currentTask("recv");
     ch.recvq.push(me);
-    return parkOn(ch.recvq);
+    return this.wait(ch.recvq);
   }
   protected clone(): Op<T> {
     return new RecvOp(this.channel);

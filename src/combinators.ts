@@ -2,7 +2,7 @@ import { currentTask } from "./current.js";
 import { TimeoutError } from "./errors.js";
 import { Event } from "./event.js";
 import { scope, toBody } from "./run.js";
-import { TIMED_OUT, WaitList } from "./suspend.js";
+import { TIMED_OUT } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction, Operation } from "./types.js";
 
@@ -32,10 +32,9 @@ function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, a
   const child = me._sched.spawn(body, me, `withTimeout(${ms})`);
   if (ms === Infinity) return yield* child;
   const deadline = me._sched.deadlineAfter(ms);
-  let list = child._joiners;
-  if (list === null) list = child._joiners = new WaitList(() => `join of ${child.name}`);
+  const list = child.joinList();
   list.push(me);
-  me._deadline = deadline;
+  me._sched.parkDeadline = deadline;
   const v = yield list;
   if (v !== TIMED_OUT) return v as T;
   yield* child.cancel("timed out");

@@ -1,5 +1,5 @@
 import { currentTask } from "./current.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { WaitList } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Instruction, Operation } from "./types.js";
@@ -56,10 +56,10 @@ class WaitOp extends Op<void> {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
-    if (this.ev.isSet()) return finished(undefined);
+    if (this.ev.isSet()) return this.ok(undefined);
     const me = currentTask("Event.wait");
     this.ev.waiters.push(me);
-    return parkOn(this.ev.waiters);
+    return this.wait(this.ev.waiters);
   }
   protected clone(): Op<void> {
     return new WaitOp(this.ev);

@@ -17,7 +17,7 @@ export { sleep, yieldNow } from "./sleep.js";
 export { call } from "./call.js";
 export { withTimeout, all, race } from "./combinators.js";
 export { select, type SelectCase, type SelectResult } from "./select.js";
-export { Channel, type TryRecvResult } from "./channel.js";
+export { Channel, type TryRecvResult, type RecvOp, type SendOp } from "./channel.js";
 export { Queue } from "./queue.js";
 export { Event } from "./event.js";
 export { Semaphore, Lock } from "./semaphore.js";

@@ -1,18 +1,25 @@
+import type { Suspend } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 
 /**
- * Base of tasklet's built-in operations: an object that is both the
- * Operation and its own single-use iterator, so `yield* ch.recv()` allocates
- * one small object instead of a generator. `begin` runs on the first `next()`:
- * it either finishes at once (`this.finish(value)`) or registers the current
- * task somewhere and returns the Suspend to yield. The value the task is
- * resumed with becomes the operation's result, via `resumed`.
+ * Base of tasklet's built-in operations: one object that is the Operation,
+ * its iterator, and the iterator's result (`done`/`value` are fields of the
+ * op), so `yield* ch.recv()` allocates exactly one small object instead of a
+ * generator plus a result object per step.
+ *
+ * `begin` runs on the first `next()`: it either finishes at once
+ * (`return this.ok(value)`) or registers the current task somewhere and parks
+ * (`return this.wait(suspend)`). The value the task is resumed with becomes
+ * the result, through `resumed`.
  *
  * If the same object is iterated again (an operation stored and reused), a
  * fresh copy runs, so an operation value can be reused like a generator
  * function call.
  */
 export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, unknown> {
+  /** IteratorResult fields: `yield*` reads them right after each `next()`. */
+  done = false;
+  value: unknown = undefined;
   /** 0: not started, 1: started. */
   private phase = 0;
 
@@ -25,7 +32,9 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
       this.phase = 1;
       return this.begin();
     }
-    return { done: true, value: this.resumed(v) };
+    this.done = true;
+    this.value = this.resumed(v);
+    return this as IteratorResult<Instruction, T>;
   }
 
   throw(e: unknown): IteratorResult<Instruction, T> {
@@ -33,10 +42,25 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   }
 
   return(v?: unknown): IteratorResult<Instruction, T> {
-    return { done: true, value: v as T };
+    this.done = true;
+    this.value = v;
+    return this as IteratorResult<Instruction, T>;
   }
 
-  /** Start the operation: a finished result, or a Suspend to park on. */
+  /** Finish at once with `value`. */
+  protected ok(value: T): IteratorResult<Instruction, T> {
+    this.done = true;
+    this.value = value;
+    return this as IteratorResult<Instruction, T>;
+  }
+
+  /** Park the current task (already registered with `suspend`'s owner) on `suspend`. */
+  protected wait(suspend: Suspend | Instruction): IteratorResult<Instruction, T> {
+    this.value = suspend;
+    return this as IteratorResult<Instruction, T>;
+  }
+
+  /** Start the operation: `this.ok(value)` or `this.wait(suspend)`. */
   protected abstract begin(): IteratorResult<Instruction, T>;
   /** A new, unstarted operation with the same arguments. */
   protected abstract clone(): Op<T>;
@@ -44,14 +68,4 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   protected resumed(v: unknown): T {
     return v as T;
   }
-}
-
-/** `{ done: true, value }` for a result available at once. */
-export function finished<T>(value: T): IteratorResult<Instruction, T> {
-  return { done: true, value };
-}
-
-/** `{ done: false, value: suspend }`: park. */
-export function parkOn<T>(suspend: Instruction): IteratorResult<Instruction, T> {
-  return { done: false, value: suspend };
 }

@@ -60,9 +60,7 @@ export class Pool {
       throw e;
     }
     this.running++;
-    let list = t._joiners;
-    if (list === null) list = t._joiners = new WaitList(() => `join of ${t.name}`);
-    list.push(new SlotRelease(this));
+    t.joinList().push(new SlotRelease(this));
     return t;
   }
 

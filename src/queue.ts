@@ -1,5 +1,5 @@
 import { currentTask } from "./current.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { WaitList } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 import { deliver } from "./waiter.js";
@@ -123,11 +123,11 @@ class PutOp<T> extends Op<void> {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
-    if (this.q.offer(this.item)) return finished(undefined);
+    if (this.q.offer(this.item)) return this.ok(undefined);
     const me = currentTask("put");
     me._wval = this.item;
     this.q.putters.push(me);
-    return parkOn(this.q.putters);
+    return this.wait(this.q.putters);
   }
   protected clone(): Op<void> {
     return new PutOp(this.q, this.item);
@@ -141,10 +141,10 @@ class GetOp<T> extends Op<T> {
   }
   protected begin(): IteratorResult<Instruction, T> {
     const r = this.q.poll();
-    if (r.ok) return finished(r.value as T);
+    if (r.ok) return this.ok(r.value as T);
     const me = currentTask("get");
     this.q.getters.push(me);
-    return parkOn(this.q.getters);
+    return this.wait(this.q.getters);
   }
   protected clone(): Op<T> {
     return new GetOp(this.q);
@@ -156,10 +156,10 @@ class QueueJoinOp extends Op<void> {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
-    if (this.q.allDone) return finished(undefined);
+    if (this.q.allDone) return this.ok(undefined);
     const me = currentTask("Queue.join");
     this.q.joiners.push(me);
-    return parkOn(this.q.joiners);
+    return this.wait(this.q.joiners);
   }
   protected clone(): Op<void> {
     return new QueueJoinOp(this.q);

@@ -45,6 +45,13 @@ export class Scheduler {
   private wakeAt = Infinity;
   /** Set after the first deadlock: every stuck task was cancelled to let it clean up. */
   private deadlocked = false;
+  /**
+   * Deadline (ms) of the park the running task is about to make, set by the
+   * operation just before it yields (sleep, withTimeout) and consumed by the
+   * driver; Infinity for none. Kept here rather than per task: only the
+   * running task can be about to park.
+   */
+  parkDeadline = Infinity;
 
   constructor(options: RunOptions = {}) {
     this.core = createCore(options.backend);
@@ -130,7 +137,6 @@ export class Scheduler {
   /** Bookkeeping shared by every end of a park (the wait registration is handled by the caller). */
   private endPark(t: Task): void {
     t._wait = null;
-    t._deadline = Infinity;
     const f = t._flags;
     if ((f & (TaskFlag.TimerArmed | TaskFlag.External)) !== 0) {
       if ((f & TaskFlag.TimerArmed) !== 0) this.core.disarm(t._slot);
@@ -153,8 +159,10 @@ export class Scheduler {
       t._flags |= TaskFlag.External;
       this.external++;
     }
-    if (t._deadline !== Infinity) {
-      this.core.arm(t._slot, t._deadline);
+    const d = this.parkDeadline;
+    if (d !== Infinity) {
+      this.parkDeadline = Infinity;
+      this.core.arm(t._slot, d);
       t._flags |= TaskFlag.TimerArmed;
     }
   }
@@ -208,7 +216,7 @@ export class Scheduler {
         if ((f & INTERRUPT) !== 0 && (f & TaskFlag.Cancelling) === 0) {
           // Cancelled, or a child failed, while it ran: stop at this suspension point.
           if (ins instanceof Suspend) ins.abandon(t);
-          t._deadline = Infinity;
+          this.parkDeadline = Infinity;
           if ((f & TaskFlag.CancelRequested) !== 0) {
             t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
             mode = Resume.Return;
@@ -219,9 +227,7 @@ export class Scheduler {
             break;
           }
           mode = Resume.Throw;
-          val = t._pendingErr;
-          t._pendingErr = undefined;
-          t._flags = f & ~ERR_PENDING;
+          val = takePending(t);
           continue;
         }
         if (ins === YIELD) {
@@ -235,6 +241,7 @@ export class Scheduler {
           this.park(t, ins);
           break;
         }
+        this.parkDeadline = Infinity;
         mode = Resume.Throw;
         val = new TypeError(
           `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
@@ -254,7 +261,7 @@ export class Scheduler {
   cancel(t: Task, reason: unknown): void {
     const f = t._flags;
     if (t._state >= TaskState.Finishing || (f & (TaskFlag.Cancelling | TaskFlag.CancelRequested)) !== 0) return;
-    t._reason = reason;
+    if (reason !== undefined) t.ext().reason = reason;
     switch (t._state) {
       case TaskState.Parked:
         this.abandonPark(t);
@@ -287,9 +294,7 @@ export class Scheduler {
     t._wait = null;
     if ((t._flags & ERR_PENDING) !== 0) {
       // A child's error that never reached the body: it decides the outcome.
-      const pending = t._pendingErr;
-      t._pendingErr = undefined;
-      t._flags &= ~ERR_PENDING;
+      const pending = takePending(t);
       if (outcome === TaskState.Failed && value !== pending) addSuppressed(pending, value);
       outcome = TaskState.Failed;
       value = pending;
@@ -342,14 +347,15 @@ export class Scheduler {
       if (outcome === TaskState.Failed && !observed) this.propagate(p, t._val);
     }
 
-    if (t._settle !== null) {
-      if (outcome === TaskState.Completed) t._settle(true, t._val);
+    const x = t._x;
+    if (x !== null && x.settle !== null) {
+      if (outcome === TaskState.Completed) x.settle(true, t._val);
       else {
         // A cancelled root that nobody awaits is not an error; a failed one is.
-        if (outcome === TaskState.Cancelled) t._promise!.catch(noop);
-        t._settle(false, t.failure());
+        if (outcome === TaskState.Cancelled) x.promise!.catch(noop);
+        x.settle(false, t.failure());
       }
-      t._settle = null;
+      x.settle = null;
     }
 
     if (p !== null && p._nchildren === 0) this.childrenDone(p);
@@ -366,11 +372,11 @@ export class Scheduler {
       return;
     }
     if ((p._flags & ERR_PENDING) !== 0) {
-      addSuppressed(p._pendingErr, err);
+      addSuppressed(p._x!.pendingErr, err);
       return;
     }
     p._flags |= ERR_PENDING;
-    p._pendingErr = err;
+    p.ext().pendingErr = err;
     for (let c = p._firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
     if ((p._flags & TaskFlag.Cancelling) !== 0) return; // applied when its cleanup ends (bodyDone)
     if (p._state === TaskState.Parked) {
@@ -390,9 +396,7 @@ export class Scheduler {
   }
 
   private deliverPending(p: Task): void {
-    const err = p._pendingErr;
-    p._pendingErr = undefined;
-    p._flags &= ~ERR_PENDING;
+    const err = takePending(p);
     p._mode = Resume.Throw;
     p._val = err;
     this.makeReady(p);
@@ -509,10 +513,10 @@ export class Scheduler {
         root._val = err;
       } else addSuppressed(root._val, err);
     } else {
-      if ((root._flags & ERR_PENDING) !== 0) addSuppressed(root._pendingErr, err);
+      if ((root._flags & ERR_PENDING) !== 0) addSuppressed(root._x!.pendingErr, err);
       else {
         root._flags |= ERR_PENDING;
-        root._pendingErr = err;
+        root.ext().pendingErr = err;
       }
     }
     for (const t of parked) this.cancel(t, err);
@@ -538,10 +542,11 @@ export class Scheduler {
           else (n as Task)._sched.wakeThrow(n as Task, t.failure());
         }
       }
-      if (t._settle !== null) {
-        if (t !== root) t._promise!.catch(noop);
-        t._settle(false, t.failure());
-        t._settle = null;
+      const x = t._x;
+      if (x !== null && x.settle !== null) {
+        if (t !== root) x.promise!.catch(noop);
+        x.settle(false, t.failure());
+        x.settle = null;
       }
     }
     this.live = 0;
@@ -551,14 +556,14 @@ export class Scheduler {
 
   // --------------------------------------------------------- promise interop
 
-  /** Park `t` until `promise` settles; returns the iterator result the operation yields. */
-  awaitPromise(t: Task, promise: PromiseLike<unknown>): IteratorResult<Instruction, never> {
+  /** Register `t` to be woken when `promise` settles; returns the Suspend to park on. */
+  awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
     const w = new PromiseSuspend(this, t);
     promise.then(
       (v) => w.settle(true, v),
       (e) => w.settle(false, e),
     );
-    return { done: false, value: w };
+    return w;
   }
 }
 
@@ -607,3 +612,12 @@ export function describeValue(v: unknown): string {
 }
 
 function noop(): void {}
+
+/** Take a task's pending child error (TaskFlag.ErrPending is set). */
+function takePending(t: Task): unknown {
+  const x = t._x!;
+  const err = x.pendingErr;
+  x.pendingErr = undefined;
+  t._flags &= ~ERR_PENDING;
+  return err;
+}

@@ -1,6 +1,6 @@
 import { RecvOp, SendOp } from "./channel.js";
 import { currentTask } from "./current.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { Suspend, type WaitList } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Instruction, Operation } from "./types.js";
@@ -59,11 +59,11 @@ class SelectOp<C extends readonly SelectCase[]> extends Op<SelectResult<C>> {
       const c = cases[i]!;
       const ch = c.channel;
       if (c instanceof RecvOp) {
-        if (ch.ready()) return finished({ index: i, value: ch.take() } as SelectResult<C>);
+        if (ch.ready()) return this.ok({ index: i, value: ch.take() } as SelectResult<C>);
         if (ch.closed) throw ch.closedForRecv();
       } else {
         if (ch.closed) throw ch.closedForSend();
-        if (ch.offer(c.value)) return finished({ index: i, value: undefined } as SelectResult<C>);
+        if (ch.offer(c.payload)) return this.ok({ index: i, value: undefined } as SelectResult<C>);
       }
     }
     // None can: wait on all of them; the first to complete removes the others.
@@ -75,11 +75,11 @@ class SelectOp<C extends readonly SelectCase[]> extends Op<SelectResult<C>> {
       sel.nodes.push(node);
       if (c instanceof RecvOp) c.channel.recvq.push(node);
       else {
-        node._wval = c.value;
+        node._wval = c.payload;
         c.channel.sendq.push(node);
       }
     }
-    return parkOn(sel);
+    return this.wait(sel);
   }
   protected clone(): Op<SelectResult<C>> {
     return new SelectOp(this.cases);

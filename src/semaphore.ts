@@ -1,5 +1,5 @@
 import { currentTask } from "./current.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { WaitList } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction, Operation } from "./types.js";
@@ -86,10 +86,10 @@ class AcquireOp extends Op<void> {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
-    if (this.sem.take()) return finished(undefined);
+    if (this.sem.take()) return this.ok(undefined);
     const me = currentTask("acquire");
     this.sem.waiters.push(me);
-    return parkOn(this.sem.waiters);
+    return this.wait(this.sem.waiters);
   }
   protected clone(): Op<void> {
     return new AcquireOp(this.sem);

@@ -1,5 +1,5 @@
 import { currentTask } from "./current.js";
-import { Op, finished, parkOn } from "./op.js";
+import { Op } from "./op.js";
 import { RESUMED, SLEEP, YIELD } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 
@@ -9,9 +9,9 @@ class SleepOp extends Op<void> {
   }
   protected begin(): IteratorResult<Instruction, void> {
     const me = currentTask("sleep");
-    if (this.ms === 0) return parkOn(YIELD);
-    me._deadline = this.ms === Infinity ? Infinity : me._sched.deadlineAfter(this.ms);
-    return parkOn(SLEEP);
+    if (this.ms === 0) return this.wait(YIELD);
+    if (this.ms !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(this.ms);
+    return this.wait(SLEEP);
   }
   protected clone(): Op<void> {
     return new SleepOp(this.ms);

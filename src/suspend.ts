@@ -1,3 +1,4 @@
+import { TaskFlag } from "./constants.js";
 import type { Task } from "./task.js";
 import type { Instruction } from "./types.js";
 
@@ -83,7 +84,7 @@ export class WaitList extends Suspend {
 export const YIELD: Instruction = Object.freeze({ yieldNow: true }) as unknown as Instruction;
 
 /**
- * Resume value of a park whose own deadline (`task._deadline`) was reached
+ * Resume value of a park whose own deadline (`Scheduler.parkDeadline`) was reached
  * before anything else woke it. Operations compare against it.
  */
 export const TIMED_OUT: unique symbol = Symbol("tasklet.timedOut");
@@ -95,7 +96,7 @@ export const RESUMED: unique symbol = Symbol("tasklet.resumed");
 class SleepSuspend extends Suspend {
   abandon(): void {}
   describe(task: Task): string {
-    return `sleep until t=${task._deadline}ms`;
+    return (task._flags & TaskFlag.TimerArmed) !== 0 ? "sleep" : "sleep(Infinity): only cancellation ends it";
   }
 }
 export const SLEEP = new SleepSuspend();

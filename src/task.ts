@@ -2,6 +2,7 @@ import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./con
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
+import { Op } from "./op.js";
 import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
@@ -25,14 +26,12 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _sched: Scheduler;
   /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
-  /** @internal Name given at spawn, or built on first use. */ _name: string | undefined;
-  /** @internal Name of the body function (kept for the default name). */ _fn: string;
+  /** @internal The name given at spawn; else the body function, until a name is built from it. */ _name: string | Body<T>;
   /** @internal */ _state: TaskStateCode = TaskState.Ready;
   /** @internal Bits of TaskFlag. */ _flags = 0;
-  /** @internal Resume mode for the next step (Resume table). */ _mode = 0;
+  /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
   /** @internal Resume value for the next step; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
-  /** @internal Deadline of the current park (ms), Infinity for none. */ _deadline = Infinity;
   /** @internal */ _parent: Task | null;
   /** @internal Children, in spawn order, threaded through _prevSib/_nextSib. */ _firstChild: Task | null = null;
   /** @internal */ _lastChild: Task | null = null;
@@ -40,10 +39,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _nextSib: Task | null = null;
   /** @internal Unfinished children. */ _nchildren = 0;
   /** @internal Tasks parked in `join` on this one (created on first join). */ _joiners: WaitList | null = null;
-  /** @internal A child's unhandled error, delivered at the next suspension point. */ _pendingErr: unknown = undefined;
-  /** @internal Reason given to cancel(). */ _reason: unknown = undefined;
-  /** @internal Settles the PromiseLike side (created on first then()). */ _promise: Promise<T> | null = null;
-  /** @internal */ _settle: ((ok: boolean, v: unknown) => void) | null = null;
+  /** @internal Rarely needed state, created on first use (keeps a suspended task small). */ _x: TaskExtra | null = null;
   /** @internal WaitNode links (a task waits in at most one list at a time). */ _wnext: WaitNode | null = null;
   /** @internal */ _wprev: WaitNode | null = null;
   /** @internal */ _wlist: WaitList | null = null;
@@ -56,14 +52,14 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._slot = slot;
     this._gen = body;
     this._parent = parent;
-    this._name = name;
-    this._fn = body.name;
+    this._name = name ?? body;
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
   get name(): string {
-    if (this._name === undefined) this._name = `${this._fn || "task"}#${this.id}`;
-    return this._name;
+    let n = this._name;
+    if (typeof n === "function") n = this._name = `${n.name || "task"}#${this.id}`;
+    return n;
   }
 
   /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
@@ -125,28 +121,37 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   /** @internal The promise side, created on demand. */
   promise(): Promise<T> {
-    if (this._promise === null) {
+    const x = this.ext();
+    if (x.promise === null) {
       if (this.done) {
-        this._promise = this._state === TaskState.Completed ? Promise.resolve(this._val as T) : Promise.reject(this.failure());
+        x.promise = this._state === TaskState.Completed ? Promise.resolve(this._val) : Promise.reject(this.failure());
       } else {
-        this._promise = new Promise<T>((resolve, reject) => {
-          this._settle = (ok, v) => (ok ? resolve(v as T) : reject(v));
+        x.promise = new Promise<unknown>((resolve, reject) => {
+          x.settle = (ok, v) => (ok ? resolve(v) : reject(v));
         });
       }
     }
-    return this._promise;
+    return x.promise as Promise<T>;
+  }
+
+  /** @internal */
+  ext(): TaskExtra {
+    return this._x ?? (this._x = new TaskExtra());
   }
 
   /** @internal The error a joiner sees for a failed or cancelled task. */
   failure(): unknown {
     if (this._state === TaskState.Failed) return this._val;
-    const why = this._reason === undefined ? "" : `: ${String(this._reason)}`;
-    return new CancelledError(`task ${this.name} was cancelled${why}`, this._reason);
+    const reason = this._x?.reason;
+    const why = reason === undefined ? "" : `: ${String(reason)}`;
+    return new CancelledError(`task ${this.name} was cancelled${why}`, reason);
   }
 
-  /** @internal */
-  hasFlag(f: number): boolean {
-    return (this._flags & f) !== 0;
+  /** @internal The list of tasks joining this one, created on first use. */
+  joinList(): WaitList {
+    let list = this._joiners;
+    if (list === null) list = this._joiners = new WaitList(() => `join of ${this.name}`);
+    return list;
   }
 
   toString(): string {
@@ -154,45 +159,46 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   }
 }
 
-/** Single-use iterator that joins a task. */
-class JoinOp<T> implements Iterator<Instruction, T, unknown>, Operation<T> {
-  private started = false;
-  constructor(private readonly target: Task<T>) {}
+/** The fields few tasks need: kept apart so that a suspended task stays small. */
+export class TaskExtra {
+  /** A child's unhandled error, delivered at the next suspension point (TaskFlag.ErrPending). */
+  pendingErr: unknown = undefined;
+  /** Reason given to cancel(). */
+  reason: unknown = undefined;
+  /** The PromiseLike side, created on first then() (at once for roots). */
+  promise: Promise<unknown> | null = null;
+  settle: ((ok: boolean, v: unknown) => void) | null = null;
+}
 
-  [Symbol.iterator](): Iterator<Instruction, T, unknown> {
-    return this.started ? new JoinOp(this.target) : this;
+/** `yield* task`: wait for a task's outcome. */
+class JoinOp<T> extends Op<T> {
+  constructor(private readonly target: Task<T>) {
+    super();
   }
 
-  next(v?: unknown): IteratorResult<Instruction, T> {
+  protected begin(): IteratorResult<Instruction, T> {
     const target = this.target;
-    if (this.started) return { done: true, value: v as T };
-    this.started = true;
     if (target.done) {
-      if (target._state === TaskState.Completed) return { done: true, value: target._val as T };
+      if (target._state === TaskState.Completed) return this.ok(target._val as T);
       throw target.failure();
     }
     const me = currentTask("join");
     if (me._sched !== target._sched) {
       // A task of another run: wait on its promise, which counts as external.
-      return me._sched.awaitPromise(me, target.promise());
+      return this.wait(me._sched.awaitPromise(me, target.promise()));
     }
     for (let t: Task | null = me; t !== null; t = t._parent) {
       if (t === target) {
         throw new Error(`task ${me.name} cannot join ${t === me ? "itself" : `its ancestor ${target.name}`}: that would wait forever`);
       }
     }
-    let list = target._joiners;
-    if (list === null) list = target._joiners = new WaitList(() => `join of ${target.name}`);
+    const list = target.joinList();
     list.push(me);
-    return { done: false, value: list as Instruction };
+    return this.wait(list);
   }
 
-  throw(e: unknown): IteratorResult<Instruction, T> {
-    throw e;
-  }
-
-  return(v?: unknown): IteratorResult<Instruction, T> {
-    return { done: true, value: v as T };
+  protected clone(): Op<T> {
+    return new JoinOp(this.target);
   }
 }
 
@@ -210,4 +216,3 @@ class CancelWaitOp implements Operation<void> {
   }
 }
 
-export { TaskFlag };

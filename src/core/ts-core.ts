@@ -111,11 +111,17 @@ export class TsCore implements SchedulerCore {
     const n = this.len;
     if (n === 0) return 0;
     if (this.batch.length < n) this.batch = new Int32Array(this.ring.length);
-    const h = this.head;
-    const first = Math.min(n, this.ring.length - h);
-    this.batch.set(this.ring.subarray(h, h + first), 0);
-    if (first < n) this.batch.set(this.ring.subarray(0, n - first), first);
-    this.head = (h + n) & this.mask;
+    // A plain loop: most ticks move one or two slots, and subarray() would
+    // allocate a view object per tick.
+    const ring = this.ring;
+    const batch = this.batch;
+    const mask = this.mask;
+    let h = this.head;
+    for (let i = 0; i < n; i++) {
+      batch[i] = ring[h]!;
+      h = (h + 1) & mask;
+    }
+    this.head = h;
     this.len = 0;
     return n;
   }
