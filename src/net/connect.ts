@@ -52,7 +52,7 @@ export function connect(options: ConnectOptions): Operation<Conn> {
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));
       socket.once("connect", onConnect);
       socket.once("error", onError);
-      if (timeout !== undefined && timeout !== Infinity) me._deadline = me._sched.deadlineAfter(timeout);
+      if (timeout !== undefined && timeout !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(timeout); // park deadline: see Scheduler.parkDeadline
       let v: unknown;
       try {
         v = yield wait.park("connect");
