@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 /** Entry files under assembly/; each becomes one .wasm module. */
-const MODULES = ["scheduler"];
+const MODULES = ["scheduler", "http-parser"];
 
 mkdirSync(join(root, "build"), { recursive: true });
 mkdirSync(join(root, "dist"), { recursive: true });

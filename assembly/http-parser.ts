@@ -1,0 +1,688 @@
+// The HTTP/1.1 request parser core (entry of http-parser.wasm).
+//
+// The same algorithm as the TypeScript twin (src/http/parser-ts.ts), state
+// for state, so both write the same event and header tables; the driver in
+// src/http/parser.ts serves both. What differs is speed: the two long scans
+// of a request (the request-target and each field value) look at 16 bytes at
+// a time with v128 compares and a bitmask.
+//
+// JS copies a connection's bytes into INPUT once, writes the connection's few
+// numbers into CONTROL, calls run(), and reads back events, headers and
+// CONTROL. No state stays in here between calls, so one instance serves every
+// connection (10,000 idle ones cost nothing in linear memory).
+//
+// Memory layout (runtime "stub": nothing is allocated; regions are fixed and
+// only INPUT grows, by whole pages):
+//
+//   0          TABLES         HEAP                 +64        +64+16K         INPUT
+//   ┌──────────┬──────────────┬────────────────────┬──────────┬──────────────┬──────────────────────┐
+//   │ AS data  │ class[256]   │ CONTROL (64 B)     │ EVENTS   │ HEADERS      │ input bytes + 16 B   │
+//   │ (strings)│ hex[256]     │                    │ 4096 i32 │ cap * 4 i32  │ slack for v128 loads │
+//   │          │ methods[37*] │                    │          │              │ (grows)              │
+//   └──────────┴──────────────┴────────────────────┴──────────┴──────────────┴──────────────────────┘
+//
+// CONTROL:
+//   ┌────────┬────────┬────────────────┬────────────────┬────────┬────────────┐
+//   │ +0 i32 │ +4 i32 │ +8 f64         │ +16 f64        │ +24 i32│ +28 i32    │
+//   │ state  │ flags  │ remaining      │ bodySoFar      │ more   │ eventWords │
+//   └────────┴────────┴────────────────┴────────────────┴────────┴────────────┘
+//
+// Records of EVENTS and HEADERS are described in src/http/parser-constants.ts
+// (EventKind); offsets count from the start of INPUT.
+
+import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./http-constants";
+
+@inline const CR: u32 = 13;
+@inline const LF: u32 = 10;
+@inline const SP: u32 = 32;
+@inline const HT: u32 = 9;
+@inline const COLON: u32 = 58;
+@inline const SEMI: u32 = 59;
+@inline const EQ: u32 = 61;
+@inline const DQUOTE: u32 = 34;
+@inline const BSLASH: u32 = 92;
+@inline const COMMA: u32 = 44;
+@inline const NEED: i32 = -1;
+@inline const FAIL: i32 = -2;
+@inline const MAX_SAFE: f64 = 9007199254740991.0;
+@inline const TWO32: f64 = 4294967296.0;
+@inline const PAGE: usize = 65536;
+
+// Byte classes, one bit each (RFC 9110 §5.6.2 tchar, §5.5 field-vchar, §5.6.4 qdtext).
+@inline const C_TOKEN: u8 = 1;
+@inline const C_TARGET: u8 = 2;
+@inline const C_VALUE: u8 = 4;
+@inline const C_QDTEXT: u8 = 8;
+
+// Method table: per id, 1 length byte then up to 15 name bytes.
+@inline const METHOD_SLOT: usize = 16;
+@inline const METHOD_COUNT: i32 = 37;
+
+const CLASS: usize = memory.data(256);
+const HEX: usize = memory.data(256);
+const METHOD_TABLE: usize = memory.data(<i32>METHOD_SLOT * METHOD_COUNT);
+
+// --- lookup tables, built once at instantiation -------------------------------
+function buildTables(): void {
+  const tokens = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (let i = 0; i < tokens.length; i++) store<u8>(CLASS + <usize>tokens.charCodeAt(i), C_TOKEN);
+  for (let c: u32 = 0; c < 256; c++) {
+    let k = load<u8>(CLASS + c);
+    if (c > 0x20 && c < 0x7f) k |= C_TARGET;
+    if ((c >= 0x20 && c != 0x7f) || c == HT) k |= C_VALUE;
+    if (((c >= 0x20 && c != 0x7f) || c == HT) && c != DQUOTE && c != BSLASH) k |= C_QDTEXT;
+    store<u8>(CLASS + c, k);
+    let h: i32 = -1;
+    if (c >= 48 && c <= 57) h = <i32>c - 48;
+    else if (c >= 65 && c <= 70) h = <i32>c - 55;
+    else if (c >= 97 && c <= 102) h = <i32>c - 87;
+    store<i8>(HEX + c, <i8>h);
+  }
+  // "GET HEAD ..." -> slot 1, 2, ...; slot 0 stays empty (unknown).
+  let id: usize = 1, n: usize = 0;
+  for (let i = 0; i <= METHODS.length; i++) {
+    const c = i < METHODS.length ? METHODS.charCodeAt(i) : 32;
+    if (c == 32) {
+      store<u8>(METHOD_TABLE + id * METHOD_SLOT, <u8>n);
+      id++;
+      n = 0;
+    } else {
+      n++;
+      store<u8>(METHOD_TABLE + id * METHOD_SLOT + n, <u8>c);
+    }
+  }
+}
+buildTables();
+
+// --- regions and limits -------------------------------------------------------
+let CONTROL: usize = 0;
+let EVENTS: usize = 0;
+let HEADERS: usize = 0;
+let INPUT: usize = 0;
+let inputCap: usize = 0;
+let headerCapacity: i32 = 0;
+
+let maxLine: i32 = 8192;
+let maxHead: i32 = 16384;
+let maxHeaders: i32 = 100;
+let maxExt: i32 = 4096;
+let maxBody: f64 = 1048576.0;
+let requireHost: bool = true;
+
+// Per-run outputs.
+let eventWords: i32 = 0;
+let headerCount: i32 = 0;
+let errCode: i32 = 0;
+let errAt: i32 = 0;
+let hFlags: i32 = 0;
+let hCL: f64 = -1.0;
+let remaining: f64 = 0.0;
+let bodySoFar: f64 = 0.0;
+let ioFlags: i32 = 0;
+
+/** Set the limits and lay out the regions. Call once, before anything else. */
+export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f64, host: i32): void {
+  maxLine = line;
+  maxHead = head;
+  maxHeaders = headers;
+  maxExt = ext;
+  maxBody = body;
+  requireHost = host != 0;
+  headerCapacity = max<i32>(1024, 4 * headers + 4);
+  CONTROL = (__heap_base + 15) & ~15;
+  EVENTS = CONTROL + 64;
+  HEADERS = EVENTS + <usize>(Layout.EVENT_CAPACITY * 4);
+  INPUT = HEADERS + <usize>(headerCapacity * Layout.HEADER_WORDS * 4);
+  inputCap = 0;
+  reserve(4096);
+}
+
+/** Make INPUT hold at least `len` bytes (plus 16 of slack for v128 loads); returns its address. */
+export function reserve(len: i32): usize {
+  const need = INPUT + <usize>len + 16;
+  const have = <usize>memory.size() * PAGE;
+  if (need > have) {
+    const pages = <i32>((need - have + PAGE - 1) / PAGE);
+    if (memory.grow(pages) < 0) unreachable();
+  }
+  inputCap = <usize>len;
+  return INPUT;
+}
+
+export function control(): usize { return CONTROL; }
+export function events(): usize { return EVENTS; }
+export function headers(): usize { return HEADERS; }
+export function input(): usize { return INPUT; }
+
+// --- helpers ------------------------------------------------------------------
+@inline function at(p: i32): u32 {
+  return <u32>load<u8>(INPUT + <usize>p);
+}
+@inline function cls(p: i32): u8 {
+  return load<u8>(CLASS + <usize>load<u8>(INPUT + <usize>p));
+}
+@inline function fail(code: i32, where: i32): i32 {
+  errCode = code;
+  errAt = where;
+  return FAIL;
+}
+@inline function small(kind: i32, a: i32, b: i32): void {
+  const e = EVENTS + <usize>(eventWords << 2);
+  store<i32>(e, kind);
+  store<i32>(e, a, 4);
+  store<i32>(e, b, 8);
+  eventWords += 3;
+}
+
+/** buf[s, e) equals the lower-case ASCII `lower` ignoring case (`| 0x20` is safe on token bytes). */
+function eqLower(s: i32, e: i32, lower: string): bool {
+  const n = lower.length;
+  if (e - s != n) return false;
+  for (let i = 0; i < n; i++) {
+    if ((at(s + i) | 0x20) != <u32>lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** First offset in [p, end) holding a byte outside 0x21-0x7E (end if none): the end of a request-target. */
+@inline function scanTarget(p: i32, end: i32): i32 {
+  const lo = i8x16.splat(0x21);
+  const hi = i8x16.splat(0x7e);
+  while (p < end) {
+    const v = v128.load(INPUT + <usize>p);
+    const bad = v128.or(i8x16.lt_u(v, lo), i8x16.gt_u(v, hi));
+    const m = i8x16.bitmask(bad);
+    if (m != 0) {
+      p += ctz<i32>(m);
+      return p < end ? p : end;
+    }
+    p += 16;
+  }
+  return end;
+}
+
+/** First offset in [p, end) holding a control byte other than HTAB (end if none): the end of a field value. */
+@inline function scanValue(p: i32, end: i32): i32 {
+  const sp = i8x16.splat(0x20);
+  const ht = i8x16.splat(0x09);
+  const del = i8x16.splat(0x7f);
+  while (p < end) {
+    const v = v128.load(INPUT + <usize>p);
+    const bad = v128.or(v128.and(i8x16.lt_u(v, sp), i8x16.ne(v, ht)), i8x16.eq(v, del));
+    const m = i8x16.bitmask(bad);
+    if (m != 0) {
+      p += ctz<i32>(m);
+      return p < end ? p : end;
+    }
+    p += 16;
+  }
+  return end;
+}
+
+/** Method id of [s, e), or 0. */
+function methodId(s: i32, e: i32): i32 {
+  const len = e - s;
+  const w = load<u32>(INPUT + <usize>s);
+  // GET and POST without the table walk: "GET " and "POST" as little-endian words.
+  if (len == 3 && w == 0x20544547) return Method.GET;
+  if (len == 4 && w == 0x54534f50) return Method.POST;
+  for (let id = 1; id < METHOD_COUNT; id++) {
+    const slot = METHOD_TABLE + <usize>id * METHOD_SLOT;
+    if (<i32>load<u8>(slot) != len) continue;
+    let i = 0;
+    while (i < len && <u32>load<u8>(slot + 1 + <usize>i) == at(s + i)) i++;
+    if (i == len) return id;
+  }
+  return 0;
+}
+
+// --- the parser -----------------------------------------------------------------
+
+/** Parse INPUT[from, end) for the connection whose numbers are in CONTROL; returns the consumed offset. */
+export function run(from: i32, end: i32): i32 {
+  let state = load<i32>(CONTROL);
+  ioFlags = load<i32>(CONTROL, 4);
+  remaining = load<f64>(CONTROL, 8);
+  bodySoFar = load<f64>(CONTROL, 16);
+  let more = 0;
+  eventWords = 0;
+  headerCount = 0;
+  let p = from;
+  while (true) {
+    if (eventWords + Layout.EVENT_RESERVE > Layout.EVENT_CAPACITY || headerCount + maxHeaders + 1 > headerCapacity) {
+      if (p < end) more = 1;
+      break;
+    }
+    if (state == ParserState.HEAD) {
+      if (p >= end) break;
+      const first = headerCount;
+      const r = parseHead(p, end);
+      if (r == NEED) {
+        headerCount = first;
+        p = errAt;
+        break;
+      }
+      if (r == FAIL) { state = error(); break; }
+      const f = hFlags;
+      ioFlags = f;
+      bodySoFar = 0;
+      p = r;
+      if ((f & HeadFlag.CONNECT) != 0) {
+        state = endMessage(p, 0, 0);
+      } else if ((f & HeadFlag.CHUNKED) != 0) {
+        state = ParserState.CHUNK_SIZE;
+      } else if (hCL > 0) {
+        remaining = hCL;
+        state = ParserState.BODY_LENGTH;
+      } else {
+        state = endMessage(p, 0, 0);
+      }
+      if (state == ParserState.UPGRADED) break;
+    } else if (state == ParserState.BODY_LENGTH || state == ParserState.CHUNK_DATA) {
+      if (p >= end) break;
+      const avail = <f64>(end - p);
+      const n = <i32>(remaining < avail ? remaining : avail);
+      small(EventKind.BODY, p, p + n);
+      p += n;
+      remaining -= <f64>n;
+      if (remaining == 0) {
+        if (state == ParserState.CHUNK_DATA) {
+          state = ParserState.CHUNK_DATA_END;
+        } else {
+          state = endMessage(p, 0, 0);
+          if (state == ParserState.UPGRADED) break;
+        }
+      }
+    } else if (state == ParserState.CHUNK_SIZE) {
+      const r = parseChunkSize(p, end);
+      if (r == NEED) break;
+      if (r == FAIL) { state = error(); break; }
+      p = r;
+      state = remaining == 0 ? ParserState.TRAILERS : ParserState.CHUNK_DATA;
+    } else if (state == ParserState.CHUNK_DATA_END) {
+      if (p >= end) break;
+      if (at(p) != CR) { fail(ParseError.MISSING_CHUNK_CRLF, p); state = error(); break; }
+      if (p + 1 >= end) break;
+      if (at(p + 1) != LF) { fail(ParseError.MISSING_CHUNK_CRLF, p + 1); state = error(); break; }
+      p += 2;
+      state = ParserState.CHUNK_SIZE;
+    } else if (state == ParserState.TRAILERS) {
+      if (p >= end) break;
+      const first = headerCount;
+      const r = parseFields(p, end, p, false);
+      if (r == NEED) {
+        headerCount = first;
+        if (end - p > maxHead) { fail(ParseError.HEADERS_TOO_LARGE, p); state = error(); }
+        break;
+      }
+      if (r == FAIL) { state = error(); break; }
+      p = r;
+      state = endMessage(p, first, headerCount - first);
+      if (state == ParserState.UPGRADED) break;
+    } else if (state == ParserState.CLOSED) {
+      if (p < end) { fail(ParseError.DATA_AFTER_CLOSE, p); state = error(); }
+      break;
+    } else {
+      break; // UPGRADED or ERROR: nothing more to parse
+    }
+  }
+  store<i32>(CONTROL, state);
+  store<i32>(CONTROL, ioFlags, 4);
+  store<f64>(CONTROL, remaining, 8);
+  store<f64>(CONTROL, bodySoFar, 16);
+  store<i32>(CONTROL, more, 24);
+  store<i32>(CONTROL, eventWords, 28);
+  return p;
+}
+
+function error(): i32 {
+  small(EventKind.ERROR, errCode, errAt);
+  return ParserState.ERROR;
+}
+
+/** Emit END (and UPGRADE); return the state that follows the message. */
+function endMessage(p: i32, firstTrailer: i32, trailerCount: i32): i32 {
+  small(EventKind.END, firstTrailer, trailerCount);
+  const f = ioFlags;
+  if ((f & HeadFlag.UPGRADE) != 0) {
+    small(EventKind.UPGRADE, p, 0);
+    return ParserState.UPGRADED;
+  }
+  return (f & HeadFlag.KEEP_ALIVE) != 0 ? ParserState.HEAD : ParserState.CLOSED;
+}
+
+/** A head was cut short: NEED (errAt = head start) unless it is already over a limit. */
+function needHead(hs: i32, end: i32, inRequestLine: bool): i32 {
+  if (inRequestLine && end - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
+  if (end - hs > maxHead) return fail(ParseError.HEADERS_TOO_LARGE, hs + maxHead);
+  errAt = hs;
+  return NEED;
+}
+
+/**
+ * One request head from `start`: the offset after its blank line, NEED or FAIL.
+ * States, in order (RFC 9112 §3, §5): empty lines, method, SP, request-target,
+ * SP, HTTP-version, CRLF, field lines, CRLF. A partial head is re-parsed from
+ * its start on the next call, so every state checks the bytes it has and
+ * reports NEED only when the data runs out.
+ */
+function parseHead(start: i32, end: i32): i32 {
+  let p = start;
+  // RFC 9112 §2.2: a server SHOULD ignore empty lines received before a request-line.
+  while (p < end && at(p) == CR) {
+    if (p + 1 >= end) { errAt = p; return NEED; }
+    if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
+    p += 2;
+  }
+  if (p >= end) { errAt = p; return NEED; }
+  const hs = p;
+  // method = token
+  while (p < end && (cls(p) & C_TOKEN) != 0) p++;
+  if (p >= end) return needHead(hs, end, true);
+  let b = at(p);
+  if (b != SP) {
+    return fail(p > hs && (b == CR || b == LF || b == HT) ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD, p);
+  }
+  if (p == hs) return fail(ParseError.INVALID_METHOD, p);
+  const method = methodId(hs, p);
+  if (method == 0) return fail(ParseError.UNKNOWN_METHOD, hs);
+  p++;
+  // request-target: visible ASCII only (RFC 9112 §3.2), found 16 bytes at a time.
+  const ts = p;
+  p = scanTarget(p, end);
+  if (p - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
+  if (p >= end) return needHead(hs, end, true);
+  b = at(p);
+  if (b != SP) {
+    if (p == ts) return fail(ParseError.INVALID_REQUEST_LINE, p);
+    // "GET /" + CRLF is an HTTP/0.9 request-line (no version).
+    if (b == CR || b == LF) return fail(ParseError.UNSUPPORTED_VERSION, p);
+    return fail(ParseError.INVALID_TARGET, p);
+  }
+  if (p == ts) return fail(ParseError.INVALID_REQUEST_LINE, p);
+  const te = p;
+  p++;
+  // HTTP-version CRLF, byte by byte so a partial line fails as early as it can.
+  const vs = p;
+  const avail = min<i32>(end - vs, 10);
+  if (avail == 10 && load<u32>(INPUT + <usize>vs) == 0x50545448 && load<u16>(INPUT + <usize>vs + 4) == 0x312f
+      && at(vs + 6) == 46 && (at(vs + 7) == 49 || at(vs + 7) == 48) && load<u16>(INPUT + <usize>vs + 8) == 0x0a0d) {
+    // the common case: "HTTP/1.1\r\n" or "HTTP/1.0\r\n"
+  } else {
+    for (let i = 0; i < avail; i++) {
+      const c = at(vs + i);
+      let ok = true;
+      if (i < 5) ok = c == <u32>"HTTP/".charCodeAt(i);
+      else if (i == 5 || i == 7) ok = c >= 48 && c <= 57;
+      else if (i == 6) ok = c == 46;
+      else if (i == 8) {
+        if (c != CR) return fail(c == LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_VERSION, vs + i);
+      } else {
+        if (c != LF) return fail(ParseError.INVALID_LINE_ENDING, vs + i);
+      }
+      if (!ok) return fail(ParseError.INVALID_VERSION, vs + i);
+      if (i == 7) {
+        if (at(vs + 5) != 49 || c > 49) return fail(ParseError.UNSUPPORTED_VERSION, vs + 5);
+      }
+    }
+  }
+  if (vs + 8 - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
+  if (avail < 10) return needHead(hs, end, false);
+  const version = <i32>at(vs + 7) - 48 + 10;
+  p = vs + 10;
+  // field lines
+  const firstHeader = headerCount;
+  hFlags = 0;
+  hCL = -1.0;
+  const r = parseFields(p, end, hs, true);
+  if (r == NEED) return needHead(hs, end, false);
+  if (r == FAIL) return FAIL;
+  p = r;
+  // Framing and connection semantics (RFC 9112 §6.3, §9.3).
+  let f = hFlags;
+  if ((f & HeadFlag.HAS_TRANSFER_ENCODING) != 0) {
+    if ((f & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
+    if ((f & HeadFlag.CHUNKED) == 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+    if ((f & HeadFlag.OTHER_CODING) != 0) return fail(ParseError.UNSUPPORTED_TRANSFER_CODING, p);
+  }
+  if (version == 11) {
+    if (requireHost && (f & HeadFlag.HAS_HOST) == 0) return fail(ParseError.MISSING_HOST, p);
+    if ((f & HeadFlag.CONNECTION_CLOSE) == 0) f |= HeadFlag.KEEP_ALIVE;
+    // RFC 9110 §7.8: Upgrade needs the upgrade connection option; it is ignored in HTTP/1.0.
+    const both = HeadFlag.CONNECTION_UPGRADE | HeadFlag.HAS_UPGRADE;
+    if ((f & both) == both) f |= HeadFlag.UPGRADE;
+  } else {
+    if ((f & (HeadFlag.CONNECTION_KEEP_ALIVE | HeadFlag.CONNECTION_CLOSE)) == HeadFlag.CONNECTION_KEEP_ALIVE) f |= HeadFlag.KEEP_ALIVE;
+    // RFC 9112 §6.1: chunked in HTTP/1.0 is faulty framing; close after this message.
+    if ((f & HeadFlag.CHUNKED) != 0) f &= ~HeadFlag.KEEP_ALIVE;
+  }
+  if (method == Method.CONNECT) f |= HeadFlag.CONNECT | HeadFlag.UPGRADE;
+  if (method == Method.PRI) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
+  if (hCL > maxBody) return fail(ParseError.BODY_TOO_LARGE, p);
+  hFlags = f;
+  const e = EVENTS + <usize>(eventWords << 2);
+  store<i32>(e, EventKind.HEAD);
+  store<i32>(e, hs, 4);
+  store<i32>(e, p, 8);
+  store<i32>(e, method, 12);
+  store<i32>(e, ts, 16);
+  store<i32>(e, te, 20);
+  store<i32>(e, version, 24);
+  store<i32>(e, f, 28);
+  if (hCL < 0) {
+    store<i32>(e, -1, 32);
+    store<i32>(e, -1, 36);
+  } else {
+    const hi = Math.floor(hCL / TWO32);
+    store<i32>(e, <i32><u32>(hCL - hi * TWO32), 32);
+    store<i32>(e, <i32>hi, 36);
+  }
+  store<i32>(e, firstHeader, 40);
+  store<i32>(e, headerCount - firstHeader, 44);
+  eventWords += Layout.HEAD_WORDS;
+  return p;
+}
+
+/**
+ * Field lines from `p` up to and including the blank line; `head` says
+ * whether framing fields are interpreted (a head) or not (trailers). The
+ * size limit counts from `hs`. Rejects, per RFC 9112 §5: whitespace before
+ * the colon, obs-fold (a line starting with SP/HTAB), bare CR or LF, and
+ * control bytes in values. Trailing whitespace is not part of a value.
+ */
+function parseFields(start: i32, end: i32, hs: i32, head: bool): i32 {
+  let p = start;
+  let count = 0;
+  while (true) {
+    if (p >= end) return NEED;
+    let b = at(p);
+    if (b == CR) {
+      if (p + 1 >= end) return NEED;
+      if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
+      p += 2;
+      if (p - hs > maxHead) return fail(ParseError.HEADERS_TOO_LARGE, hs + maxHead);
+      return p;
+    }
+    if (b == LF) return fail(ParseError.INVALID_LINE_ENDING, p);
+    if (b == SP || b == HT) return fail(ParseError.OBS_FOLD, p);
+    const ns = p;
+    while (p < end && (cls(p) & C_TOKEN) != 0) p++;
+    if (p >= end) return NEED;
+    b = at(p);
+    if (b != COLON) {
+      if (b == SP || b == HT) return fail(ParseError.SPACE_BEFORE_COLON, p);
+      return fail(ParseError.INVALID_HEADER_NAME, p);
+    }
+    if (p == ns) return fail(ParseError.INVALID_HEADER_NAME, p);
+    const ne = p;
+    p++;
+    while (p < end && (at(p) == SP || at(p) == HT)) p++;
+    const vs = p;
+    p = scanValue(p, end);
+    if (p >= end) return NEED;
+    b = at(p);
+    if (b != CR) return fail(b == LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_HEADER_VALUE, p);
+    if (p + 1 >= end) return NEED;
+    if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
+    let ve = p;
+    while (ve > vs && (at(ve - 1) == SP || at(ve - 1) == HT)) ve--;
+    p += 2;
+    if (p - hs > maxHead) return fail(ParseError.HEADERS_TOO_LARGE, hs + maxHead);
+    if (++count > maxHeaders) return fail(ParseError.TOO_MANY_HEADERS, ns);
+    const h = HEADERS + <usize>(headerCount << 4);
+    headerCount++;
+    store<i32>(h, ns);
+    store<i32>(h, ne, 4);
+    store<i32>(h, vs, 8);
+    store<i32>(h, ve, 12);
+    if (head && special(ns, ne, vs, ve) == FAIL) return FAIL;
+  }
+  return FAIL; // not reached
+}
+
+/** Interpret the fields that decide framing and connection semantics, found by length first. */
+function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
+  const len = ne - ns;
+  if (len == 4) {
+    if (eqLower(ns, ne, "host")) {
+      if ((hFlags & HeadFlag.HAS_HOST) != 0) return fail(ParseError.DUPLICATE_HOST, ns);
+      hFlags |= HeadFlag.HAS_HOST;
+    }
+  } else if (len == 6) {
+    if (eqLower(ns, ne, "expect")) hFlags |= eqLower(vs, ve, "100-continue") ? HeadFlag.EXPECT_CONTINUE : HeadFlag.EXPECT_OTHER;
+  } else if (len == 7) {
+    if (eqLower(ns, ne, "upgrade")) hFlags |= HeadFlag.HAS_UPGRADE;
+  } else if (len == 10) {
+    if (eqLower(ns, ne, "connection")) connection(vs, ve);
+  } else if (len == 14) {
+    if (eqLower(ns, ne, "content-length")) return contentLength(vs, ve);
+  } else if (len == 17) {
+    if (eqLower(ns, ne, "transfer-encoding")) return transferEncoding(vs, ve);
+  }
+  return 0;
+}
+
+/** Content-Length = 1*DIGIT (RFC 9110 §8.6), on one field line only. */
+function contentLength(vs: i32, ve: i32): i32 {
+  if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
+  if (vs == ve) return fail(ParseError.INVALID_CONTENT_LENGTH, vs);
+  let n: f64 = 0;
+  for (let i = vs; i < ve; i++) {
+    const d = <i32>at(i) - 48;
+    if (d < 0 || d > 9) return fail(ParseError.INVALID_CONTENT_LENGTH, i);
+    n = n * 10 + <f64>d;
+    if (n > MAX_SAFE) return fail(ParseError.INVALID_CONTENT_LENGTH, i);
+  }
+  hFlags |= HeadFlag.CONTENT_LENGTH;
+  hCL = n;
+  return 0;
+}
+
+/** Transfer-Encoding = #transfer-coding; chunked must come last, once (RFC 9112 §6.1, §6.3). */
+function transferEncoding(start: i32, ve: i32): i32 {
+  let p = start;
+  hFlags |= HeadFlag.HAS_TRANSFER_ENCODING;
+  while (true) {
+    while (p < ve && (at(p) == SP || at(p) == HT || at(p) == COMMA)) p++;
+    if (p >= ve) return 0;
+    const s = p;
+    while (p < ve && (cls(p) & C_TOKEN) != 0) p++;
+    if (p == s) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+    // A coding after chunked: chunked is not final, or appears twice.
+    if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, s);
+    if (eqLower(s, p, "chunked")) hFlags |= HeadFlag.CHUNKED;
+    else hFlags |= HeadFlag.OTHER_CODING;
+    // transfer-parameters (";" name=value) are skipped up to the next comma.
+    while (p < ve && at(p) != COMMA) {
+      const c = at(p);
+      if (c != SP && c != HT && c != SEMI && c != EQ && c != DQUOTE && (cls(p) & C_TOKEN) == 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+      p++;
+    }
+  }
+  return 0; // not reached
+}
+
+/** Connection = #connection-option: close, keep-alive and upgrade are what matter here. */
+function connection(start: i32, ve: i32): void {
+  let p = start;
+  while (p < ve) {
+    while (p < ve && (at(p) == SP || at(p) == HT || at(p) == COMMA)) p++;
+    const s = p;
+    while (p < ve && at(p) != COMMA) p++;
+    let e = p;
+    while (e > s && (at(e - 1) == SP || at(e - 1) == HT)) e--;
+    const len = e - s;
+    if (len == 5 && eqLower(s, e, "close")) hFlags |= HeadFlag.CONNECTION_CLOSE;
+    else if (len == 10 && eqLower(s, e, "keep-alive")) hFlags |= HeadFlag.CONNECTION_KEEP_ALIVE;
+    else if (len == 7 && eqLower(s, e, "upgrade")) hFlags |= HeadFlag.CONNECTION_UPGRADE;
+  }
+}
+
+/**
+ * chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1, §7.1.1). Sets `remaining` to
+ * the size; returns the offset after the CRLF, NEED or FAIL. No whitespace is
+ * accepted around the size or the extensions (as llhttp in strict mode), and
+ * at most 16 hex digits, which bounds what is kept while the line is cut short.
+ */
+function parseChunkSize(start: i32, end: i32): i32 {
+  let p = start;
+  let size: f64 = 0;
+  while (p < end) {
+    const d = <i32>load<i8>(HEX + <usize>at(p));
+    if (d < 0) break;
+    size = size * 16 + <f64>d;
+    if (size > MAX_SAFE) return fail(ParseError.INVALID_CHUNK_SIZE, p);
+    p++;
+  }
+  if (p - start > 16) return fail(ParseError.INVALID_CHUNK_SIZE, start + 16);
+  if (p >= end) return NEED;
+  if (p == start) return fail(ParseError.INVALID_CHUNK_SIZE, p);
+  const xs = p;
+  while (at(p) == SEMI) {
+    p++;
+    const ns = p;
+    while (p < end && (cls(p) & C_TOKEN) != 0) p++;
+    if (p >= end) break;
+    if (p == ns) return fail(ParseError.INVALID_CHUNK_EXTENSION, p);
+    if (at(p) == EQ) {
+      p++;
+      if (p >= end) break;
+      if (at(p) == DQUOTE) {
+        p++;
+        while (true) {
+          if (p >= end) break;
+          const c = at(p);
+          if (c == DQUOTE) { p++; break; }
+          if (c == BSLASH) {
+            if (p + 1 >= end) { p = end; break; }
+            if ((cls(p + 1) & C_VALUE) == 0) return fail(ParseError.INVALID_CHUNK_EXTENSION, p + 1);
+            p += 2;
+          } else if ((cls(p) & C_QDTEXT) != 0) {
+            p++;
+          } else {
+            return fail(ParseError.INVALID_CHUNK_EXTENSION, p);
+          }
+        }
+      } else {
+        const vs = p;
+        while (p < end && (cls(p) & C_TOKEN) != 0) p++;
+        if (p == vs && p < end) return fail(ParseError.INVALID_CHUNK_EXTENSION, p);
+      }
+    }
+    if (p - xs > maxExt) return fail(ParseError.CHUNK_EXTENSION_TOO_LONG, xs + maxExt);
+    if (p >= end) break;
+  }
+  if (p - xs > maxExt) return fail(ParseError.CHUNK_EXTENSION_TOO_LONG, xs + maxExt);
+  if (p >= end) return NEED;
+  const b = at(p);
+  if (b != CR) {
+    if (b == LF) return fail(ParseError.INVALID_LINE_ENDING, p);
+    return fail(p == xs ? ParseError.INVALID_CHUNK_SIZE : ParseError.INVALID_CHUNK_EXTENSION, p);
+  }
+  if (p + 1 >= end) return NEED;
+  if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
+  if (bodySoFar + size > maxBody) return fail(ParseError.BODY_TOO_LARGE, start);
+  bodySoFar += size;
+  remaining = size;
+  return p + 2;
+}

@@ -1,0 +1,450 @@
+/**
+ * The HTTP/1.1 request parser: one interface, two cores (Wasm with SIMD, or
+ * the TypeScript twin), chosen at one place, {@link createParser}.
+ *
+ * How a server uses it (one parser per process, one small
+ * {@link ParserConnection} per socket):
+ *
+ * ```ts
+ * const parser = createParser("wasm", { maxBodySize: 1 << 20 });
+ * const conn = parser.createConnection();          // ~50 bytes per socket
+ * socket.on("data", (chunk) => {
+ *   const used = parser.execute(conn, chunk, sink); // sink.onHead / onBody / onEnd / onError
+ *   if (conn.upgraded) handOver(chunk.subarray(used));
+ * });
+ * ```
+ *
+ * A call parses every complete request in the chunk (pipelining) and reports
+ * them in order. The core writes offsets into a table (parser-constants.ts,
+ * `EventKind`); the strings of a head are made lazily, only when read.
+ * Heads and body chunks are views into the parse buffer, valid until the
+ * next `execute` on the same parser; {@link RequestHead.retain} copies a head
+ * out when it must live longer (e.g. across a scheduler tick).
+ */
+import { EventKind, HeadFlag, Layout, METHODS, ParserState } from "./parser-constants.js";
+import { HttpParseError } from "./parse-error.js";
+import { DEFAULT_LIMITS, TsCore, type CoreIO, type ParserCore, type ParserLimits } from "./parser-ts.js";
+import { WasmCore } from "./parser-wasm.js";
+
+export { DEFAULT_LIMITS, type ParserLimits };
+
+/** Which core parses: `"wasm"` (default) or the pure-TypeScript `"ts"`. */
+export type ParserKind = "wasm" | "ts";
+
+/** How the body of a request is delimited (RFC 9112 §6.3). */
+export type BodyFraming = "none" | "length" | "chunked";
+
+/** Receives what {@link HttpParser.execute} finds, in order. */
+export interface ParserSink {
+  /** A complete request head. It is a view: call `head.retain()` to keep it past the next `execute`. */
+  onHead(head: RequestHead): void;
+  /** Body bytes (de-chunked); a view valid until the next `execute`. */
+  onBody(chunk: Uint8Array): void;
+  /** The message is complete; `trailers` are the chunked trailer fields, if any. */
+  onEnd(trailers: HeaderList | null): void;
+  /** The request is rejected; the connection must be answered with `error.status` and closed. */
+  onError(error: HttpParseError): void;
+}
+
+/** The owner of the parse buffer views are taken from; `epoch` changes on every execute. */
+interface ViewOwner {
+  epoch: number;
+}
+
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
+
+/** Bytes [s, e) as a latin1 string (as Node does for header bytes); short strings without a native call. */
+function latin1(src: Uint8Array, s: number, e: number): string {
+  if (e - s <= 16) {
+    let out = "";
+    for (let i = s; i < e; i++) out += String.fromCharCode(src[i]);
+    return out;
+  }
+  return latin1Slice.call(src, s, e);
+}
+
+function staleView(): never {
+  throw new Error("HTTP parser view used after the next execute() on its parser: call retain() on the head to keep it");
+}
+
+/**
+ * The header (or trailer) fields of a message, as offsets into the parse
+ * buffer. Strings are made only for what is read. Lookup is case-insensitive.
+ */
+export class HeaderList {
+  /** @internal */ _src: Uint8Array;
+  /** @internal */ _tab: Int32Array;
+  /** @internal first word of this list in `_tab` */ _at: number;
+  /** Number of field lines. */
+  readonly length: number;
+  /** @internal */ _owner: ViewOwner | null;
+  /** @internal */ _epoch: number;
+
+  /** @internal */
+  constructor(src: Uint8Array, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number) {
+    this._src = src;
+    this._tab = tab;
+    this._at = at;
+    this.length = length;
+    this._owner = owner;
+    this._epoch = epoch;
+  }
+
+  /** @internal The bytes, or a throw if this view went stale. */
+  _bytes(): Uint8Array {
+    const o = this._owner;
+    if (o !== null && o.epoch !== this._epoch) staleView();
+    return this._src;
+  }
+
+  /** Index of the first field named `name` (case-insensitive), or -1. */
+  indexOf(name: string): number {
+    const src = this._bytes(), tab = this._tab, n = name.length;
+    for (let i = 0, w = this._at; i < this.length; i++, w += 4) {
+      const s = tab[w];
+      if (tab[w + 1] - s !== n) continue;
+      let j = 0;
+      for (; j < n; j++) {
+        const a = src[s + j], b = name.charCodeAt(j);
+        if (a !== b && ((a | 0x20) !== (b | 0x20) || (a | 0x20) < 97 || (a | 0x20) > 122)) break;
+      }
+      if (j === n) return i;
+    }
+    return -1;
+  }
+
+  /** The value of the first field named `name` (case-insensitive, trailing whitespace removed), or undefined. */
+  get(name: string): string | undefined {
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.value(i);
+  }
+
+  /** Every value of the fields named `name`, in order. */
+  getAll(name: string): string[] {
+    const out: string[] = [];
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.length; i++) if (this.name(i).toLowerCase() === lower) out.push(this.value(i));
+    return out;
+  }
+
+  /** Whether a field named `name` is present. */
+  has(name: string): boolean {
+    return this.indexOf(name) >= 0;
+  }
+
+  /** The name of field `i`, as sent (case kept). */
+  name(i: number): string {
+    const w = this._at + 4 * i;
+    return latin1(this._bytes(), this._tab[w], this._tab[w + 1]);
+  }
+
+  /** The value of field `i`, latin1-decoded. */
+  value(i: number): string {
+    const w = this._at + 4 * i;
+    return latin1(this._bytes(), this._tab[w + 2], this._tab[w + 3]);
+  }
+
+  /** The raw bytes of the value of field `i` (a view). */
+  valueBytes(i: number): Uint8Array {
+    const w = this._at + 4 * i;
+    return this._bytes().subarray(this._tab[w + 2], this._tab[w + 3]);
+  }
+
+  /** `[name, value]` pairs in wire order. */
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.length; i++) yield [this.name(i), this.value(i)];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  /** @internal Copy bytes [from, to) and the rows into owned storage; offsets become relative to `from`. */
+  _retain(src: Uint8Array, from: number): void {
+    const tab = new Int32Array(this.length * 4);
+    for (let k = 0; k < tab.length; k++) tab[k] = this._tab[this._at + k] - from;
+    this._src = src;
+    this._tab = tab;
+    this._at = 0;
+    this._owner = null;
+  }
+}
+
+/**
+ * A parsed request head: method, target, version, fields, framing and
+ * connection semantics. Strings are made when first read.
+ */
+export class RequestHead {
+  /** Method id (index in `METHODS` of parser-constants.ts). */
+  readonly methodId: number;
+  /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
+  readonly versionCode: number;
+  /** {@link HeadFlag} bits. */
+  readonly flags: number;
+  /** Content-Length, or -1 without one. */
+  readonly contentLength: number;
+  /** The header fields. */
+  readonly headers: HeaderList;
+  /** @internal */ _hs: number;
+  /** @internal */ _he: number;
+  /** @internal */ _ts: number;
+  /** @internal */ _te: number;
+  private _target: string | undefined = undefined;
+
+  /** @internal */
+  constructor(methodId: number, version: number, flags: number, contentLength: number, headers: HeaderList, hs: number, he: number, ts: number, te: number) {
+    this.methodId = methodId;
+    this.versionCode = version;
+    this.flags = flags;
+    this.contentLength = contentLength;
+    this.headers = headers;
+    this._hs = hs;
+    this._he = he;
+    this._ts = ts;
+    this._te = te;
+  }
+
+  /** The method, e.g. `"GET"`. */
+  get method(): string {
+    return METHODS[this.methodId];
+  }
+  /** The request-target as sent, e.g. `"/search?q=1"`. */
+  get target(): string {
+    if (this._target === undefined) this._target = latin1(this.headers._bytes(), this._ts, this._te);
+    return this._target;
+  }
+  /** `"1.0"` or `"1.1"`. */
+  get version(): string {
+    return this.versionCode === 11 ? "1.1" : "1.0";
+  }
+  /** Whether the connection stays open after this message. */
+  get keepAlive(): boolean {
+    return (this.flags & HeadFlag.KEEP_ALIVE) !== 0;
+  }
+  /** `Expect: 100-continue` was sent. */
+  get expectContinue(): boolean {
+    return (this.flags & HeadFlag.EXPECT_CONTINUE) !== 0;
+  }
+  /** An Expect other than 100-continue was sent (answer 417). */
+  get expectOther(): boolean {
+    return (this.flags & HeadFlag.EXPECT_OTHER) !== 0;
+  }
+  /** The connection is handed to another protocol after this message (CONNECT, Upgrade, h2 preface). */
+  get upgrade(): boolean {
+    return (this.flags & HeadFlag.UPGRADE) !== 0;
+  }
+  /** How the body is delimited. */
+  get framing(): BodyFraming {
+    const f = this.flags;
+    return (f & HeadFlag.CHUNKED) !== 0 ? "chunked" : (f & HeadFlag.CONTENT_LENGTH) !== 0 && (f & HeadFlag.CONNECT) === 0 ? "length" : "none";
+  }
+  /** The raw bytes of the head, request-line to blank line (a view unless retained). */
+  get raw(): Uint8Array {
+    return this.headers._bytes().subarray(this._hs, this._he);
+  }
+  /** Copy the head out of the parse buffer so it stays valid after the next execute. Returns this. */
+  retain(): this {
+    if (this.headers._owner === null) return this;
+    const src = this.headers._bytes().slice(this._hs, this._he);
+    this.headers._retain(src, this._hs);
+    this._ts -= this._hs;
+    this._te -= this._hs;
+    this._he -= this._hs;
+    this._hs = 0;
+    return this;
+  }
+}
+
+/** Per-connection parser state: a few numbers and, between calls, the bytes of an unfinished head or chunk line. */
+export class ParserConnection implements CoreIO {
+  /** A {@link ParserState}. */
+  state = 0;
+  /** @internal */ flags = 0;
+  /** @internal */ remaining = 0;
+  /** @internal */ bodySoFar = 0;
+  /** @internal */ more = false;
+  /** @internal Bytes kept from the previous call (a head or a line cut short). */
+  pending: Uint8Array | null = null;
+  /** The error that stopped this connection, if any. */
+  error: HttpParseError | null = null;
+  /** CONNECT or Upgrade was accepted: the rest of the stream is not HTTP. */
+  get upgraded(): boolean {
+    return this.state === ParserState.UPGRADED;
+  }
+  /** Between messages with nothing buffered: the connection may be closed without losing a request. */
+  get idle(): boolean {
+    return this.state === ParserState.HEAD && this.pending === null;
+  }
+}
+
+/** One parser (one core, one set of limits), shared by any number of connections. */
+export class HttpParser implements ViewOwner {
+  /** Which core runs. */
+  readonly kind: ParserKind;
+  /** The limits in force. */
+  readonly limits: Readonly<ParserLimits>;
+  /** Incremented by every execute; views of older epochs are stale. */
+  epoch = 0;
+  private readonly core: ParserCore;
+
+  /** @internal use {@link createParser} */
+  constructor(kind: ParserKind, limits: Readonly<ParserLimits>, core: ParserCore) {
+    this.kind = kind;
+    this.limits = limits;
+    this.core = core;
+  }
+
+  /** State for one more connection. */
+  createConnection(): ParserConnection {
+    return new ParserConnection();
+  }
+
+  /**
+   * Parse `chunk`, the next bytes of `conn`'s stream, reporting every head,
+   * body run, message end and error to `sink` in order. Returns how many
+   * bytes of `chunk` were HTTP: all of them, except after an upgrade, where
+   * `chunk.subarray(returned)` belongs to the new protocol. After an error or
+   * an upgrade, further calls do nothing and return 0.
+   */
+  execute(conn: ParserConnection, chunk: Uint8Array, sink: ParserSink): number {
+    const state = conn.state;
+    if (state === ParserState.ERROR || state === ParserState.UPGRADED) return 0;
+    this.epoch++;
+    const core = this.core;
+    const pendLen = conn.pending === null ? 0 : conn.pending.length;
+    const len = core.load(conn.pending, chunk);
+    conn.pending = null;
+    let p = 0;
+    for (;;) {
+      p = core.run(p, len, conn);
+      if (core.eventWords !== 0) this.dispatch(conn, sink);
+      if (!conn.more) break;
+    }
+    if (conn.state === ParserState.UPGRADED) return p - pendLen;
+    if (conn.state !== ParserState.ERROR && p < len) conn.pending = core.source.slice(p, len);
+    return chunk.length;
+  }
+
+  private dispatch(conn: ParserConnection, sink: ParserSink): void {
+    const core = this.core, ev = core.events, n = core.eventWords, src = core.source, epoch = this.epoch;
+    let w = 0;
+    while (w < n) {
+      const kind = ev[w];
+      if (kind === EventKind.HEAD) {
+        const low = ev[w + 8], high = ev[w + 9];
+        const cl = high < 0 ? -1 : high * 4294967296 + (low >>> 0);
+        const headers = new HeaderList(src, core.headers, ev[w + 10] * Layout.HEADER_WORDS, ev[w + 11], this, epoch);
+        sink.onHead(new RequestHead(ev[w + 3], ev[w + 6], ev[w + 7], cl, headers, ev[w + 1], ev[w + 2], ev[w + 4], ev[w + 5]));
+        w += Layout.HEAD_WORDS;
+        continue;
+      }
+      if (kind === EventKind.BODY) {
+        sink.onBody(src.subarray(ev[w + 1], ev[w + 2]));
+      } else if (kind === EventKind.END) {
+        const count = ev[w + 2];
+        sink.onEnd(count === 0 ? null : new HeaderList(src, core.headers, ev[w + 1] * Layout.HEADER_WORDS, count, this, epoch));
+      } else if (kind === EventKind.ERROR) {
+        const err = new HttpParseError(ev[w + 1], ev[w + 2]);
+        conn.error = err;
+        sink.onError(err);
+      }
+      w += Layout.SMALL_WORDS;
+    }
+  }
+}
+
+const wasmUnavailable: { reason: string | null } = { reason: null };
+
+/**
+ * Create a parser. `kind` picks the core (`"wasm"`, with SIMD, or the
+ * pure-TypeScript `"ts"`); `limits` override {@link DEFAULT_LIMITS}.
+ * Falls back to nothing silently: asking for "wasm" when the module is
+ * missing throws.
+ *
+ * @example
+ * const parser = createParser("wasm", { maxHeaders: 50 });
+ * const conn = parser.createConnection();
+ * parser.execute(conn, bytes, { onHead: (h) => console.log(h.method, h.target), onBody() {}, onEnd() {}, onError(e) { throw e; } });
+ */
+export function createParser(kind: ParserKind = "wasm", limits: Partial<ParserLimits> = {}): HttpParser {
+  const full: ParserLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(limits) as (keyof ParserLimits)[]) {
+    if (limits[key] !== undefined) (full as unknown as Record<string, unknown>)[key] = limits[key];
+  }
+  for (const key of ["maxRequestLine", "maxHeaderSize", "maxHeaders", "maxChunkExtension", "maxBodySize"] as const) {
+    const v = full[key];
+    if (!(v >= 0) || (key !== "maxBodySize" && !Number.isInteger(v))) throw new RangeError(`parser limit ${key} must be a non-negative integer, got ${v}`);
+  }
+  if (full.maxHeaders > 65536 || full.maxHeaderSize > 1 << 30 || full.maxRequestLine > 1 << 30) throw new RangeError("parser limits too large");
+  Object.freeze(full);
+  if (kind === "ts") return new HttpParser("ts", full, new TsCore(full));
+  if (kind !== "wasm") throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
+  void wasmUnavailable;
+  return new HttpParser("wasm", full, new WasmCore(full));
+}
+
+/** A whole request parsed by {@link parseRequest}. */
+export interface ParsedRequest {
+  /** The head (retained: valid for as long as you keep it). */
+  head: RequestHead;
+  /** The body, de-chunked (a copy). */
+  body: Uint8Array;
+  /** Trailer fields of a chunked body, or null. */
+  trailers: HeaderList | null;
+  /** Bytes of the input used by this request (the rest is the next request or another protocol). */
+  consumed: number;
+}
+
+/**
+ * Parse one complete request from `bytes`. Throws {@link HttpParseError} when
+ * it is malformed, and an `Error` when it is incomplete.
+ *
+ * @example
+ * const { head, body } = parseRequest(new TextEncoder().encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
+ * head.method; // "POST"
+ * head.headers.get("host"); // "a"
+ */
+export function parseRequest(bytes: Uint8Array, options: Partial<ParserLimits> & { kind?: ParserKind } = {}): ParsedRequest {
+  const { kind = "ts", ...limits } = options;
+  const parser = createParser(kind, limits);
+  const conn = parser.createConnection();
+  let head: RequestHead | null = null;
+  let trailers: HeaderList | null = null;
+  let done = false;
+  const parts: Uint8Array[] = [];
+  let consumed = 0;
+  let stopAt = -1;
+  const sink: ParserSink = {
+    onHead(h) {
+      if (head === null) head = h.retain();
+      else if (stopAt < 0) stopAt = h._hs;
+    },
+    onBody(chunk) {
+      if (!done) parts.push(chunk.slice());
+    },
+    onEnd(t) {
+      if (done) return;
+      done = true;
+      if (t !== null) {
+        t._retain(t._bytes().slice(), 0);
+        trailers = t;
+      }
+    },
+    onError(e) {
+      if (!done) throw e;
+    },
+  };
+  // One byte at a time would also work; one call is enough for a complete request.
+  const used = parser.execute(conn, bytes, sink);
+  if (!done || head === null) throw new Error("incomplete HTTP request");
+  consumed = conn.upgraded ? used : stopAt >= 0 ? stopAt : bytes.length;
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.length;
+  }
+  return { head, body, trailers, consumed };
+}
