@@ -1,10 +1,111 @@
-// The Wasm scheduler core (entry of scheduler.wasm).
+// The Wasm scheduler core (entry of scheduler.wasm). JS drives it through
+// src/core/wasm-core.ts, the one file that talks to it.
 //
-// Version 0: only the layout version is exported; the run queue, timer wheel
-// and wait-queues arrive with the Wasm backend. The runtime treats a version
-// below 1 as "no Wasm core" and falls back to the TypeScript core.
+// Boundary (../shared/DESIGN.md): `arm`/`disarm` are records JS stores into
+// the command ring; one call, `tick`, applies them, expires timers into the
+// ready ring and returns their count. JS skips even that call while `now` is
+// below the published lower bound of the next deadline.
+//
+// Exports                         │ called
+// ────────────────────────────────┼──────────────────────────────────────────
+// coreVersion(): i32              │ once, to check the module
+// setup(cap): header address      │ once per core
+// growSlots(cap)                  │ when JS runs out of slots (doubling)
+// apply(n)                        │ when the command ring is full
+// tick(n, now): expired count     │ once per tick that can fire a timer
+// nextDeadline(n): f64            │ when the runtime has nothing to run
+// wheel*(...)                     │ tests only: the pure slot arithmetic
+// OP_*, CMD_*, REC_BYTES, HDR_*   │ tests only: constants JS must agree with
 
-/** Layout version of the core's memory and command ring; 0 means not implemented. */
+import * as C from "./constants";
+import { HEADER } from "./header";
+import { capacity, grow, layOut } from "./layout";
+import { applyCommands } from "./command-ring";
+import {
+  armed, clearWheel, expire, levelFor, levelRange, lowerBound, peekDeadline, slotFor, slotRange, slotStart, wheelTime,
+} from "./timer-wheel";
+
+/** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
 export function coreVersion(): i32 {
-  return 0;
+  return C.CORE_VERSION;
 }
+
+/** Lay out memory for `cap` slots and reset the wheel; returns the header's address. */
+export function setup(cap: i32): usize {
+  layOut(cap);
+  clearWheel();
+  publish();
+  return HEADER;
+}
+
+/** Grow the task table and the ready ring to `cap` slots (memory may move: JS rebuilds its views). */
+export function growSlots(cap: i32): void {
+  grow(cap);
+}
+
+/** Apply the first `n` records of the command ring. */
+export function apply(n: i32): void {
+  applyCommands(n);
+  publish();
+}
+
+/** Apply `n` commands, then expire every timer with deadline <= now into the ready ring; returns how many. */
+export function tick(n: i32, now: f64): i32 {
+  applyCommands(n);
+  const fired = expire(now);
+  publish();
+  return fired;
+}
+
+/** Apply `n` commands, then return the earliest deadline exactly (Infinity when none). */
+export function nextDeadline(n: i32): f64 {
+  applyCommands(n);
+  const d = peekDeadline();
+  publish();
+  return d;
+}
+
+/** Current slot capacity (tests). */
+export function slotCapacity(): i32 {
+  return capacity;
+}
+
+function publish(): void {
+  store<i32>(HEADER + C.HDR_TIMERS, armed);
+  store<f64>(HEADER + C.HDR_LOW, armed == 0 ? Infinity : lowerBound());
+  store<f64>(HEADER + C.HDR_TIME, <f64>wheelTime);
+}
+
+// ------------------------------------------------- pure functions, for tests
+// Times travel as f64 (exact below 2^53) so tests need no BigInt.
+
+export function wheelLevel(now: f64, key: f64): i32 {
+  return levelFor(<i64>now, <i64>key);
+}
+export function wheelSlot(key: f64, level: i32): i32 {
+  return slotFor(<i64>key, level);
+}
+export function wheelSlotStart(now: f64, level: i32, slot: i32): f64 {
+  return <f64>slotStart(<i64>now, level, slot);
+}
+export function wheelSlotRange(level: i32): f64 {
+  return <f64>slotRange(level);
+}
+export function wheelLevelRange(level: i32): f64 {
+  return <f64>levelRange(level);
+}
+
+// ------------------------------------------------ constants, for the tests
+
+export const OP_READY: i32 = C.OP_READY;
+export const OP_ARM: i32 = C.OP_ARM;
+export const OP_DISARM: i32 = C.OP_DISARM;
+export const CMD_BYTES: i32 = C.CMD_BYTES;
+export const CMD_CAP: i32 = C.CMD_CAP;
+export const REC_BYTES: i32 = C.REC_BYTES;
+export const HDR_CMD: i32 = C.HDR_CMD;
+export const HDR_OUT: i32 = C.HDR_OUT;
+export const HDR_CAP: i32 = C.HDR_CAP;
+export const HDR_TIMERS: i32 = C.HDR_TIMERS;
+export const HDR_LOW: i32 = C.HDR_LOW;
+export const HDR_TIME: i32 = C.HDR_TIME;

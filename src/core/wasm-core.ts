@@ -1,13 +1,252 @@
+import { CoreOp } from "../constants.js";
 import { instantiateWasm } from "../wasm/load.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 
 /**
- * The WebAssembly scheduler core. Not yet implemented: the module built from
- * assembly/scheduler.ts only exposes its layout version so far.
+ * The one file that talks to scheduler.wasm (../shared/STYLE.md, item 4).
+ *
+ * Exports of scheduler.wasm (assembly/scheduler.ts)   │ called from
+ * ────────────────────────────────────────────────────┼──────────────────────────
+ * `coreVersion(): i32`                                 │ wasmCoreError, once
+ * `setup(cap): header address`                         │ constructor
+ * `growSlots(cap)`                                     │ alloc, when slots run out
+ * `apply(n)`                                           │ arm/disarm, when the command ring is full
+ * `tick(n, now): expired count`                        │ tick, when a timer may be due
+ * `nextDeadline(n): f64`                               │ nextDeadline
+ * `memory`                                             │ the views below
+ *
+ * What crosses the boundary, and when (../shared/DESIGN.md):
+ * - `arm`/`disarm` store a 16-byte record into the command ring in Wasm memory
+ *   (`Int32Array`/`Float64Array` views, no call).
+ * - `tick(now)` calls into Wasm only when a timer may be due: when `now`
+ *   reaches a lower bound of the earliest deadline that Wasm publishes in its
+ *   header after every call and that `arm` lowers. That one call applies the
+ *   pending commands, fires the due timers in (deadline, arm order) and writes
+ *   their ids into the ready ring, which is copied to the back of the run queue.
+ *   Ticks with nothing due (most of them) cost no call at all; commands wait
+ *   until then, which is safe because nothing can observe them earlier.
+ * - The run queue itself lives on this side, in two `Int32Array`s that swap
+ *   roles each tick (the one filled since the last tick becomes `batch`). A
+ *   ready is one store either way, and a batch in JS memory stays valid while
+ *   the runtime walks it even if Wasm memory grows meanwhile (growth detaches
+ *   every view on the old buffer).
+ * - Slots are allocated from a free list on this side; `growSlots` is called
+ *   when they run out, doubling the task table.
+ */
+interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  coreVersion(): number;
+  setup(cap: number): number;
+  growSlots(cap: number): void;
+  apply(n: number): void;
+  tick(n: number, now: number): number;
+  nextDeadline(n: number): number;
+}
+
+/**
+ * Memory layout the Wasm core publishes (assembly/constants.ts; checked by
+ * test/core-constants.test.ts).
+ */
+export const WasmLayout = {
+  /** Records of the command ring. */
+  CmdCap: 1024,
+  /** Bytes per command record: op i32, slot i32, deadline f64. */
+  CmdBytes: 16,
+  /** Bytes per task record in the task table. */
+  RecBytes: 24,
+  /** Header, as i32 index: byte offset of the command ring. */
+  HdrCmd: 0,
+  /** Header, as i32 index: byte offset of the ready ring. */
+  HdrOut: 1,
+  /** Header, as i32 index: slot capacity. */
+  HdrCap: 2,
+  /** Header, as i32 index: timers armed (the core's count). */
+  HdrTimers: 3,
+  /** Header, as f64 index: lower bound of the earliest deadline. */
+  HdrLow: 2,
+  /** Header, as f64 index: the wheel's time. */
+  HdrTime: 3,
+} as const;
+
+const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime } = WasmLayout;
+const OP_ARM = CoreOp.Arm;
+const OP_DISARM = CoreOp.Disarm;
+const INITIAL_SLOTS = 256;
+const INITIAL_QUEUE = 1024;
+
+/** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/timer-wheel.ts). */
+export class WasmCore implements SchedulerCore {
+  readonly backend = "wasm" as const;
+
+  private readonly ex: CoreExports;
+  private readonly hdrAt: number;
+  // views on Wasm memory, rebuilt when memory.buffer changes
+  private buffer!: ArrayBuffer;
+  private hdrI32!: Int32Array;
+  private hdrF64!: Float64Array;
+  private cmdI32!: Int32Array;
+  private cmdF64!: Float64Array;
+  private out!: Int32Array;
+
+  // commands recorded since the last call
+  private cmdLen = 0;
+  /** Lower bound of the earliest armed deadline (pending arms included); no timer fires while now < low. */
+  private low = Infinity;
+  timers = 0;
+
+  // slot allocation
+  private cap: number;
+  private top = 0;
+  private freeList = new Int32Array(64);
+  private freeLen = 0;
+
+  // run queue: filled by ready() and expired timers, handed out whole as `batch`
+  private queue = new Int32Array(INITIAL_QUEUE);
+  private qLen = 0;
+  batch = new Int32Array(INITIAL_QUEUE);
+
+  constructor(instance: WebAssembly.Instance) {
+    this.ex = instance.exports as unknown as CoreExports;
+    this.hdrAt = this.ex.setup(INITIAL_SLOTS);
+    this.views();
+    this.cap = this.hdrI32[HdrCap]!;
+  }
+
+  alloc(): number {
+    if (this.freeLen > 0) return this.freeList[--this.freeLen]!;
+    if (this.top === this.cap) this.growSlots();
+    return this.top++;
+  }
+
+  release(slot: number): void {
+    if (this.freeLen === this.freeList.length) {
+      const bigger = new Int32Array(this.freeList.length * 2);
+      bigger.set(this.freeList);
+      this.freeList = bigger;
+    }
+    this.freeList[this.freeLen++] = slot;
+  }
+
+  ready(slot: number): void {
+    if (this.qLen === this.queue.length) this.growQueue(this.qLen + 1);
+    this.queue[this.qLen++] = slot;
+  }
+
+  arm(slot: number, deadline: number): void {
+    let i = this.cmdLen;
+    if (i === CMD_CAP) i = this.flush();
+    this.cmdI32[i << 2] = OP_ARM;
+    this.cmdI32[(i << 2) + 1] = slot;
+    this.cmdF64[(i << 1) + 1] = deadline;
+    this.cmdLen = i + 1;
+    this.timers++;
+    if (deadline < this.low) this.low = deadline;
+  }
+
+  disarm(slot: number): void {
+    let i = this.cmdLen;
+    if (i === CMD_CAP) i = this.flush();
+    this.cmdI32[i << 2] = OP_DISARM;
+    this.cmdI32[(i << 2) + 1] = slot;
+    this.cmdLen = i + 1;
+    this.timers--;
+  }
+
+  tick(now: number): number {
+    if (now >= this.low) this.expire(now);
+    const n = this.qLen;
+    if (n === 0) return 0;
+    const filled = this.queue;
+    this.queue = this.batch;
+    this.batch = filled;
+    this.qLen = 0;
+    return n;
+  }
+
+  nextDeadline(): number {
+    if (this.timers === 0) return Infinity;
+    const d = this.ex.nextDeadline(this.cmdLen);
+    this.cmdLen = 0;
+    this.low = this.hdrF64[HdrLow]!;
+    return d;
+  }
+
+  memoryBytes(): number {
+    return this.ex.memory.buffer.byteLength + this.queue.byteLength + this.batch.byteLength + this.freeList.byteLength;
+  }
+
+  /** For tests: timers armed as counted inside Wasm once pending commands are applied, and the wheel's time. */
+  debugState(): { timers: number; wheelTime: number; slotCapacity: number } {
+    this.flush();
+    this.low = this.hdrF64[HdrLow]!;
+    return { timers: this.hdrI32[HdrTimers]!, wheelTime: this.hdrF64[HdrTime]!, slotCapacity: this.cap };
+  }
+
+  /** Fire what is due: one call into Wasm, then append the ready ring to the run queue. */
+  private expire(now: number): void {
+    const k = this.ex.tick(this.cmdLen, now);
+    this.cmdLen = 0;
+    this.low = this.hdrF64[HdrLow]!;
+    if (k === 0) return;
+    this.timers -= k;
+    const at = this.qLen;
+    if (at + k > this.queue.length) this.growQueue(at + k);
+    const q = this.queue;
+    const out = this.out;
+    if (k <= 16) for (let i = 0; i < k; i++) q[at + i] = out[i]!;
+    else q.set(out.subarray(0, k), at);
+    this.qLen = at + k;
+  }
+
+  /** Apply the pending commands now (the ring is full); returns the new ring length, 0. */
+  private flush(): number {
+    if (this.cmdLen > 0) {
+      this.ex.apply(this.cmdLen);
+      this.cmdLen = 0;
+    }
+    return 0;
+  }
+
+  private growSlots(): void {
+    this.ex.growSlots(this.cap * 2);
+    this.views();
+    this.cap = this.hdrI32[HdrCap]!;
+  }
+
+  private growQueue(need: number): void {
+    let n = this.queue.length * 2;
+    while (n < need) n *= 2;
+    const q = new Int32Array(n);
+    q.set(this.queue.subarray(0, this.qLen));
+    this.queue = q;
+  }
+
+  /** Rebuild the views when memory.buffer has changed (growth detaches the old one). */
+  private views(): void {
+    const buf = this.ex.memory.buffer;
+    if (buf === this.buffer) return;
+    this.buffer = buf;
+    this.hdrI32 = new Int32Array(buf, this.hdrAt, 8);
+    this.hdrF64 = new Float64Array(buf, this.hdrAt, 4);
+    const cmd = this.hdrI32[HdrCmd]!;
+    this.cmdI32 = new Int32Array(buf, cmd, CMD_CAP * 4);
+    this.cmdF64 = new Float64Array(buf, cmd, CMD_CAP * 2);
+    this.out = new Int32Array(buf, this.hdrI32[HdrOut]!, this.hdrI32[HdrCap]!);
+  }
+}
+
+/**
+ * A new Wasm core, with its own instance of the (once compiled) module.
+ * Throws a clear error when the module cannot be used.
  */
 export function createWasmCore(): SchedulerCore {
   const why = wasmCoreError();
-  throw new Error(`the "wasm" scheduler backend is unavailable: ${why}`);
+  if (why !== null) throw new Error(`the "wasm" scheduler backend is unavailable: ${why}`);
+  try {
+    return new WasmCore(instantiateWasm("scheduler"));
+  } catch (e) {
+    throw new Error(`the "wasm" scheduler backend is unavailable: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 let cachedError: string | null | undefined;

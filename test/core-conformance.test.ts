@@ -1,0 +1,248 @@
+import { describe, expect, it } from "vitest";
+import { CORES, batchOf, prng, tickBatch } from "./core-helpers.js";
+
+// What every scheduler core must do (src/core/scheduler-core.ts), run against both.
+describe.each(CORES)("the %s scheduler core", (_name, make) => {
+  it("runs ready slots in FIFO order, each tick taking the whole run queue", () => {
+    const c = make();
+    const s = [c.alloc(), c.alloc(), c.alloc()];
+    c.ready(s[2]!);
+    c.ready(s[0]!);
+    c.ready(s[1]!);
+    expect(tickBatch(c, 0)).toEqual([s[2], s[0], s[1]]);
+    expect(c.tick(0)).toBe(0);
+  });
+
+  it("keeps a batch intact while slots readied during it wait for the next tick", () => {
+    const c = make();
+    const a = c.alloc();
+    const b = c.alloc();
+    c.ready(a);
+    c.ready(b);
+    const n = c.tick(0);
+    const batch = c.batch;
+    c.ready(b); // woken while the batch runs
+    c.ready(a);
+    for (let i = 0; i < 2000; i++) c.ready(a); // and enough to grow the queue
+    expect(Array.from(batch.subarray(0, n))).toEqual([a, b]);
+    const next = tickBatch(c, 0);
+    expect(next.length).toBe(2002);
+    expect(next.slice(0, 2)).toEqual([b, a]);
+  });
+
+  it("fires timers at the first tick with now >= deadline, after the slots readied before it", () => {
+    const c = make();
+    const [a, b, r] = [c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 10);
+    c.arm(b, 11);
+    expect(c.timers).toBe(2);
+    expect(c.tick(9.999)).toBe(0);
+    c.ready(r);
+    expect(tickBatch(c, 10)).toEqual([r, a]);
+    expect(c.timers).toBe(1);
+    expect(tickBatch(c, 10.5)).toEqual([]);
+    expect(tickBatch(c, 11.2)).toEqual([b]);
+    expect(c.timers).toBe(0);
+  });
+
+  it("fires timers in (deadline, arm order) within one tick", () => {
+    const c = make();
+    const plan: [string, number][] = [["c", 30], ["a", 10], ["b", 20], ["a2", 10], ["z", 0], ["far", 5000], ["b2", 20]];
+    const slots = new Map<number, string>();
+    for (const [name, d] of plan) {
+      const s = c.alloc();
+      slots.set(s, name);
+      c.arm(s, d);
+    }
+    expect(c.nextDeadline()).toBe(0);
+    expect(tickBatch(c, 100).map((s) => slots.get(s))).toEqual(["z", "a", "a2", "b", "b2", "c"]);
+    expect(c.nextDeadline()).toBe(5000);
+    expect(tickBatch(c, 1e6).map((s) => slots.get(s))).toEqual(["far"]);
+  });
+
+  it("keeps arm order for equal deadlines armed at different times, across cascades", () => {
+    const c = make();
+    const order: number[] = [];
+    // Armed from far away (high wheel levels), then from closer and closer.
+    for (const now of [0, 1000, 4000, 4090, 4095, 4095.9]) {
+      c.tick(now);
+      for (let i = 0; i < 3; i++) {
+        const s = c.alloc();
+        order.push(s);
+        c.arm(s, 4096);
+      }
+    }
+    expect(tickBatch(c, 4096)).toEqual(order);
+  });
+
+  it("disarms timers, pending or applied", () => {
+    const c = make();
+    const [a, b, d] = [c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 5);
+    c.arm(b, 6);
+    c.disarm(a); // before any tick
+    expect(c.timers).toBe(1);
+    expect(c.nextDeadline()).toBe(6);
+    c.arm(d, 7);
+    expect(c.tick(1)).toBe(0);
+    c.disarm(b); // after it reached the wheel
+    expect(c.nextDeadline()).toBe(7);
+    c.arm(a, 7); // re-armed after a disarm
+    expect(tickBatch(c, 100)).toEqual([d, a]);
+    expect(c.timers).toBe(0);
+    expect(c.nextDeadline()).toBe(Infinity);
+  });
+
+  it("reports Infinity as the next deadline when no timer is armed", () => {
+    const c = make();
+    expect(c.nextDeadline()).toBe(Infinity);
+    expect(c.timers).toBe(0);
+  });
+
+  it("fires deadlines that are already past at the next tick", () => {
+    const c = make();
+    c.tick(1000); // the clock has moved on
+    const [a, b, d] = [c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 1000);
+    c.arm(b, 5);
+    c.arm(d, -3);
+    expect(c.nextDeadline()).toBe(-3);
+    expect(tickBatch(c, 1000)).toEqual([d, b, a]);
+  });
+
+  it("accepts deadlines earlier than an exact next deadline it reported", () => {
+    const c = make();
+    const [a, b, d] = [c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 300_000); // far enough to sit on a high level
+    expect(c.nextDeadline()).toBe(300_000);
+    c.arm(b, 200);
+    c.arm(d, 299_999);
+    expect(c.nextDeadline()).toBe(200);
+    expect(tickBatch(c, 250)).toEqual([b]);
+    expect(tickBatch(c, 299_999)).toEqual([d]);
+    expect(tickBatch(c, 300_000)).toEqual([a]);
+  });
+
+  it("handles deadlines years away, beyond the span of a timer wheel", () => {
+    const c = make();
+    const [a, b] = [c.alloc(), c.alloc()];
+    const year = 365 * 24 * 3600 * 1000;
+    c.arm(a, 3 * year);
+    c.arm(b, 40 * year);
+    expect(c.nextDeadline()).toBe(3 * year);
+    expect(tickBatch(c, 3 * year - 1)).toEqual([]);
+    expect(tickBatch(c, 3 * year)).toEqual([a]);
+    expect(c.nextDeadline()).toBe(40 * year);
+    expect(tickBatch(c, 100 * year)).toEqual([b]);
+  });
+
+  it("does not fire anything on a tick at -Infinity", () => {
+    const c = make();
+    const a = c.alloc();
+    c.arm(a, 0);
+    expect(c.tick(-Infinity)).toBe(0);
+    expect(tickBatch(c, 0)).toEqual([a]);
+  });
+
+  it("reuses released slots", () => {
+    const c = make();
+    const a = c.alloc();
+    const b = c.alloc();
+    expect(a).not.toBe(b);
+    c.release(a);
+    expect(c.alloc()).toBe(a);
+    const x = c.alloc();
+    expect(new Set([a, b, x]).size).toBe(3);
+    // A reused slot's old timer is gone; its new one works.
+    c.arm(b, 3);
+    c.disarm(b);
+    c.release(b);
+    const b2 = c.alloc();
+    expect(b2).toBe(b);
+    c.arm(b2, 4);
+    expect(tickBatch(c, 10)).toEqual([b2]);
+  });
+
+  it("grows past its initial capacities: slots, run queue, command ring", () => {
+    const c = make();
+    const n = 70_000;
+    const slots: number[] = [];
+    for (let i = 0; i < n; i++) slots.push(c.alloc());
+    expect(new Set(slots).size).toBe(n);
+    for (const s of slots) c.ready(s);
+    expect(tickBatch(c, 0)).toEqual(slots);
+    for (let i = 0; i < n; i++) c.arm(slots[i]!, 10 + (i % 7));
+    for (let i = 0; i < n; i += 2) c.disarm(slots[i]!);
+    expect(c.timers).toBe(n / 2);
+    const fired = tickBatch(c, 100);
+    const expected = [...Array(7).keys()].flatMap((k) => slots.filter((_, i) => i % 2 === 1 && i % 7 === k));
+    expect(fired).toEqual(expected);
+    expect(c.memoryBytes()).toBeGreaterThan(n * 4);
+  });
+
+  it("expires 1,000,000 timers, each exactly once, in (deadline, arm order), as the clock advances in steps", () => {
+    const c = make();
+    const n = 1_000_000;
+    const rand = prng(42);
+    const deadline = new Float64Array(n);
+    const slotOf = new Int32Array(n);
+    const indexOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = c.alloc();
+      slotOf[i] = s;
+      indexOf[s] = i;
+      deadline[i] = 1 + Math.floor(rand() * 60_000);
+      c.arm(s, deadline[i]!);
+    }
+    expect(c.timers).toBe(n);
+    const seen = new Uint8Array(n);
+    let count = 0;
+    let lastD = -1;
+    let lastI = -1;
+    for (let now = 0; now <= 60_000; now += 250) {
+      const k = c.tick(now);
+      const b = c.batch;
+      for (let j = 0; j < k; j++) {
+        const i = indexOf[b[j]!]!;
+        const d = deadline[i]!;
+        if (seen[i] !== 0 || d > now || d < lastD || (d === lastD && i < lastI)) {
+          throw new Error(`timer ${i} (deadline ${d}) out of order at now=${now}`);
+        }
+        seen[i] = 1;
+        lastD = d;
+        lastI = i;
+        count++;
+      }
+      lastD = -1; // order is only promised within a tick
+      if (k > 0 && c.timers > 0) expect(c.nextDeadline()).toBeGreaterThan(now);
+    }
+    expect(count).toBe(n);
+    expect(c.timers).toBe(0);
+    expect(c.nextDeadline()).toBe(Infinity);
+  });
+
+  it("drives a virtual clock: tick, and when idle jump to nextDeadline", () => {
+    const c = make();
+    const rand = prng(7);
+    const want: [number, number][] = [];
+    for (let i = 0; i < 5000; i++) {
+      const s = c.alloc();
+      const d = Math.floor(rand() * 1_000_000);
+      c.arm(s, d);
+      want.push([d, s]);
+    }
+    want.sort((x, y) => x[0] - y[0]); // stable: arm order kept among equal deadlines
+    const got: [number, number][] = [];
+    let now = 0;
+    for (;;) {
+      const k = c.tick(now);
+      for (const s of batchOf(c, k)) got.push([now, s]);
+      if (k > 0) continue;
+      if (c.timers === 0) break;
+      const next = c.nextDeadline();
+      expect(next).toBeGreaterThan(now);
+      now = next;
+    }
+    expect(got).toEqual(want);
+  });
+});
