@@ -5,7 +5,7 @@ import { Suspend, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
-import { ReadBuffer, sharedReadBuffer } from "./read-buffer.js";
+import { ReadBuffer, USE_SHARED_READ_BUFFER, sharedReadBuffer } from "./read-buffer.js";
 
 /**
  * Bytes buffered with no task reading, beyond which the socket stops reading
@@ -552,9 +552,9 @@ export function onSocketRead(this: ConnSocket, n: number, buf: Uint8Array): bool
   return c._received(buf, n);
 }
 
-/** @internal The `onread` option for net.connect. */
-export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } {
-  return { buffer: sharedReadBuffer, callback: onSocketRead };
+/** @internal The `onread` option for net.connect (undefined when the shared buffer is switched off). */
+export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } | undefined {
+  return USE_SHARED_READ_BUFFER ? { buffer: sharedReadBuffer, callback: onSocketRead } : undefined;
 }
 
 let userBufferKeys: { buffer: symbol; callback: symbol } | null | undefined;
@@ -568,6 +568,7 @@ let userBufferKeys: { buffer: symbol; callback: symbol } | null | undefined;
  * events instead) if this Node does not look like that.
  */
 export function adoptUserBuffer(socket: Socket): boolean {
+  if (!USE_SHARED_READ_BUFFER) return false;
   if (userBufferKeys === undefined) {
     const syms = Object.getOwnPropertySymbols(socket);
     const buffer = syms.find((s) => s.description === "kBuffer");

@@ -45,8 +45,9 @@ export function connect(options: ConnectOptions): Operation<Conn> {
     *[Symbol.iterator]() {
       const me = currentTask("connect");
       const addr = formatAddress(host, port);
-      const socket = net.connect({ port, host, allowHalfOpen: true, noDelay: options.noDelay ?? true, onread: onreadOption() });
-      const conn = new Conn(socket, false, true, addr);
+      const onread = onreadOption();
+      const socket = net.connect({ port, host, allowHalfOpen: true, noDelay: options.noDelay ?? true, onread });
+      const conn = new Conn(socket, false, onread !== undefined, addr);
       const wait = new IoWait(`connect to ${addr}`, () => socket.destroy());
       const onConnect = (): void => wait.resolve(conn);
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));
