@@ -54,6 +54,8 @@ export const TaskFlag = {
   External: 64,
   /** A child's unhandled error waits in `_pendingErr`, to be thrown at the next suspension point. */
   ErrPending: 128,
+  /** Its iterator is a plain generator object (the driver calls %GeneratorPrototype%.next directly). */
+  Generator: 256,
 } as const;
 
 /** Scheduler core opcodes written to the command ring of the Wasm core. */

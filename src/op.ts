@@ -2,10 +2,23 @@ import type { Suspend } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 
 /**
- * Base of tasklet's built-in operations: one object that is the Operation,
- * its iterator, and the iterator's result (`done`/`value` are fields of the
- * op), so `yield* ch.recv()` allocates exactly one small object instead of a
- * generator plus a result object per step.
+ * The one IteratorResult every built-in operation returns, refilled on each
+ * `next()`. `yield*` reads `done` and `value` as soon as `next()` returns and
+ * passes the same object up to the driver, which also reads it at once; so
+ * one object serves every step, and the driver's property loads see a single
+ * shape instead of one per operation class.
+ */
+const RESULT: { done: boolean; value: unknown } = { done: false, value: undefined };
+function result<T>(done: boolean, value: unknown): IteratorResult<Instruction, T> {
+  RESULT.done = done;
+  RESULT.value = value;
+  return RESULT as IteratorResult<Instruction, T>;
+}
+
+/**
+ * Base of tasklet's built-in operations: one object that is the Operation and
+ * its iterator, returning the shared RESULT, so `yield* ch.recv()` allocates
+ * exactly one small object instead of a generator plus a result per step.
  *
  * `begin` runs on the first `next()`: it either finishes at once
  * (`return this.ok(value)`) or registers the current task somewhere and parks
@@ -17,9 +30,6 @@ import type { Instruction, Operation } from "./types.js";
  * function call.
  */
 export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, unknown> {
-  /** IteratorResult fields: `yield*` reads them right after each `next()`. */
-  done = false;
-  value: unknown = undefined;
   /** 0: not started, 1: started. */
   private phase = 0;
 
@@ -32,9 +42,7 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
       this.phase = 1;
       return this.begin();
     }
-    this.done = true;
-    this.value = this.resumed(v);
-    return this as IteratorResult<Instruction, T>;
+    return result(true, this.resumed(v));
   }
 
   throw(e: unknown): IteratorResult<Instruction, T> {
@@ -42,22 +50,17 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   }
 
   return(v?: unknown): IteratorResult<Instruction, T> {
-    this.done = true;
-    this.value = v;
-    return this as IteratorResult<Instruction, T>;
+    return { done: true, value: v as T };
   }
 
   /** Finish at once with `value`. */
   protected ok(value: T): IteratorResult<Instruction, T> {
-    this.done = true;
-    this.value = value;
-    return this as IteratorResult<Instruction, T>;
+    return result(true, value);
   }
 
   /** Park the current task (already registered with `suspend`'s owner) on `suspend`. */
   protected wait(suspend: Suspend | Instruction): IteratorResult<Instruction, T> {
-    this.value = suspend;
-    return this as IteratorResult<Instruction, T>;
+    return result(false, suspend);
   }
 
   /** Start the operation: `this.ok(value)` or `this.wait(suspend)`. */

@@ -197,15 +197,24 @@ export class Scheduler {
         return;
       }
       t._gen = gen;
+      if (gen.next === GEN_NEXT) t._flags |= TaskFlag.Generator;
     }
 
     t._state = TaskState.Running;
+    const f0 = t._flags;
     const prev = setCurrent(t);
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
     try {
       for (;;) {
-        const r = mode === Resume.Next ? gen.next(val) : mode === Resume.Throw ? gen.throw!(val) : gen.return!(undefined);
+        const r =
+          mode === Resume.Next
+            ? (f0 & TaskFlag.Generator) !== 0
+              ? GEN_NEXT.call(gen as Generator, val)
+              : gen.next(val)
+            : mode === Resume.Throw
+              ? gen.throw!(val)
+              : gen.return!(undefined);
         if (r.done === true) {
           outcome = (t._flags & TaskFlag.Cancelling) !== 0 ? TaskState.Cancelled : TaskState.Completed;
           result = r.value;
@@ -586,6 +595,13 @@ class PromiseSuspend extends Suspend {
     return "a Promise";
   }
 }
+
+/**
+ * `next` of every generator object. Bodies are almost always generators; calling
+ * this one function directly spares the driver a property lookup on a
+ * generator object whose hidden class differs per generator function.
+ */
+const GEN_NEXT = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())).next as Generator["next"];
 
 function startBody(t: Task): Iterator<Instruction, unknown, unknown> {
   const body = t._gen as Body<unknown>;

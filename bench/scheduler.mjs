@@ -1,0 +1,403 @@
+// Scheduler benchmarks: every benchmark runs on each scheduler backend side
+// by side in one process, interleaved (ABAB) after a warm-up round, with the
+// baselines (bare generators, async/await, setTimeout, Effection 4) measured
+// in the same rounds. Prints medians and ratios; writes
+// bench/results/scheduler.md and bench/results/scheduler.svg.
+//
+//   npm run bench -- scheduler            full sizes
+//   npm run bench -- scheduler --quick    smaller sizes, fewer rounds
+import { Channel, Event, Queue, Semaphore, current, run, spawn, sleep, yieldNow } from "../dist/index.js";
+import { fmt, interleave, machine, median, progressDone, ratioChart, table, usedBytes, writeResult } from "./lib.mjs";
+
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 3 : 5;
+const HEAVY_ROUNDS = quick ? 1 : 3;
+const SIZES = quick
+  ? { spawn: 20_000, rrTasks: 200, rrYields: 200, ping: 50_000, sleepers: 100_000, contend: 2_000 }
+  : { spawn: 100_000, rrTasks: 1_000, rrYields: 1_000, ping: 200_000, sleepers: 1_000_000, contend: 10_000 };
+
+const BACKENDS = ["ts", "wasm"].filter((b) => {
+  try {
+    run(function* () {}, { backend: b });
+    return true;
+  } catch (e) {
+    console.error(`backend ${b} unavailable: ${e.message}`);
+    return false;
+  }
+});
+
+const now = () => performance.now();
+const perOp = (t0, n) => ((now() - t0) * 1e6) / n;
+
+// ------------------------------------------------------------ benchmarks
+
+function* child(i) {
+  return i;
+}
+
+async function spawnJoin(backend, style) {
+  const N = SIZES.spawn;
+  const t0 = now();
+  await run(function* () {
+    const ts = new Array(N);
+    if (style === "hoisted") for (let i = 0; i < N; i++) ts[i] = spawn(() => child(i));
+    else for (let i = 0; i < N; i++) ts[i] = spawn(function* () { return i; });
+    let s = 0;
+    for (let i = 0; i < N; i++) s += yield* ts[i];
+    if (s !== (N * (N - 1)) / 2) throw new Error("wrong sum");
+  }, { backend });
+  return perOp(t0, N);
+}
+
+function* parked(ev) {
+  yield* ev.wait();
+}
+
+/** Heap + core bytes per task suspended on an Event (no timer). */
+async function suspendedBytes(backend) {
+  const N = SIZES.spawn;
+  let bytes = 0;
+  await run(function* () {
+    const ev = new Event();
+    const core = current_core();
+    const before = usedBytes() + core.memoryBytes();
+    const ts = new Array(N);
+    for (let i = 0; i < N; i++) ts[i] = spawn(() => parked(ev));
+    yield* yieldNow();
+    yield* yieldNow();
+    const after = usedBytes() + core.memoryBytes();
+    bytes = (after - before) / N;
+    ev.set();
+    for (const t of ts) yield* t;
+  }, { backend, clock: "virtual" });
+  return bytes;
+}
+
+// The core is internal; the bench reads it to count its typed memory too.
+function current_core() {
+  return current()._sched.core;
+}
+
+async function roundRobin(backend) {
+  const { rrTasks: T, rrYields: Y } = SIZES;
+  const t0 = now();
+  await run(function* () {
+    const ts = [];
+    for (let i = 0; i < T; i++)
+      ts.push(spawn(function* () {
+        for (let k = 0; k < Y; k++) yield* yieldNow();
+      }));
+    for (const t of ts) yield* t;
+  }, { backend });
+  return perOp(t0, T * Y);
+}
+
+/** The floor: T generators resumed round robin with a bare gen.next() loop. */
+function genFloor() {
+  const { rrTasks: T, rrYields: Y } = SIZES;
+  function* g() {
+    for (let k = 0; k < Y; k++) yield k;
+  }
+  const gens = Array.from({ length: T }, g);
+  const t0 = now();
+  for (let k = 0; k <= Y; k++) for (let i = 0; i < T; i++) gens[i].next();
+  return perOp(t0, T * Y);
+}
+
+async function pingPong(backend) {
+  const M = SIZES.ping;
+  const t0 = now();
+  await run(function* () {
+    const ping = new Channel();
+    const pong = new Channel();
+    spawn(function* () {
+      for (;;) yield* pong.send((yield* ping.recv()) + 1);
+    });
+    let v = 0;
+    for (let i = 0; i < M; i++) {
+      yield* ping.send(v);
+      v = yield* pong.recv();
+    }
+    if (v !== M) throw new Error("lost a message");
+  }, { backend });
+  return perOp(t0, 2 * M); // two messages per round trip
+}
+
+/** The same ping-pong with async functions and a minimal promise channel. */
+async function asyncPingPong() {
+  const M = SIZES.ping;
+  const chan = () => {
+    let waiter = null;
+    const buf = [];
+    return {
+      send(v) {
+        if (waiter) {
+          const w = waiter;
+          waiter = null;
+          w(v);
+        } else buf.push(v);
+      },
+      recv() {
+        return buf.length ? Promise.resolve(buf.shift()) : new Promise((r) => (waiter = r));
+      },
+    };
+  };
+  const ping = chan();
+  const pong = chan();
+  const t0 = now();
+  const echo = (async () => {
+    for (let i = 0; i < M; i++) pong.send((await ping.recv()) + 1);
+  })();
+  let v = 0;
+  for (let i = 0; i < M; i++) {
+    ping.send(v);
+    v = await pong.recv();
+  }
+  await echo;
+  if (v !== M) throw new Error("lost a message");
+  return perOp(t0, 2 * M);
+}
+
+/** One `await` of an already resolved Promise per message: the microtask floor. */
+async function awaitResolved() {
+  const M = SIZES.ping;
+  const p = Promise.resolve(1);
+  const t0 = now();
+  let s = 0;
+  for (let i = 0; i < 2 * M; i++) s += await p;
+  if (s !== 2 * M) throw new Error("?");
+  return perOp(t0, 2 * M);
+}
+
+let effection = null;
+try {
+  effection = await import("effection");
+} catch (e) {
+  console.error(`effection not available: ${e.message}`);
+}
+
+async function effectionPingPong() {
+  const { run: erun, spawn: espawn, createChannel } = effection;
+  const M = Math.min(SIZES.ping, 20_000); // ~2 us per message: keep the round short
+  const t0 = now();
+  await erun(function* () {
+    const ping = createChannel();
+    const pong = createChannel();
+    const pingSub = yield* ping;
+    const pongSub = yield* pong;
+    yield* espawn(function* () {
+      for (;;) {
+        const r = yield* pingSub.next();
+        yield* pong.send(r.value + 1);
+      }
+    });
+    let v = 0;
+    for (let i = 0; i < M; i++) {
+      yield* ping.send(v);
+      v = (yield* pongSub.next()).value;
+    }
+    if (v !== M) throw new Error("lost a message");
+  });
+  return perOp(t0, 2 * M);
+}
+
+async function effectionSpawn() {
+  const { run: erun, spawn: espawn } = effection;
+  const N = Math.min(SIZES.spawn, 10_000);
+  const t0 = now();
+  await erun(function* () {
+    const ts = [];
+    for (let i = 0; i < N; i++) ts.push(yield* espawn(() => child(i)));
+    for (const t of ts) yield* t;
+  });
+  return perOp(t0, N);
+}
+
+/** 1M sleepers with random 1..60 s deadlines: create cost, bytes, then expiry on the virtual clock. */
+async function sleepers(backend) {
+  const N = SIZES.sleepers;
+  const out = {};
+  let rnd = 12345;
+  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  function* sleeper(ms) {
+    yield* sleep(ms);
+  }
+  const before = usedBytes();
+  let tExpire = 0;
+  await run(function* () {
+    const core = current_core();
+    const core0 = core.memoryBytes();
+    const t0 = now();
+    for (let i = 0; i < N; i++) {
+      const ms = 1000 + (next() % 59_000);
+      spawn(() => sleeper(ms));
+    }
+    yield* yieldNow(); // every sleeper has run and armed its timer
+    out.createNs = perOp(t0, N);
+    out.bytes = (usedBytes() + core.memoryBytes() - core0 - before) / N;
+    tExpire = now();
+  }, { backend, clock: "virtual" });
+  // The root's body returned after yieldNow; the run ends when every sleeper has
+  // expired, the virtual clock jumping deadline by deadline (58,999 steps).
+  out.expireNs = perOp(tExpire, N);
+  return out;
+}
+
+async function setTimeouts() {
+  const N = SIZES.sleepers;
+  let rnd = 12345;
+  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const noop = () => {};
+  const before = usedBytes();
+  const t0 = now();
+  const handles = new Array(N);
+  for (let i = 0; i < N; i++) handles[i] = setTimeout(noop, 1000 + (next() % 59_000));
+  const createNs = perOp(t0, N);
+  const bytes = (usedBytes() - before) / N;
+  const t1 = now();
+  for (let i = 0; i < N; i++) clearTimeout(handles[i]);
+  return { createNs, bytes, clearNs: perOp(t1, N) };
+}
+
+async function semaphoreContention(backend) {
+  const N = SIZES.contend;
+  const ROUNDS_EACH = 10;
+  const t0 = now();
+  await run(function* () {
+    const sem = new Semaphore(10);
+    const ts = [];
+    for (let i = 0; i < N; i++)
+      ts.push(spawn(function* () {
+        for (let k = 0; k < ROUNDS_EACH; k++) {
+          yield* sem.acquire();
+          yield* yieldNow();
+          sem.release();
+        }
+      }));
+    for (const t of ts) yield* t;
+  }, { backend });
+  return perOp(t0, N * ROUNDS_EACH);
+}
+
+async function queueHandoff(backend) {
+  const N = SIZES.contend;
+  const ITEMS = 10;
+  const t0 = now();
+  await run(function* () {
+    const q = new Queue(64);
+    const consumers = [];
+    for (let c = 0; c < 10; c++)
+      consumers.push(spawn(function* () {
+        for (;;) {
+          yield* q.get();
+          q.taskDone();
+        }
+      }));
+    const ps = [];
+    for (let i = 0; i < N; i++)
+      ps.push(spawn(function* () {
+        for (let k = 0; k < ITEMS; k++) yield* q.put(k);
+      }));
+    for (const p of ps) yield* p;
+    yield* q.join();
+    for (const c of consumers) c.cancel();
+  }, { backend });
+  return perOp(t0, N * ITEMS);
+}
+
+// ------------------------------------------------------------ the run
+
+export async function main() {
+  const started = now();
+  const rows = [];
+  const chart = [];
+  const notes = [];
+  const B = BACKENDS;
+  const col = (samples, b, field) => median(samples.get(b).map((s) => (field ? s[field] : s)));
+  const addRow = (name, unit, samples, field, baselines = []) => {
+    const vals = Object.fromEntries(B.map((b) => [b, col(samples, b, field)]));
+    const ratio = vals.wasm !== undefined ? vals.ts / vals.wasm : undefined;
+    rows.push([name, unit, ...B.map((b) => fmt(vals[b], vals[b] < 10 ? 1 : 0)), ratio === undefined ? "–" : `${ratio.toFixed(2)}x`, baselines.map(([n, v]) => `${n}: ${fmt(v, v < 10 ? 1 : 0)}`).join("; ") || "–"]);
+    if (ratio !== undefined) chart.push({ label: name, ratio });
+    return vals;
+  };
+
+  // spawn + join
+  {
+    const variants = [...B.map((b) => `${b}/hoisted`), ...B.map((b) => `${b}/inline`), ...(effection ? ["effection"] : [])];
+    const s = await interleave("spawn+join", variants, ROUNDS, (v) => (v === "effection" ? effectionSpawn() : spawnJoin(...v.split("/"))));
+    const pick = (style) => new Map(B.map((b) => [b, s.get(`${b}/${style}`)]));
+    addRow(`spawn+join ${fmt(SIZES.spawn)} tasks, hoisted body`, "ns/task", pick("hoisted"), null, effection ? [["Effection 4 (10k)", median(s.get("effection"))]] : []);
+    addRow(`spawn+join, inline function* body`, "ns/task", pick("inline"));
+  }
+  // memory per suspended task
+  if (typeof globalThis.gc === "function") {
+    const s = await interleave("bytes/suspended task", B, HEAVY_ROUNDS, (b) => suspendedBytes(b));
+    addRow("memory per suspended task (heap + core)", "bytes", s, null, [["Effection 4 (DESIGN.md)", 10_900]]);
+    chart[chart.length - 1].label = "memory per suspended task (TS/Wasm)";
+  } else notes.push("memory rows skipped: run with --expose-gc (npm run bench does)");
+  // round robin
+  {
+    const s = await interleave("round robin", [...B, "floor"], ROUNDS, (v) => (v === "floor" ? genFloor() : roundRobin(v)));
+    const floor = median(s.get("floor"));
+    const vals = addRow(`yieldNow round robin ${SIZES.rrTasks}x${SIZES.rrYields}`, "ns/switch", s, null, [["bare gen.next() floor", floor]]);
+    for (const b of B) notes.push(`${b}: a switch costs ${(vals[b] / floor).toFixed(1)}x the bare gen.next() floor (goal: within 3x)`);
+  }
+  // ping-pong
+  {
+    const variants = [...B, "async/await", "await resolved", ...(effection ? ["effection"] : [])];
+    const s = await interleave("channel ping-pong", variants, ROUNDS, (v) =>
+      v === "async/await" ? asyncPingPong() : v === "await resolved" ? awaitResolved() : v === "effection" ? effectionPingPong() : pingPong(v),
+    );
+    const base = [["async/await channel", median(s.get("async/await"))], ["await resolved Promise", median(s.get("await resolved"))]];
+    if (effection) base.push(["Effection 4 channel", median(s.get("effection"))]);
+    const vals = addRow("channel ping-pong", "ns/message", s, null, base);
+    for (const b of B) notes.push(`${b}: ping-pong ${(median(s.get("async/await")) / vals[b]).toFixed(2)}x the speed of the async/await channel (goal: > 1)`);
+  }
+  // sleepers vs setTimeout
+  {
+    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, [...B, "setTimeout"], HEAVY_ROUNDS, (v) => (v === "setTimeout" ? setTimeouts() : sleepers(v)));
+    const st = s.get("setTimeout");
+    const stCreate = median(st.map((x) => x.createNs));
+    const stBytes = median(st.map((x) => x.bytes));
+    const sb = new Map(B.map((b) => [b, s.get(b)]));
+    addRow(`${fmt(SIZES.sleepers)} sleepers (1-60 s): spawn + arm`, "ns/sleeper", sb, "createNs", [["setTimeout create", stCreate]]);
+    if (typeof globalThis.gc === "function") {
+      addRow("  memory per sleeper (task + timer)", "bytes", sb, "bytes", [["setTimeout", stBytes]]);
+      chart[chart.length - 1].label = "memory per sleeper (TS/Wasm)";
+    }
+    addRow("  expiry, virtual clock stepping", "ns/timer", sb, "expireNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
+  }
+  // contention
+  {
+    const s = await interleave("Semaphore(10) contention", B, ROUNDS, (b) => semaphoreContention(b));
+    addRow(`${fmt(SIZES.contend)} tasks on a Semaphore(10)`, "ns/hand-off", s);
+    const q = await interleave("Queue hand-off", B, ROUNDS, (b) => queueHandoff(b));
+    addRow(`${fmt(SIZES.contend)} producers, 10 consumers, Queue(64)`, "ns/item", q);
+  }
+  progressDone();
+
+  const header = ["benchmark", "unit", ...B.map((b) => `${b} (median)`), "TS/Wasm", "baselines (median, same run)"];
+  const secs = ((now() - started) / 1000).toFixed(0);
+  const md = [
+    "# Scheduler benchmarks",
+    "",
+    `Machine: ${machine()}.`,
+    `Command: \`npm run bench -- scheduler${quick ? " --quick" : ""}\` (${secs} s). Medians of ${ROUNDS} interleaved rounds (${HEAVY_ROUNDS} for the million-sleeper and memory rows) after a warm-up round; lower is better. TS/Wasm above 1 means the Wasm backend is faster (or smaller).`,
+    `Backends measured: ${B.join(", ")}.`,
+    "",
+    table(header, rows),
+    "",
+    ...notes.map((n) => `- ${n}`),
+    "",
+    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus array buffers after a full GC, plus the scheduler core's typed or linear memory.",
+    "",
+  ].join("\n");
+  console.log("\n" + md);
+  writeResult("scheduler.md", md);
+  if (chart.length > 0) {
+    writeResult("scheduler.svg", ratioChart("tasklet scheduler: TS time / Wasm time (above 1: Wasm wins)", chart, machine()));
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
