@@ -50,3 +50,48 @@ export {
   type CloseOptions,
 } from "./net/serve-tcp.js";
 export { NetError, NetErrorCode, type NetErrorCodeName } from "./net/errors.js";
+
+// HTTP parser
+/**
+ * The HTTP/1.1 request parser (Wasm core with SIMD, or the pure-TS twin):
+ * `createParser(kind, limits)` makes one shared parser, `parser.createConnection()`
+ * the small state of one socket, `parser.execute(conn, bytes, sink)` reports
+ * heads (lazy views), body bytes, message ends and errors.
+ *
+ * @example
+ * import { createParser } from "tasklet";
+ * const parser = createParser("wasm");
+ * const conn = parser.createConnection();
+ * parser.execute(conn, bytes, {
+ *   onHead: (head) => console.log(head.method, head.target, head.headers.get("host")),
+ *   onBody: (chunk) => {},
+ *   onEnd: () => {},
+ *   onError: (err) => console.log(err.status, err.message),
+ * });
+ */
+export { createParser, HttpParser, ParserConnection, RequestHead, HeaderList, DEFAULT_LIMITS, type ParserKind, type ParserLimits, type ParserSink, type BodyFraming, type ParsedRequest } from "./http/parser.js";
+/**
+ * Parse one complete request; throws {@link HttpParseError} when it is malformed.
+ *
+ * @example
+ * import { parseRequest } from "tasklet";
+ * const { head, body } = parseRequest(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * head.method; // "GET"
+ */
+export { parseRequest } from "./http/parser.js";
+/**
+ * A rejected request: `code` (see `ParseError`), `status` (400, 413, 414, 431, 501, 505), `offset`.
+ *
+ * @example
+ * import { parseRequest, HttpParseError } from "tasklet";
+ * try { parseRequest(bytes); } catch (e) { if (e instanceof HttpParseError) console.log(e.status, e.codeName); }
+ */
+export { HttpParseError } from "./http/parse-error.js";
+/**
+ * The parser's numbers: error codes, head flags, method ids, and the status for each error.
+ *
+ * @example
+ * import { ParseError, ERROR_STATUS } from "tasklet";
+ * ERROR_STATUS[ParseError.TOO_MANY_HEADERS]; // 431
+ */
+export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser-constants.js";

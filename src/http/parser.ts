@@ -53,14 +53,14 @@ interface ViewOwner {
 
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
 
-/** Bytes [s, e) as a latin1 string (as Node does for header bytes); short strings without a native call. */
+/** Bytes [s, e) as a latin1 string, as Node does for header bytes (the native slice beats a JS loop even for short strings). */
 function latin1(src: Uint8Array, s: number, e: number): string {
-  if (e - s <= 16) {
-    let out = "";
-    for (let i = s; i < e; i++) out += String.fromCharCode(src[i]);
-    return out;
-  }
   return latin1Slice.call(src, s, e);
+}
+
+/** A copy of bytes [s, e) (Buffer#slice would be a view, and the Wasm core's bytes are a Buffer). */
+function copyOf(src: Uint8Array, s: number, e: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(src, s, e);
 }
 
 function staleView(): never {
@@ -172,9 +172,10 @@ export class HeaderList {
 
 /**
  * A parsed request head: method, target, version, fields, framing and
- * connection semantics. Strings are made when first read.
+ * connection semantics. Strings are made when first read. The head is its
+ * own field list (`head.headers === head`), which saves an object per request.
  */
-export class RequestHead {
+export class RequestHead extends HeaderList {
   /** Method id (index in `METHODS` of parser-constants.ts). */
   readonly methodId: number;
   /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
@@ -183,8 +184,6 @@ export class RequestHead {
   readonly flags: number;
   /** Content-Length, or -1 without one. */
   readonly contentLength: number;
-  /** The header fields. */
-  readonly headers: HeaderList;
   /** @internal */ _hs: number;
   /** @internal */ _he: number;
   /** @internal */ _ts: number;
@@ -192,25 +191,29 @@ export class RequestHead {
   private _target: string | undefined = undefined;
 
   /** @internal */
-  constructor(methodId: number, version: number, flags: number, contentLength: number, headers: HeaderList, hs: number, he: number, ts: number, te: number) {
+  constructor(src: Uint8Array, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number, methodId: number, version: number, flags: number, contentLength: number, hs: number, he: number, ts: number, te: number) {
+    super(src, tab, at, length, owner, epoch);
     this.methodId = methodId;
     this.versionCode = version;
     this.flags = flags;
     this.contentLength = contentLength;
-    this.headers = headers;
     this._hs = hs;
     this._he = he;
     this._ts = ts;
     this._te = te;
   }
 
+  /** The header fields (the head itself). */
+  get headers(): HeaderList {
+    return this;
+  }
   /** The method, e.g. `"GET"`. */
   get method(): string {
     return METHODS[this.methodId];
   }
   /** The request-target as sent, e.g. `"/search?q=1"`. */
   get target(): string {
-    if (this._target === undefined) this._target = latin1(this.headers._bytes(), this._ts, this._te);
+    if (this._target === undefined) this._target = latin1(this._bytes(), this._ts, this._te);
     return this._target;
   }
   /** `"1.0"` or `"1.1"`. */
@@ -240,13 +243,13 @@ export class RequestHead {
   }
   /** The raw bytes of the head, request-line to blank line (a view unless retained). */
   get raw(): Uint8Array {
-    return this.headers._bytes().subarray(this._hs, this._he);
+    return this._bytes().subarray(this._hs, this._he);
   }
   /** Copy the head out of the parse buffer so it stays valid after the next execute. Returns this. */
   retain(): this {
-    if (this.headers._owner === null) return this;
-    const src = this.headers._bytes().slice(this._hs, this._he);
-    this.headers._retain(src, this._hs);
+    if (this._owner === null) return this;
+    const src = copyOf(this._bytes(), this._hs, this._he);
+    this._retain(src, this._hs);
     this._ts -= this._hs;
     this._te -= this._hs;
     this._he -= this._hs;
@@ -321,7 +324,7 @@ export class HttpParser implements ViewOwner {
       if (!conn.more) break;
     }
     if (conn.state === ParserState.UPGRADED) return p - pendLen;
-    if (conn.state !== ParserState.ERROR && p < len) conn.pending = core.source.slice(p, len);
+    if (conn.state !== ParserState.ERROR && p < len) conn.pending = copyOf(core.source, p, len);
     return chunk.length;
   }
 
@@ -333,8 +336,7 @@ export class HttpParser implements ViewOwner {
       if (kind === EventKind.HEAD) {
         const low = ev[w + 8], high = ev[w + 9];
         const cl = high < 0 ? -1 : high * 4294967296 + (low >>> 0);
-        const headers = new HeaderList(src, core.headers, ev[w + 10] * Layout.HEADER_WORDS, ev[w + 11], this, epoch);
-        sink.onHead(new RequestHead(ev[w + 3], ev[w + 6], ev[w + 7], cl, headers, ev[w + 1], ev[w + 2], ev[w + 4], ev[w + 5]));
+        sink.onHead(new RequestHead(src, core.headers, ev[w + 10] * Layout.HEADER_WORDS, ev[w + 11], this, epoch, ev[w + 3], ev[w + 6], ev[w + 7], cl, ev[w + 1], ev[w + 2], ev[w + 4], ev[w + 5]));
         w += Layout.HEAD_WORDS;
         continue;
       }
@@ -420,13 +422,14 @@ export function parseRequest(bytes: Uint8Array, options: Partial<ParserLimits> &
       else if (stopAt < 0) stopAt = h._hs;
     },
     onBody(chunk) {
-      if (!done) parts.push(chunk.slice());
+      if (!done) parts.push(copyOf(chunk, 0, chunk.length));
     },
     onEnd(t) {
       if (done) return;
       done = true;
       if (t !== null) {
-        t._retain(t._bytes().slice(), 0);
+        const bytes = t._bytes();
+        t._retain(copyOf(bytes, 0, bytes.length), 0);
         trailers = t;
       }
     },
