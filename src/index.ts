@@ -95,3 +95,9 @@ export { HttpParseError } from "./http/parse-error.js";
  * ERROR_STATUS[ParseError.TOO_MANY_HEADERS]; // 431
  */
 export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser-constants.js";
+
+// HTTP server
+export { serve, Server, type Handler, type ServeOptions, type ServerCloseOptions } from "./http/server.js";
+export { Request, type RequestHeaders } from "./http/request.js";
+export { Response, type ResponseInit } from "./http/response.js";
+export { HttpError } from "./http/http-error.js";

@@ -1,4 +1,5 @@
-import type { Suspend } from "./suspend.js";
+import { peekCurrent } from "./current.js";
+import { TIMED_OUT, type Suspend } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 
 /**
@@ -37,11 +38,19 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
     return this.phase === 0 ? this : this.clone();
   }
 
+  /** Park deadline in ms of the run's clock (see {@link withDeadline}); on the prototype, so plain ops carry no field. */
+  declare deadline: number;
+  /** Makes the error thrown when `deadline` passes. */
+  declare onDeadline: (() => unknown) | null;
+
   next(v?: unknown): IteratorResult<Instruction, T> {
     if (this.phase === 0) {
       this.phase = 1;
-      return this.begin();
+      const r = this.begin();
+      if (this.deadline !== Infinity && r.done === false) peekCurrent()!._sched.parkDeadline = this.deadline;
+      return r;
     }
+    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
     return result(true, this.resumed(v));
   }
 
@@ -71,4 +80,19 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   protected resumed(v: unknown): T {
     return v as T;
   }
+}
+Op.prototype.deadline = Infinity;
+Op.prototype.onDeadline = null;
+
+/**
+ * @internal Give an operation a deadline without a task of its own: if it
+ * parks and `deadline` (ms of the run's clock) passes first, its wait is
+ * undone and `onDeadline()` is thrown at its `yield*`. An operation that
+ * completes without parking is unaffected. Returns the operation.
+ */
+export function withDeadline<T>(op: Operation<T>, deadline: number, onDeadline: () => unknown): Operation<T> {
+  if (!(op instanceof Op)) throw new TypeError("withDeadline() takes one of tasklet's built-in operations");
+  op.deadline = deadline;
+  op.onDeadline = onDeadline;
+  return op;
 }

@@ -1,0 +1,314 @@
+import { TimeoutError } from "../errors.js";
+import { withDeadline } from "../op.js";
+import type { Conn } from "../net/conn.js";
+import { NetError } from "../net/errors.js";
+import { currentTask } from "../current.js";
+import type { Task } from "../task.js";
+import type { Instruction } from "../types.js";
+import { HttpError } from "./http-error.js";
+import { HttpParseError } from "./parse-error.js";
+import type { HeaderList, HttpParser, ParserConnection, ParserSink, RequestHead } from "./parser.js";
+import { Request } from "./request.js";
+import { Response, type ResponseInit } from "./response.js";
+import type { HttpServerConfig } from "./server.js";
+import { STATUS_TEXT } from "./status.js";
+
+/** Bytes of responses gathered before they are written even though more pipelined requests wait. */
+const FLUSH_AT = 64 * 1024;
+
+/** Why the connection task stops waiting for the next request. */
+const enum Wait {
+  /** Some bytes of a request arrived. */
+  Data,
+  /** The client closed its side, or the socket closed. */
+  Eof,
+}
+
+/**
+ * One HTTP connection, served by one task: read, parse (the server's parser,
+ * shared by every connection; this object keeps the few numbers of parser
+ * state), run the handler as plain sequential code, write. Requests are
+ * handled one at a time in arrival order, so pipelined responses leave in
+ * request order; the responses to requests that are already parsed are
+ * gathered and written together.
+ */
+export class HttpConnection implements ParserSink {
+  readonly conn: Conn;
+  private readonly cfg: HttpServerConfig;
+  private readonly parser: HttpParser;
+  private readonly pc: ParserConnection;
+  /** Requests parsed and not yet handled, in order. */
+  private readonly pending: Request[] = [];
+  /** The request whose body the parser is reading. */
+  private receiving: Request | null = null;
+  /** A parse error: every request before it is answered, then it is, then the connection closes. */
+  private parseError: HttpParseError | null = null;
+  /** Output gathered for one write. */
+  private out: (Uint8Array | string)[] = [];
+  private outBytes = 0;
+  /** The connection closes after the current response. */
+  mustClose = false;
+  /** The server is shutting down: finish the current request with `Connection: close`. */
+  draining = false;
+  /** Between requests with no byte of the next one read. */
+  idle = true;
+  /** The task serving this connection. */
+  task: Task | null = null;
+  private served = 0;
+  /** Clock time when the first byte of the current request arrived (for headersTimeout, requestTimeout). */
+  private requestStart = -1;
+
+  constructor(conn: Conn, cfg: HttpServerConfig) {
+    this.conn = conn;
+    this.cfg = cfg;
+    this.parser = cfg.parser;
+    this.pc = cfg.parser.createConnection();
+  }
+
+  // ------------------------------------------------------------ parser sink
+
+  onHead(head: RequestHead): void {
+    // The head is a view into the parser's buffer, which the next connection
+    // to parse overwrites: keep a copy of its bytes (strings stay lazy).
+    const req = new Request(head.retain(), this);
+    this.pending.push(req);
+    this.receiving = req;
+  }
+
+  onBody(chunk: Uint8Array): void {
+    this.receiving!._chunks.push(chunk.slice());
+  }
+
+  onEnd(trailers: HeaderList | null): void {
+    const req = this.receiving!;
+    req._ended = true;
+    if (trailers !== null) req._trailers = [...trailers.entries()];
+    this.receiving = null;
+    this.requestStart = -1;
+  }
+
+  onError(error: HttpParseError): void {
+    this.parseError = error;
+  }
+
+  // ------------------------------------------------------------ the task
+
+  /** Serve requests until the client leaves, an error closes the connection, or the server drains. */
+  *serve(): Generator<Instruction, void, any> {
+    const handler = this.cfg.handler;
+    this.task = currentTask("serve");
+    for (;;) {
+      if (this.pending.length === 0) {
+        if (this.parseError !== null) return yield* this.answerParseError(this.parseError);
+        yield* this.flush();
+        if (this.mustClose) return;
+        // Shutting down: serve what was already received, then close.
+        if (this.draining && this.conn.bufferedLength === 0) return;
+        const got = yield* this.fill(true);
+        if (got === Wait.Eof) return;
+        continue;
+      }
+      const req = this.pending.shift()!;
+      this.idle = false;
+      if (this.parseError !== null && this.receiving === req) {
+        // Its body is already known to be malformed: answer the error, do not run the handler.
+        return yield* this.answerParseError(this.parseError);
+      }
+      this.served++;
+      if (this.served >= this.cfg.maxRequestsPerConnection) this.mustClose = true;
+      const res = new Response(req, this);
+      if (req._head.expectOther) {
+        res.sendError(417, "only Expect: 100-continue is supported");
+        return yield* this.flush();
+      }
+      if (req._head.upgrade) {
+        res.sendError(501, "protocol upgrades and CONNECT are not supported by this server");
+        return yield* this.flush();
+      }
+      let failed = false;
+      try {
+        const ret = (yield* handler(req, res)) as ResponseInit | void | undefined;
+        if (!res._finished) {
+          if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
+          else res.finish();
+        }
+      } catch (e) {
+        failed = true;
+        if (!this.handlerFailed(e, req, res)) return yield* this.flushQuietly();
+      }
+      // The next request starts after this one's body: read and drop what the handler left.
+      if (!req._ended) {
+        const drained = yield* this.discardBody(req);
+        if (!drained) return yield* this.flushQuietly();
+      }
+      if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();
+      if (this.pending.length === 0) this.idle = true;
+    }
+  }
+
+  /** Whether the connection may stay open after responding to `req`. */
+  keepAliveFor(req: Request): boolean {
+    if (!req._head.keepAlive || this.parseError !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
+    // While the server drains, only requests already received keep the connection open.
+    return !this.draining || this.pending.length > 0 || this.conn.bufferedLength > 0;
+  }
+
+  /** Parked waiting for the first byte of a next request: closing it now loses nothing. */
+  get closableNow(): boolean {
+    return this.idle && this.task !== null && this.task.state === "parked" && this.conn.bufferedLength === 0;
+  }
+
+  /** Queue bytes of a response. */
+  queue(chunk: Uint8Array | string): void {
+    this.out.push(chunk);
+    this.outBytes += chunk.length;
+  }
+
+  /** Write what is queued; waits while the socket's buffer is full. */
+  *flush(): Generator<Instruction, void, any> {
+    if (this.outBytes === 0) return;
+    const out = this.out.length === 1 ? this.out[0]! : this.out;
+    this.out = [];
+    this.outBytes = 0;
+    yield* this.conn.write(out);
+  }
+
+  /** Flush only when enough has gathered; otherwise the next read (or the end) flushes. */
+  *flushIfBusy(): Generator<Instruction, void, any> {
+    if (this.outBytes >= FLUSH_AT || this.pending.length === 0) yield* this.flush();
+  }
+
+  /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
+  *receiveBody(req: Request): Generator<Instruction, void, any> {
+    if (!req._reading) {
+      req._reading = true;
+      if (req._head.expectContinue && !req._ended && req._chunks.length === 0) {
+        this.queue("HTTP/1.1 100 Continue\r\n\r\n");
+        yield* this.flush();
+      }
+    }
+    if (this.parseError !== null && this.receiving === req) {
+      throw new HttpError(this.parseError.status, this.parseError.message);
+    }
+    const got = yield* this.fill(false);
+    if (got === Wait.Eof && !req._ended) throw new HttpError(400, "the client closed the connection before sending the whole body");
+    if (this.parseError !== null && this.receiving === req) {
+      throw new HttpError(this.parseError.status, this.parseError.message);
+    }
+  }
+
+  /**
+   * Read one chunk from the socket and parse it. `betweenRequests` picks the
+   * deadline: keepAliveTimeout while no byte of the next request has
+   * arrived (then the connection just closes), headersTimeout/requestTimeout
+   * once one has (then the client gets a 408).
+   */
+  private *fill(betweenRequests: boolean): Generator<Instruction, Wait, any> {
+    const cfg = this.cfg;
+    const sched = cfg.now;
+    const now = sched();
+    let deadline: number;
+    let onTimeout: () => unknown;
+    if (betweenRequests && this.pc.idle) {
+      deadline = now + (this.served === 0 ? cfg.headersTimeout : cfg.keepAliveTimeout);
+      onTimeout = idleTimeout;
+    } else {
+      if (this.requestStart < 0) this.requestStart = now;
+      const headDone = this.receiving !== null;
+      deadline = this.requestStart + (headDone ? cfg.requestTimeout : Math.min(cfg.headersTimeout, cfg.requestTimeout));
+      onTimeout = requestTimeout;
+    }
+    if (cfg.idleTimeout > 0) deadline = Math.min(deadline, now + cfg.idleTimeout);
+    let chunk: Uint8Array | null;
+    try {
+      chunk = deadline === Infinity ? yield* this.conn.read() : yield* withDeadline(this.conn.read(), Math.ceil(deadline), onTimeout);
+    } catch (e) {
+      if (e === IDLE_TIMEOUT) return Wait.Eof; // idle keep-alive connection: close without a word
+      if (e === REQUEST_TIMEOUT) {
+        yield* this.answerTimeout();
+        return Wait.Eof;
+      }
+      if (e instanceof NetError) return Wait.Eof; // reset, closed by shutdown: nothing to answer
+      throw e;
+    }
+    if (chunk === null) return Wait.Eof;
+    if (this.pc.idle && this.requestStart < 0) this.requestStart = now;
+    this.parser.execute(this.pc, chunk, this);
+    if (this.pc.idle && this.receiving === null) this.requestStart = -1;
+    return Wait.Data;
+  }
+
+  /** Read and drop the rest of a body the handler did not read. False if the connection must close. */
+  private *discardBody(req: Request): Generator<Instruction, boolean, any> {
+    if (req._head.expectContinue && !req._reading) {
+      // The client waits for our go-ahead before sending the body; it was not given.
+      this.mustClose = true;
+      return false;
+    }
+    req._reading = true;
+    while (!req._ended) {
+      req._chunks.length = 0;
+      if (this.parseError !== null && this.receiving === req) return false;
+      const got = yield* this.fill(false);
+      if (got === Wait.Eof) return false;
+    }
+    req._chunks.length = 0;
+    return true;
+  }
+
+  /** A handler threw. Returns whether the connection can go on. */
+  private handlerFailed(e: unknown, req: Request, res: Response): boolean {
+    if (res._headSent) {
+      // Part of the response is out: the client cannot tell it from a whole one.
+      if (!(e instanceof NetError)) this.cfg.onError(e, req);
+      this.mustClose = true;
+      return false;
+    }
+    if (e instanceof HttpError) {
+      res.status = e.status;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
+      if (e.status === 413 || e.status >= 500 || (this.parseError !== null && this.receiving === req)) this.mustClose = true;
+      res.finish(`${e.message}\n`);
+      return !this.mustClose;
+    }
+    if (e instanceof NetError) return false; // the client went away
+    this.cfg.onError(e, req);
+    res.status = 500;
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.finish("Internal Server Error\n");
+    return true;
+  }
+
+  private *answerParseError(err: HttpParseError): Generator<Instruction, void, any> {
+    this.mustClose = true;
+    const body = `${err.message}\n`;
+    this.queue(
+      `HTTP/1.1 ${err.status} ${statusLine(err.status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    yield* this.flushQuietly();
+  }
+
+  private *answerTimeout(): Generator<Instruction, void, any> {
+    this.mustClose = true;
+    this.queue("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    yield* this.flushQuietly();
+  }
+
+  /** Flush before closing; a client that is gone is not an error. */
+  private *flushQuietly(): Generator<Instruction, void, any> {
+    try {
+      yield* this.flush();
+    } catch (e) {
+      if (!(e instanceof NetError)) throw e;
+    }
+  }
+}
+
+const IDLE_TIMEOUT = new TimeoutError("keep-alive connection idle for too long", 0);
+const REQUEST_TIMEOUT = new TimeoutError("request not received in time", 0);
+const idleTimeout = (): unknown => IDLE_TIMEOUT;
+const requestTimeout = (): unknown => REQUEST_TIMEOUT;
+
+function statusLine(status: number): string {
+  return STATUS_TEXT[status] ?? "Bad Request";
+}

@@ -1,0 +1,193 @@
+import type { Instruction, Operation } from "../types.js";
+import { HttpError } from "./http-error.js";
+import type { HeaderList, RequestHead } from "./parser.js";
+import type { HttpConnection } from "./connection.js";
+
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Read-only, case-insensitive access to a request's header fields. Strings
+ * are made only for the fields you read.
+ *
+ * @example
+ * req.headers.get("content-type"); // "application/json" or undefined
+ * for (const [name, value] of req.headers.entries()) console.log(name, value);
+ */
+export interface RequestHeaders {
+  /** The first value of `name`, trailing whitespace removed; undefined when absent. */
+  get(name: string): string | undefined;
+  /** Every value of `name`, in order. */
+  getAll(name: string): string[];
+  /** Whether `name` is present. */
+  has(name: string): boolean;
+  /** `[name, value]` pairs in the order sent, names as sent. */
+  entries(): IterableIterator<[string, string]>;
+  /** Number of field lines. */
+  readonly length: number;
+}
+
+/**
+ * An HTTP request as a handler sees it. The head was parsed (in Wasm by
+ * default) into offsets; `method`, `target`, `path`, `query` and header
+ * values become strings when first read. The body is read on demand:
+ * `body()`, `text()`, `json()`, or chunk by chunk with `read()`.
+ *
+ * @example
+ * function* handler(req, res) {
+ *   if (req.method === "POST" && req.path === "/echo") return { body: yield* req.text() };
+ *   return { status: 404 };
+ * }
+ */
+export class Request {
+  /** @internal */ readonly _head: RequestHead;
+  /** @internal */ readonly _conn: HttpConnection;
+  /** @internal Body chunks received and not yet read (copies). */ _chunks: Uint8Array[] = [];
+  /** @internal The whole body has arrived. */ _ended = false;
+  /** @internal Chunked trailer fields, once the body ended. */ _trailers: [string, string][] | null = null;
+  /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
+  /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
+  private _path: string | undefined = undefined;
+  private _query: URLSearchParams | undefined = undefined;
+
+  /** @internal */
+  constructor(head: RequestHead, conn: HttpConnection) {
+    this._head = head;
+    this._conn = conn;
+  }
+
+  /** The method, e.g. `"GET"`. */
+  get method(): string {
+    return this._head.method;
+  }
+
+  /** The request-target as sent, e.g. `"/search?q=tasklet"`. */
+  get target(): string {
+    return this._head.target;
+  }
+
+  /** The path part of the target, without the query: `"/search"`. */
+  get path(): string {
+    if (this._path === undefined) {
+      const t = this._head.target;
+      const q = t.indexOf("?");
+      this._path = q < 0 ? t : t.slice(0, q);
+    }
+    return this._path;
+  }
+
+  /** The query of the target, parsed on first use. */
+  get query(): URLSearchParams {
+    if (this._query === undefined) {
+      const t = this._head.target;
+      const q = t.indexOf("?");
+      this._query = new URLSearchParams(q < 0 ? "" : t.slice(q + 1));
+    }
+    return this._query;
+  }
+
+  /** `"1.1"` or `"1.0"`. */
+  get version(): string {
+    return this._head.version;
+  }
+
+  /** The header fields. */
+  get headers(): RequestHeaders {
+    return this._head as HeaderList;
+  }
+
+  /** Whether the client asked to keep the connection open after this request. */
+  get keepAlive(): boolean {
+    return this._head.keepAlive;
+  }
+
+  /** How the body is delimited: `"none"`, `"length"` (Content-Length) or `"chunked"`. */
+  get framing(): "none" | "length" | "chunked" {
+    return this._head.framing;
+  }
+
+  /** Trailer fields of a chunked body (after the body was read), else null. */
+  get trailers(): readonly [string, string][] | null {
+    return this._trailers;
+  }
+
+  /** Address of the client, e.g. `"127.0.0.1:53120"`. */
+  get remoteAddress(): string | undefined {
+    return this._conn.conn.remoteAddress;
+  }
+
+  /**
+   * The next chunk of the body, or null at its end. Waits for bytes from the
+   * client; answers `Expect: 100-continue` on the first call. A body larger
+   * than the server's `maxBodySize` throws an `HttpError(413)`.
+   */
+  read(): Operation<Uint8Array | null> {
+    const req = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, Uint8Array | null, any> {
+        for (;;) {
+          if (req._chunks.length > 0) {
+            const c = req._chunks.shift()!;
+            req._bodyBytes += c.length;
+            return c;
+          }
+          if (req._ended) return null;
+          yield* req._conn.receiveBody(req);
+        }
+      },
+    };
+  }
+
+  /** The whole body as bytes. */
+  body(): Operation<Uint8Array> {
+    const req = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, Uint8Array, any> {
+        const parts: Uint8Array[] = [];
+        let total = 0;
+        for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
+          parts.push(c);
+          total += c.length;
+        }
+        if (parts.length === 0) return EMPTY;
+        if (parts.length === 1) return parts[0]!;
+        const out = new Uint8Array(total);
+        let at = 0;
+        for (const p of parts) {
+          out.set(p, at);
+          at += p.length;
+        }
+        return out;
+      },
+    };
+  }
+
+  /** The whole body decoded as UTF-8. */
+  text(): Operation<string> {
+    const req = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, string, any> {
+        return decoder.decode(yield* req.body());
+      },
+    };
+  }
+
+  /** The whole body parsed as JSON; malformed JSON throws `HttpError(400)`. */
+  json<T = unknown>(): Operation<T> {
+    const req = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, T, any> {
+        const text = yield* req.text();
+        try {
+          return JSON.parse(text) as T;
+        } catch (e) {
+          throw new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`);
+        }
+      },
+    };
+  }
+
+  toString(): string {
+    return `Request(${this.method} ${this.target})`;
+  }
+}

@@ -1,0 +1,294 @@
+import type { Instruction, Operation } from "../types.js";
+import type { HttpConnection } from "./connection.js";
+import type { Request } from "./request.js";
+import { STATUS_TEXT, statusHasNoBody } from "./status.js";
+
+/** A field name must be a token (RFC 9110 §5.1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value must not contain CR, LF or NUL (response splitting), nor characters beyond latin1. */
+const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
+
+/** What a handler may return instead of calling `res.end()`. */
+export interface ResponseInit {
+  /** Status code; default 200. */
+  status?: number;
+  /** Header fields; a value may be an array for repeated fields. */
+  headers?: Record<string, string | number | readonly string[]>;
+  /**
+   * The body: a string (UTF-8), bytes, or any other value, which is sent as
+   * JSON with `content-type: application/json`.
+   */
+  body?: unknown;
+}
+
+/** Body bytes and an optional content type implied by the body's kind. */
+export function encodeBody(body: unknown): { bytes: Uint8Array | string; type: string | null } {
+  if (body === undefined || body === null) return { bytes: "", type: null };
+  if (typeof body === "string") return { bytes: body, type: "text/plain; charset=utf-8" };
+  if (body instanceof Uint8Array) return { bytes: body, type: "application/octet-stream" };
+  return { bytes: JSON.stringify(body), type: "application/json" };
+}
+
+let dateSecond = -1;
+let dateLine = "";
+/** `Date: <IMF-fixdate>\r\n`, rebuilt at most once a second. */
+function dateHeader(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+/**
+ * The response to one request. Set `status` and headers, then `end(body)`;
+ * or `write(chunk)` repeatedly to stream (chunked encoding when no
+ * Content-Length was set), then `end()`. `write` waits while the client is
+ * not reading (backpressure). `Date` and `Content-Length` are set for you.
+ *
+ * A small response leaves in one write, head and body together; responses
+ * to pipelined requests are gathered and written together.
+ *
+ * @example
+ * res.status = 201;
+ * res.setHeader("content-type", "application/json");
+ * yield* res.end(JSON.stringify({ id }));
+ */
+export class Response {
+  /** Status code to send; default 200. */
+  status = 200;
+  /** @internal */ readonly _req: Request;
+  /** @internal */ readonly _conn: HttpConnection;
+  private names: string[] | null = null;
+  private values: string[] | null = null;
+  /** @internal The head has been queued for sending. */ _headSent = false;
+  /** @internal `end()` has run. */ _finished = false;
+  private chunked = false;
+  /** Remaining bytes promised by Content-Length, or -1 when not length-delimited. */
+  private remaining = -1;
+
+  /** @internal */
+  constructor(req: Request, conn: HttpConnection) {
+    this._req = req;
+    this._conn = conn;
+  }
+
+  /** Whether the status line and headers have been sent (or queued). */
+  get headersSent(): boolean {
+    return this._headSent;
+  }
+
+  /** Whether `end()` has completed the response. */
+  get finished(): boolean {
+    return this._finished;
+  }
+
+  /** Set a header field, replacing any earlier value of the same name (case-insensitive). */
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    if (this._headSent) throw new Error(`cannot set header ${name}: the response head was already sent`);
+    if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    const list = Array.isArray(value) ? value : [value];
+    for (const v of list) {
+      if (typeof v !== "string" && typeof v !== "number") throw new TypeError(`header ${name}: value must be a string or number`);
+      if (BAD_VALUE.test(String(v))) throw new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
+    }
+    this.removeHeader(name);
+    if (this.names === null) {
+      this.names = [];
+      this.values = [];
+    }
+    for (const v of list) {
+      this.names.push(name);
+      this.values!.push(String(v));
+    }
+    return this;
+  }
+
+  /** The first value set for `name`, or undefined. */
+  getHeader(name: string): string | undefined {
+    const i = this.find(name);
+    return i < 0 ? undefined : this.values![i];
+  }
+
+  /** Remove every value of `name`. */
+  removeHeader(name: string): void {
+    if (this.names === null) return;
+    const lower = name.toLowerCase();
+    for (let i = this.names.length - 1; i >= 0; i--) {
+      if (this.names[i]!.toLowerCase() === lower) {
+        this.names.splice(i, 1);
+        this.values!.splice(i, 1);
+      }
+    }
+  }
+
+  /**
+   * Send a chunk of the body. The first call sends the head: with
+   * `Transfer-Encoding: chunked` unless a Content-Length was set (HTTP/1.0
+   * clients get a body ended by closing the connection). Waits while the
+   * client is not reading.
+   */
+  write(chunk: string | Uint8Array): Operation<void> {
+    const res = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, void, any> {
+        if (res._finished) throw new Error("write() after end()");
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+        if (!res._headSent) res.queueHead();
+        if (bytes.length === 0) return;
+        if (res.skipBody()) return;
+        if (res.chunked) {
+          res._conn.queue(`${bytes.length.toString(16)}\r\n`);
+          res._conn.queue(bytes);
+          res._conn.queue("\r\n");
+        } else {
+          res.take(bytes.length);
+          res._conn.queue(bytes);
+        }
+        yield* res._conn.flush();
+      },
+    };
+  }
+
+  /**
+   * Finish the response, with an optional last piece of body. When nothing
+   * was written yet, the head (with Content-Length) and the body go out in
+   * one buffer.
+   */
+  end(body?: string | Uint8Array): Operation<void> {
+    const res = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, void, any> {
+        res.finish(body);
+        yield* res._conn.flushIfBusy();
+      },
+    };
+  }
+
+  /** @internal Send a handler's `{ status, headers, body }`. */
+  sendInit(init: ResponseInit): void {
+    if (init.status !== undefined) this.status = init.status;
+    const { bytes, type } = encodeBody(init.body);
+    if (init.headers) for (const [k, v] of Object.entries(init.headers)) this.setHeader(k, v);
+    if (type !== null && this.find("content-type") < 0) this.setHeader("content-type", type);
+    this.finish(bytes);
+  }
+
+  /** @internal Complete the response without waiting (the connection flushes later). */
+  finish(body?: string | Uint8Array): void {
+    if (this._finished) throw new Error("end() called twice");
+    if (!this._headSent) {
+      this.queueSingle(body ?? "");
+    } else {
+      if (body !== undefined && body.length > 0 && !this.skipBody()) {
+        const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+        if (this.chunked) {
+          this._conn.queue(`${bytes.length.toString(16)}\r\n`);
+          this._conn.queue(bytes);
+          this._conn.queue("\r\n");
+        } else {
+          this.take(bytes.length);
+          this._conn.queue(bytes);
+        }
+      }
+      if (this.chunked) this._conn.queue("0\r\n\r\n");
+      else if (this.remaining > 0) {
+        this._conn.mustClose = true; // the body came short of its Content-Length: the framing is broken
+        throw new Error(`response ended ${this.remaining} bytes short of its Content-Length`);
+      }
+    }
+    this._finished = true;
+  }
+
+  /** @internal Answer with an error status and a short text body, closing the connection. */
+  sendError(status: number, message: string): void {
+    this.names = this.values = null;
+    this.status = status;
+    this.setHeader("content-type", "text/plain; charset=utf-8");
+    this._conn.mustClose = true;
+    this.finish(`${message}\n`);
+  }
+
+  private find(name: string): number {
+    if (this.names === null) return -1;
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.names.length; i++) if (this.names[i]!.toLowerCase() === lower) return i;
+    return -1;
+  }
+
+  private skipBody(): boolean {
+    return this._req.method === "HEAD" || statusHasNoBody(this.status);
+  }
+
+  private take(n: number): void {
+    if (this.remaining < 0) return;
+    if (n > this.remaining) {
+      this._conn.mustClose = true;
+      throw new Error(`response body exceeds its Content-Length by ${n - this.remaining} bytes`);
+    }
+    this.remaining -= n;
+  }
+
+  /** Head and whole body in one buffer: the common case. */
+  private queueSingle(body: string | Uint8Array): void {
+    const noBody = statusHasNoBody(this.status);
+    const bodyLen = noBody ? 0 : typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
+    const given = this.find("content-length");
+    if (given >= 0 && !noBody && Number(this.values![given]) !== bodyLen) {
+      throw new Error(`Content-Length ${this.values![given]} does not match the body (${bodyLen} bytes)`);
+    }
+    const head = this.headText(given >= 0 || noBody ? null : `Content-Length: ${bodyLen}\r\n`);
+    this._headSent = true;
+    const sendBody = !noBody && this._req.method !== "HEAD" && bodyLen > 0;
+    const headLen = head.length; // latin1: one byte per character
+    const buf = Buffer.allocUnsafe(headLen + (sendBody ? bodyLen : 0));
+    buf.write(head, 0, headLen, "latin1");
+    if (sendBody) {
+      if (typeof body === "string") buf.write(body, headLen, bodyLen, "utf8");
+      else buf.set(body, headLen);
+    }
+    this._conn.queue(buf);
+  }
+
+  /** Head for a streamed body: Content-Length if the handler set one, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0). */
+  private queueHead(): void {
+    const given = this.find("content-length");
+    let framing: string | null = null;
+    if (given >= 0) this.remaining = Number(this.values![given]);
+    else if (!statusHasNoBody(this.status)) {
+      if (this._req.version === "1.1") {
+        this.chunked = this._req.method !== "HEAD";
+        framing = "Transfer-Encoding: chunked\r\n";
+      } else this._conn.mustClose = true; // HTTP/1.0: the body ends when the connection does
+    }
+    const head = this.headText(framing);
+    this._headSent = true;
+    this._conn.queue(head);
+  }
+
+  private headText(framing: string | null): string {
+    const status = this.status;
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status code ${String(status)}`);
+    let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
+    let hasDate = false;
+    const names = this.names;
+    if (names !== null) {
+      const values = this.values!;
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!;
+        if (n.length === 4 && n.toLowerCase() === "date") hasDate = true;
+        head += `${n}: ${values[i]}\r\n`;
+      }
+    }
+    if (!hasDate) head += dateHeader();
+    if (framing !== null) head += framing;
+    const conn = this._conn;
+    if (conn.mustClose || !conn.keepAliveFor(this._req)) {
+      conn.mustClose = true;
+      head += "Connection: close\r\n";
+    } else if (this._req.version === "1.0") head += "Connection: keep-alive\r\n";
+    return head + "\r\n";
+  }
+}

@@ -1,0 +1,239 @@
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import http from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { HttpError, type Server, call, serve, sleep } from "../src/index.js";
+import { COMBOS, raw, startServer, statuses } from "./http-helpers.js";
+import { BACKENDS } from "./helpers.js";
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close({ timeout: 100 }).then(undefined, () => {});
+});
+async function start(...args: Parameters<typeof startServer>): Promise<Server> {
+  const s = await startServer(...args);
+  servers.push(s);
+  return s;
+}
+
+const hasCurl = (() => {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) => {
+  it("answers fetch with status, body, Date and Content-Length", async () => {
+    const s = await start(combo, function* (req, res) {
+      res.setHeader("content-type", "text/plain");
+      yield* res.end(`hello ${req.method} ${req.path} ${req.query.get("x")}`);
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/greet?x=42`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe("hello GET /greet 42");
+    expect(r.headers.get("content-length")).toBe("19");
+    expect(new Date(r.headers.get("date")!).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(r.headers.get("content-type")).toBe("text/plain");
+  });
+
+  it("keeps a node:http client's connection alive across requests", async () => {
+    const ports = new Set<string | undefined>();
+    const s = await start(combo, function* (req) {
+      ports.add(req.remoteAddress);
+      return { body: `n=${req.query.get("n")}` };
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (n: number) =>
+      new Promise<string>((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port: s.port, path: `/?n=${n}`, agent }, (res) => {
+          let b = "";
+          res.setEncoding("utf8");
+          res.on("data", (d) => (b += d));
+          res.on("end", () => resolve(b));
+        }).on("error", reject);
+      });
+    const bodies = [];
+    for (let i = 0; i < 5; i++) bodies.push(await get(i));
+    agent.destroy();
+    expect(bodies).toEqual(["n=0", "n=1", "n=2", "n=3", "n=4"]);
+    expect(ports.size).toBe(1); // one connection served all five
+  });
+
+  it("answers pipelined requests in order, in one exchange", async () => {
+    const s = await start(combo, function* (req) {
+      if (req.path === "/slow") yield* sleep(30);
+      return { body: req.path };
+    });
+    const r = await raw(s.port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(statuses(r.text)).toEqual([200, 200, 200]);
+    const bodies = [...r.text.matchAll(/\r\n\r\n(\/[a-z]+)/g)].map((m) => m[1]); // lower case: stops at the next "HTTP/1.1"
+    expect(bodies).toEqual(["/slow", "/b", "/c"]);
+    expect(r.closed).toBe(false);
+  });
+
+  it("reads Content-Length and chunked request bodies, text and JSON", async () => {
+    const s = await start(combo, function* (req) {
+      if (req.path === "/json") {
+        const v = yield* req.json<{ a: number }>();
+        return { body: { doubled: v.a * 2 } };
+      }
+      return { body: `${req.framing}:${yield* req.text()}` };
+    });
+    const a = await fetch(`http://127.0.0.1:${s.port}/text`, { method: "POST", body: "plain body" });
+    expect(await a.text()).toBe("length:plain body");
+    const b = await fetch(`http://127.0.0.1:${s.port}/json`, { method: "POST", body: JSON.stringify({ a: 21 }) });
+    expect(b.headers.get("content-type")).toBe("application/json");
+    expect(await b.json()).toEqual({ doubled: 42 });
+    const c = await raw(s.port, "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n");
+    expect(c.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(c.text.endsWith("chunked:hello world")).toBe(true);
+  });
+
+  it("rejects a malformed JSON body with 400", async () => {
+    const s = await start(combo, function* (req) {
+      return { body: yield* req.json() };
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/`, { method: "POST", body: "{not json" });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toMatch(/request body is not valid JSON/);
+  });
+
+  it("streams a chunked response with res.write", async () => {
+    const s = await start(combo, function* (_req, res) {
+      for (let i = 0; i < 5; i++) {
+        yield* res.write(`part ${i}\n`);
+        yield* sleep(2);
+      }
+      yield* res.end();
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/`);
+    expect(r.headers.get("transfer-encoding")).toBe("chunked");
+    expect(await r.text()).toBe("part 0\npart 1\npart 2\npart 3\npart 4\n");
+  });
+
+  it("HEAD gets the headers of a GET and no body", async () => {
+    const s = await start(combo, function* () {
+      return { body: "twelve bytes" };
+    });
+    const r = await raw(s.port, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    const [head1, rest] = r.text.split("\r\n\r\n", 2);
+    expect(head1).toMatch(/Content-Length: 12/);
+    expect(rest!.startsWith("HTTP/1.1 200 OK")).toBe(true); // no body bytes between the two responses
+    expect(r.text.endsWith("twelve bytes")).toBe(true);
+  });
+
+  it("Connection: close gets its response, then the connection closes and nothing after it is handled", async () => {
+    let handled = 0;
+    const s = await start(combo, function* (req) {
+      handled++;
+      return { body: req.path };
+    });
+    const r = await raw(s.port, "GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n", { idleMs: 1000 });
+    expect(statuses(r.text)).toEqual([200]);
+    expect(r.text).toMatch(/Connection: close/);
+    expect(r.closed).toBe(true);
+    expect(handled).toBe(1);
+  });
+
+  it("HTTP/1.0 closes by default and stays open with Connection: keep-alive", async () => {
+    const s = await start(combo, function* () {
+      return { body: "x" };
+    });
+    const closeByDefault = await raw(s.port, "GET / HTTP/1.0\r\n\r\n", { idleMs: 1000 });
+    expect(closeByDefault.closed).toBe(true);
+    expect(closeByDefault.text).toMatch(/Connection: close/);
+    const kept = await raw(s.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    expect(kept.closed).toBe(false);
+    expect(kept.text).toMatch(/Connection: keep-alive/);
+  });
+
+  it("answers Expect: 100-continue when the handler reads the body, and 417 to other expectations", async () => {
+    const s = await start(combo, function* (req) {
+      return { body: `got ${(yield* req.body()).length}` };
+    });
+    const body = "x".repeat(100);
+    const r = await raw(s.port, [`POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`, body], { gapMs: 100 });
+    expect(r.text.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")).toBe(true);
+    expect(r.text.endsWith("got 100")).toBe(true);
+    const other = await raw(s.port, "POST / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\nContent-Length: 0\r\n\r\n", { idleMs: 1000 });
+    expect(statuses(other.text)).toEqual([417]);
+    expect(other.closed).toBe(true);
+  });
+
+  it("a handler that throws gets a 500 and the server keeps serving; HttpError picks the status", async () => {
+    const errors: unknown[] = [];
+    const s = await start(
+      combo,
+      function* (req) {
+        if (req.path === "/boom") throw new Error("handler bug");
+        if (req.path === "/missing") throw new HttpError(404, "no such thing");
+        return { body: "fine" };
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    const r = await raw(s.port, "GET /boom HTTP/1.1\r\nHost: a\r\n\r\nGET /missing HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(statuses(r.text)).toEqual([500, 404, 200]);
+    expect(r.text).toMatch(/no such thing/);
+    expect(errors.map((e) => (e as Error).message)).toEqual(["handler bug"]);
+    expect((await fetch(`http://127.0.0.1:${s.port}/ok`)).status).toBe(200);
+  });
+
+  it("a handler that throws after part of the response was sent gets its connection closed", async () => {
+    const s = await start(
+      combo,
+      function* (_req, res) {
+        yield* res.write("partial");
+        throw new Error("failed midway");
+      },
+      { onError: () => {} },
+    );
+    const r = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { idleMs: 1000 });
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(r.text).toMatch(/partial/);
+    expect(r.text).not.toMatch(/0\r\n\r\n$/); // the chunked body was never terminated
+    expect(r.closed).toBe(true);
+  });
+
+  it("honours maxRequestsPerConnection with Connection: close on the last response", async () => {
+    const s = await start(combo, function* () {
+      return { body: "x" };
+    }, { maxRequestsPerConnection: 2 });
+    const r = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", { idleMs: 1000 });
+    expect(statuses(r.text)).toEqual([200, 200]);
+    expect(r.text.match(/Connection: close/g)).toHaveLength(1);
+    expect(r.closed).toBe(true);
+  });
+
+  it.runIf(hasCurl)("serves curl, including a POST and a HEAD", async () => {
+    const s = await start(combo, function* (req) {
+      return { body: req.method === "POST" ? `posted ${(yield* req.text()).length}` : "hi from tasklet" };
+    });
+    const url = `http://127.0.0.1:${s.port}/`;
+    // Asynchronously: the server runs on this process's event loop.
+    const curl = async (...args: string[]) => (await promisify(execFile)("curl", args, { encoding: "utf8" })).stdout;
+    expect(await curl("-s", url)).toBe("hi from tasklet");
+    expect(await curl("-s", "--data-binary", "abcdef", url)).toBe("posted 6");
+    const head = await curl("-sI", url);
+    expect(head).toMatch(/HTTP\/1\.1 200 OK/);
+    expect(head).toMatch(/Content-Length: 15/i);
+  });
+});
+
+describe.each(BACKENDS)("serve() inside a task, %s backend", (backend) => {
+  it("yield* serve() returns once listening; the server stops with its parent's scope", async () => {
+    const { run } = await import("../src/index.js");
+    const out = await run(function* () {
+      const server = yield* serve({ port: 0 }, function* () {
+        return { body: "inner" };
+      });
+      const text = yield* call(() => fetch(`http://127.0.0.1:${server.port}/`).then((r) => r.text()));
+      return { text, port: server.port };
+    }, { backend });
+    expect(out.text).toBe("inner");
+    // The run ended, so the server was cancelled and the port is free.
+    await expect(fetch(`http://127.0.0.1:${out.port}/`)).rejects.toThrow();
+  });
+});
