@@ -181,6 +181,61 @@ describe.each(BACKENDS)("green sockets on the %s backend", (backend) => {
   });
 });
 
+describe.each(BACKENDS)("reading without a buffer of one's own on the %s backend", (backend) => {
+  it("waitReadable waits without taking; false at the end of the stream", async () => {
+    const got = await run(
+      function* () {
+        const server = yield* serveTcp({ port: 0 }, function* (conn) {
+          yield* sleep(20);
+          yield* conn.write("abc");
+          conn.end();
+        });
+        const conn = yield* connect({ port: server.port });
+        const first = yield* conn.waitReadable();
+        const buffered = conn.bufferedLength;
+        const shared = new Uint8Array(64);
+        const n = yield* conn.readInto(shared);
+        const second = yield* conn.waitReadable();
+        conn.close();
+        yield* server.close();
+        return [first, buffered, n, Buffer.from(shared.subarray(0, n!)).toString(), second];
+      },
+      { backend },
+    );
+    expect(got).toEqual([true, 3, 3, "abc", false]);
+  });
+
+  it("a readInto target detached while waiting: RangeError, and the bytes stay for the next read", async () => {
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const client = yield* connect({ port: listener.port });
+        const conn = yield* listener.accept();
+        const ab = new ArrayBuffer(16);
+        const reader = spawn(function* () {
+          try {
+            yield* conn.readInto(new Uint8Array(ab));
+            return "no error";
+          } catch (e) {
+            return (e as Error).name;
+          }
+        });
+        yield* sleep(10);
+        structuredClone(ab, { transfer: [ab] }); // detach, as a growing WebAssembly.Memory does
+        yield* client.write("kept");
+        const outcome = yield* reader;
+        const rest = text(yield* conn.readExactly(4));
+        client.close();
+        conn.close();
+        listener.close();
+        return [outcome, rest];
+      },
+      { backend },
+    );
+    expect(got).toEqual(["RangeError", "kept"]);
+  });
+});
+
 describe.each(BACKENDS)("socket errors on the %s backend", (backend) => {
   it("connection refused is a NetError naming the address", async () => {
     const port = await freePort();
@@ -311,6 +366,61 @@ describe.each(BACKENDS)("socket errors on the %s backend", (backend) => {
       { backend },
     );
     expect(got).toEqual([true, false, 0]);
+  });
+});
+
+describe.each(BACKENDS)("readTimeout and writeTimeout on the %s backend", (backend) => {
+  it("a read wait past readTimeout throws ETIMEDOUT and consumes nothing", async () => {
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const client = yield* connect({ port: listener.port });
+        const conn = yield* listener.accept();
+        conn.readTimeout = 30;
+        const errors: string[] = [];
+        for (const op of [conn.read(), conn.readExactly(2), conn.readUntil("\n", 10), conn.waitReadable()]) {
+          try {
+            yield* op;
+          } catch (e) {
+            errors.push((e as NetError).code);
+          }
+        }
+        yield* client.write("x\n");
+        conn.readTimeout = 0;
+        const line = text(yield* conn.readUntil("\n", 10));
+        client.close();
+        conn.close();
+        listener.close();
+        return { errors, line };
+      },
+      { backend },
+    );
+    expect(got).toEqual({ errors: ["ETIMEDOUT", "ETIMEDOUT", "ETIMEDOUT", "ETIMEDOUT"], line: "x\n" });
+  });
+
+  it("a write parked past writeTimeout throws ETIMEDOUT naming the peer", async () => {
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
+        raw.pause();
+        const conn = yield* listener.accept();
+        conn.writeTimeout = 50;
+        const chunk = new Uint8Array(1 << 20);
+        let message = "";
+        try {
+          for (let i = 0; i < 1000; i++) yield* conn.write(chunk);
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        raw.destroy();
+        conn.close();
+        listener.close();
+        return message;
+      },
+      { backend },
+    );
+    expect(got).toMatch(/^write to 127\.0\.0\.1:\d+: the peer read nothing for 50 ms \(the bytes stay queued\) \(ETIMEDOUT\)$/);
   });
 });
 

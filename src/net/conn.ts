@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { currentTask } from "../current.js";
 import { Op } from "../op.js";
-import { Suspend, WaitList } from "../suspend.js";
+import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
@@ -49,6 +49,9 @@ const ReadMode = {
   /** `readExactly`/`readUntil`: wake once `readMax` bytes are buffered, leave them there. */
   Fill: 2,
 } as const;
+
+/** Resume value of a readInto whose target buffer was detached while it waited. */
+const DETACHED: unique symbol = Symbol("tasklet.net.detached");
 
 /** The socket a Conn is attached to (a property, so one shared listener function serves every socket). */
 const kConn = Symbol("tasklet.conn");
@@ -122,6 +125,16 @@ export class Conn {
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
   private readonly addr: string;
+  /**
+   * Inactivity limit of every read wait, in ms of the run's clock (0: none).
+   * A wait that reaches it throws `NetError` `ETIMEDOUT` and consumes
+   * nothing. Unlike `withTimeout` around a read, it cannot race with
+   * arriving bytes: the park either times out or gets the bytes. For
+   * `readExactly`/`readUntil` it limits each wait for more bytes, not the total.
+   */
+  readTimeout = 0;
+  /** Limit, in ms, of a `write`'s wait for the peer to read (0: none); then `NetError` `ETIMEDOUT`, the bytes stay queued. */
+  writeTimeout = 0;
 
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
@@ -208,6 +221,26 @@ export class Conn {
       throw new RangeError(`readInto: need 0 <= offset and 1 <= length with offset + length <= ${dst.length}, got ${offset} and ${length}`);
     }
     return new ReadIntoOp(this, dst, offset, length);
+  }
+
+  /**
+   * Wait until bytes are buffered (true) or the stream has ended with nothing
+   * buffered (false), without taking any. An idle connection waiting here
+   * holds no buffer of its own: use it with a shared scratch buffer, e.g.
+   * `while (yield* conn.waitReadable()) n = yield* conn.readInto(shared)`
+   * (that `readInto` completes at once).
+   *
+   * @example
+   * if (!(yield* conn.waitReadable())) return; // peer closed
+   */
+  waitReadable(): Operation<boolean> {
+    const conn = this;
+    return {
+      *[Symbol.iterator]() {
+        yield* new FillOp(conn, 1);
+        return conn.buf.length > 0;
+      },
+    };
   }
 
   /**
@@ -345,6 +378,7 @@ export class Conn {
 
   /** @internal `n` bytes arrived in `src`. Returns false to stop reading (the socket pauses). */
   _received(src: Uint8Array, n: number): boolean {
+    if ((this.flags & ConnFlag.Closed) !== 0) return false; // closed, lingering to flush writes: drop input
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
       const mode = this.readMode;
@@ -355,14 +389,18 @@ export class Conn {
         r._sched.wake(r, undefined);
       } else {
         const k = n < this.readMax ? n : this.readMax;
-        let value: Uint8Array | number;
+        let value: Uint8Array | number | typeof DETACHED;
         if (mode === ReadMode.Copy) value = src.slice(0, k);
-        else {
+        else if (this.readDst!.byteLength >= this.readAt + k) {
           this.readDst!.set(k === src.length ? src : src.subarray(0, k), this.readAt);
-          this.readDst = null;
           value = k;
+        } else {
+          // The target was detached while we waited (a Wasm memory grew): keep every byte for the next read.
+          value = DETACHED;
+          this.buf.append(src, 0, n);
         }
-        if (k < n) this.buf.append(src, k, n - k);
+        this.readDst = null;
+        if (k < n && value !== DETACHED) this.buf.append(src, k, n - k);
         this.reader = null;
         r._sched.wake(r, value);
       }
@@ -443,6 +481,13 @@ export class Conn {
     return new NetError(NetErrorCode.ECLOSED, op, this.address, "the socket is closed");
   }
 
+  /** @internal The resume value of a read or write park, checked for its deadline. */
+  _timedOut(op: string, write: boolean): NetError {
+    const ms = write ? this.writeTimeout : this.readTimeout;
+    const detail = write ? `the peer read nothing for ${ms} ms (the bytes stay queued)` : `no data for ${ms} ms`;
+    return new NetError(NetErrorCode.ETIMEDOUT, op, this.address, detail);
+  }
+
   private eofError(op: string, detail: string): NetError {
     return new NetError(NetErrorCode.EOF, op, this.address, detail);
   }
@@ -464,6 +509,7 @@ export class Conn {
     this.readMode = mode;
     this.readMax = max;
     this.resumeReading();
+    if (this.readTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.readTimeout);
     return this.readWait ?? (this.readWait = new ReadWait(this));
   }
 
@@ -522,6 +568,7 @@ export class Conn {
       list.external = true;
     }
     list.push(me);
+    if (this.writeTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.writeTimeout);
     return list;
   }
 }
@@ -602,6 +649,10 @@ class ReadOp extends Op<Uint8Array | null> {
   protected clone(): Op<Uint8Array | null> {
     return new ReadOp(this.conn, this.max);
   }
+  protected override resumed(v: unknown): Uint8Array | null {
+    if (v === TIMED_OUT) throw this.conn._timedOut("read", false);
+    return v as Uint8Array | null;
+  }
 }
 
 class ReadIntoOp extends Op<number | null> {
@@ -624,6 +675,15 @@ class ReadIntoOp extends Op<number | null> {
   protected clone(): Op<number | null> {
     return new ReadIntoOp(this.conn, this.dst, this.at, this.max);
   }
+  protected override resumed(v: unknown): number | null {
+    if (v === TIMED_OUT) throw this.conn._timedOut("readInto", false);
+    if (v === DETACHED) {
+      throw new RangeError(
+        `readInto from ${this.conn.address}: the target buffer was detached while waiting (did a WebAssembly memory grow?); the bytes are kept for the next read`,
+      );
+    }
+    return v as number | null;
+  }
 }
 
 /** Park until `want` bytes are buffered or the stream ends (the bytes stay in the buffer). */
@@ -642,7 +702,9 @@ class FillOp extends Op<void> {
   protected clone(): Op<void> {
     return new FillOp(this.conn, this.want);
   }
-  protected override resumed(): void {}
+  protected override resumed(v: unknown): void {
+    if (v === TIMED_OUT) throw this.conn._timedOut("read", false);
+  }
 }
 
 class WriteOp extends Op<void> {
@@ -659,5 +721,7 @@ class WriteOp extends Op<void> {
   protected clone(): Op<void> {
     return new WriteOp(this.conn, this.data);
   }
-  protected override resumed(): void {}
+  protected override resumed(v: unknown): void {
+    if (v === TIMED_OUT) throw this.conn._timedOut("write", true);
+  }
 }
