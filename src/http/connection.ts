@@ -3,6 +3,7 @@ import { withDeadline } from "../op.js";
 import type { Conn } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
 import { currentTask } from "../current.js";
+import type { Suspend } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction } from "../types.js";
 import { HttpError } from "./http-error.js";
@@ -173,9 +174,18 @@ export class HttpConnection implements ParserSink {
     yield* this.conn.write(out);
   }
 
-  /** Flush only when enough has gathered; otherwise the next read (or the end) flushes. */
-  *flushIfBusy(): Generator<Instruction, void, any> {
-    if (this.outBytes >= FLUSH_AT || this.pending.length === 0) yield* this.flush();
+  /**
+   * After a response is complete: write now if no parsed request waits behind
+   * it (or much has gathered), else leave it for one write with the next
+   * responses. Returns null when done, or the Suspend to park on while the
+   * socket's buffer drains.
+   */
+  writeIfDone(): Suspend | null {
+    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
+    const out = this.out.length === 1 ? this.out[0]! : this.out;
+    this.out = [];
+    this.outBytes = 0;
+    return this.conn._write(out) ? null : this.conn._parkWriter();
   }
 
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */

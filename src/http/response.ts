@@ -1,3 +1,4 @@
+import { Op } from "../op.js";
 import type { Instruction, Operation } from "../types.js";
 import type { HttpConnection } from "./connection.js";
 import type { Request } from "./request.js";
@@ -158,13 +159,7 @@ export class Response {
    * one buffer.
    */
   end(body?: string | Uint8Array): Operation<void> {
-    const res = this;
-    return {
-      *[Symbol.iterator](): Generator<Instruction, void, any> {
-        res.finish(body);
-        yield* res._conn.flushIfBusy();
-      },
-    };
+    return new EndOp(this, body);
   }
 
   /** @internal Send a handler's `{ status, headers, body }`. */
@@ -291,4 +286,27 @@ export class Response {
     } else if (this._req.version === "1.0") head += "Connection: keep-alive\r\n";
     return head + "\r\n";
   }
+}
+
+/**
+ * `res.end(body)`: finish the response and, when nothing else is queued
+ * behind it, start writing. One small object instead of a generator: it runs
+ * once per request.
+ */
+class EndOp extends Op<void> {
+  constructor(
+    private readonly res: Response,
+    private readonly body: string | Uint8Array | undefined,
+  ) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    this.res.finish(this.body);
+    const write = this.res._conn.writeIfDone();
+    return write === null ? this.ok(undefined) : this.wait(write);
+  }
+  protected clone(): Op<void> {
+    return new EndOp(this.res, this.body);
+  }
+  protected override resumed(): void {}
 }

@@ -1,0 +1,217 @@
+// HTTP benchmark: the same hello-world served by tasklet (Wasm and TS
+// parsers), node:http and a minimal raw node:net server, each in its own
+// process, measured in turn (ABAB) in one run at 100 connections, 1,000
+// connections and 16-deep pipelining; then the memory of 10,000 idle
+// keep-alive connections per server.
+//
+//   npm run bench -- http            5 s per measurement, 3 rounds
+//   npm run bench -- http --quick    2 s per measurement, 1 round, 2,000 idle connections
+//
+// The machine has 2 cores: a server and its load generator share them. With
+// `taskset` the server is pinned to core 0 and the client to core 1, and the
+// report gives each one's CPU share, so a client-bound figure is never taken
+// for the server's.
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fmt, have, here, machine, median, progress, progressDone, table, writeResult } from "./lib.mjs";
+
+const quick = process.argv.includes("--quick");
+const DURATION = quick ? 2 : 5;
+const ROUNDS = quick ? 1 : 3;
+const IDLE_CONNS = quick ? 2_000 : 10_000;
+const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
+const SCENARIOS = [
+  { name: "100 connections", conns: 100, pipeline: 1 },
+  { name: "1,000 connections", conns: 1000, pipeline: 1 },
+  { name: "100 connections, 16 pipelined", conns: 100, pipeline: 16 },
+];
+const PIN = have("taskset");
+const CLIENT = have("wrk") ? "wrk" : "autocannon";
+const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
+
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / TICKS; // utime + stime
+  } catch {
+    return NaN;
+  }
+}
+
+function rssBytes(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return Number(m[1]) * 1024;
+}
+
+/** Start a server process (pinned to core 0) and wait for its port. */
+function startServer(kind) {
+  const cmd = PIN ? "taskset" : process.execPath;
+  const args = [...(PIN ? ["-c", "0", process.execPath] : []), join(here, "servers", "hello.mjs"), kind, "0"];
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening (\d+)/);
+      if (m) resolve({ kind, child, port: Number(m[1]) });
+    });
+    child.on("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+function stopServer(s) {
+  s.child.removeAllListeners("exit");
+  s.child.kill("SIGKILL");
+}
+
+const work = mkdtempSync(join(tmpdir(), "tasklet-bench-"));
+const pipelineLua = join(work, "pipeline.lua");
+writeFileSync(
+  pipelineLua,
+  `init = function(args)
+  local n = tonumber(args[1]) or 16
+  local r = {}
+  for i = 1, n do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end
+`,
+);
+
+/** One load run: requests/s, p99 latency (ms), client CPU share, server CPU share. */
+async function load(server, sc) {
+  const url = `http://127.0.0.1:${server.port}/`;
+  const s0 = cpuSeconds(server.child.pid);
+  const t0 = performance.now();
+  let rps;
+  let p99;
+  let clientCpu;
+  if (CLIENT === "wrk") {
+    const wrkArgs = ["-t1", `-c${sc.conns}`, `-d${DURATION}s`, "--latency", ...(sc.pipeline > 1 ? ["-s", pipelineLua, url, "--", String(sc.pipeline)] : [url])];
+    const script = `${PIN ? "taskset -c 1 " : ""}wrk ${wrkArgs.map((a) => `'${a}'`).join(" ")}; times`;
+    const out = await new Promise((resolve, reject) =>
+      execFile("bash", ["-c", script], { maxBuffer: 1 << 20 }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+    const l = out.match(/99%\s+([\d.]+)(us|ms|s)/);
+    p99 = l ? Number(l[1]) * (l[2] === "us" ? 0.001 : l[2] === "s" ? 1000 : 1) : NaN;
+    // `times` prints shell then children user/sys times: "0m1.234s 0m0.567s"
+    const t = [...out.matchAll(/(\d+)m([\d.]+)s/g)].slice(-2).map((m) => Number(m[1]) * 60 + Number(m[2]));
+    clientCpu = (t[0] + t[1]) / DURATION;
+  } else {
+    const { default: autocannon } = await import("autocannon");
+    const c0 = process.cpuUsage();
+    const r = await autocannon({ url, connections: sc.conns, pipelining: sc.pipeline, duration: DURATION });
+    const c = process.cpuUsage(c0);
+    rps = r.requests.average;
+    p99 = r.latency.p99;
+    clientCpu = (c.user + c.system) / 1e6 / DURATION;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return { rps, p99, clientCpu, serverCpu: (cpuSeconds(server.child.pid) - s0) / wall };
+}
+
+/** RSS per connection for `n` idle keep-alive connections that have each served one request. */
+async function idleMemory(kind) {
+  const server = await startServer(kind);
+  try {
+    const sockets = [];
+    const open = () =>
+      new Promise((resolve, reject) => {
+        const sock = net.connect(server.port, "127.0.0.1");
+        sock.on("error", reject);
+        let got = "";
+        sock.on("data", (d) => {
+          got += d.toString("latin1");
+          if (got.includes("Hello, World!")) resolve(sock);
+        });
+        sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
+      });
+    for (let i = 0; i < 50; i++) sockets.push(await open()); // warm the server up
+    await new Promise((r) => setTimeout(r, 300));
+    const before = rssBytes(server.child.pid);
+    for (let i = 50; i < IDLE_CONNS; i += 250) {
+      progress(`idle memory: ${kind}, ${i}/${IDLE_CONNS} connections`);
+      sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, IDLE_CONNS - i) }, open))));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssBytes(server.child.pid);
+    for (const s of sockets) s.destroy();
+    return (after - before) / (IDLE_CONNS - 50);
+  } finally {
+    stopServer(server);
+  }
+}
+
+export async function main() {
+  const started = performance.now();
+  const results = new Map(); // `${scenario}|${server}` -> samples
+  const servers = [];
+  for (const kind of SERVERS) servers.push(await startServer(kind));
+  try {
+    for (const sc of SCENARIOS) {
+      for (let r = -1; r < ROUNDS; r++) {
+        for (const s of servers) {
+          progress(`http: ${sc.name}, ${r < 0 ? "warm-up" : `round ${r + 1}/${ROUNDS}`}, ${s.kind}`);
+          const x = await load(s, sc);
+          if (r < 0) continue;
+          const key = `${sc.name}|${s.kind}`;
+          if (!results.has(key)) results.set(key, []);
+          results.get(key).push(x);
+        }
+      }
+    }
+  } finally {
+    for (const s of servers) stopServer(s);
+  }
+  const mem = new Map();
+  for (const kind of SERVERS) mem.set(kind, await idleMemory(kind));
+  progressDone();
+
+  const med = (key, f) => median(results.get(key).map((x) => x[f]));
+  const rows = [];
+  const notes = [];
+  for (const sc of SCENARIOS) {
+    const nodeRps = med(`${sc.name}|node-http`, "rps");
+    const rawRps = med(`${sc.name}|raw-net`, "rps");
+    for (const kind of SERVERS) {
+      const key = `${sc.name}|${kind}`;
+      const rps = med(key, "rps");
+      rows.push([
+        sc.name,
+        kind,
+        fmt(rps),
+        `${(rps / nodeRps).toFixed(2)}x`,
+        `${(rps / rawRps).toFixed(2)}x`,
+        fmt(med(key, "p99"), 2),
+        `${fmt(med(key, "serverCpu") * 100)}%`,
+        `${fmt(med(key, "clientCpu") * 100)}%`,
+      ]);
+      if (med(key, "clientCpu") > 0.9) notes.push(`${sc.name}, ${kind}: the client used ${fmt(med(key, "clientCpu") * 100)}% of its core, so this figure may be the client's limit, not the server's`);
+    }
+  }
+  const memRows = SERVERS.map((k) => [k, fmt(mem.get(k) / 1024, 2), fmt(mem.get(k))]);
+  const secs = ((performance.now() - started) / 1000).toFixed(0);
+  const md = [
+    "# HTTP benchmark",
+    "",
+    `Machine: ${machine()}.`,
+    `Command: \`npm run bench -- http${quick ? " --quick" : ""}\` (${secs} s). Client: ${CLIENT}${CLIENT === "wrk" ? " (1 thread)" : ""}; ${PIN ? "server pinned to core 0 and client to core 1 with taskset" : "no taskset: server and client float over both cores"}. ${DURATION} s per measurement, medians of ${ROUNDS} interleaved rounds after a warm-up round. Every server answers \`Hello, World!\` (13 bytes) with keep-alive; tasklet runs on its default scheduler backend.`,
+    "",
+    table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "client CPU"], rows),
+    "",
+    `Idle keep-alive connections: RSS growth of the server process per connection, ${fmt(IDLE_CONNS)} connections that each served one request.`,
+    "",
+    table(["server", "KB per connection", "bytes per connection"], memRows),
+    "",
+    ...notes.map((n) => `- ${n}`),
+    "",
+  ].join("\n");
+  console.log("\n" + md);
+  writeResult("http.md", md);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

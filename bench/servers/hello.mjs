@@ -1,0 +1,60 @@
+// The hello-world servers compared by bench/http.mjs, one per process:
+//   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net> <port>
+// Prints "listening <port>" when ready.
+import http from "node:http";
+import net from "node:net";
+import { serve } from "../../dist/index.js";
+
+const [kind, portArg] = process.argv.slice(2);
+const port = Number(portArg);
+const BODY = "Hello, World!";
+
+process.on("SIGINT", () => process.exit(0)); // lets --cpu-prof write its profile
+
+function ready(p) {
+  process.stdout.write(`listening ${p}\n`);
+}
+
+if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
+  const server = serve({ port, parser: kind === "tasklet-wasm" ? "wasm" : "ts", keepAliveTimeout: 600_000, headersTimeout: 600_000 }, function* hello(_req, res) {
+    res.setHeader("content-type", "text/plain");
+    yield* res.end(BODY);
+  });
+  await server.ready;
+  ready(server.port);
+} else if (kind === "node-http") {
+  const server = http.createServer((_req, res) => {
+    res.setHeader("content-type", "text/plain");
+    res.end(BODY);
+  });
+  server.keepAliveTimeout = 600_000;
+  server.headersTimeout = 600_000;
+  server.requestTimeout = 0;
+  server.listen(port, "127.0.0.1", () => ready(server.address().port));
+} else if (kind === "raw-net") {
+  // No parsing at all: one fixed response per blank line seen. The ceiling for Node.
+  const response = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`);
+  const server = net.createServer((sock) => {
+    let tail = 0; // bytes of "\r\n\r\n" matched across chunks
+    sock.on("data", (d) => {
+      let n = 0;
+      for (let i = 0; i < d.length; i++) {
+        const c = d[i];
+        if ((tail === 0 || tail === 2) && c === 13) tail++;
+        else if ((tail === 1 || tail === 3) && c === 10) {
+          if (++tail === 4) {
+            n++;
+            tail = 0;
+          }
+        } else tail = c === 13 ? 1 : 0;
+      }
+      if (n === 1) sock.write(response);
+      else if (n > 1) sock.write(Buffer.concat(Array(n).fill(response)));
+    });
+    sock.on("error", () => {});
+  });
+  server.listen(port, "127.0.0.1", () => ready(server.address().port));
+} else {
+  console.error(`unknown server kind ${kind}`);
+  process.exit(2);
+}
