@@ -23,3 +23,71 @@ describe("examples", () => {
     expect(Number(m![2])).toBeGreaterThan(1);
   });
 });
+
+describe("HTTP examples", () => {
+  /** Start an example server on a free port; returns its base URL and a stop function. */
+  async function startExample(file: string): Promise<{ url: string; stop: () => void }> {
+    const { spawn } = await import("node:child_process");
+    const child = spawn("node", [file], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+        if (m) resolve(`http://127.0.0.1:${m[1]}`);
+      });
+      child.on("exit", (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
+    });
+    return { url, stop: () => child.kill("SIGKILL") };
+  }
+
+  it("hello-http.mjs (npm start) says Hello, World", async () => {
+    const { url, stop } = await startExample("examples/hello-http.mjs");
+    try {
+      const r = await fetch(url + "/");
+      expect(await r.text()).toBe("Hello, World!\n");
+    } finally {
+      stop();
+    }
+  });
+
+  it("json-api.mjs creates, reads, updates and deletes todos", async () => {
+    const { url, stop } = await startExample("examples/json-api.mjs");
+    try {
+      const created = await fetch(url + "/todos", { method: "POST", body: JSON.stringify({ title: "test it" }) });
+      expect(created.status).toBe(201);
+      const todo = await created.json();
+      expect(todo).toEqual({ id: 1, title: "test it", done: false });
+      expect(created.headers.get("location")).toBe("/todos/1");
+      const patched = await fetch(url + "/todos/1", { method: "PATCH", body: JSON.stringify({ done: true }) });
+      expect(await patched.json()).toMatchObject({ done: true });
+      expect(await (await fetch(url + "/todos")).json()).toHaveLength(1);
+      expect((await fetch(url + "/todos/1", { method: "DELETE" })).status).toBe(204);
+      const missing = await fetch(url + "/todos/1");
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toBe("no todo 1\n");
+      const bad = await fetch(url + "/todos", { method: "POST", body: "{" });
+      expect(bad.status).toBe(400);
+    } finally {
+      stop();
+    }
+  });
+
+  it("streaming.mjs streams a chunked response and counts a streamed upload", async () => {
+    const { url, stop } = await startExample("examples/streaming.mjs");
+    try {
+      const r = await fetch(url + "/clock");
+      expect(r.headers.get("transfer-encoding")).toBe("chunked");
+      const lines = (await r.text()).trim().split("\n");
+      expect(lines).toHaveLength(11);
+      expect(lines.at(-1)).toBe("done");
+      const body = new Uint8Array(300_000).fill(7);
+      const c = await fetch(url + "/count", { method: "POST", body });
+      const counted = await c.json();
+      expect(counted.bytes).toBe(300_000);
+      expect(counted.chunks).toBeGreaterThan(0);
+    } finally {
+      stop();
+    }
+  });
+});
