@@ -219,6 +219,40 @@ function eqLower(s: i32, e: i32, lower: string): bool {
   return end;
 }
 
+/**
+ * The request-target has one of the four forms of RFC 9112 §3.2:
+ * origin-form ("/" ...), asterisk-form ("*" alone), absolute-form
+ * (scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )),
+ * or, for CONNECT only, authority-form.
+ */
+function targetForm(ts: i32, te: i32, method: i32): bool {
+  const b = at(ts);
+  if (b == 47) return true;
+  if (b == 42) return te - ts == 1;
+  if (method == Method.CONNECT) return true;
+  if ((b | 0x20) < 97 || (b | 0x20) > 122) return false;
+  for (let i = ts + 1; i < te; i++) {
+    const c = at(i);
+    if (c == COLON) return true;
+    const l = c | 0x20;
+    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
+  }
+  return false;
+}
+
+/** [s, e) is the start of some method of the table (only asked when a head is cut inside its method). */
+function methodPrefix(s: i32, e: i32): bool {
+  const len = e - s;
+  for (let id = 1; id < METHOD_COUNT; id++) {
+    const slot = METHOD_TABLE + <usize>id * METHOD_SLOT;
+    if (<i32>load<u8>(slot) < len) continue;
+    let i = 0;
+    while (i < len && <u32>load<u8>(slot + 1 + <usize>i) == at(s + i)) i++;
+    if (i == len) return true;
+  }
+  return false;
+}
+
 /** Method id of [s, e), or 0. */
 function methodId(s: i32, e: i32): i32 {
   const len = e - s;
@@ -369,18 +403,20 @@ function needHead(hs: i32, end: i32, inRequestLine: bool): i32 {
 function parseHead(start: i32, end: i32): i32 {
   let p = start;
   // RFC 9112 §2.2: a server SHOULD ignore empty lines received before a request-line.
-  while (p < end && at(p) == CR) {
-    if (p + 1 >= end) { errAt = p; return NEED; }
-    if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
-    p += 2;
-  }
+  // Like llhttp, any CR or LF byte there is skipped: they belong to no message.
+  while (p < end && (at(p) == CR || at(p) == LF)) p++;
   if (p >= end) { errAt = p; return NEED; }
   const hs = p;
   // method = token
   while (p < end && (cls(p) & C_TOKEN) != 0) p++;
-  if (p >= end) return needHead(hs, end, true);
+  if (p >= end) {
+    // Reject a method that cannot become a known one without waiting for its end (as llhttp does).
+    if (!methodPrefix(hs, p)) return fail(ParseError.UNKNOWN_METHOD, hs);
+    return needHead(hs, end, true);
+  }
   let b = at(p);
   if (b != SP) {
+    if (!methodPrefix(hs, p)) return fail(ParseError.UNKNOWN_METHOD, hs); // the same answer as when cut here
     return fail(p > hs && (b == CR || b == LF || b == HT) ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD, p);
   }
   if (p == hs) return fail(ParseError.INVALID_METHOD, p);
@@ -401,6 +437,7 @@ function parseHead(start: i32, end: i32): i32 {
   }
   if (p == ts) return fail(ParseError.INVALID_REQUEST_LINE, p);
   const te = p;
+  if (!targetForm(ts, te, method)) return fail(ParseError.INVALID_TARGET, ts);
   p++;
   // HTTP-version CRLF, byte by byte so a partial line fails as early as it can.
   const vs = p;
@@ -565,6 +602,8 @@ function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6), on one field line only. */
 function contentLength(vs: i32, ve: i32): i32 {
   if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
+  // Refused as soon as both are seen, not at the end of the head (as llhttp does).
+  if ((hFlags & HeadFlag.HAS_TRANSFER_ENCODING) != 0) return fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
   if (vs == ve) return fail(ParseError.INVALID_CONTENT_LENGTH, vs);
   let n: f64 = 0;
   for (let i = vs; i < ve; i++) {
@@ -581,6 +620,7 @@ function contentLength(vs: i32, ve: i32): i32 {
 /** Transfer-Encoding = #transfer-coding; chunked must come last, once (RFC 9112 §6.1, §6.3). */
 function transferEncoding(start: i32, ve: i32): i32 {
   let p = start;
+  if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
   hFlags |= HeadFlag.HAS_TRANSFER_ENCODING;
   while (true) {
     while (p < ve && (at(p) == SP || at(p) == HT || at(p) == COMMA)) p++;
@@ -592,11 +632,18 @@ function transferEncoding(start: i32, ve: i32): i32 {
     if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, s);
     if (eqLower(s, p, "chunked")) hFlags |= HeadFlag.CHUNKED;
     else hFlags |= HeadFlag.OTHER_CODING;
-    // transfer-parameters (";" name=value) are skipped up to the next comma.
-    while (p < ve && at(p) != COMMA) {
-      const c = at(p);
-      if (c != SP && c != HT && c != SEMI && c != EQ && c != DQUOTE && (cls(p) & C_TOKEN) == 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
-      p++;
+    while (p < ve && (at(p) == SP || at(p) == HT)) p++;
+    if (p < ve && at(p) == SEMI) {
+      // chunked takes no parameters (RFC 9112 §7); other codings are refused with 501 anyway.
+      if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+      // transfer-parameters (";" name=value) are skipped up to the next comma.
+      while (p < ve && at(p) != COMMA) {
+        const c = at(p);
+        if (c != SP && c != HT && c != SEMI && c != EQ && c != DQUOTE && (cls(p) & C_TOKEN) == 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+        p++;
+      }
+    } else if (p < ve && at(p) != COMMA) {
+      return fail(ParseError.INVALID_TRANSFER_ENCODING, p); // e.g. "chunked chunked"
     }
   }
   return 0; // not reached

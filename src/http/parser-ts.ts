@@ -111,6 +111,39 @@ function methodId(buf: Uint8Array, s: number, e: number): number {
   return 0;
 }
 
+/** buf[s, e) is the start of some method of the table. */
+function methodPrefix(buf: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  outer: for (let id = 1; id < METHOD_BYTES.length; id++) {
+    const m = METHOD_BYTES[id];
+    if (m.length < len) continue;
+    for (let i = 0; i < len; i++) if (m[i] !== buf[s + i]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The request-target has one of the four forms of RFC 9112 §3.2:
+ * origin-form ("/" ...), asterisk-form ("*" alone), absolute-form
+ * (scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )),
+ * or, for CONNECT only, authority-form.
+ */
+function targetForm(buf: Uint8Array, ts: number, te: number, method: number): boolean {
+  const b = buf[ts];
+  if (b === 47) return true;
+  if (b === 42) return te - ts === 1;
+  if (method === 6) return true;
+  if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
+  for (let i = ts + 1; i < te; i++) {
+    const c = buf[i];
+    if (c === COLON) return true;
+    const l = c | 0x20;
+    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
+  }
+  return false;
+}
+
 /** buf[s, e) equals `lower` ignoring ASCII case (fine for token bytes: `| 0x20` only maps letters onto letters there). */
 function eqLower(buf: Uint8Array, s: number, e: number, lower: string): boolean {
   if (e - s !== lower.length) return false;
@@ -293,18 +326,20 @@ export class TsCore implements ParserCore {
   private parseHead(buf: Uint8Array, start: number, end: number): number {
     let p = start;
     // RFC 9112 §2.2: a server SHOULD ignore empty lines received before a request-line.
-    while (buf[p] === CR) {
-      if (p + 1 >= end) { this.errAt = p; return NEED; }
-      if (buf[p + 1] !== LF) return this.fail(ParseError.INVALID_LINE_ENDING, p + 1);
-      p += 2;
-      if (p >= end) { this.errAt = p; return NEED; }
-    }
+    // Like llhttp, any CR or LF byte there is skipped: they belong to no message.
+    while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
+    if (p >= end) { this.errAt = p; return NEED; }
     const hs = p;
     const maxLine = this.maxLine;
     // method
     while (p < end && TOKEN[buf[p]] === 1) p++;
-    if (p >= end) return this.needHead(hs, end, true);
+    if (p >= end) {
+      // Reject a method that cannot become a known one without waiting for its end (as llhttp does).
+      if (!methodPrefix(buf, hs, p)) return this.fail(ParseError.UNKNOWN_METHOD, hs);
+      return this.needHead(hs, end, true);
+    }
     if (buf[p] !== SP) {
+      if (!methodPrefix(buf, hs, p)) return this.fail(ParseError.UNKNOWN_METHOD, hs); // the same answer as when cut here
       const b = buf[p];
       return this.fail(p > hs && (b === CR || b === LF || b === HT) ? ParseError.INVALID_REQUEST_LINE : ParseError.INVALID_METHOD, p);
     }
@@ -326,6 +361,7 @@ export class TsCore implements ParserCore {
     }
     if (p === ts) return this.fail(ParseError.INVALID_REQUEST_LINE, p);
     const te = p;
+    if (!targetForm(buf, ts, te, method)) return this.fail(ParseError.INVALID_TARGET, ts);
     p++;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF; checked byte by byte so a partial line fails early.
     const vs = p;
@@ -500,6 +536,8 @@ export class TsCore implements ParserCore {
   /** Content-Length = 1*DIGIT (RFC 9110 §8.6), one field line only. */
   private contentLength(buf: Uint8Array, vs: number, ve: number): number {
     if ((this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0) return this.fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
+    // Refused as soon as both are seen, not at the end of the head (as llhttp does).
+    if ((this.hFlags & HeadFlag.HAS_TRANSFER_ENCODING) !== 0) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
     if (vs === ve) return this.fail(ParseError.INVALID_CONTENT_LENGTH, vs);
     let n = 0;
     for (let i = vs; i < ve; i++) {
@@ -515,6 +553,7 @@ export class TsCore implements ParserCore {
 
   /** Transfer-Encoding = #transfer-coding; chunked must come last, once (RFC 9112 §6.1). */
   private transferEncoding(buf: Uint8Array, p: number, ve: number): number {
+    if ((this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
     this.hFlags |= HeadFlag.HAS_TRANSFER_ENCODING;
     for (;;) {
       while (p < ve && (buf[p] === SP || buf[p] === HT || buf[p] === COMMA)) p++;
@@ -526,11 +565,18 @@ export class TsCore implements ParserCore {
       if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, s);
       if (eqLower(buf, s, p, "chunked")) this.hFlags |= HeadFlag.CHUNKED;
       else this.hFlags |= HeadFlag.OTHER_CODING;
-      // transfer-parameters (";" name=value) are skipped up to the next comma.
-      while (p < ve && buf[p] !== COMMA) {
-        const c = buf[p];
-        if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
-        p++;
+      while (p < ve && (buf[p] === SP || buf[p] === HT)) p++;
+      if (p < ve && buf[p] === SEMI) {
+        // chunked takes no parameters (RFC 9112 §7); other codings are refused with 501 anyway.
+        if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+        // transfer-parameters (";" name=value) are skipped up to the next comma.
+        while (p < ve && buf[p] !== COMMA) {
+          const c = buf[p];
+          if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+          p++;
+        }
+      } else if (p < ve && buf[p] !== COMMA) {
+        return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p); // e.g. "chunked chunked"
       }
     }
   }
