@@ -49,7 +49,7 @@ function rssBytes(pid) {
 /** Start a server process (pinned to core 0) and wait for its port. */
 function startServer(kind) {
   const cmd = PIN ? "taskset" : process.execPath;
-  const args = [...(PIN ? ["-c", "0", process.execPath] : []), join(here, "servers", "hello.mjs"), kind, "0"];
+  const args = [...(PIN ? ["-c", "0", process.execPath] : []), "--expose-gc", join(here, "servers", "hello.mjs"), kind, "0"];
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
@@ -131,14 +131,17 @@ async function idleMemory(kind) {
         sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
       });
     for (let i = 0; i < 50; i++) sockets.push(await open()); // warm the server up
-    await new Promise((r) => setTimeout(r, 300));
-    const before = rssBytes(server.child.pid);
+    const settledRss = async () => {
+      server.child.kill("SIGUSR2"); // full GC in the server
+      await new Promise((r) => setTimeout(r, 500));
+      return rssBytes(server.child.pid);
+    };
+    const before = await settledRss();
     for (let i = 50; i < IDLE_CONNS; i += 250) {
       progress(`idle memory: ${kind}, ${i}/${IDLE_CONNS} connections`);
       sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, IDLE_CONNS - i) }, open))));
     }
-    await new Promise((r) => setTimeout(r, 500));
-    const after = rssBytes(server.child.pid);
+    const after = await settledRss();
     for (const s of sockets) s.destroy();
     return (after - before) / (IDLE_CONNS - 50);
   } finally {
@@ -203,7 +206,7 @@ export async function main() {
     "",
     table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "client CPU"], rows),
     "",
-    `Idle keep-alive connections: RSS growth of the server process per connection, ${fmt(IDLE_CONNS)} connections that each served one request.`,
+    `Idle keep-alive connections: RSS growth of the server process per connection after a full GC, ${fmt(IDLE_CONNS)} connections that each served one request.`,
     "",
     table(["server", "KB per connection", "bytes per connection"], memRows),
     "",

@@ -10,6 +10,11 @@ const port = Number(portArg);
 const BODY = "Hello, World!";
 
 process.on("SIGINT", () => process.exit(0)); // lets --cpu-prof write its profile
+// The memory benchmark collects garbage before reading RSS (run with --expose-gc).
+process.on("SIGUSR2", () => {
+  globalThis.gc?.();
+  if (process.env.BENCH_MEM_REPORT) console.error(JSON.stringify(process.memoryUsage()));
+});
 
 function ready(p) {
   process.stdout.write(`listening ${p}\n`);

@@ -44,8 +44,8 @@ export class HttpConnection implements ParserSink {
   private receiving: Request | null = null;
   /** A parse error: every request before it is answered, then it is, then the connection closes. */
   private parseError: HttpParseError | null = null;
-  /** Output gathered for one write. */
-  private out: (Uint8Array | string)[] = [];
+  /** Output gathered for one write: one chunk, or several; null when empty. */
+  private out: Uint8Array | string | (Uint8Array | string)[] | null = null;
   private outBytes = 0;
   /** The connection closes after the current response. */
   mustClose = false;
@@ -96,55 +96,77 @@ export class HttpConnection implements ParserSink {
 
   /** Serve requests until the client leaves, an error closes the connection, or the server drains. */
   *serve(): Generator<Instruction, void, any> {
-    const handler = this.cfg.handler;
     this.task = currentTask("serve");
-    for (;;) {
-      if (this.pending.length === 0) {
-        if (this.parseError !== null) return yield* this.answerParseError(this.parseError);
-        yield* this.flush();
-        if (this.mustClose) return;
-        // Shutting down: serve what was already received, then close.
-        if (this.draining && this.conn.bufferedLength === 0) return;
-        const got = yield* this.fill(true);
-        if (got === Wait.Eof) return;
-        continue;
-      }
-      const req = this.pending.shift()!;
-      this.idle = false;
-      if (this.parseError !== null && this.receiving === req) {
-        // Its body is already known to be malformed: answer the error, do not run the handler.
-        return yield* this.answerParseError(this.parseError);
-      }
-      this.served++;
-      if (this.served >= this.cfg.maxRequestsPerConnection) this.mustClose = true;
-      const res = new Response(req, this);
-      if (req._head.expectOther) {
-        res.sendError(417, "only Expect: 100-continue is supported");
-        return yield* this.flush();
-      }
-      if (req._head.upgrade) {
-        res.sendError(501, "protocol upgrades and CONNECT are not supported by this server");
-        return yield* this.flush();
-      }
-      let failed = false;
-      try {
-        const ret = (yield* handler(req, res)) as ResponseInit | void | undefined;
-        if (!res._finished) {
-          if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
-          else res.finish();
+    const conns = this.cfg.connections;
+    conns.add(this);
+    try {
+      for (;;) {
+        if (this.pending.length === 0) {
+          if (this.parseError !== null) return yield* this.answerParseError(this.parseError);
+          yield* this.flush();
+          if (this.mustClose) return;
+          // Shutting down: serve what was already received, then close.
+          if (this.draining && this.conn.bufferedLength === 0) return;
+          const got = yield* this.fill(true);
+          if (got === Wait.Eof) return;
+          continue;
         }
-      } catch (e) {
-        failed = true;
-        if (!this.handlerFailed(e, req, res)) return yield* this.flushQuietly();
+        // One request per call, so nothing of it stays referenced from this
+        // frame while the connection idles.
+        if (!(yield* this.handleNext())) return;
       }
-      // The next request starts after this one's body: read and drop what the handler left.
-      if (!req._ended) {
-        const drained = yield* this.discardBody(req);
-        if (!drained) return yield* this.flushQuietly();
-      }
-      if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();
-      if (this.pending.length === 0) this.idle = true;
+    } finally {
+      conns.delete(this);
     }
+  }
+
+  /** Handle the oldest parsed request. Returns whether the connection goes on. */
+  private *handleNext(): Generator<Instruction, boolean, any> {
+    const req = this.pending.shift()!;
+    this.idle = false;
+    if (this.parseError !== null && this.receiving === req) {
+      // Its body is already known to be malformed: answer the error, do not run the handler.
+      yield* this.answerParseError(this.parseError);
+      return false;
+    }
+    this.served++;
+    if (this.served >= this.cfg.maxRequestsPerConnection) this.mustClose = true;
+    const res = new Response(req, this);
+    if (req._head.expectOther) {
+      res.sendError(417, "only Expect: 100-continue is supported");
+      yield* this.flush();
+      return false;
+    }
+    if (req._head.upgrade) {
+      res.sendError(501, "protocol upgrades and CONNECT are not supported by this server");
+      yield* this.flush();
+      return false;
+    }
+    let failed = false;
+    try {
+      const ret = (yield* this.cfg.handler(req, res)) as ResponseInit | void | undefined;
+      if (!res._finished) {
+        if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
+        else res.finish();
+      }
+    } catch (e) {
+      failed = true;
+      if (!this.handlerFailed(e, req, res)) {
+        yield* this.flushQuietly();
+        return false;
+      }
+    }
+    // The next request starts after this one's body: read and drop what the handler left.
+    if (!req._ended && !(yield* this.discardBody(req))) {
+      yield* this.flushQuietly();
+      return false;
+    }
+    if (this.mustClose || (failed && !res._finished)) {
+      yield* this.flushQuietly();
+      return false;
+    }
+    if (this.pending.length === 0) this.idle = true;
+    return true;
   }
 
   /** Whether the connection may stay open after responding to `req`. */
@@ -161,17 +183,25 @@ export class HttpConnection implements ParserSink {
 
   /** Queue bytes of a response. */
   queue(chunk: Uint8Array | string): void {
-    this.out.push(chunk);
+    const out = this.out;
+    if (out === null) this.out = chunk;
+    else if (Array.isArray(out)) out.push(chunk);
+    else this.out = [out, chunk];
     this.outBytes += chunk.length;
+  }
+
+  /** Take what is queued (the caller writes it). */
+  private takeOut(): Uint8Array | string | (Uint8Array | string)[] {
+    const out = this.out!;
+    this.out = null;
+    this.outBytes = 0;
+    return out;
   }
 
   /** Write what is queued; waits while the socket's buffer is full. */
   *flush(): Generator<Instruction, void, any> {
-    if (this.outBytes === 0) return;
-    const out = this.out.length === 1 ? this.out[0]! : this.out;
-    this.out = [];
-    this.outBytes = 0;
-    yield* this.conn.write(out);
+    if (this.out === null) return;
+    yield* this.conn.write(this.takeOut());
   }
 
   /**
@@ -181,11 +211,8 @@ export class HttpConnection implements ParserSink {
    * socket's buffer drains.
    */
   writeIfDone(): Suspend | null {
-    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
-    const out = this.out.length === 1 ? this.out[0]! : this.out;
-    this.out = [];
-    this.outBytes = 0;
-    return this.conn._write(out) ? null : this.conn._parkWriter();
+    if (this.out === null || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
+    return this.conn._write(this.takeOut()) ? null : this.conn._parkWriter();
   }
 
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */

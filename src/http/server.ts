@@ -64,6 +64,8 @@ export interface ServerCloseOptions {
 
 /** @internal What every connection of a server shares. */
 export interface HttpServerConfig {
+  /** Open connections (for graceful shutdown and `connections`). */
+  connections: Set<HttpConnection>;
   parser: HttpParser;
   handler: Handler;
   now: () => number;
@@ -125,6 +127,7 @@ export class Server implements Operation<Server> {
       throw new RangeError(`serve(): maxRequestsPerConnection must be a whole number >= 1, got ${String(maxReq)}`);
     }
     this.cfg = {
+      connections: this._conns,
       parser,
       handler,
       now: () => 0, // replaced by the clock of the run the server starts in
@@ -214,15 +217,11 @@ export class Server implements Operation<Server> {
     return this;
   }
 
-  private *connection(conn: Conn): Generator<Instruction, void, any> {
+  /** The connection task's body: no generator of its own, the connection's serve() is it. */
+  private connection(conn: Conn): Operation<void> {
     const c = new HttpConnection(conn, this.cfg);
     if (this.closing !== null) c.draining = true;
-    this._conns.add(c);
-    try {
-      yield* c.serve();
-    } finally {
-      this._conns.delete(c);
-    }
+    return c.serve();
   }
 }
 
