@@ -207,6 +207,19 @@ describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) =
     expect(r.closed).toBe(true);
   });
 
+  it("a handler that waits before reading its request sees its own head, not another connection's", async () => {
+    const s = await start(combo, function* (req) {
+      yield* sleep(Number(req.query.get("wait")));
+      // By now other connections have parsed requests through the same parser.
+      return { body: `${req.path}|${req.query.get("id")}|${req.headers.get("x-id")}` };
+    });
+    const ids = Array.from({ length: 30 }, (_, i) => i);
+    const bodies = await Promise.all(
+      ids.map((i) => fetch(`http://127.0.0.1:${s.port}/item${i}?id=${i}&wait=${(i * 7) % 20}`, { headers: { "x-id": `h${i}` } }).then((r) => r.text())),
+    );
+    expect(bodies).toEqual(ids.map((i) => `/item${i}|${i}|h${i}`));
+  });
+
   it.runIf(hasCurl)("serves curl, including a POST and a HEAD", async () => {
     const s = await start(combo, function* (req) {
       return { body: req.method === "POST" ? `posted ${(yield* req.text()).length}` : "hi from tasklet" };

@@ -69,9 +69,11 @@ export class HttpConnection implements ParserSink {
   // ------------------------------------------------------------ parser sink
 
   onHead(head: RequestHead): void {
-    // The head is a view into the parser's buffer, which the next connection
-    // to parse overwrites: keep a copy of its bytes (strings stay lazy).
-    const req = new Request(head.retain(), this);
+    // The head is a view into the parser's buffer, which the next execute()
+    // overwrites. It is copied only then, if still in use (see retainLive):
+    // a request answered within this step is never copied.
+    const req = new Request(head, this);
+    this.cfg.live.push(head);
     this.pending.push(req);
     this.receiving = req;
   }
@@ -256,9 +258,13 @@ export class HttpConnection implements ParserSink {
       onTimeout = requestTimeout;
     }
     if (cfg.idleTimeout > 0) deadline = Math.min(deadline, now + cfg.idleTimeout);
+    // A fresh array per read: readInto() fills its target when bytes arrive,
+    // not when this task runs, so one buffer shared by parked connections
+    // would be overwritten by the next connection's bytes.
     let chunk: Uint8Array | null;
     try {
-      chunk = deadline === Infinity ? yield* this.conn.read() : yield* withDeadline(this.conn.read(), Math.ceil(deadline), onTimeout);
+      const read = this.conn.read();
+      chunk = deadline === Infinity ? yield* read : yield* withDeadline(read, Math.ceil(deadline), onTimeout);
     } catch (e) {
       if (e === IDLE_TIMEOUT) return Wait.Eof; // idle keep-alive connection: close without a word
       if (e === REQUEST_TIMEOUT) {
@@ -270,9 +276,23 @@ export class HttpConnection implements ParserSink {
     }
     if (chunk === null) return Wait.Eof;
     if (this.pc.idle && this.requestStart < 0) this.requestStart = now;
-    this.parser.execute(this.pc, chunk, this);
+    this.execute(chunk);
     if (this.pc.idle && this.receiving === null) this.requestStart = -1;
     return Wait.Data;
+  }
+
+  /**
+   * Parse bytes of this connection. Heads of every connection that are still
+   * in use point into the parser's buffer, which this call overwrites: copy
+   * them out first.
+   */
+  private execute(chunk: Uint8Array): void {
+    const live = this.cfg.live;
+    if (live.length > 0) {
+      for (let i = 0; i < live.length; i++) live[i]!.retain();
+      live.length = 0;
+    }
+    this.parser.execute(this.pc, chunk, this);
   }
 
   /** Read and drop the rest of a body the handler did not read. False if the connection must close. */
