@@ -64,7 +64,7 @@ export interface ParserCore {
   /** Header records: nameStart nameEnd valueStart valueEnd. */
   readonly headers: Int32Array;
   /** The bytes the offsets point into; valid until the next `load`. */
-  readonly source: Uint8Array;
+  readonly source: Buffer;
   /** Make `pending` followed by `chunk` the parse buffer; returns its length. */
   load(pending: Uint8Array | null, chunk: Uint8Array): number;
   /** Parse buffer bytes [from, end); returns the offset up to which bytes were consumed. */
@@ -156,7 +156,7 @@ export class TsCore implements ParserCore {
   readonly events = new Int32Array(Layout.EVENT_CAPACITY);
   eventWords = 0;
   readonly headers: Int32Array;
-  source: Uint8Array = new Uint8Array(0);
+  source: Buffer = Buffer.alloc(0);
   private readonly headerCapacity: number;
   private headerCount = 0;
   // Limits, unpacked for speed.
@@ -186,9 +186,10 @@ export class TsCore implements ParserCore {
 
   load(pending: Uint8Array | null, chunk: Uint8Array): number {
     if (pending === null || pending.length === 0) {
-      this.source = chunk;
+      // A Buffer view (no copy) so the driver can use Buffer's native latin1 decoder.
+      this.source = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     } else {
-      const joined = new Uint8Array(pending.length + chunk.length);
+      const joined = Buffer.allocUnsafe(pending.length + chunk.length);
       joined.set(pending, 0);
       joined.set(chunk, pending.length);
       this.source = joined;

