@@ -28,17 +28,48 @@
 @inline export const REC_BYTES: i32 = 24;
 /** f64: deadline of the armed timer, in ms of the run's clock. */
 @inline export const REC_DEADLINE: i32 = 0;
-/** i32: next record of the timer list the slot is in, or NONE. */
-@inline export const REC_NEXT: i32 = 8;
-/** i32: previous record of the timer list, or NONE. */
-@inline export const REC_PREV: i32 = 12;
-/** i32: which timer list holds the slot (a wheel slot, LIST_DUE, LIST_FAR), or NONE when unarmed. */
-@inline export const REC_LIST: i32 = 16;
-/** u32: how many times the slot's timer fired (per-task accounting, never reset by the core). */
-@inline export const REC_FIRED: i32 = 20;
+/** u32: arm count of the slot; a wheel entry carrying an older count is dead (disarmed or re-armed). */
+@inline export const REC_SEQ: i32 = 8;
+/** i32: where the slot's timer is: WHERE_NONE, WHERE_WHEEL (a wheel slot or LIST_FAR) or WHERE_DUE. */
+@inline export const REC_WHERE: i32 = 12;
+/** i32: next slot in LIST_DUE, or NONE. */
+@inline export const REC_NEXT: i32 = 16;
+/** i32: previous slot in LIST_DUE, or NONE. */
+@inline export const REC_PREV: i32 = 20;
 
-/** "No slot" and "no list". */
+/** No timer armed. */
+@inline export const WHERE_NONE: i32 = -1;
+/** In a wheel slot or LIST_FAR, as an entry of a chunk list. */
+@inline export const WHERE_WHEEL: i32 = 0;
+/** In LIST_DUE, linked through the records. */
+@inline export const WHERE_DUE: i32 = 1;
+
+/** Records per block of the task table: a power of two, so a slot's block is a shift. */
+@inline export const BLOCK_SLOTS: i32 = 1024;
+@inline export const BLOCK_SHIFT: i32 = 10;
+/** Blocks the directory can address: 8,192 x 1,024 = 8,388,608 slots. */
+@inline export const MAX_BLOCKS: i32 = 8192;
+
+/** Slots the ready ring holds at first; it doubles when a tick expires more. */
+@inline export const OUT_INITIAL: i32 = 1024;
+
+/** "No slot". */
 @inline export const NONE: i32 = -1;
+
+// ----------------------------------------------------------- chunk lists
+
+/** Bytes of a chunk: the unit timer lists grow by. 1 KiB: 64 chunks per page. */
+@inline export const CHUNK_BYTES: i32 = 1024;
+/** Chunk header: next chunk i32, entry count i32. */
+@inline export const CHUNK_HEAD: i32 = 8;
+/** Bytes of a wheel entry: slot i32, seq u32, key bits u32. */
+@inline export const ENTRY_BYTES: i32 = 12;
+/** Entries per chunk: (1024 - 8) / 12. */
+@inline export const CHUNK_ENTRIES: i32 = 84;
+/** "No chunk" (address 0 is static data, never a chunk). */
+@inline export const NO_CHUNK: usize = 0;
+/** Dead wheel entries tolerated before a compaction, at least (and no more than the live ones). */
+@inline export const COMPACT_MIN: i32 = 65536;
 
 // ------------------------------------------------------------ timer wheel
 
@@ -52,26 +83,24 @@
 @inline export const LEVELS: i32 = 6;
 /** Bits of time the wheel spans. */
 @inline export const WHEEL_BITS: i64 = 36;
-/** Timer lists 0 .. 383 are wheel slots: list = level * SLOTS + slot. */
+/** Chunk lists 0 .. 383 are wheel slots: list = level * SLOTS + slot. */
 @inline export const WHEEL_LISTS: i32 = 384;
-/** Timer list of deadlines already behind the wheel's time (armed in the past, or after a peek moved the wheel ahead). */
-@inline export const LIST_DUE: i32 = 384;
-/** Timer list of deadlines beyond the wheel's span (2^36 ms ahead). */
-@inline export const LIST_FAR: i32 = 385;
-/** Number of timer lists. */
-@inline export const LISTS: i32 = 386;
+/** Chunk list of deadlines beyond the wheel's span (2^36 ms ahead). */
+@inline export const LIST_FAR: i32 = 384;
+/** Number of chunk lists. */
+@inline export const LISTS: i32 = 385;
 /** Largest key the wheel computes with (2^52 ms); later deadlines are clamped to it and wait in LIST_FAR. */
 @inline export const MAX_KEY: i64 = 4503599627370496;
 
 // ----------------------------------------------------------------- header
 
 /** Bytes of the header JS reads after every call that may move memory. */
-@inline export const HDR_BYTES: i32 = 32;
+@inline export const HDR_BYTES: i32 = 40;
 /** i32: byte offset of the command ring. */
 @inline export const HDR_CMD: i32 = 0;
 /** i32: byte offset of the ready ring (ids of the timers expired by the last tick). */
 @inline export const HDR_OUT: i32 = 4;
-/** i32: slot capacity of the task table (and of the ready ring). */
+/** i32: slot capacity of the task table. */
 @inline export const HDR_CAP: i32 = 8;
 /** i32: timers armed, as the core counts them. */
 @inline export const HDR_TIMERS: i32 = 12;
@@ -79,3 +108,5 @@
 @inline export const HDR_LOW: i32 = 16;
 /** f64: the wheel's time (ms): every key below it has been handled. */
 @inline export const HDR_TIME: i32 = 24;
+/** i32: slots the ready ring holds. */
+@inline export const HDR_OUT_CAP: i32 = 32;

@@ -5,7 +5,9 @@
 //        0 │ cmd  i32 │ out  i32 │ cap  i32 │timers i32│  region offsets, slot capacity,
 //          ├──────────┴──────────┼──────────┴──────────┤  timers armed
 //       16 │ low  f64            │ time f64            │  lower bound of the next
-//          └─────────────────────┴─────────────────────┘  deadline; wheel time
+//          ├──────────┬──────────┴─────────────────────┘  deadline; wheel time
+//       32 │outCap i32│ pad                                slots the ready ring holds
+//          └──────────┘
 
 import { HDR_BYTES } from "./constants";
 

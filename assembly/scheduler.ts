@@ -14,15 +14,16 @@
 // apply(n)                        │ when the command ring is full
 // tick(n, now): expired count     │ once per tick that can fire a timer
 // nextDeadline(n): f64            │ when the runtime has nothing to run
-// wheel*(...)                     │ tests only: the pure slot arithmetic
+// wheel*(...)                     │ tests only: slot arithmetic, compaction
 // OP_*, CMD_*, REC_BYTES, HDR_*   │ tests only: constants JS must agree with
 
 import * as C from "./constants";
 import { HEADER } from "./header";
-import { capacity, grow, layOut } from "./layout";
+import { grow, layOut } from "./layout";
+import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, expire, levelFor, levelRange, lowerBound, peekDeadline, slotFor, slotRange, slotStart, wheelTime,
+  armed, clearWheel, deadEntries, expire, setCompactMin, levelFor, levelRange, lowerBound, peekDeadline, slotFor, slotRange, slotStart, wheelTime,
 } from "./timer-wheel";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
@@ -38,7 +39,7 @@ export function setup(cap: i32): usize {
   return HEADER;
 }
 
-/** Grow the task table and the ready ring to `cap` slots (memory may move: JS rebuilds its views). */
+/** Give records to `cap` slots (memory may grow: JS rebuilds its views). */
 export function growSlots(cap: i32): void {
   grow(cap);
 }
@@ -63,6 +64,16 @@ export function nextDeadline(n: i32): f64 {
   const d = peekDeadline();
   publish();
   return d;
+}
+
+/** Dead wheel entries waiting to be dropped (tests). */
+export function wheelDeadEntries(): i32 {
+  return deadEntries();
+}
+
+/** Compact the timer lists once this many dead entries (and more than live ones) pile up (tests; default 65,536). */
+export function wheelCompactAfter(n: i32): void {
+  setCompactMin(n);
 }
 
 /** Current slot capacity (tests). */
@@ -109,3 +120,4 @@ export const HDR_CAP: i32 = C.HDR_CAP;
 export const HDR_TIMERS: i32 = C.HDR_TIMERS;
 export const HDR_LOW: i32 = C.HDR_LOW;
 export const HDR_TIME: i32 = C.HDR_TIME;
+export const HDR_OUT_CAP: i32 = C.HDR_OUT_CAP;

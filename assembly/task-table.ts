@@ -1,38 +1,55 @@
-// The task table: one fixed-size record per task slot, indexed by slot. It
-// holds what the core needs to schedule a slot without any JS object: the
-// timer's deadline, its links in a timer list, which list, and a counter.
-// (The rest of a task, its generator and its place in the task tree, stays in
-// the runtime's Task object: the SchedulerCore interface never passes it.)
+// The task table: one fixed-size record per task slot. It holds what the core
+// needs to schedule a slot without any JS object: the timer's deadline, where
+// the timer is, and the slot's arm count, which tells live wheel entries from
+// dead ones. (The rest of a task, its generator and its place in the task
+// tree, stays in the runtime's Task object: the SchedulerCore interface never
+// passes it.)
 //
-//   TABLE + slot * 24
+//   record: rec(slot)
 //   ┌─────────────────────┬──────────┬──────────┬──────────┬──────────┐
-//   │ deadline f64        │ next i32 │ prev i32 │ list i32 │ fired u32│
+//   │ deadline f64        │ seq u32  │ where i32│ next i32 │ prev i32 │
 //   └─────────────────────┴──────────┴──────────┴──────────┴──────────┘
 //   0                     8          12         16         20         24
 //
-// `list` is NONE while the slot has no armed timer; otherwise the timer list
-// that threads it through `next`/`prev` (timer-wheel.ts).
+// `where`: WHERE_NONE (no timer), WHERE_WHEEL (an entry in a chunk list of
+// the wheel, timer-wheel.ts) or WHERE_DUE (linked into LIST_DUE by next/prev).
+//
+// Records live in blocks of 1,024 (24 KiB) taken from the arena as slots are
+// added, found through a directory; growing never moves or copies a record.
+//
+//   DIRECTORY (static)                 block b (arena)
+//   ┌──────────┬──────────┬─────┐      ┌────────────┬────────────┬─────┐
+//   │ block 0  │ block 1  │ ... │ ───► │ slot b*1024│ b*1024 + 1 │ ... │
+//   └──────────┴──────────┴─────┘      └────────────┴────────────┴─────┘
+//   MAX_BLOCKS x u32 addresses         1,024 x 24 B records
 
-import { NONE, REC_BYTES, REC_LIST, REC_FIRED } from "./constants";
+import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BYTES, REC_SEQ, REC_WHERE, WHERE_NONE } from "./constants";
+import { bump } from "./arena";
 
-/** Byte offset of record 0. */
-export let TABLE: usize = 0;
+const DIRECTORY: usize = memory.data(MAX_BLOCKS * 4, 4);
 
-export function setTable(at: usize): void {
-  TABLE = at;
-}
+/** Slots with a record. */
+export let capacity: i32 = 0;
 
 /** Address of a slot's record. */
 // @ts-ignore: decorator
 @inline export function rec(slot: i32): usize {
-  return TABLE + <usize>slot * REC_BYTES;
+  return (
+    <usize>load<u32>(DIRECTORY + ((<usize>slot >>> BLOCK_SHIFT) << 2)) + (<usize>slot & (BLOCK_SLOTS - 1)) * REC_BYTES
+  );
 }
 
-/** Reset records [from, to): unarmed, counters zero. */
-export function clearRecords(from: i32, to: i32): void {
-  for (let s = from; s < to; s++) {
-    const r = rec(s);
-    store<i32>(r, NONE, REC_LIST);
-    store<u32>(r, 0, REC_FIRED);
+/** Give records to slots up to `cap` (rounded up to whole blocks): no timer, arm count zero. */
+export function addRecords(cap: i32): void {
+  if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the directory can address
+  while (capacity < cap) {
+    store<u32>(DIRECTORY + ((<usize>capacity >>> BLOCK_SHIFT) << 2), <u32>bump(<usize>BLOCK_SLOTS * REC_BYTES));
+    const end = capacity + BLOCK_SLOTS;
+    for (let s = capacity; s < end; s++) {
+      const r = rec(s);
+      store<u32>(r, 0, REC_SEQ);
+      store<i32>(r, WHERE_NONE, REC_WHERE);
+    }
+    capacity = end;
   }
 }

@@ -1,7 +1,9 @@
 // Timers: a hierarchical timing wheel after tokio's (runtime/time/wheel), in
-// whole milliseconds, with every timer an intrusive list entry in the task
-// table, so arming allocates nothing and a million timers cost 24 MB of
-// records and 3 KB of wheel.
+// whole milliseconds. Each wheel slot is a list of 12-byte entries in 1 KiB
+// chunks (chunk-pool.ts), not a linked list through the task records: moving
+// and firing timers then reads memory in order instead of chasing a pointer
+// per timer, which is what makes a million timers cheap (about 36 bytes each
+// with the task record, and no JS object).
 //
 // A timer's key is its deadline rounded up to a whole ms. The wheel has a time
 // `now` (every key below it has been handled) and 6 levels of 64 slots; a key
@@ -19,8 +21,16 @@
 //
 // Keys further than that wait in LIST_FAR until the wheel's time reaches their
 // 2^36 block; deadlines already behind the wheel's time (armed in the past, or
-// after `peekDeadline` moved the wheel ahead of the clock) wait in LIST_DUE,
-// kept sorted by deadline.
+// after `peekDeadline` moved the wheel ahead of the clock) wait in LIST_DUE, a
+// list threaded through the task records and kept sorted by deadline (rare,
+// and removed from exactly on disarm).
+//
+// Disarming a wheel timer only marks it: the record's `where` goes to
+// WHERE_NONE, and re-arming bumps its `seq`, so an entry is live only if its
+// seq is the record's and the record says WHERE_WHEEL. Dead entries travel
+// with cascades (which never touch records) and are dropped when their slot
+// fires; when they outnumber the live ones (and COMPACT_MIN), every list is
+// compacted, so memory stays within twice the live timers.
 //
 // Because every entry's level is the highest digit where it differs from
 // `now`, the lowest non-empty level holds the earliest keys, and its first
@@ -31,23 +41,31 @@
 // Order. The runtime needs timers of one tick in (deadline, arm order). Every
 // list is kept FIFO: arms append, and a cascade walks its list in order and
 // appends to lists that are empty when the cascade starts (a lower slot in the
-// cascaded slot's range could only have been reached through that slot). So
-// every list stays in arm order, a level-0 slot fires in arm order, and
-// slots fire in deadline order: no sequence number and no sort is needed.
+// cascaded slot's range could only have been reached through that slot);
+// compaction keeps order too. So every list stays in arm order, a level-0 slot
+// fires in arm order, and slots fire in deadline order: no sort is needed.
 // test/core-differential.test.ts checks this against the TypeScript core.
 //
-//   LISTS + list * 8                 OCCUPIED + level * 8
-//   ┌──────────┬──────────┐          ┌──────────────────────────┐
-//   │ head i32 │ tail i32 │ x 386    │ u64: bit s = slot s used │ x 6
-//   └──────────┴──────────┘          └──────────────────────────┘
-//   lists 0..383: level * 64 + slot; 384: LIST_DUE; 385: LIST_FAR
+//   LIST_HEADS + list * 8                      OCCUPIED + level * 8
+//   ┌───────────────┬───────────────┐          ┌──────────────────────────┐
+//   │ head chunk u32│ tail chunk u32│ x 385    │ u64: bit s = slot s used │ x 6
+//   └───────────────┴───────────────┘          └──────────────────────────┘
+//   lists 0..383: level * 64 + slot; 384: LIST_FAR
+//
+//   entry, in a chunk (chunk-pool.ts)
+//   ┌──────────┬──────────┬──────────────────────────────────────────────┐
+//   │ slot i32 │ seq u32  │ key u32: low 32 bits of the key (the list's   │
+//   │          │          │ slot start gives the rest; slots span <= 2^30)│
+//   └──────────┴──────────┴──────────────────────────────────────────────┘
 
 import {
-  LEVELS, LISTS, LIST_DUE, LIST_FAR, MAX_KEY, NONE, REC_DEADLINE, REC_FIRED, REC_LIST, REC_NEXT, REC_PREV,
-  SLOT_BITS, SLOT_MASK, SLOTS, WHEEL_BITS, WHEEL_LISTS,
+  CHUNK_ENTRIES, CHUNK_HEAD, COMPACT_MIN, ENTRY_BYTES, LEVELS, LISTS, LIST_FAR, MAX_KEY, NONE, NO_CHUNK,
+  REC_DEADLINE, REC_NEXT, REC_PREV, REC_SEQ, REC_WHERE, SLOT_BITS, SLOT_MASK, SLOTS, WHEEL_BITS, WHEEL_LISTS,
+  WHERE_DUE, WHERE_NONE, WHERE_WHEEL,
 } from "./constants";
 import { rec } from "./task-table";
 import { putReady } from "./ready-ring";
+import { giveChunk, takeChunk } from "./chunk-pool";
 
 const LIST_HEADS: usize = memory.data(LISTS * 8, 8);
 const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
@@ -56,6 +74,15 @@ const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
 export let wheelTime: i64 = 0;
 /** Timers armed. */
 export let armed: i32 = 0;
+/** Live entries in chunk lists (armed timers that are not in LIST_DUE). */
+let live: i32 = 0;
+/** Dead entries still in chunk lists. */
+let dead: i32 = 0;
+/** Dead entries tolerated before a compaction, at least (tests lower it to exercise compaction). */
+let compactMin: i32 = COMPACT_MIN;
+/** LIST_DUE, threaded through the task records. */
+let dueHead: i32 = NONE;
+let dueTail: i32 = NONE;
 
 // ------------------------------------------------------ pure slot arithmetic
 
@@ -98,26 +125,37 @@ export let armed: i32 = 0;
   return c < <f64>MAX_KEY ? <i64>c : MAX_KEY;
 }
 
-// ------------------------------------------------------------- timer lists
+// ------------------------------------------------------------ chunk lists
 
 // @ts-ignore: decorator
-@inline function head(list: i32): i32 {
-  return load<i32>(LIST_HEADS + (<usize>list << 3));
+@inline function headChunk(list: i32): usize {
+  return <usize>load<u32>(LIST_HEADS + (<usize>list << 3));
 }
 
 // @ts-ignore: decorator
-@inline function tail(list: i32): i32 {
-  return load<i32>(LIST_HEADS + (<usize>list << 3), 4);
+@inline function tailChunk(list: i32): usize {
+  return <usize>load<u32>(LIST_HEADS + (<usize>list << 3), 4);
 }
 
 // @ts-ignore: decorator
-@inline function setHead(list: i32, slot: i32): void {
-  store<i32>(LIST_HEADS + (<usize>list << 3), slot);
+@inline function setChunks(list: i32, head: usize, tail: usize): void {
+  store<u32>(LIST_HEADS + (<usize>list << 3), <u32>head);
+  store<u32>(LIST_HEADS + (<usize>list << 3), <u32>tail, 4);
 }
 
 // @ts-ignore: decorator
-@inline function setTail(list: i32, slot: i32): void {
-  store<i32>(LIST_HEADS + (<usize>list << 3), slot, 4);
+@inline function nextChunk(c: usize): usize {
+  return <usize>load<u32>(c);
+}
+
+// @ts-ignore: decorator
+@inline function countOf(c: usize): i32 {
+  return load<i32>(c, 4);
+}
+
+// @ts-ignore: decorator
+@inline function entryAt(c: usize, i: i32): usize {
+  return c + CHUNK_HEAD + <usize>i * ENTRY_BYTES;
 }
 
 // @ts-ignore: decorator
@@ -130,23 +168,41 @@ export let armed: i32 = 0;
   store<u64>(OCCUPIED + (<usize>level << 3), mask);
 }
 
-/** Append `slot` to `list`. */
-function append(list: i32, slot: i32): void {
-  const r = rec(slot);
-  const last = tail(list);
-  store<i32>(r, last, REC_PREV);
-  store<i32>(r, NONE, REC_NEXT);
-  store<i32>(r, list, REC_LIST);
-  if (last == NONE) setHead(list, slot);
-  else store<i32>(rec(last), slot, REC_NEXT);
-  setTail(list, slot);
+/** Whether an entry is its slot's current timer (the record is only read, never written). */
+// @ts-ignore: decorator
+@inline function isLive(e: usize): bool {
+  const r = rec(load<i32>(e));
+  return load<u32>(r, REC_SEQ) == load<u32>(e, 4) && load<i32>(r, REC_WHERE) == WHERE_WHEEL;
 }
 
-/** Take a whole wheel slot list out of the wheel; returns its head. */
-function detach(list: i32): i32 {
-  const first = head(list);
-  setHead(list, NONE);
-  setTail(list, NONE);
+/** Append an entry to a chunk list. */
+function push(list: i32, slot: i32, seq: u32, key: i64): void {
+  let c = tailChunk(list);
+  let n = 0;
+  if (c == NO_CHUNK) {
+    c = takeChunk();
+    setChunks(list, c, c);
+  } else {
+    n = countOf(c);
+    if (n == CHUNK_ENTRIES) {
+      const d = takeChunk();
+      store<u32>(c, <u32>d);
+      setChunks(list, headChunk(list), d);
+      c = d;
+      n = 0;
+    }
+  }
+  const e = entryAt(c, n);
+  store<i32>(e, slot);
+  store<u32>(e, seq, 4);
+  store<u32>(e, <u32>key, 8);
+  store<i32>(c, n + 1, 4);
+}
+
+/** Take a whole list out (clearing its occupancy bit); returns its first chunk. */
+function detach(list: i32): usize {
+  const first = headChunk(list);
+  setChunks(list, NO_CHUNK, NO_CHUNK);
   if (list < WHEEL_LISTS) {
     const level = list >> SLOT_BITS;
     setOccupied(level, occupied(level) & ~((<u64>1) << <u64>(list & (SLOTS - 1))));
@@ -154,76 +210,87 @@ function detach(list: i32): i32 {
   return first;
 }
 
-/** Reset all lists (called once, by `setup`). */
+/** Reset the wheel (called once, by `setup`). */
 export function clearWheel(): void {
-  for (let l = 0; l < LISTS; l++) {
-    setHead(l, NONE);
-    setTail(l, NONE);
-  }
+  for (let l = 0; l < LISTS; l++) setChunks(l, NO_CHUNK, NO_CHUNK);
   for (let level = 0; level < LEVELS; level++) setOccupied(level, 0);
   wheelTime = 0;
   armed = 0;
+  live = 0;
+  dead = 0;
+  dueHead = NONE;
+  dueTail = NONE;
 }
 
 // --------------------------------------------------------- placing timers
 
-/** Put an armed slot in the list its deadline belongs to, relative to the wheel's time. */
-function place(slot: i32, deadline: f64): void {
-  const now = wheelTime;
-  if (deadline < <f64>now) {
-    placeDue(slot, deadline);
-    return;
-  }
-  const key = keyOf(deadline);
-  const level = levelFor(now, key);
+/** Put an entry in the wheel list of `key` (>= the wheel's time), or in LIST_FAR. */
+function placeKey(slot: i32, seq: u32, key: i64): void {
+  const level = levelFor(wheelTime, key);
   if (level >= LEVELS) {
-    append(LIST_FAR, slot);
+    push(LIST_FAR, slot, seq, key);
     return;
   }
   const s = slotFor(key, level);
-  append(level * SLOTS + s, slot);
+  push(level * SLOTS + s, slot, seq, key);
   setOccupied(level, occupied(level) | ((<u64>1) << <u64>s));
 }
 
 /** Insert into LIST_DUE after every deadline <= this one (FIFO among equals); O(1) when deadlines come in order. */
-function placeDue(slot: i32, deadline: f64): void {
-  let after = tail(LIST_DUE);
+function linkDue(slot: i32, deadline: f64): void {
+  let after = dueTail;
   while (after != NONE && load<f64>(rec(after), REC_DEADLINE) > deadline) after = load<i32>(rec(after), REC_PREV);
+  const next = after == NONE ? dueHead : load<i32>(rec(after), REC_NEXT);
   const r = rec(slot);
-  store<i32>(r, LIST_DUE, REC_LIST);
   store<i32>(r, after, REC_PREV);
-  const next = after == NONE ? head(LIST_DUE) : load<i32>(rec(after), REC_NEXT);
   store<i32>(r, next, REC_NEXT);
-  if (after == NONE) setHead(LIST_DUE, slot);
+  if (after == NONE) dueHead = slot;
   else store<i32>(rec(after), slot, REC_NEXT);
-  if (next == NONE) setTail(LIST_DUE, slot);
+  if (next == NONE) dueTail = slot;
   else store<i32>(rec(next), slot, REC_PREV);
+}
+
+function unlinkDue(slot: i32): void {
+  const r = rec(slot);
+  const prev = load<i32>(r, REC_PREV);
+  const next = load<i32>(r, REC_NEXT);
+  if (prev == NONE) dueHead = next;
+  else store<i32>(rec(prev), next, REC_NEXT);
+  if (next == NONE) dueTail = prev;
+  else store<i32>(rec(next), prev, REC_PREV);
 }
 
 /** Arm `slot`'s timer at `deadline`. */
 export function armTimer(slot: i32, deadline: f64): void {
-  store<f64>(rec(slot), deadline, REC_DEADLINE);
-  place(slot, deadline);
+  const r = rec(slot);
+  const seq = load<u32>(r, REC_SEQ) + 1;
+  store<u32>(r, seq, REC_SEQ);
+  store<f64>(r, deadline, REC_DEADLINE);
+  if (deadline < <f64>wheelTime) {
+    store<i32>(r, WHERE_DUE, REC_WHERE);
+    linkDue(slot, deadline);
+  } else {
+    store<i32>(r, WHERE_WHEEL, REC_WHERE);
+    placeKey(slot, seq, keyOf(deadline));
+    live++;
+  }
   armed++;
 }
 
 /** Disarm `slot`'s timer; a slot without one is left alone. */
 export function disarmTimer(slot: i32): void {
   const r = rec(slot);
-  const list = load<i32>(r, REC_LIST);
-  if (list == NONE) return;
-  const prev = load<i32>(r, REC_PREV);
-  const next = load<i32>(r, REC_NEXT);
-  if (prev == NONE) setHead(list, next);
-  else store<i32>(rec(prev), next, REC_NEXT);
-  if (next == NONE) setTail(list, prev);
-  else store<i32>(rec(next), prev, REC_PREV);
-  if (prev == NONE && next == NONE && list < WHEEL_LISTS) {
-    const level = list >> SLOT_BITS;
-    setOccupied(level, occupied(level) & ~((<u64>1) << <u64>(list & (SLOTS - 1))));
-  }
-  store<i32>(r, NONE, REC_LIST);
+  const where = load<i32>(r, REC_WHERE);
+  if (where == WHERE_NONE) return;
+  store<i32>(r, WHERE_NONE, REC_WHERE);
   armed--;
+  if (where == WHERE_DUE) {
+    unlinkDue(slot);
+    return;
+  }
+  live--;
+  dead++;
+  if (dead > compactMin && dead > live) compact();
 }
 
 // ------------------------------------------------------- moving the wheel
@@ -242,29 +309,121 @@ export function disarmTimer(slot: i32): void {
   return ((wheelTime >> WHEEL_BITS) + 1) << WHEEL_BITS;
 }
 
-/** Re-place every entry of a detached list, in order, relative to the (new) wheel time. */
-function cascade(first: i32): void {
-  let s = first;
-  while (s != NONE) {
-    const r = rec(s);
-    const next = load<i32>(r, REC_NEXT);
-    place(s, load<f64>(r, REC_DEADLINE));
-    s = next;
+/**
+ * Re-place the entries of a detached wheel list whose slot starts at `start`
+ * (the wheel's time now) and spans `mask + 1` ms, in order. Dead entries move
+ * too: telling them apart would read a record per entry.
+ */
+function cascade(first: usize, start: i64, mask: i64): void {
+  let c = first;
+  while (c != NO_CHUNK) {
+    const n = countOf(c);
+    for (let i = 0; i < n; i++) {
+      const e = entryAt(c, i);
+      placeKey(load<i32>(e), load<u32>(e, 4), start | (<i64>load<u32>(e, 8) & mask));
+    }
+    const next = nextChunk(c);
+    giveChunk(c);
+    c = next;
   }
 }
 
-/** Fire a detached list in order, writing the ready ring from index `n`; returns the new count. */
-function fire(first: i32, n: i32): i32 {
-  let s = first;
-  while (s != NONE) {
-    const r = rec(s);
-    const next = load<i32>(r, REC_NEXT);
-    store<i32>(r, NONE, REC_LIST);
-    store<u32>(r, load<u32>(r, REC_FIRED) + 1, REC_FIRED);
-    putReady(n++, s);
-    s = next;
+/** Re-place the entries of the detached LIST_FAR (the wheel is empty and its time is a new 2^36 block). */
+function refar(first: usize): void {
+  let c = first;
+  while (c != NO_CHUNK) {
+    const n = countOf(c);
+    for (let i = 0; i < n; i++) {
+      const e = entryAt(c, i);
+      if (isLive(e)) {
+        const slot = load<i32>(e);
+        placeKey(slot, load<u32>(e, 4), keyOf(load<f64>(rec(slot), REC_DEADLINE)));
+      } else dead--;
+    }
+    const next = nextChunk(c);
+    giveChunk(c);
+    c = next;
   }
+}
+
+/** Fire the live entries of a detached level-0 list in order into the ready ring from index `n`; returns the new count. */
+function fire(first: usize, n: i32): i32 {
+  let c = first;
+  const from = n;
+  while (c != NO_CHUNK) {
+    const k = countOf(c);
+    for (let i = 0; i < k; i++) {
+      const e = entryAt(c, i);
+      if (isLive(e)) {
+        const slot = load<i32>(e);
+        store<i32>(rec(slot), WHERE_NONE, REC_WHERE);
+        putReady(n++, slot);
+      } else dead--;
+    }
+    const next = nextChunk(c);
+    giveChunk(c);
+    c = next;
+  }
+  live -= n - from;
   return n;
+}
+
+/** Whether a list holds a live entry. */
+function anyLive(list: i32): bool {
+  for (let c = headChunk(list); c != NO_CHUNK; c = nextChunk(c)) {
+    const k = countOf(c);
+    for (let i = 0; i < k; i++) if (isLive(entryAt(c, i))) return true;
+  }
+  return false;
+}
+
+/** Give back the chunks of a detached list holding only dead entries. */
+function dropDead(first: usize): void {
+  let c = first;
+  while (c != NO_CHUNK) {
+    dead -= countOf(c);
+    const next = nextChunk(c);
+    giveChunk(c);
+    c = next;
+  }
+}
+
+/** Drop every dead entry from every list, keeping order. */
+function compact(): void {
+  for (let list = 0; list < LISTS; list++) {
+    const head = headChunk(list);
+    if (head == NO_CHUNK) continue;
+    // Entries move toward the head: the write position never passes the read position.
+    let w = head;
+    let wi = 0;
+    for (let c = head; c != NO_CHUNK; c = nextChunk(c)) {
+      const k = countOf(c);
+      for (let i = 0; i < k; i++) {
+        const e = entryAt(c, i);
+        if (!isLive(e)) continue;
+        if (wi == CHUNK_ENTRIES) {
+          store<i32>(w, CHUNK_ENTRIES, 4);
+          w = nextChunk(w);
+          wi = 0;
+        }
+        memory.copy(entryAt(w, wi), e, ENTRY_BYTES);
+        wi++;
+      }
+    }
+    let rest = nextChunk(w);
+    store<u32>(w, <u32>NO_CHUNK);
+    store<i32>(w, wi, 4);
+    while (rest != NO_CHUNK) {
+      const next = nextChunk(rest);
+      giveChunk(rest);
+      rest = next;
+    }
+    if (wi == 0) {
+      // w is the head: nothing live is left in this list.
+      giveChunk(detach(list));
+    } else setChunks(list, head, w);
+  }
+  dead = 0;
 }
 
 /**
@@ -274,20 +433,16 @@ function fire(first: i32, n: i32): i32 {
 export function expire(now: f64): i32 {
   let n = 0;
   // LIST_DUE first: its deadlines are all below the wheel's time, so below every key in the wheel.
-  let s = head(LIST_DUE);
-  if (s != NONE && load<f64>(rec(s), REC_DEADLINE) <= now) {
-    const first = s;
-    let last = s;
-    while (s != NONE && load<f64>(rec(s), REC_DEADLINE) <= now) {
-      last = s;
-      s = load<i32>(rec(s), REC_NEXT);
-    }
-    store<i32>(rec(last), NONE, REC_NEXT);
-    setHead(LIST_DUE, s);
-    if (s == NONE) setTail(LIST_DUE, NONE);
-    else store<i32>(rec(s), NONE, REC_PREV);
-    n = fire(first, n);
+  while (dueHead != NONE) {
+    const s = dueHead;
+    const r = rec(s);
+    if (!(load<f64>(r, REC_DEADLINE) <= now)) break;
+    dueHead = load<i32>(r, REC_NEXT);
+    store<i32>(r, WHERE_NONE, REC_WHERE);
+    putReady(n++, s);
   }
+  if (dueHead == NONE) dueTail = NONE;
+  else store<i32>(rec(dueHead), NONE, REC_PREV);
   if (now >= <f64>wheelTime) {
     const limit: i64 = now >= <f64>MAX_KEY ? MAX_KEY : <i64>Math.floor(now);
     for (;;) {
@@ -299,13 +454,13 @@ export function expire(now: f64): i32 {
         wheelTime = start;
         const first = detach(level * SLOTS + slot);
         if (level == 0) n = fire(first, n);
-        else cascade(first);
+        else cascade(first, start, slotRange(level) - 1);
       } else {
-        if (head(LIST_FAR) == NONE) break;
+        if (headChunk(LIST_FAR) == NO_CHUNK) break;
         const block = nextFarBlock();
         if (block > limit) break;
         wheelTime = block; // the wheel is empty: nothing below this block is armed
-        cascade(detach(LIST_FAR));
+        refar(detach(LIST_FAR));
       }
     }
     if (limit > wheelTime) wheelTime = limit;
@@ -322,20 +477,24 @@ export function expire(now: f64): i32 {
 export function peekDeadline(): f64 {
   if (armed == 0) return Infinity;
   for (;;) {
-    const due = head(LIST_DUE);
-    if (due != NONE) return load<f64>(rec(due), REC_DEADLINE);
+    if (dueHead != NONE) return load<f64>(rec(dueHead), REC_DEADLINE);
     const level = lowestLevel();
     if (level < LEVELS) {
       const slot = <i32>ctz<u64>(occupied(level));
       const start = slotStart(wheelTime, level, slot);
-      // A level-0 slot holds keys equal to its start; report the key, the time it fires at.
-      if (level == 0) return <f64>start;
+      const list = level * SLOTS + slot;
+      if (level == 0) {
+        // A level-0 slot holds keys equal to its start; report the key, the time it fires at.
+        if (anyLive(list)) return <f64>start;
+        dropDead(detach(list));
+        continue;
+      }
       wheelTime = start;
-      cascade(detach(level * SLOTS + slot));
+      cascade(detach(list), start, slotRange(level) - 1);
     } else {
-      if (head(LIST_FAR) == NONE) return Infinity;
+      if (headChunk(LIST_FAR) == NO_CHUNK) return Infinity;
       wheelTime = nextFarBlock();
-      cascade(detach(LIST_FAR));
+      refar(detach(LIST_FAR));
     }
   }
   return Infinity; // not reached: AssemblyScript wants a return after for (;;)
@@ -343,10 +502,19 @@ export function peekDeadline(): f64 {
 
 /** A lower bound of the earliest deadline, without moving anything (Infinity when none). */
 export function lowerBound(): f64 {
-  const due = head(LIST_DUE);
-  if (due != NONE) return load<f64>(rec(due), REC_DEADLINE);
+  if (dueHead != NONE) return load<f64>(rec(dueHead), REC_DEADLINE);
   const level = lowestLevel();
   if (level < LEVELS) return <f64>slotStart(wheelTime, level, <i32>ctz<u64>(occupied(level)));
-  if (head(LIST_FAR) != NONE) return <f64>nextFarBlock();
+  if (headChunk(LIST_FAR) != NO_CHUNK) return <f64>nextFarBlock();
   return Infinity;
+}
+
+/** Dead entries waiting in chunk lists (tests). */
+export function deadEntries(): i32 {
+  return dead;
+}
+
+/** Set the compaction threshold (tests). */
+export function setCompactMin(n: i32): void {
+  compactMin = n;
 }

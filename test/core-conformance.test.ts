@@ -246,3 +246,27 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
     expect(got).toEqual(want);
   });
 });
+
+describe("the wasm scheduler core's memory", () => {
+  it("stays bounded when timeouts are armed and disarmed over and over (dead wheel entries are compacted)", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const slots = Array.from({ length: 1000 }, () => c.alloc());
+    const keep = c.alloc();
+    c.arm(keep, 10 * 3_600_000); // one long timer that must survive every compaction
+    c.tick(0);
+    let bytes = 0;
+    for (let round = 0; round < 2000; round++) {
+      for (const s of slots) c.arm(s, 3_600_000 + round); // an hour-long timeout...
+      for (const s of slots) c.disarm(s); // ...cancelled before it fires
+      c.tick(round);
+      if (round === 200) bytes = c.memoryBytes();
+    }
+    const state = c.debugState();
+    expect(state.timers).toBe(1);
+    expect(state.deadEntries).toBeLessThanOrEqual(70_000);
+    expect(c.memoryBytes()).toBeLessThanOrEqual(bytes * 1.5);
+    expect(c.nextDeadline()).toBe(10 * 3_600_000);
+    expect(tickBatch(c, 10 * 3_600_000)).toEqual([keep]);
+  });
+});

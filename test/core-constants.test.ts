@@ -25,6 +25,7 @@ describe("constants shared by src/ and assembly/", () => {
     expect(value("HDR_TIMERS")).toBe(WasmLayout.HdrTimers * 4);
     expect(value("HDR_LOW")).toBe(WasmLayout.HdrLow * 8);
     expect(value("HDR_TIME")).toBe(WasmLayout.HdrTime * 8);
+    expect(value("HDR_OUT_CAP")).toBe(WasmLayout.HdrOutCap * 4);
   });
 
   it("reports layout version 1", () => {

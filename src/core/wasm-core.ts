@@ -32,6 +32,8 @@ import type { SchedulerCore } from "./scheduler-core.js";
  *   every view on the old buffer).
  * - Slots are allocated from a free list on this side; `growSlots` is called
  *   when they run out, doubling the task table.
+ * - Any call may grow Wasm memory (timer lists take chunks as they fill), so
+ *   the views are checked against `memory.buffer` after each one.
  */
 interface CoreExports {
   readonly memory: WebAssembly.Memory;
@@ -41,6 +43,8 @@ interface CoreExports {
   apply(n: number): void;
   tick(n: number, now: number): number;
   nextDeadline(n: number): number;
+  wheelDeadEntries(): number;
+  wheelCompactAfter(n: number): void;
 }
 
 /**
@@ -66,12 +70,14 @@ export const WasmLayout = {
   HdrLow: 2,
   /** Header, as f64 index: the wheel's time. */
   HdrTime: 3,
+  /** Header, as i32 index: slots the ready ring holds. */
+  HdrOutCap: 8,
 } as const;
 
-const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime } = WasmLayout;
+const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, HdrOutCap } = WasmLayout;
 const OP_ARM = CoreOp.Arm;
 const OP_DISARM = CoreOp.Disarm;
-const INITIAL_SLOTS = 256;
+const INITIAL_SLOTS = 1024; // one block of task records
 const INITIAL_QUEUE = 1024;
 
 /** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/timer-wheel.ts). */
@@ -167,6 +173,7 @@ export class WasmCore implements SchedulerCore {
     if (this.timers === 0) return Infinity;
     const d = this.ex.nextDeadline(this.cmdLen);
     this.cmdLen = 0;
+    this.views();
     this.low = this.hdrF64[HdrLow]!;
     return d;
   }
@@ -176,16 +183,27 @@ export class WasmCore implements SchedulerCore {
   }
 
   /** For tests: timers armed as counted inside Wasm once pending commands are applied, and the wheel's time. */
-  debugState(): { timers: number; wheelTime: number; slotCapacity: number } {
+  debugState(): { timers: number; wheelTime: number; slotCapacity: number; deadEntries: number } {
     this.flush();
-    this.low = this.hdrF64[HdrLow]!;
-    return { timers: this.hdrI32[HdrTimers]!, wheelTime: this.hdrF64[HdrTime]!, slotCapacity: this.cap };
+    this.low = Math.min(this.low, this.hdrF64[HdrLow]!);
+    return {
+      timers: this.hdrI32[HdrTimers]!,
+      wheelTime: this.hdrF64[HdrTime]!,
+      slotCapacity: this.cap,
+      deadEntries: this.ex.wheelDeadEntries(),
+    };
+  }
+
+  /** For tests: compact the timer lists once `n` dead entries (and more than live ones) pile up. */
+  debugCompactAfter(n: number): void {
+    this.ex.wheelCompactAfter(n);
   }
 
   /** Fire what is due: one call into Wasm, then append the ready ring to the run queue. */
   private expire(now: number): void {
     const k = this.ex.tick(this.cmdLen, now);
     this.cmdLen = 0;
+    this.views();
     this.low = this.hdrF64[HdrLow]!;
     if (k === 0) return;
     this.timers -= k;
@@ -203,6 +221,7 @@ export class WasmCore implements SchedulerCore {
     if (this.cmdLen > 0) {
       this.ex.apply(this.cmdLen);
       this.cmdLen = 0;
+      this.views();
     }
     return 0;
   }
@@ -221,17 +240,20 @@ export class WasmCore implements SchedulerCore {
     this.queue = q;
   }
 
-  /** Rebuild the views when memory.buffer has changed (growth detaches the old one). */
+  /**
+   * Rebuild the views when memory.buffer has changed (growth detaches the old
+   * one) or the ready ring has moved (it grows by moving).
+   */
   private views(): void {
     const buf = this.ex.memory.buffer;
-    if (buf === this.buffer) return;
+    if (buf === this.buffer && this.hdrI32[HdrOut] === this.out.byteOffset) return;
     this.buffer = buf;
-    this.hdrI32 = new Int32Array(buf, this.hdrAt, 8);
-    this.hdrF64 = new Float64Array(buf, this.hdrAt, 4);
+    this.hdrI32 = new Int32Array(buf, this.hdrAt, 10);
+    this.hdrF64 = new Float64Array(buf, this.hdrAt, 5);
     const cmd = this.hdrI32[HdrCmd]!;
     this.cmdI32 = new Int32Array(buf, cmd, CMD_CAP * 4);
     this.cmdF64 = new Float64Array(buf, cmd, CMD_CAP * 2);
-    this.out = new Int32Array(buf, this.hdrI32[HdrOut]!, this.hdrI32[HdrCap]!);
+    this.out = new Int32Array(buf, this.hdrI32[HdrOut]!, this.hdrI32[HdrOutCap]!);
   }
 }
 

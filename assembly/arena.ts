@@ -1,0 +1,24 @@
+// The arena: memory above the command ring, handed out by a bump pointer in
+// 1 KiB units and never given back to it (the runtime is "stub": no GC, no
+// allocator). Regions that are outgrown are cut into chunks for the timer
+// lists instead (chunk-pool.ts), so growing wastes nothing.
+
+import { CHUNK_BYTES } from "./constants";
+
+/** First free byte of the arena. */
+let top: usize = 0;
+
+/** Start the arena at `at` (1 KiB-aligned). */
+export function arenaStart(at: usize): void {
+  top = at;
+}
+
+/** Take `bytes` (rounded up to 1 KiB) from the arena, growing memory by whole pages. */
+export function bump(bytes: usize): usize {
+  const at = top;
+  top += (bytes + <usize>(CHUNK_BYTES - 1)) & ~(<usize>(CHUNK_BYTES - 1));
+  const pages = <i32>((top + 0xffff) >>> 16);
+  const have = memory.size();
+  if (pages > have && memory.grow(pages - have) < 0) unreachable(); // out of memory: JS sees a RuntimeError
+  return at;
+}
