@@ -70,10 +70,9 @@ export class HttpConnection implements ParserSink {
 
   onHead(head: RequestHead): void {
     // The head is a view into the parser's buffer, which the next execute()
-    // overwrites. It is copied only then, if still in use (see retainLive):
-    // a request answered within this step is never copied.
-    const req = new Request(head, this);
-    this.cfg.live.push(head);
+    // overwrites: copy its bytes (one small copy; strings stay lazy), so a
+    // Request stays valid for as long as anyone holds it, as with node:http.
+    const req = new Request(head.retain(), this);
     this.pending.push(req);
     this.receiving = req;
   }
@@ -281,17 +280,7 @@ export class HttpConnection implements ParserSink {
     return Wait.Data;
   }
 
-  /**
-   * Parse bytes of this connection. Heads of every connection that are still
-   * in use point into the parser's buffer, which this call overwrites: copy
-   * them out first.
-   */
   private execute(chunk: Uint8Array): void {
-    const live = this.cfg.live;
-    if (live.length > 0) {
-      for (let i = 0; i < live.length; i++) live[i]!.retain();
-      live.length = 0;
-    }
     this.parser.execute(this.pc, chunk, this);
   }
 

@@ -6,7 +6,7 @@ import { run } from "../run.js";
 import type { Task } from "../task.js";
 import type { BackendName, Instruction, Operation } from "../types.js";
 import { HttpConnection } from "./connection.js";
-import { type HttpParser, type ParserKind, type RequestHead, createParser } from "./parser.js";
+import { type HttpParser, type ParserKind, createParser } from "./parser.js";
 import type { Request } from "./request.js";
 import type { Response, ResponseInit } from "./response.js";
 
@@ -66,8 +66,7 @@ export interface ServerCloseOptions {
 export interface HttpServerConfig {
   /** Open connections (for graceful shutdown and `connections`). */
   connections: Set<HttpConnection>;
-  /** Heads parsed since the last execute(): views into the parser's buffer, copied before it is reused. */
-  live: RequestHead[];
+
 
   parser: HttpParser;
   handler: Handler;
@@ -131,7 +130,7 @@ export class Server implements Operation<Server> {
     }
     this.cfg = {
       connections: this._conns,
-      live: [],
+
       parser,
       handler,
       now: () => 0, // replaced by the clock of the run the server starts in
