@@ -15,7 +15,8 @@
 // client to the other when `taskset` exists. Samples are interleaved: every
 // round measures every server, in a rotated order; the table shows medians.
 //
-//   node --expose-gc bench/net.mjs [--clients 100,1000] [--seconds 2] [--rounds 3] [--size 64] [--no-write]
+//   node --expose-gc bench/net.mjs [--clients 100,1000] [--seconds 2] [--rounds 5] [--size 64]
+//                                  [--idle 10000] [--no-pin] [--no-write]
 //   npm run bench -- net
 import { execFileSync, fork, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -330,7 +331,7 @@ async function idleMemory(kind, port, n, ask) {
 }
 
 function parseArgs(args) {
-  const o = { clients: [100, 1000], seconds: 2, rounds: 3, size: 64, warm: 0.5, write: true, idle: 10_000 };
+  const o = { clients: [100, 1000], seconds: 2, rounds: 5, size: 64, warm: 0.5, write: true, idle: 10_000, pin: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = () => args[++i];
@@ -341,6 +342,7 @@ function parseArgs(args) {
     else if (a === "--warm") o.warm = Number(v());
     else if (a === "--no-write") o.write = false;
     else if (a === "--idle") o.idle = Number(v());
+    else if (a === "--no-pin") o.pin = false;
     else if (a === "net") continue; // tolerated: `npm run bench -- net` may pass the name through
     else throw new Error(`bench/net: unknown argument ${a}`);
   }
@@ -366,7 +368,7 @@ const median = (xs) => {
 export async function main(args = []) {
   const o = parseArgs(args);
   const ncpu = os.availableParallelism();
-  const pinned = ncpu >= 2 && pin(process.pid, 0);
+  const pinned = o.pin && ncpu >= 2 && pin(process.pid, 0);
   const machine = {
     nproc: ncpu,
     cpu: os.cpus()[0]?.model ?? "unknown",
@@ -378,7 +380,7 @@ export async function main(args = []) {
   console.log(
     pinned
       ? "pinning: servers on CPU 1, clients on CPU 0 (taskset); each side has one core, the machine is shared, so figures are noisy"
-      : "pinning: none (no taskset or a single CPU): servers and clients share the cores",
+      : "pinning: none (--no-pin, no taskset or a single CPU): servers and client share the cores",
   );
 
   const cClient = buildCClient();

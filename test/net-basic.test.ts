@@ -205,6 +205,38 @@ describe.each(BACKENDS)("reading without a buffer of one's own on the %s backend
     expect(got).toEqual([true, 3, 3, "abc", false]);
   });
 
+  it("readInto on one scratch buffer shared by many connections: each gets its own bytes", async () => {
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const N = 20;
+        const clients: Conn[] = [];
+        const conns: Conn[] = [];
+        for (let i = 0; i < N; i++) {
+          clients.push(yield* connect({ port: listener.port }));
+          conns.push(yield* listener.accept());
+        }
+        const scratch = new Uint8Array(256);
+        const seen: string[] = [];
+        const readers = conns.map((conn, i) =>
+          spawn(function* () {
+            const n = yield* conn.readInto(scratch);
+            seen[i] = Buffer.from(scratch.subarray(0, n!)).toString(); // consumed before the next park
+          }),
+        );
+        yield* sleep(20);
+        // Every client writes in the same turn: the bytes arrive in one poll phase.
+        for (let i = 0; i < N; i++) yield* clients[i]!.write(`message from client ${i}`);
+        for (const r of readers) yield* r;
+        for (const c of [...clients, ...conns]) c.close();
+        listener.close();
+        return seen;
+      },
+      { backend },
+    );
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `message from client ${i}`));
+  });
+
   it("a readInto target detached while waiting: RangeError, and the bytes stay for the next read", async () => {
     const got = await run(
       function* () {

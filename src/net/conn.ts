@@ -44,14 +44,25 @@ const ConnFlag = {
 const ReadMode = {
   /** `read(max)`: up to `readMax` bytes as a new Uint8Array. */
   Copy: 0,
-  /** `readInto(dst)`: up to `readMax` bytes copied into `readDst` at `readAt`. */
+  /** `readInto(dst)`: buffer what arrives, wake; the op copies into its target when the task resumes. */
   Into: 1,
   /** `readExactly`/`readUntil`: wake once `readMax` bytes are buffered, leave them there. */
   Fill: 2,
 } as const;
 
-/** Resume value of a readInto whose target buffer was detached while it waited. */
-const DETACHED: unique symbol = Symbol("tasklet.net.detached");
+/**
+ * A copy of `src[0, k)` as a Buffer: small ones come from Node's shared
+ * allocation pool (cheap), and a Buffer is what `socket.write` wants, so
+ * echoing what `read` returned needs no conversion.
+ */
+function copyOut(src: Uint8Array, k: number): Buffer {
+  const out = Buffer.allocUnsafe(k);
+  out.set(k === src.length ? src : src.subarray(0, k));
+  return out;
+}
+
+/** Resume value of a readInto: bytes are buffered, copy them now. */
+const INTO_READY: unique symbol = Symbol("tasklet.net.intoReady");
 
 /** The socket a Conn is attached to (a property, so one shared listener function serves every socket). */
 const kConn = Symbol("tasklet.conn");
@@ -119,8 +130,6 @@ export class Conn {
   private reader: Task | null = null;
   private readMode: number = ReadMode.Copy;
   private readMax = 0;
-  private readDst: Uint8Array | null = null;
-  private readAt = 0;
   private readWait: ReadWait | null = null;
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
@@ -209,9 +218,11 @@ export class Conn {
   /**
    * Wait for bytes and copy up to `length` of them (default: to the end of
    * `dst`) into `dst` at `offset`; returns the count, or `null` at end of
-   * stream. No allocation: when a task waits here, the bytes go from the
-   * socket's read straight into `dst` (the HTTP server reads into Wasm memory
-   * this way).
+   * stream. Allocates nothing per call. The copy is made when the task
+   * resumes, so `dst` only has to be valid then: one scratch buffer can serve
+   * every connection (the HTTP server reads into one this way). If `dst` was
+   * detached meanwhile (a WebAssembly memory grew), it throws RangeError and
+   * the bytes stay buffered for the next read.
    *
    * @example
    * const n = yield* conn.readInto(scratch);
@@ -388,19 +399,18 @@ export class Conn {
         this.reader = null;
         r._sched.wake(r, undefined);
       } else {
-        const k = n < this.readMax ? n : this.readMax;
-        let value: Uint8Array | number | typeof DETACHED;
-        if (mode === ReadMode.Copy) value = src.slice(0, k);
-        else if (this.readDst!.byteLength >= this.readAt + k) {
-          this.readDst!.set(k === src.length ? src : src.subarray(0, k), this.readAt);
-          value = k;
+        let value: Uint8Array | typeof INTO_READY;
+        if (mode === ReadMode.Copy) {
+          const k = n < this.readMax ? n : this.readMax;
+          value = copyOut(src, k);
+          if (k < n) this.buf.append(src, k, n - k);
         } else {
-          // The target was detached while we waited (a Wasm memory grew): keep every byte for the next read.
-          value = DETACHED;
+          // readInto copies when the task resumes, not now: its target may be a
+          // scratch buffer shared by many connections (the HTTP server's is),
+          // which another connection's bytes would overwrite before this task runs.
           this.buf.append(src, 0, n);
+          value = INTO_READY;
         }
-        this.readDst = null;
-        if (k < n && value !== DETACHED) this.buf.append(src, k, n - k);
         this.reader = null;
         r._sched.wake(r, value);
       }
@@ -420,7 +430,6 @@ export class Conn {
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
       this.reader = null;
-      this.readDst = null;
       // Copy/Into: end of stream; Fill: the loop sees Eof.
       r._sched.wake(r, this.readMode === ReadMode.Fill ? undefined : null);
     }
@@ -451,7 +460,6 @@ export class Conn {
   _abandonRead(task: Task): void {
     if (this.reader === task) {
       this.reader = null;
-      this.readDst = null;
     }
   }
 
@@ -459,7 +467,6 @@ export class Conn {
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
       this.reader = null;
-      this.readDst = null;
       // An end of stream already seen wins over the close for a reader.
       if ((this.flags & ConnFlag.Eof) !== 0 && this.readMode !== ReadMode.Fill) r._sched.wake(r, null);
       else if ((this.flags & ConnFlag.Eof) !== 0) r._sched.wake(r, undefined);
@@ -475,6 +482,11 @@ export class Conn {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** @internal */
+  _failure(op: string): NetError {
+    return this.failure(op);
+  }
 
   private failure(op: string, cause: Error | null = this.error): NetError {
     if (cause !== null) return toNetError(cause, op, this.address);
@@ -511,12 +523,6 @@ export class Conn {
     this.resumeReading();
     if (this.readTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.readTimeout);
     return this.readWait ?? (this.readWait = new ReadWait(this));
-  }
-
-  /** @internal For ReadIntoOp. */
-  _setReadTarget(dst: Uint8Array, at: number): void {
-    this.readDst = dst;
-    this.readAt = at;
   }
 
   /** @internal Take `n` buffered bytes; resume reading if the buffer fell low. */
@@ -668,21 +674,26 @@ class ReadIntoOp extends Op<number | null> {
     const c = this.conn;
     if (c.bufferedLength > 0) return this.ok(c._takeBufferedInto(this.dst, this.at, this.max));
     if (c._eof) return this.ok(null);
-    const w = c._parkReader("readInto", ReadMode.Into, this.max);
-    c._setReadTarget(this.dst, this.at);
-    return this.wait(w);
+    return this.wait(c._parkReader("readInto", ReadMode.Into, this.max));
   }
   protected clone(): Op<number | null> {
     return new ReadIntoOp(this.conn, this.dst, this.at, this.max);
   }
   protected override resumed(v: unknown): number | null {
-    if (v === TIMED_OUT) throw this.conn._timedOut("readInto", false);
-    if (v === DETACHED) {
+    const c = this.conn;
+    if (v === TIMED_OUT) throw c._timedOut("readInto", false);
+    if (v !== INTO_READY) return v as number | null; // null: end of stream
+    if (c.bufferedLength === 0) {
+      // Closed between the wake and now (close() drops the buffer).
+      if (c._eof) return null;
+      throw c._failure("readInto");
+    }
+    if (this.dst.byteLength < this.at + 1) {
       throw new RangeError(
-        `readInto from ${this.conn.address}: the target buffer was detached while waiting (did a WebAssembly memory grow?); the bytes are kept for the next read`,
+        `readInto from ${c.address}: the target buffer was detached while waiting (did a WebAssembly memory grow?); the bytes are kept for the next read`,
       );
     }
-    return v as number | null;
+    return c._takeBufferedInto(this.dst, this.at, this.max);
   }
 }
 

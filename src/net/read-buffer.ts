@@ -88,9 +88,10 @@ export class ReadBuffer {
     this.end += n;
   }
 
-  /** Take the first `n` (<= length) bytes as a new array. */
+  /** Take the first `n` (<= length) bytes as a new Buffer (small ones from Node's allocation pool). */
   take(n: number): Uint8Array {
-    const out = this.block!.slice(this.start, this.start + n);
+    const out = Buffer.allocUnsafe(n);
+    out.set(this.block!.subarray(this.start, this.start + n));
     this.skip(n);
     return out;
   }
