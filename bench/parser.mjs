@@ -213,6 +213,15 @@ function machine() {
   return { model, nproc, node: process.version };
 }
 
+/** The 1-minute load average: the machine is shared, so the absolute figures depend on it (the ratios much less). */
+function load() {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 export async function main(args = []) {
   const quick = args.includes("--quick");
   const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? (quick ? 3 : 7));
@@ -224,6 +233,7 @@ export async function main(args = []) {
     return emit.call(process, w, ...rest);
   };
 
+  const loadBefore = load();
   const scenarios = [];
   for (const [key, req] of Object.entries(REQUESTS)) {
     for (const perCall of [1, 16]) {
@@ -255,7 +265,7 @@ export async function main(args = []) {
   const m = machine();
   lines.push("# HTTP request parser benchmark", "");
   lines.push(`Command: \`npm run bench -- parser${args.length ? " " + args.join(" ") : ""}\` (${rounds} interleaved rounds of ${ms} ms per parser and scenario, after a warm-up round; medians).`, "");
-  lines.push(`Machine: ${m.model}, nproc ${m.nproc}, Node ${m.node}.`, "");
+  lines.push(`Machine: ${m.model}, nproc ${m.nproc}, Node ${m.node}; 1-minute load average ${loadBefore} at start, ${load()} at end (a shared machine: absolute rates fall with load, ratios between parsers measured in the same rounds much less).`, "");
   lines.push("Every parser reads method, path and two header values of every request (Node's parsers build all strings anyway).", "");
   for (const { sc, med } of results) {
     lines.push(`## ${sc.name}`, "");

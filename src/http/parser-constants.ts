@@ -71,19 +71,19 @@ export type ParseErrorCode = (typeof ParseError)[keyof typeof ParseError];
 
 /** Where a connection's parse stands between two calls (the only per-connection state besides leftover bytes). */
 export const ParserState = {
-  /** Expecting a request-line (or empty lines before one). */
+  /** Expecting a request-line (RFC 9112 §3), skipping CR/LF before it (§2.2). A partial head is kept and parsed again from its start, so this is the only head state. */
   HEAD: 0,
-  /** In a Content-Length body; `remaining` bytes to go. */
+  /** In a Content-Length body (RFC 9112 §6.2); `remaining` bytes to go. */
   BODY_LENGTH: 1,
-  /** Expecting a chunk-size line. */
+  /** Expecting a chunk-size line with its extensions (RFC 9112 §7.1, §7.1.1). */
   CHUNK_SIZE: 2,
-  /** In chunk data; `remaining` bytes to go. */
+  /** In chunk data; `remaining` bytes to go. Split from CHUNK_DATA_END so data runs are reported without looking at the CRLF. */
   CHUNK_DATA: 3,
-  /** Expecting the CRLF that ends chunk data. */
+  /** Expecting the CRLF that ends chunk data (RFC 9112 §7.1; anything else is MISSING_CHUNK_CRLF). */
   CHUNK_DATA_END: 4,
-  /** In the trailer section after the last chunk. */
+  /** In the trailer section after the last chunk (RFC 9112 §7.1.2), parsed with the field-line rules of a head. */
   TRAILERS: 5,
-  /** A message that closes the connection has ended; any further byte is an error. */
+  /** A message that closes the connection has ended (RFC 9112 §9.6); any further byte is DATA_AFTER_CLOSE. */
   CLOSED: 6,
   /** CONNECT or Upgrade accepted: the bytes that follow belong to another protocol. */
   UPGRADED: 7,

@@ -402,13 +402,12 @@ export class HttpParser implements ViewOwner {
   }
 }
 
-const wasmUnavailable: { reason: string | null } = { reason: null };
-
 /**
  * Create a parser. `kind` picks the core (`"wasm"`, with SIMD, or the
- * pure-TypeScript `"ts"`); `limits` override {@link DEFAULT_LIMITS}.
- * Falls back to nothing silently: asking for "wasm" when the module is
- * missing throws.
+ * pure-TypeScript `"ts"`); `limits` override {@link DEFAULT_LIMITS}. There
+ * is no silent fallback: asking for "wasm" when the module is missing
+ * throws. Each "wasm" parser is one Wasm instance (the module is compiled
+ * once per process): create one per server, not one per connection.
  *
  * @example
  * const parser = createParser("wasm", { maxHeaders: 50 });
@@ -428,7 +427,6 @@ export function createParser(kind: ParserKind = "wasm", limits: Partial<ParserLi
   Object.freeze(full);
   if (kind === "ts") return new HttpParser("ts", full, new TsCore(full));
   if (kind !== "wasm") throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
-  void wasmUnavailable;
   return new HttpParser("wasm", full, new WasmCore(full));
 }
 
