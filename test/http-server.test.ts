@@ -250,3 +250,35 @@ describe.each(BACKENDS)("serve() inside a task, %s backend", (backend) => {
     await expect(fetch(`http://127.0.0.1:${out.port}/`)).rejects.toThrow();
   });
 });
+
+describe("response header validation", () => {
+  it("refuses header names that are not tokens and values with CR, LF or NUL", async () => {
+    const combo = COMBOS[0]!;
+    const errors: string[] = [];
+    const s = await start(combo, function* (req, res) {
+      for (const [name, value] of [
+        ["bad name", "x"],
+        ["x-ok", "evil\r\nSet-Cookie: a=b"],
+        ["x-ok", "nul\0"],
+        ["x-ok", "snowman \u2603"],
+      ] as const) {
+        try {
+          res.setHeader(name, value);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      res.setHeader("x-fine", "yes");
+      return { body: req.path };
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/`);
+    expect(r.headers.get("x-fine")).toBe("yes");
+    expect(r.headers.get("set-cookie")).toBeNull();
+    expect(errors).toEqual([
+      'invalid header name "bad name"',
+      "header x-ok: value contains CR, LF, NUL or a non-latin1 character",
+      "header x-ok: value contains CR, LF, NUL or a non-latin1 character",
+      "header x-ok: value contains CR, LF, NUL or a non-latin1 character",
+    ]);
+  });
+});
