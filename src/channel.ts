@@ -1,6 +1,7 @@
 import { currentTask } from "./current.js";
 import { ChannelClosedError } from "./errors.js";
 import { Op } from "./op.js";
+import { Fifo } from "./fifo.js";
 import { WaitList } from "./suspend.js";
 import type { Instruction } from "./types.js";
 import { deliver, deliverThrow } from "./waiter.js";
@@ -32,8 +33,7 @@ export class Channel<T> {
   readonly name: string;
   /** @internal */ readonly recvq: WaitList;
   /** @internal */ readonly sendq: WaitList;
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private isClosed = false;
 
   constructor(capacity = 0, name?: string) {
@@ -88,7 +88,7 @@ export class Channel<T> {
 
   /** Values waiting in the buffer. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   /** Stackless's balance: the number of parked senders minus the number of parked receivers. */
@@ -98,7 +98,7 @@ export class Channel<T> {
 
   /** @internal A receive would complete now (a value is buffered or a sender waits). */
   ready(): boolean {
-    return this.head < this.items.length || this.sendq.length > 0;
+    return this.items.length > 0 || this.sendq.length > 0;
   }
 
   /** @internal A send would complete now. */
@@ -108,16 +108,8 @@ export class Channel<T> {
 
   /** @internal Take a value; the caller checked `ready()`. */
   take(): T {
-    if (this.head < this.items.length) {
-      const v = this.items[this.head]!;
-      this.items[this.head++] = undefined as T;
-      if (this.head === this.items.length) {
-        this.items.length = 0;
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
+    if (this.items.length > 0) {
+      const v = this.items.shift();
       const s = this.sendq.shift();
       if (s !== null) {
         this.items.push(s._wval as T);

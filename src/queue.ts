@@ -1,5 +1,6 @@
 import { currentTask } from "./current.js";
 import { Op } from "./op.js";
+import { Fifo } from "./fifo.js";
 import { WaitList } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 import { deliver } from "./waiter.js";
@@ -20,8 +21,7 @@ let queueIds = 0;
 export class Queue<T> {
   readonly maxSize: number;
   readonly name: string;
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private unfinished = 0;
   /** @internal */ readonly getters: WaitList;
   /** @internal */ readonly putters: WaitList;
@@ -40,7 +40,7 @@ export class Queue<T> {
 
   /** Items waiting in the queue. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   /** Items put and not yet marked done with `taskDone()`. */
@@ -89,16 +89,8 @@ export class Queue<T> {
 
   /** @internal Take an item now, refilling from a parked putter. */
   poll(): { ok: boolean; value: T | undefined } {
-    if (this.head === this.items.length) return { ok: false, value: undefined };
-    const v = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.items.length === 0) return { ok: false, value: undefined };
+    const v = this.items.shift();
     const p = this.putters.shift();
     if (p !== null) {
       this.unfinished++;

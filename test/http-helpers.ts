@@ -7,6 +7,24 @@ export const COMBOS: readonly { parser: "wasm" | "ts"; backend: (typeof BACKENDS
   BACKENDS.map((backend) => ({ parser, backend })),
 );
 
+/**
+ * For a test file: `start()` starts a server like startServer and closes it
+ * after the test (register `afterEach(closeAll)`).
+ */
+export function serverPool(): { start: typeof startServer; closeAll: () => Promise<void> } {
+  const servers: Server[] = [];
+  return {
+    async start(...args) {
+      const s = await startServer(...args);
+      servers.push(s);
+      return s;
+    },
+    async closeAll() {
+      for (const s of servers.splice(0)) await s.close({ timeout: 100 }).then(undefined, () => {});
+    },
+  };
+}
+
 /** Start a server on a free port and wait until it listens. */
 export async function startServer(combo: { parser: "wasm" | "ts"; backend: "ts" | "wasm" }, handler: Handler, options: ServeOptions = {}): Promise<Server> {
   const server = serve({ port: 0, parser: combo.parser, backend: combo.backend, ...options }, handler);

@@ -1,21 +1,14 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Server, sleep } from "../src/index.js";
+import { sleep } from "../src/index.js";
 import { createParser, type RequestHead } from "../src/http/parser.js";
 import { ParseError } from "../src/http/parser-constants.js";
 import type { HttpParseError } from "../src/http/parse-error.js";
-import { COMBOS, raw, startServer, statuses } from "./http-helpers.js";
+import { COMBOS, raw, serverPool, statuses } from "./http-helpers.js";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close({ timeout: 100 }).then(undefined, () => {});
-});
-async function start(...args: Parameters<typeof startServer>): Promise<Server> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
+const { start, closeAll } = serverPool();
+afterEach(closeAll);
 
 interface CorpusCase {
   name: string;

@@ -2,19 +2,12 @@ import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpError, type Server, call, serve, sleep } from "../src/index.js";
-import { COMBOS, raw, startServer, statuses } from "./http-helpers.js";
+import { HttpError, call, serve, sleep } from "../src/index.js";
+import { COMBOS, raw, serverPool, statuses } from "./http-helpers.js";
 import { BACKENDS } from "./helpers.js";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close({ timeout: 100 }).then(undefined, () => {});
-});
-async function start(...args: Parameters<typeof startServer>): Promise<Server> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
+const { start, closeAll } = serverPool();
+afterEach(closeAll);
 
 const hasCurl = (() => {
   try {

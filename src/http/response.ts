@@ -151,16 +151,8 @@ export class Response {
         if (res._finished) throw new Error("write() after end()");
         const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
         if (!res._headSent) res.queueHead();
-        if (bytes.length === 0) return;
-        if (res.skipBody()) return;
-        if (res.chunked) {
-          res._conn.queue(`${bytes.length.toString(16)}\r\n`);
-          res._conn.queue(bytes);
-          res._conn.queue("\r\n");
-        } else {
-          res.take(bytes.length);
-          res._conn.queue(bytes);
-        }
+        if (bytes.length === 0 || res.skipBody()) return;
+        res.queueBody(bytes);
         yield* res._conn.flush();
       },
     };
@@ -191,15 +183,7 @@ export class Response {
       this.queueSingle(body ?? "");
     } else {
       if (body !== undefined && body.length > 0 && !this.skipBody()) {
-        const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-        if (this.chunked) {
-          this._conn.queue(`${bytes.length.toString(16)}\r\n`);
-          this._conn.queue(bytes);
-          this._conn.queue("\r\n");
-        } else {
-          this.take(bytes.length);
-          this._conn.queue(bytes);
-        }
+        this.queueBody(typeof body === "string" ? Buffer.from(body, "utf8") : body);
       }
       if (this.chunked) this._conn.queue("0\r\n\r\n");
       else if (this.remaining > 0) {
@@ -224,6 +208,18 @@ export class Response {
     const lower = name.toLowerCase();
     for (let i = 0; i < this.names.length; i++) if (this.names[i]!.toLowerCase() === lower) return i;
     return -1;
+  }
+
+  /** Queue body bytes after the head: as a chunk, or counted against Content-Length. */
+  private queueBody(bytes: Uint8Array): void {
+    if (this.chunked) {
+      this._conn.queue(`${bytes.length.toString(16)}\r\n`);
+      this._conn.queue(bytes);
+      this._conn.queue("\r\n");
+    } else {
+      this.take(bytes.length);
+      this._conn.queue(bytes);
+    }
   }
 
   private skipBody(): boolean {

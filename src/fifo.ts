@@ -1,0 +1,31 @@
+/**
+ * A FIFO of values for Channel and Queue buffers: an array read from a moving
+ * head, compacted when the dead prefix is large, so push and shift are O(1)
+ * amortized without a ring's fixed size.
+ */
+export class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(v: T): void {
+    this.items.push(v);
+  }
+
+  /** The oldest value; the caller checks `length > 0` first. */
+  shift(): T {
+    const v = this.items[this.head]!;
+    this.items[this.head++] = undefined as T; // let it be collected
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+}
