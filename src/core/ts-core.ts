@@ -4,7 +4,9 @@ import type { SchedulerCore } from "./scheduler-core.js";
  * The pure-TypeScript scheduler core. Every piece of state is a typed array,
  * so a task costs the core a few dozen bytes and no JS object.
  *
- * Run queue: a power-of-two ring of slots (`ring`, `head`, `len`).
+ * Run queue: two `Int32Array`s that swap roles at every tick: `ready` appends
+ * to `queue`, and `tick` hands the filled one out as `batch` (no copy) while
+ * the other, whose batch has been run, starts filling.
  *
  * Timers: a calendar of buckets, one bucket per distinct deadline. A bucket is
  * a FIFO list of slots threaded through `tNext`/`tPrev`; a binary min-heap of
@@ -27,10 +29,8 @@ export class TsCore implements SchedulerCore {
   private freeLen = 0;
 
   // run queue
-  private ring = new Int32Array(1024);
-  private mask = 1023;
-  private head = 0;
-  private len = 0;
+  private queue = new Int32Array(1024);
+  private qLen = 0;
   batch = new Int32Array(1024);
 
   // timers, per slot
@@ -71,9 +71,8 @@ export class TsCore implements SchedulerCore {
   }
 
   ready(slot: number): void {
-    if (this.len === this.ring.length) this.growRing();
-    this.ring[(this.head + this.len) & this.mask] = slot;
-    this.len++;
+    if (this.qLen === this.queue.length) this.growQueue();
+    this.queue[this.qLen++] = slot;
   }
 
   arm(slot: number, deadline: number): void {
@@ -108,21 +107,12 @@ export class TsCore implements SchedulerCore {
 
   tick(now: number): number {
     if (this.timers > 0) this.expire(now);
-    const n = this.len;
+    const n = this.qLen;
     if (n === 0) return 0;
-    if (this.batch.length < n) this.batch = new Int32Array(this.ring.length);
-    // A plain loop: most ticks move one or two slots, and subarray() would
-    // allocate a view object per tick.
-    const ring = this.ring;
-    const batch = this.batch;
-    const mask = this.mask;
-    let h = this.head;
-    for (let i = 0; i < n; i++) {
-      batch[i] = ring[h]!;
-      h = (h + 1) & mask;
-    }
-    this.head = h;
-    this.len = 0;
+    const filled = this.queue;
+    this.queue = this.batch;
+    this.batch = filled;
+    this.qLen = 0;
     return n;
   }
 
@@ -137,7 +127,7 @@ export class TsCore implements SchedulerCore {
 
   memoryBytes(): number {
     return (
-      this.freeList.byteLength + this.ring.byteLength + this.batch.byteLength +
+      this.freeList.byteLength + this.queue.byteLength + this.batch.byteLength +
       this.tDeadline.byteLength + this.tBucket.byteLength + this.tNext.byteLength + this.tPrev.byteLength +
       this.bDeadline.byteLength + this.bHead.byteLength + this.bTail.byteLength + this.bCount.byteLength +
       this.heap.byteLength + this.byDeadline.size * 24 // rough cost of a Map entry
@@ -237,13 +227,10 @@ export class TsCore implements SchedulerCore {
     this.cap = cap;
   }
 
-  private growRing(): void {
-    const old = this.ring;
-    const ring = new Int32Array(old.length * 2);
-    for (let i = 0; i < this.len; i++) ring[i] = old[(this.head + i) & this.mask]!;
-    this.ring = ring;
-    this.mask = ring.length - 1;
-    this.head = 0;
+  private growQueue(): void {
+    const q = new Int32Array(this.queue.length * 2);
+    q.set(this.queue);
+    this.queue = q;
   }
 
   private growBuckets(): void {
