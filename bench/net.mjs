@@ -491,11 +491,13 @@ export async function main(args = []) {
     const md = [
       "# Green sockets: ping-pong benchmark",
       "",
-      `Command: \`node --expose-gc bench/net.mjs ${args.filter((a) => a !== "net").join(" ")}\`.trim() (or \`npm run bench -- net\`)`.replace("`.trim()", "`"),
+      `Command: \`${["node --expose-gc bench/net.mjs", ...args.filter((a) => a !== "net")].join(" ")}\` (or \`npm run bench -- net\`)`,
       "",
       `Machine: ${machine.nproc} CPUs (${machine.cpu}), Node ${machine.node}, load average at start ${machine.load}. ${pinned ? "Servers pinned to CPU 1, the client to CPU 0 (taskset)." : "No pinning."} The machine was shared with other engineers' builds and tests: expect noise; the samples of each server are listed.`,
       "",
       `Each of ${o.clients.join(" and ")} clients sends ${o.size} bytes and waits for the whole echo before sending again; ${o.rounds} interleaved rounds of ${o.seconds} s per server (after ${o.warm} s of warm-up), medians shown. ${cClient !== null ? "The client is a single-threaded epoll ping-pong in C (source in bench/net.mjs), compiled at the start of the run" : "The client is node:net with callbacks in one process"}: when its CPU share is near 100% the figures are client-bound, not server-bound.`,
+      "",
+      "How to read it: on a shared 2-core machine the throughput of a ping-pong depends mostly on how much CPU the other tenants leave to the two processes (see the server CPU share: well under 100% means the server was waiting to be scheduled, not busy). **Server CPU per message** (the server process's user+system CPU time during the window, divided by the messages echoed) is the cost of one round trip to the server and is much less sensitive to that: it is the figure to compare. GCs per 100k messages counts the server's garbage collections (mostly scavenges) and reflects allocation per message. tasklet-wasm/data is tasklet-wasm with the shared read buffer switched off (`TASKLET_NET_READ=data`, Node's 'data' events): the difference between the two rows is what the read-buffer choice buys.",
       table,
       "",
     ].join("\n");

@@ -100,18 +100,23 @@ class ReadWait extends Suspend {
  * sent: reuse it only once `conn.writableLength === 0`.
  *
  * **Cancellation** (a task cancelled, or timed out by `withTimeout`, while
- * parked): a cancelled `read`/`readInto`/`readExactly`/`readUntil` consumes
- * nothing: bytes that had arrived, and bytes that arrive later, stay buffered
- * in order for the next read; the connection stays open. A cancelled `write`
- * has already queued all its bytes: they are still sent, in order; the
- * connection stays open. (Once a wake is delivered the operation completes
- * with its result and the cancellation takes effect at the task's next
- * suspension point, so no received byte is lost.)
+ * parked): a cancelled `read`/`readInto`/`readExactly`/`readUntil`/
+ * `waitReadable` consumes nothing: bytes that had arrived, and bytes that
+ * arrive later, stay buffered in order for the next read; the connection
+ * stays open. A cancelled `write` has already queued all its bytes: they are
+ * still sent, in order; the connection stays open. Once a wake has been
+ * delivered, the operation completes with its result and the cancellation
+ * takes effect at the task's next suspension point. Caveat: `withTimeout`
+ * runs its body as a child task and discards the child's result once its
+ * deadline has passed, so bytes that arrive in the very tick the deadline
+ * passes can be read by the child and dropped; `readTimeout`/`writeTimeout`
+ * (a deadline on the park itself) have no such window.
  *
- * **Closing.** `close()` destroys the socket at once (bytes still in Node's
- * queue are dropped; what the kernel holds is still sent) and wakes every
- * task parked on it with `NetError` `ECLOSED`. A reset, a broken pipe or any
- * socket error wakes them with that error (`ECONNRESET`, `EPIPE`...).
+ * **Closing.** `close()` wakes every task parked on the connection with
+ * `NetError` `ECLOSED`, flushes what is still in Node's queue (bounded: at
+ * most {@link CLOSE_LINGER_MS}), then destroys the socket; `abort()` resets
+ * it at once. A reset, a broken pipe or any socket error wakes the parked
+ * tasks with that error (`ECONNRESET`, `EPIPE`...).
  *
  * @example
  * const conn = yield* connect({ port: 7000 });
