@@ -378,6 +378,21 @@ describe.each(["ts", "wasm"] as const)("the %s parser", (kind) => {
       expect(seen.ends).toEqual([null, [["T", "1"]], null]);
       expect(seen.error).toBeNull();
     });
+    it("a long head sent one byte at a time: same result, one parse per line, limits still enforced", () => {
+      const head = `GET /slow HTTP/1.1\r\n${H}${`X-Long: ${"w".repeat(100)}\r\n`.repeat(40)}\r\n`;
+      const bytes = Array.from({ length: head.length - 1 }, (_, i) => i + 1);
+      const seen = parse(kind, head, {}, bytes);
+      expect(seen.error).toBeNull();
+      expect(seen.heads).toHaveLength(1);
+      expect(seen.heads[0].headers).toHaveLength(41);
+      expect(seen.heads[0].headers[40]).toEqual(["X-Long", "w".repeat(100)]);
+      // A bad byte in the unfinished last line of a long head is reported at the latest when the line ends.
+      const bad = `GET / HTTP/1.1\r\n${H}${`X: ${"v".repeat(100)}\r\n`.repeat(20)}Y: a\x01b\r\n\r\n`;
+      expect(parse(kind, bad, {}, Array.from({ length: bad.length - 1 }, (_, i) => i + 1)).error?.codeName).toBe("INVALID_HEADER_VALUE");
+      // A head that never ends is cut at the size limit.
+      const endless = `GET / HTTP/1.1\r\n${H}X: ${"z".repeat(5000)}`;
+      expect(parse(kind, endless, { maxHeaderSize: 4096 }, Array.from({ length: endless.length - 1 }, (_, i) => i + 1)).error?.codeName).toBe("HEADERS_TOO_LARGE");
+    });
     it("keeps nothing between requests: an idle connection holds no bytes", () => {
       const parser = createParser(kind);
       const conn = parser.createConnection();

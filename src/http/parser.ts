@@ -315,6 +315,8 @@ export class ParserConnection implements CoreIO {
   /** @internal */ more = false;
   /** @internal Bytes kept from the previous call (a head or a line cut short). */
   pending: Uint8Array | null = null;
+  /** @internal Room to append to a long unfinished head without copying it again. */
+  store: Buffer | null = null;
   /** The error that stopped this connection, if any. */
   error: HttpParseError | null = null;
   /** CONNECT or Upgrade was accepted: the rest of the stream is not HTTP. */
@@ -326,6 +328,9 @@ export class ParserConnection implements CoreIO {
     return this.state === ParserState.HEAD && this.pending === null;
   }
 }
+
+/** Unfinished heads at least this long are re-parsed only when a chunk brings a line end (see execute). */
+const REPARSE_GATE = 1024;
 
 /** One parser (one core, one set of limits), shared by any number of connections. */
 export class HttpParser implements ViewOwner {
@@ -360,6 +365,26 @@ export class HttpParser implements ViewOwner {
     const state = conn.state;
     if (state === ParserState.ERROR || state === ParserState.UPGRADED) return 0;
     this.epoch++;
+    const pending = conn.pending;
+    if (pending !== null && pending.length >= REPARSE_GATE && (state === ParserState.HEAD || state === ParserState.TRAILERS) && pending.length + chunk.length <= this.limits.maxHeaderSize && chunk.indexOf(10) < 0) {
+      // A long unfinished head (or trailer section) is parsed again from its start
+      // when bytes arrive. Without a line end in them they cannot finish it, so they
+      // are only appended: a head sent one byte at a time costs one parse per line
+      // (at most maxHeaders + 2), not one per byte. An error in the unfinished last
+      // line is then reported when that line ends, or at the size limit.
+      // Appended in a buffer that doubles, so the copying stays linear too.
+      const need = pending.length + chunk.length;
+      let store = conn.store;
+      if (store === null || store.buffer !== pending.buffer || store.byteOffset !== pending.byteOffset || store.length < need) {
+        store = Buffer.allocUnsafeSlow(Math.min(Math.max(2 * need, 4096), this.limits.maxHeaderSize));
+        store.set(pending, 0);
+        conn.store = store;
+      }
+      store.set(chunk, pending.length);
+      conn.pending = store.subarray(0, need);
+      return chunk.length;
+    }
+    conn.store = null;
     const core = this.core;
     const pendLen = conn.pending === null ? 0 : conn.pending.length;
     const len = core.load(conn.pending, chunk);
