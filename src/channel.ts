@@ -150,7 +150,12 @@ export class Channel<T> {
   }
 }
 
-/** `ch.send(v)`; also a case of `select`. */
+/**
+ * The operation `ch.send(v)` returns; also a case of `select`.
+ *
+ * @example
+ * const r = yield* select(out.send(value), quit.recv());
+ */
 export class SendOp<T> extends Op<void> {
   constructor(
     readonly channel: Channel<T>,
@@ -173,7 +178,13 @@ export class SendOp<T> extends Op<void> {
   protected override resumed(): void {}
 }
 
-/** `ch.recv()`; also a case of `select`. */
+/**
+ * The operation `ch.recv()` returns; also a case of `select`.
+ *
+ * @example
+ * const op: RecvOp<string> = ch.recv();
+ * const msg = yield* op;
+ */
 export class RecvOp<T> extends Op<T> {
   constructor(readonly channel: Channel<T>) {
     super();

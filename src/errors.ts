@@ -1,4 +1,9 @@
-/** Base class of every error tasklet throws on its own account. */
+/**
+ * Base class of every error tasklet throws on its own account.
+ *
+ * @example
+ * try { yield* work(); } catch (e) { if (e instanceof TaskletError) console.log(e.name, e.message); }
+ */
 export class TaskletError extends Error {
   override name = "TaskletError";
 }
@@ -6,6 +11,9 @@ export class TaskletError extends Error {
 /**
  * Thrown by `withTimeout` when its time runs out (the body was cancelled and
  * its `finally` blocks have run by the time you see this).
+ *
+ * @example
+ * try { yield* withTimeout(100, slowOp()); } catch (e) { if (e instanceof TimeoutError) console.log(`gave up after ${e.ms} ms`); }
  */
 export class TimeoutError extends TaskletError {
   override name = "TimeoutError";
@@ -17,7 +25,13 @@ export class TimeoutError extends TaskletError {
   }
 }
 
-/** Thrown when joining (or awaiting) a task that was cancelled. */
+/**
+ * Thrown when joining (or awaiting) a task that was cancelled.
+ *
+ * @example
+ * worker.cancel("shutdown");
+ * try { yield* worker; } catch (e) { if (e instanceof CancelledError) console.log(e.reason); } // "shutdown"
+ */
 export class CancelledError extends TaskletError {
   override name = "CancelledError";
   /** The reason given to `task.cancel(reason)`, if any. */
@@ -28,7 +42,12 @@ export class CancelledError extends TaskletError {
   }
 }
 
-/** Thrown by `send` on a closed channel, and by `recv` once a closed channel is drained. */
+/**
+ * Thrown by `send` on a closed channel, and by `recv` once a closed channel is drained.
+ *
+ * @example
+ * try { for (;;) handle(yield* jobs.recv()); } catch (e) { if (!(e instanceof ChannelClosedError)) throw e; }
+ */
 export class ChannelClosedError extends TaskletError {
   override name = "ChannelClosedError";
 }
@@ -44,6 +63,9 @@ export interface StuckTask {
 /**
  * The root of a `run` fails with this when every task is parked on something
  * nothing can ever wake: no timer, no I/O, no pending Promise.
+ *
+ * @example
+ * run(function* () { yield* new Channel().recv(); }).catch((e) => console.log(e.stuck)); // [{ name, waitingOn }]
  */
 export class DeadlockError extends TaskletError {
   override name = "DeadlockError";

@@ -39,6 +39,17 @@ export type {
 // Green sockets
 export { listen, Listener, type ListenOptions } from "./net/listener.js";
 export { connect, type ConnectOptions } from "./net/connect.js";
+/**
+ * A connected socket with blocking-looking reads and writes; and two of its
+ * limits: `READ_HIGH_WATER`, the bytes buffered with no task reading before
+ * the socket stops reading, and `CLOSE_LINGER_MS`, how long `close()` lets
+ * queued bytes drain.
+ *
+ * @example
+ * const conn = yield* connect({ port: 7000 });
+ * yield* conn.write("ping\n");
+ * const line = yield* conn.readUntil("\n", READ_HIGH_WATER);
+ */
 export { Conn, READ_HIGH_WATER, CLOSE_LINGER_MS } from "./net/conn.js";
 export {
   serveTcp,
@@ -49,6 +60,17 @@ export {
   type StartTcpServerOptions,
   type CloseOptions,
 } from "./net/serve-tcp.js";
+/**
+ * Socket errors: `NetError` with a `code` from the `NetErrorCode` table and a
+ * message naming the address and the operation.
+ *
+ * @example
+ * try {
+ *   yield* connect({ port: 1 });
+ * } catch (e) {
+ *   if (e instanceof NetError && e.code === NetErrorCode.ECONNREFUSED) console.log("nobody listens");
+ * }
+ */
 export { NetError, NetErrorCode, type NetErrorCodeName } from "./net/errors.js";
 
 // HTTP parser

@@ -27,7 +27,13 @@ export function createCore(requested?: BackendName): SchedulerCore {
   return new TsCore();
 }
 
-/** The default backend name: env `TASKLET_BACKEND` if set, else the best available. */
+/**
+ * The scheduler backend `run` uses when none is given: env `TASKLET_BACKEND`
+ * if set, else the best available.
+ *
+ * @example
+ * console.log(`scheduler core: ${defaultBackend()}`); // "wasm" or "ts"
+ */
 export function defaultBackend(): BackendName {
   const env = envBackend();
   if (env === "ts" || env === "wasm") return env;
