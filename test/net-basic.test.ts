@@ -307,6 +307,42 @@ describe.each(BACKENDS)("socket errors on the %s backend", (backend) => {
     expect((err[0] as NetError).message).toBe(`listen on 127.0.0.1:${err[1]}: address already in use (EADDRINUSE)`);
   });
 
+  it("startTcpServer on a port in use rejects with EADDRINUSE", async () => {
+    const first = await startTcpServer({ port: 0, backend }, echo);
+    const err = await startTcpServer({ port: first.port, backend }, echo).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await first.close();
+    expect(err).toBeInstanceOf(NetError);
+    expect((err as NetError).code).toBe("EADDRINUSE");
+  });
+
+  it("a handler that throws is reported to onError; the server keeps serving", async () => {
+    const got = await run(
+      function* () {
+        const errors: string[] = [];
+        const server = yield* serveTcp({ port: 0, onError: (e, conn) => errors.push(`${(e as Error).message} (${conn.remoteAddress})`) }, function* (conn) {
+          const line = text(yield* conn.readUntil("\n", 100));
+          if (line === "boom\n") throw new Error("handler exploded");
+          yield* conn.write(line!);
+        });
+        const a = yield* connect({ port: server.port });
+        yield* a.write("boom\n");
+        const closed = yield* a.read(); // the server closed it after the failure
+        const b = yield* connect({ port: server.port });
+        yield* b.write("fine\n");
+        const reply = text(yield* b.readUntil("\n", 100));
+        a.close();
+        b.close();
+        yield* server.close();
+        return { errors, closed, reply };
+      },
+      { backend },
+    );
+    expect(got).toEqual({ errors: ["handler exploded (127.0.0.1)"], closed: null, reply: "fine\n" });
+  });
+
   it("reset by peer wakes the parked reader with ECONNRESET", async () => {
     const err = await run(
       function* () {
