@@ -469,7 +469,9 @@ export interface ParsedRequest {
 
 /**
  * Parse one complete request from `bytes`. Throws {@link HttpParseError} when
- * it is malformed, and an `Error` when it is incomplete.
+ * it is malformed, and an `Error` when it is incomplete. Uses the TS core
+ * unless `kind: "wasm"` is given: a one-off parse does not pay for a Wasm
+ * instance (servers should keep one {@link createParser} instead).
  *
  * @example
  * const { head, body } = parseRequest(new TextEncoder().encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
