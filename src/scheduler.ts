@@ -97,12 +97,13 @@ export class Scheduler {
     const t = new Task<T>(this, slot, body, parent, name);
     this.tasks[slot] = t as Task;
     if (parent !== null) {
-      const last = parent._lastChild;
+      const px = parent.ext();
+      const last = px.lastChild;
       t._prevSib = last;
-      if (last === null) parent._firstChild = t as Task;
+      if (last === null) px.firstChild = t as Task;
       else last._nextSib = t as Task;
-      parent._lastChild = t as Task;
-      parent._nchildren++;
+      px.lastChild = t as Task;
+      px.nchildren++;
     }
     this.live++;
     this.core.ready(slot);
@@ -231,7 +232,7 @@ export class Scheduler {
             mode = Resume.Return;
             continue;
           }
-          if (t._nchildren > 0) {
+          if (t.childCount() > 0) {
             this.park(t, DRAIN);
             break;
           }
@@ -310,9 +311,9 @@ export class Scheduler {
     }
     t._mode = outcome; // while Finishing, _mode/_val hold the outcome to report
     t._val = value;
-    if (t._nchildren > 0) {
+    if (t.childCount() > 0) {
       t._state = TaskState.Finishing;
-      for (let c = t._firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
+      for (let c = t._x!.firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
       return;
     }
     this.complete(t);
@@ -329,7 +330,7 @@ export class Scheduler {
     // Joiners get the outcome; a failure some task joined counts as handled.
     // Watchers (Pool's slot release) are told too, but do not count.
     let observed = false;
-    const joiners = t._joiners;
+    const joiners = t._x === null ? null : t._x.joiners;
     if (joiners !== null && joiners.length > 0) {
       const err = outcome === TaskState.Completed ? undefined : t.failure();
       for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
@@ -346,13 +347,14 @@ export class Scheduler {
 
     const p = t._parent;
     if (p !== null) {
+      const px = p._x!;
       const { _prevSib: prev, _nextSib: next } = t;
-      if (prev === null) p._firstChild = next;
+      if (prev === null) px.firstChild = next;
       else prev._nextSib = next;
-      if (next === null) p._lastChild = prev;
+      if (next === null) px.lastChild = prev;
       else next._prevSib = prev;
       t._prevSib = t._nextSib = null;
-      p._nchildren--;
+      px.nchildren--;
       if (outcome === TaskState.Failed && !observed) this.propagate(p, t._val);
     }
 
@@ -367,7 +369,7 @@ export class Scheduler {
       x.settle = null;
     }
 
-    if (p !== null && p._nchildren === 0) this.childrenDone(p);
+    if (p !== null && p._x!.nchildren === 0) this.childrenDone(p);
     if (this.live === 0) this.idle();
   }
 
@@ -386,11 +388,11 @@ export class Scheduler {
     }
     p._flags |= ERR_PENDING;
     p.ext().pendingErr = err;
-    for (let c = p._firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
+    for (let c = p._x!.firstChild; c !== null; c = c._nextSib) this.cancel(c, undefined);
     if ((p._flags & TaskFlag.Cancelling) !== 0) return; // applied when its cleanup ends (bodyDone)
     if (p._state === TaskState.Parked) {
       this.abandonPark(p);
-      if (p._nchildren > 0) this.park(p, DRAIN);
+      if (p.childCount() > 0) this.park(p, DRAIN);
       else this.deliverPending(p);
     }
     // Ready or Running: the step loop sees ERR_PENDING at the next suspension point.
@@ -504,7 +506,7 @@ export class Scheduler {
         parked.push(t);
         stuck.push({ name: t.name, waitingOn: t._wait!.describe(t) });
       } else if (t._state === TaskState.Finishing) {
-        stuck.push({ name: t.name, waitingOn: `its ${t._nchildren} children to finish` });
+        stuck.push({ name: t.name, waitingOn: `its ${t.childCount()} children to finish` });
       }
     }
     const err = new DeadlockError(stuck);
@@ -544,7 +546,7 @@ export class Scheduler {
       this.core.release(t._slot);
       this.tasks[t._slot] = undefined;
       t._slot = -1;
-      const joiners = t._joiners;
+      const joiners = t._x === null ? null : t._x.joiners;
       if (joiners !== null) {
         for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
           if (n instanceof Waiter) n.fire(true, t);

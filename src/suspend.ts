@@ -105,7 +105,7 @@ export const SLEEP = new SleepSuspend();
 class DrainSuspend extends Suspend {
   abandon(): void {}
   describe(task: Task): string {
-    return `its ${task._nchildren} children to finish cleanup after a child failed`;
+    return `its ${task.childCount()} children to finish cleanup after a child failed`;
   }
 }
 export const DRAIN = new DrainSuspend();

@@ -33,12 +33,8 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal Resume value for the next step; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
   /** @internal */ _parent: Task | null;
-  /** @internal Children, in spawn order, threaded through _prevSib/_nextSib. */ _firstChild: Task | null = null;
-  /** @internal */ _lastChild: Task | null = null;
-  /** @internal */ _prevSib: Task | null = null;
+  /** @internal Siblings: the parent's children in spawn order (the list head is in the parent's TaskExtra). */ _prevSib: Task | null = null;
   /** @internal */ _nextSib: Task | null = null;
-  /** @internal Unfinished children. */ _nchildren = 0;
-  /** @internal Tasks parked in `join` on this one (created on first join). */ _joiners: WaitList | null = null;
   /** @internal Rarely needed state, created on first use (keeps a suspended task small). */ _x: TaskExtra | null = null;
   /** @internal WaitNode links (a task waits in at most one list at a time). */ _wnext: WaitNode | null = null;
   /** @internal */ _wprev: WaitNode | null = null;
@@ -149,9 +145,13 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   /** @internal The list of tasks joining this one, created on first use. */
   joinList(): WaitList {
-    let list = this._joiners;
-    if (list === null) list = this._joiners = new WaitList(() => `join of ${this.name}`);
-    return list;
+    const x = this.ext();
+    return x.joiners ?? (x.joiners = new WaitList(() => `join of ${this.name}`));
+  }
+
+  /** @internal Unfinished children. */
+  childCount(): number {
+    return this._x === null ? 0 : this._x.nchildren;
   }
 
   toString(): string {
@@ -161,6 +161,12 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
 /** The fields few tasks need: kept apart so that a suspended task stays small. */
 export class TaskExtra {
+  /** Unfinished children, in spawn order, threaded through their _prevSib/_nextSib. */
+  firstChild: Task | null = null;
+  lastChild: Task | null = null;
+  nchildren = 0;
+  /** Tasks (and watchers) parked in `join` on this one. */
+  joiners: WaitList | null = null;
   /** A child's unhandled error, delivered at the next suspension point (TaskFlag.ErrPending). */
   pendingErr: unknown = undefined;
   /** Reason given to cancel(). */

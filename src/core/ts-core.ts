@@ -16,7 +16,7 @@ import type { SchedulerCore } from "./scheduler-core.js";
  * B is the number of distinct deadlines (60,000 for a million sleepers spread
  * over a minute at 1 ms resolution).
  *
- *   slot s:   tDeadline[s] f64 | tBucket[s] i32 (-1: unarmed) | tNext[s] | tPrev[s]
+ *   slot s:   tBucket[s] i32 (-1: unarmed) | tNext[s] | tPrev[s]   (the deadline is the bucket's)
  *   bucket b: bDeadline[b] f64 | bHead[b] | bTail[b] | bCount[b]
  */
 export class TsCore implements SchedulerCore {
@@ -34,7 +34,6 @@ export class TsCore implements SchedulerCore {
   batch = new Int32Array(1024);
 
   // timers, per slot
-  private tDeadline = new Float64Array(0);
   private tBucket = new Int32Array(0);
   private tNext = new Int32Array(0);
   private tPrev = new Int32Array(0);
@@ -80,7 +79,6 @@ export class TsCore implements SchedulerCore {
     if (b === undefined) b = this.newBucket(deadline);
     const tail = this.bTail[b]!;
     this.tBucket[slot] = b;
-    this.tDeadline[slot] = deadline;
     this.tPrev[slot] = tail;
     this.tNext[slot] = -1;
     if (tail === -1) this.bHead[b] = slot;
@@ -128,7 +126,7 @@ export class TsCore implements SchedulerCore {
   memoryBytes(): number {
     return (
       this.freeList.byteLength + this.queue.byteLength + this.batch.byteLength +
-      this.tDeadline.byteLength + this.tBucket.byteLength + this.tNext.byteLength + this.tPrev.byteLength +
+      this.tBucket.byteLength + this.tNext.byteLength + this.tPrev.byteLength +
       this.bDeadline.byteLength + this.bHead.byteLength + this.bTail.byteLength + this.bCount.byteLength +
       this.heap.byteLength + this.byDeadline.size * 24 // rough cost of a Map entry
     );
@@ -220,7 +218,6 @@ export class TsCore implements SchedulerCore {
       if (fill !== undefined) a.fill(fill, old.length);
       return a;
     };
-    this.tDeadline = grow(this.tDeadline, (n) => new Float64Array(n));
     this.tBucket = grow(this.tBucket, (n) => new Int32Array(n), -1);
     this.tNext = grow(this.tNext, (n) => new Int32Array(n));
     this.tPrev = grow(this.tPrev, (n) => new Int32Array(n));
