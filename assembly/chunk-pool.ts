@@ -13,6 +13,11 @@ import { bump } from "./arena";
 
 let free: usize = NO_CHUNK;
 
+/** Forget every chunk (the arena restarts: a pooled instance is set up again). */
+export function resetChunks(): void {
+  free = NO_CHUNK;
+}
+
 /** A chunk for a list: next = NO_CHUNK, count = 0. */
 export function takeChunk(): usize {
   if (free == NO_CHUNK) giveRegion(bump(0x10000), 0x10000);

@@ -20,16 +20,23 @@
 import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD } from "./constants";
 import { HEADER } from "./header";
 import { arenaStart } from "./arena";
-import { addRecords, capacity } from "./task-table";
+import { addRecords, capacity, resetRecords } from "./task-table";
+import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
 import { CMD, setCmd } from "./command-ring";
 
-/** Lay out the regions for `cap` slots (called once, by `setup`). */
+/**
+ * Lay out the regions for `cap` slots, from scratch: called by `setup`, on a
+ * new instance or on one JS reuses after its core was dropped. Memory that is
+ * already grown stays and is handed out again.
+ */
 export function layOut(cap: i32): void {
   const align = <usize>(CHUNK_BYTES - 1);
   const cmd = (__heap_base + align) & ~align;
   setCmd(cmd);
   arenaStart(cmd + <usize>CMD_CAP * CMD_BYTES);
+  resetChunks();
+  resetRecords();
   makeReadyRing();
   grow(cap);
   store<i32>(HEADER + HDR_CMD, <i32>CMD);

@@ -9,7 +9,7 @@
 // Exports                         │ called
 // ────────────────────────────────┼──────────────────────────────────────────
 // coreVersion(): i32              │ once, to check the module
-// setup(cap): header address      │ once per core
+// setup(cap): header address      │ once per core (an instance may be reused)
 // growSlots(cap)                  │ when JS runs out of slots (doubling)
 // apply(n)                        │ when the command ring is full
 // tick(n, now): expired count     │ once per tick that can fire a timer
@@ -31,7 +31,7 @@ export function coreVersion(): i32 {
   return C.CORE_VERSION;
 }
 
-/** Lay out memory for `cap` slots and reset the wheel; returns the header's address. */
+/** Lay out memory for `cap` slots and reset the wheel, forgetting any earlier state; returns the header's address. */
 export function setup(cap: i32): usize {
   layOut(cap);
   clearWheel();

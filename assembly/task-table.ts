@@ -39,6 +39,11 @@ export let capacity: i32 = 0;
   );
 }
 
+/** Forget every record (the arena restarts: a pooled instance is set up again). */
+export function resetRecords(): void {
+  capacity = 0;
+}
+
 /** Give records to slots up to `cap` (rounded up to whole blocks): no timer, arm count zero. */
 export function addRecords(cap: i32): void {
   if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the directory can address

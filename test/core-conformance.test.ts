@@ -270,3 +270,28 @@ describe("the wasm scheduler core's memory", () => {
     expect(tickBatch(c, 10 * 3_600_000)).toEqual([keep]);
   });
 });
+
+describe("the wasm scheduler core's instance", () => {
+  it("is given back when the last slot is released with no timer armed, and taken again on the next alloc", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const slots = Array.from({ length: 1500 }, () => c.alloc()); // past the first block of records
+    c.arm(slots[1400]!, 50);
+    c.tick(10);
+    for (const s of slots) if (s !== slots[1400]) c.release(s);
+    expect(c.instance).not.toBeNull(); // a timer is still armed
+    expect(tickBatch(c, 50)).toEqual([slots[1400]]);
+    c.release(slots[1400]!);
+    expect(c.instance).toBeNull();
+    expect(c.tick(1e6)).toBe(0);
+    expect(c.nextDeadline()).toBe(Infinity);
+    // Used again: every slot number it hands out works, timers included.
+    const again = Array.from({ length: 1500 }, () => c.alloc());
+    expect(c.instance).not.toBeNull();
+    expect(new Set(again)).toEqual(new Set(slots));
+    for (const s of again) c.arm(s, 100 + (s % 3));
+    const fired = tickBatch(c, 200);
+    expect(fired.length).toBe(1500);
+    expect(fired.slice(0, 3)).toEqual(again.filter((s) => s % 3 === 0).slice(0, 3));
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TsCore } from "../src/core/ts-core.js";
 import { WasmCore, createWasmCore } from "../src/core/wasm-core.js";
 import type { SchedulerCore } from "../src/core/scheduler-core.js";
-import { batchOf, prng } from "./core-helpers.js";
+import { batchOf, prng, reusedWasmCore } from "./core-helpers.js";
 
 /**
  * The same random sequence of core calls, fed to both cores: after every tick
@@ -16,7 +16,7 @@ import { batchOf, prng } from "./core-helpers.js";
 function differential(seed: number, steps: number, shape: Shape, compactAfter?: number): void {
   const rand = prng(seed);
   const ts = new TsCore();
-  const wasm = createWasmCore();
+  const wasm = seed % 2 === 0 ? reusedWasmCore() : createWasmCore();
   if (compactAfter !== undefined) (wasm as WasmCore).debugCompactAfter(compactAfter);
   const cores: SchedulerCore[] = [ts, wasm];
   const live: number[] = []; // allocated slots

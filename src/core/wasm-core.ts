@@ -32,6 +32,10 @@ import type { SchedulerCore } from "./scheduler-core.js";
  *   every view on the old buffer).
  * - Slots are allocated from a free list on this side; `growSlots` is called
  *   when they run out, doubling the task table.
+ * - An instance serves one core at a time. When the last slot is released
+ *   with no timer armed (the run is over), the core gives its instance back to
+ *   a small pool, since an empty core is the same as a new one; it takes an
+ *   instance again if it ever allocates another slot.
  * - Any call may grow Wasm memory (timer lists take chunks as they fill), so
  *   the views are checked against `memory.buffer` after each one.
  */
@@ -84,8 +88,10 @@ const INITIAL_QUEUE = 1024;
 export class WasmCore implements SchedulerCore {
   readonly backend = "wasm" as const;
 
-  private readonly ex: CoreExports;
-  private readonly hdrAt: number;
+  /** The instance this core uses; null once given back to the pool. */
+  private inst: WebAssembly.Instance | null;
+  private ex: CoreExports;
+  private hdrAt: number;
   // views on Wasm memory, rebuilt when memory.buffer changes
   private buffer!: ArrayBuffer;
   private hdrI32!: Int32Array;
@@ -103,6 +109,8 @@ export class WasmCore implements SchedulerCore {
   // slot allocation
   private cap: number;
   private top = 0;
+  /** Slots allocated and not released. */
+  private live = 0;
   private freeList = new Int32Array(64);
   private freeLen = 0;
 
@@ -112,19 +120,27 @@ export class WasmCore implements SchedulerCore {
   batch = new Int32Array(INITIAL_QUEUE);
 
   constructor(instance: WebAssembly.Instance) {
+    this.inst = instance;
     this.ex = instance.exports as unknown as CoreExports;
     this.hdrAt = this.ex.setup(INITIAL_SLOTS);
     this.views();
     this.cap = this.hdrI32[HdrCap]!;
   }
 
+  /** The instance in use (tests), or null when the core has given it back. */
+  get instance(): WebAssembly.Instance | null {
+    return this.inst;
+  }
+
   alloc(): number {
+    if (this.live++ === 0 && this.inst === null) this.resume();
     if (this.freeLen > 0) return this.freeList[--this.freeLen]!;
     if (this.top === this.cap) this.growSlots();
     return this.top++;
   }
 
   release(slot: number): void {
+    if (--this.live === 0 && this.timers === 0) this.suspend();
     if (this.freeLen === this.freeList.length) {
       const bigger = new Int32Array(this.freeList.length * 2);
       bigger.set(this.freeList);
@@ -179,11 +195,13 @@ export class WasmCore implements SchedulerCore {
   }
 
   memoryBytes(): number {
-    return this.ex.memory.buffer.byteLength + this.queue.byteLength + this.batch.byteLength + this.freeList.byteLength;
+    const wasm = this.inst === null ? 0 : this.ex.memory.buffer.byteLength;
+    return wasm + this.queue.byteLength + this.batch.byteLength + this.freeList.byteLength;
   }
 
   /** For tests: timers armed as counted inside Wasm once pending commands are applied, and the wheel's time. */
   debugState(): { timers: number; wheelTime: number; slotCapacity: number; deadEntries: number } {
+    if (this.inst === null) return { timers: 0, wheelTime: 0, slotCapacity: this.cap, deadEntries: 0 };
     this.flush();
     this.low = Math.min(this.low, this.hdrF64[HdrLow]!);
     return {
@@ -199,8 +217,27 @@ export class WasmCore implements SchedulerCore {
     this.ex.wheelCompactAfter(n);
   }
 
+  /** Give the instance back: nothing is armed and no slot is in use, so an empty core is all there is to keep. */
+  private suspend(): void {
+    giveInstance(this.inst!);
+    this.inst = null;
+    this.cmdLen = 0; // arm/disarm pairs that cancel out
+    this.low = Infinity;
+  }
+
+  /** Take an instance again, with records for every slot number this core has handed out. */
+  private resume(): void {
+    const instance = takeInstance();
+    this.inst = instance;
+    this.ex = instance.exports as unknown as CoreExports;
+    this.hdrAt = this.ex.setup(this.cap);
+    this.buffer = undefined!;
+    this.views();
+  }
+
   /** Fire what is due: one call into Wasm, then append the ready ring to the run queue. */
   private expire(now: number): void {
+    if (this.inst === null) return; // suspended: nothing is armed
     const k = this.ex.tick(this.cmdLen, now);
     this.cmdLen = 0;
     this.views();
@@ -258,14 +295,34 @@ export class WasmCore implements SchedulerCore {
 }
 
 /**
- * A new Wasm core, with its own instance of the (once compiled) module.
- * Throws a clear error when the module cannot be used.
+ * Instances no core is using, for the next core to set up again: making one
+ * costs about 200 us (instantiation and first memory growth), setting a pooled
+ * one up about 2 us. A core gives its instance back when its last slot is
+ * released with no timer armed (its run has ended), and takes one again if it
+ * allocates a slot after that. Only small instances are kept, a few at most.
+ */
+const idle: WebAssembly.Instance[] = [];
+const POOL_MAX = 4;
+const POOL_MAX_BYTES = 4 << 20;
+
+function takeInstance(): WebAssembly.Instance {
+  return idle.pop() ?? instantiateWasm("scheduler");
+}
+
+function giveInstance(instance: WebAssembly.Instance): void {
+  const bytes = (instance.exports as unknown as CoreExports).memory.buffer.byteLength;
+  if (idle.length < POOL_MAX && bytes <= POOL_MAX_BYTES) idle.push(instance);
+}
+
+/**
+ * A new Wasm core, on an instance of the module compiled once per process
+ * (pooled, or new). Throws a clear error when the module cannot be used.
  */
 export function createWasmCore(): SchedulerCore {
   const why = wasmCoreError();
   if (why !== null) throw new Error(`the "wasm" scheduler backend is unavailable: ${why}`);
   try {
-    return new WasmCore(instantiateWasm("scheduler"));
+    return new WasmCore(takeInstance());
   } catch (e) {
     throw new Error(`the "wasm" scheduler backend is unavailable: ${(e as Error).message}`, { cause: e });
   }
@@ -280,6 +337,7 @@ export function wasmCoreError(): string | null {
       const inst = instantiateWasm("scheduler");
       const version = (inst.exports.coreVersion as () => number)();
       cachedError = version >= 1 ? null : "not implemented in this build yet";
+      if (cachedError === null) giveInstance(inst); // the first core will use it
     } catch (e) {
       cachedError = (e as Error).message;
     }
