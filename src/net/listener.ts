@@ -24,7 +24,9 @@ export interface ListenOptions {
 /**
  * A listening TCP socket. `accept()` waits for the next connection;
  * connections that arrive while no task accepts wait in order (they read
- * nothing until accepted). Made by {@link listen}.
+ * nothing until accepted). node:net cannot stop accepting, so that queue is
+ * not bounded by `backlog`: accept promptly (serveTcp does). Made by
+ * {@link listen}.
  *
  * @example
  * const listener = yield* listen({ port: 0 });

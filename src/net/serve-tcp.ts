@@ -16,7 +16,12 @@ export type ConnHandler = (conn: Conn) => Operation<unknown>;
 
 /** Options of {@link serveTcp}. */
 export interface ServeTcpOptions extends ListenOptions {
-  /** Connections handled at once; when reached, accepting pauses (the kernel backlog holds the rest). Default: no limit. */
+  /**
+   * Connections handled at once. When reached, no handler starts until one
+   * ends; the connections that arrive meanwhile wait, unread, in the
+   * listener's queue (node:net keeps accepting them, so each holds a file
+   * descriptor). Default: no limit.
+   */
   maxConnections?: number;
   /**
    * Called when a handler throws (the server keeps serving). Default: print to
