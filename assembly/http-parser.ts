@@ -174,15 +174,26 @@ export function input(): usize { return INPUT; }
   eventWords += 3;
 }
 
-/** buf[s, e) equals the lower-case ASCII `lower` ignoring case (`| 0x20` is safe on token bytes). */
-function eqLower(s: i32, e: i32, lower: string): bool {
-  const n = lower.length;
-  if (e - s != n) return false;
-  for (let i = 0; i < n; i++) {
-    if ((at(s + i) | 0x20) != <u32>lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
+// Case-insensitive matches of the few names and tokens the parser interprets,
+// a word at a time against little-endian constants (the caller checks the
+// length). `| 0x20` lower-cases letters and keeps the other bytes these words
+// hold ('-', digits); the only other bytes it maps onto them are controls,
+// which never reach a name or a value. A string-walking compare was 40% of the
+// time of a small request.
+@inline function lc8(p: i32): u32 { return at(p) | 0x20; }
+@inline function lc16(p: i32): u32 { return <u32>load<u16>(INPUT + <usize>p) | 0x2020; }
+@inline function lc32(p: i32): u32 { return load<u32>(INPUT + <usize>p) | 0x20202020; }
+@inline function lc64(p: i32): u64 { return load<u64>(INPUT + <usize>p) | 0x2020202020202020; }
+@inline function isHost(p: i32): bool { return lc32(p) == 0x74736f68; }
+@inline function isExpect(p: i32): bool { return lc32(p) == 0x65707865 && lc16(p + 4) == 0x7463; }
+@inline function isUpgrade(p: i32): bool { return lc32(p) == 0x72677075 && lc16(p + 4) == 0x6461 && lc8(p + 6) == 0x65; }
+@inline function isConnection(p: i32): bool { return lc64(p) == 0x697463656e6e6f63 && lc16(p + 8) == 0x6e6f; }
+@inline function isContentLength(p: i32): bool { return lc64(p) == 0x2d746e65746e6f63 && lc32(p + 8) == 0x676e656c && lc16(p + 12) == 0x6874; }
+@inline function isTransferEncoding(p: i32): bool { return lc64(p) == 0x726566736e617274 && lc64(p + 8) == 0x6e69646f636e652d && lc8(p + 16) == 0x67; }
+@inline function is100Continue(p: i32): bool { return lc64(p) == 0x746e6f632d303031 && lc32(p + 8) == 0x65756e69; }
+@inline function isClose(p: i32): bool { return lc32(p) == 0x736f6c63 && lc8(p + 4) == 0x65; }
+@inline function isKeepAlive(p: i32): bool { return lc64(p) == 0x696c612d7065656b && lc16(p + 8) == 0x6576; }
+@inline function isChunked(p: i32): bool { return lc32(p) == 0x6e756863 && lc16(p + 4) == 0x656b && lc8(p + 6) == 0x64; }
 
 /** First offset in [p, end) holding a byte outside 0x21-0x7E (end if none): the end of a request-target. */
 @inline function scanTarget(p: i32, end: i32): i32 {
@@ -581,20 +592,20 @@ function parseFields(start: i32, end: i32, hs: i32, head: bool): i32 {
 function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
   const len = ne - ns;
   if (len == 4) {
-    if (eqLower(ns, ne, "host")) {
+    if (isHost(ns)) {
       if ((hFlags & HeadFlag.HAS_HOST) != 0) return fail(ParseError.DUPLICATE_HOST, ns);
       hFlags |= HeadFlag.HAS_HOST;
     }
   } else if (len == 6) {
-    if (eqLower(ns, ne, "expect")) hFlags |= eqLower(vs, ve, "100-continue") ? HeadFlag.EXPECT_CONTINUE : HeadFlag.EXPECT_OTHER;
+    if (isExpect(ns)) hFlags |= ve - vs == 12 && is100Continue(vs) ? HeadFlag.EXPECT_CONTINUE : HeadFlag.EXPECT_OTHER;
   } else if (len == 7) {
-    if (eqLower(ns, ne, "upgrade")) hFlags |= HeadFlag.HAS_UPGRADE;
+    if (isUpgrade(ns)) hFlags |= HeadFlag.HAS_UPGRADE;
   } else if (len == 10) {
-    if (eqLower(ns, ne, "connection")) connection(vs, ve);
+    if (isConnection(ns)) connection(vs, ve);
   } else if (len == 14) {
-    if (eqLower(ns, ne, "content-length")) return contentLength(vs, ve);
+    if (isContentLength(ns)) return contentLength(vs, ve);
   } else if (len == 17) {
-    if (eqLower(ns, ne, "transfer-encoding")) return transferEncoding(vs, ve);
+    if (isTransferEncoding(ns)) return transferEncoding(vs, ve);
   }
   return 0;
 }
@@ -630,7 +641,7 @@ function transferEncoding(start: i32, ve: i32): i32 {
     if (p == s) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
     // A coding after chunked: chunked is not final, or appears twice.
     if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, s);
-    if (eqLower(s, p, "chunked")) hFlags |= HeadFlag.CHUNKED;
+    if (p - s == 7 && isChunked(s)) hFlags |= HeadFlag.CHUNKED;
     else hFlags |= HeadFlag.OTHER_CODING;
     while (p < ve && (at(p) == SP || at(p) == HT)) p++;
     if (p < ve && at(p) == SEMI) {
@@ -659,9 +670,9 @@ function connection(start: i32, ve: i32): void {
     let e = p;
     while (e > s && (at(e - 1) == SP || at(e - 1) == HT)) e--;
     const len = e - s;
-    if (len == 5 && eqLower(s, e, "close")) hFlags |= HeadFlag.CONNECTION_CLOSE;
-    else if (len == 10 && eqLower(s, e, "keep-alive")) hFlags |= HeadFlag.CONNECTION_KEEP_ALIVE;
-    else if (len == 7 && eqLower(s, e, "upgrade")) hFlags |= HeadFlag.CONNECTION_UPGRADE;
+    if (len == 5 && isClose(s)) hFlags |= HeadFlag.CONNECTION_CLOSE;
+    else if (len == 10 && isKeepAlive(s)) hFlags |= HeadFlag.CONNECTION_KEEP_ALIVE;
+    else if (len == 7 && isUpgrade(s)) hFlags |= HeadFlag.CONNECTION_UPGRADE;
   }
 }
 
