@@ -2,6 +2,7 @@ import { currentTask } from "./current.js";
 import { TimeoutError } from "./errors.js";
 import { Event } from "./event.js";
 import { scope, toBody } from "./run.js";
+import { TaskState } from "./constants.js";
 import { TIMED_OUT } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction, Operation } from "./types.js";
@@ -38,6 +39,10 @@ function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, a
   const v = yield list;
   if (v !== TIMED_OUT) return v as T;
   yield* child.cancel("timed out");
+  // The body may have been handed its result in the very tick the deadline
+  // passed (a cancel waits for its next suspension point); then that result
+  // stands, rather than a TimeoutError with the value lost.
+  if (child._state === TaskState.Completed) return child._val as T;
   throw new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TimeoutError, call, current, run, sleep, spawn, withTimeout, yieldNow } from "../src/index.js";
+import { Channel, TimeoutError, call, current, run, sleep, spawn, withTimeout, yieldNow } from "../src/index.js";
 import { BACKENDS, makeLog, vrun } from "./helpers.js";
 
 describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
@@ -134,6 +134,20 @@ describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
     expect(r).toBeInstanceOf(TimeoutError);
     expect(r!.ms).toBe(50);
     expect(r!.message).toMatch(/withTimeout\(50\) timed out after 50 ms/);
+  });
+
+  it("withTimeout keeps a value the body received in the same tick as its deadline", async () => {
+    const r = await vrun(backend, function* () {
+      const ch = new Channel<string>(1);
+      spawn(function* () {
+        yield* sleep(10);
+        ch.trySend("payload"); // wakes the body in the tick its deadline passes
+      });
+      yield* yieldNow(); // the sender arms its timer first
+      const v = yield* withTimeout(10, ch.recv());
+      return { v, left: ch.size };
+    });
+    expect(r).toEqual({ v: "payload", left: 0 }); // not a TimeoutError with the value lost
   });
 
   it("withTimeout also cancels whatever the body spawned", async () => {
