@@ -5,7 +5,7 @@ import { NetError } from "../net/errors.js";
 import { currentTask } from "../current.js";
 import type { Suspend } from "../suspend.js";
 import type { Task } from "../task.js";
-import type { Instruction } from "../types.js";
+import type { Instruction, Operation } from "../types.js";
 import { HttpError } from "./http-error.js";
 import { HttpParseError } from "./parse-error.js";
 import type { HeaderList, HttpParser, ParserConnection, ParserSink, RequestHead } from "./parser.js";
@@ -108,8 +108,15 @@ export class HttpConnection implements ParserSink {
           if (this.mustClose) return;
           // Shutting down: serve what was already received, then close.
           if (this.draining && this.conn.bufferedLength === 0) return;
-          const got = yield* this.fill(true);
-          if (got === Wait.Eof) return;
+          // Park on the read itself (no fill() frame while the connection idles).
+          let chunk: Uint8Array | null;
+          try {
+            chunk = yield* this.readOp(true);
+          } catch (e) {
+            return yield* this.readFailed(e);
+          }
+          if (chunk === null) return;
+          this.received(chunk);
           continue;
         }
         // One request per call, so nothing of it stays referenced from this
@@ -242,9 +249,28 @@ export class HttpConnection implements ParserSink {
    * once one has (then the client gets a 408).
    */
   private *fill(betweenRequests: boolean): Generator<Instruction, Wait, any> {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = yield* this.readOp(betweenRequests);
+    } catch (e) {
+      yield* this.readFailed(e);
+      return Wait.Eof;
+    }
+    if (chunk === null) return Wait.Eof;
+    this.received(chunk);
+    return Wait.Data;
+  }
+
+  /**
+   * The next socket read, with its deadline: keepAliveTimeout while no byte
+   * of the next request has arrived (then the connection just closes),
+   * headersTimeout/requestTimeout once one has (then the client gets a 408).
+   * A plain operation, not a generator: an idle connection parks on it
+   * directly, with no extra frame to keep.
+   */
+  private readOp(betweenRequests: boolean): Operation<Uint8Array | null> {
     const cfg = this.cfg;
-    const sched = cfg.now;
-    const now = sched();
+    const now = cfg.now();
     let deadline: number;
     let onTimeout: () => unknown;
     if (betweenRequests && this.pc.idle) {
@@ -257,27 +283,23 @@ export class HttpConnection implements ParserSink {
       onTimeout = requestTimeout;
     }
     if (cfg.idleTimeout > 0) deadline = Math.min(deadline, now + cfg.idleTimeout);
-    // A fresh array per read: readInto() fills its target when bytes arrive,
-    // not when this task runs, so one buffer shared by parked connections
-    // would be overwritten by the next connection's bytes.
-    let chunk: Uint8Array | null;
-    try {
-      const read = this.conn.read();
-      chunk = deadline === Infinity ? yield* read : yield* withDeadline(read, Math.ceil(deadline), onTimeout);
-    } catch (e) {
-      if (e === IDLE_TIMEOUT) return Wait.Eof; // idle keep-alive connection: close without a word
-      if (e === REQUEST_TIMEOUT) {
-        yield* this.answerTimeout();
-        return Wait.Eof;
-      }
-      if (e instanceof NetError) return Wait.Eof; // reset, closed by shutdown: nothing to answer
-      throw e;
-    }
-    if (chunk === null) return Wait.Eof;
-    if (this.pc.idle && this.requestStart < 0) this.requestStart = now;
+    const read = this.conn.read();
+    return deadline === Infinity ? read : withDeadline(read, Math.ceil(deadline), onTimeout);
+  }
+
+  /** Bytes arrived: parse them. */
+  private received(chunk: Uint8Array): void {
+    if (this.pc.idle && this.requestStart < 0) this.requestStart = this.cfg.now();
     this.execute(chunk);
     if (this.pc.idle && this.receiving === null) this.requestStart = -1;
-    return Wait.Data;
+  }
+
+  /** A read failed: answer a timeout with 408; anything else but a network error is a bug. */
+  private *readFailed(e: unknown): Generator<Instruction, void, any> {
+    if (e === IDLE_TIMEOUT) return; // idle keep-alive connection: close without a word
+    if (e === REQUEST_TIMEOUT) return yield* this.answerTimeout();
+    if (e instanceof NetError) return; // reset, closed by shutdown: nothing to answer
+    throw e;
   }
 
   private execute(chunk: Uint8Array): void {
