@@ -16,6 +16,8 @@ import { STATUS_TEXT } from "./status.js";
 
 /** Bytes of responses gathered before they are written even though more pipelined requests wait. */
 const FLUSH_AT = 64 * 1024;
+/** Body chunks this large are written as they are, not copied into the gathering buffer. */
+const BIG_CHUNK = 16 * 1024;
 
 /** Why the connection task stops waiting for the next request. */
 const enum Wait {
@@ -44,8 +46,16 @@ export class HttpConnection implements ParserSink {
   private receiving: Request | null = null;
   /** A parse error: every request before it is answered, then it is, then the connection closes. */
   private parseError: HttpParseError | null = null;
-  /** Output gathered for one write: one chunk, or several; null when empty. */
-  private out: Uint8Array | string | (Uint8Array | string)[] | null = null;
+  /**
+   * Output gathered for one write. Small pieces (heads, small bodies, chunk
+   * framing) are copied into `obuf`; a large body is kept as its own chunk.
+   * `chunks` holds what is sealed, in order. A write hands the buffers to
+   * the socket, which keeps them until sent, so each write starts a new
+   * `obuf` (from Node's pool when small).
+   */
+  obuf: Buffer | null = null;
+  private olen = 0;
+  private chunks: Uint8Array[] | null = null;
   private outBytes = 0;
   /** The connection closes after the current response. */
   mustClose = false;
@@ -189,26 +199,75 @@ export class HttpConnection implements ParserSink {
     return this.idle && this.task !== null && this.task.state === "parked" && this.conn.bufferedLength === 0;
   }
 
-  /** Queue bytes of a response. */
-  queue(chunk: Uint8Array | string): void {
-    const out = this.out;
-    if (out === null) this.out = chunk;
-    else if (Array.isArray(out)) out.push(chunk);
-    else this.out = [out, chunk];
-    this.outBytes += chunk.length;
+  /** Make room for `n` more bytes in `obuf`; returns the offset to write them at. Call `commit(n)` after. */
+  reserve(n: number): number {
+    const buf = this.obuf;
+    if (buf === null) {
+      // Half of Node's 8 KiB pool slab: 16 pipelined small responses fit.
+      this.obuf = Buffer.allocUnsafe(n < 4096 ? 4096 : n);
+    } else if (this.olen + n > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
+      buf.copy(bigger, 0, 0, this.olen);
+      this.obuf = bigger;
+    }
+    return this.olen;
+  }
+
+  /** `n` bytes were written at the offset `reserve(n)` returned. */
+  commit(n: number): void {
+    this.olen += n;
+    this.outBytes += n;
+  }
+
+  /** Queue text that is latin1 by construction (status lines, header fields, chunk framing). */
+  queueLatin1(s: string): void {
+    const at = this.reserve(s.length);
+    this.obuf!.latin1Write(s, at, s.length);
+    this.commit(s.length);
+  }
+
+  /** Queue text as UTF-8 (error messages). */
+  queueText(s: string): void {
+    const n = Buffer.byteLength(s, "utf8");
+    const at = this.reserve(n);
+    this.obuf!.utf8Write(s, at, n);
+    this.commit(n);
+  }
+
+  /** Queue body bytes: copied when small, else kept as a chunk of their own (no copy). */
+  queueBytes(b: Uint8Array): void {
+    if (b.length < BIG_CHUNK) {
+      const at = this.reserve(b.length);
+      this.obuf!.set(b, at);
+      this.commit(b.length);
+      return;
+    }
+    this.seal();
+    (this.chunks ??= []).push(b);
+    this.outBytes += b.length;
+  }
+
+  /** Close the gathering buffer into a chunk. */
+  private seal(): void {
+    if (this.olen > 0) {
+      (this.chunks ??= []).push(this.obuf!.subarray(0, this.olen));
+      this.obuf = null;
+      this.olen = 0;
+    }
   }
 
   /** Take what is queued (the caller writes it). */
-  private takeOut(): Uint8Array | string | (Uint8Array | string)[] {
-    const out = this.out!;
-    this.out = null;
+  private takeOut(): Uint8Array | Uint8Array[] {
+    this.seal();
+    const c = this.chunks!;
+    this.chunks = null;
     this.outBytes = 0;
-    return out;
+    return c.length === 1 ? c[0]! : c;
   }
 
   /** Write what is queued; waits while the socket's buffer is full. */
   *flush(): Generator<Instruction, void, any> {
-    if (this.out === null) return;
+    if (this.outBytes === 0) return;
     yield* this.conn.write(this.takeOut());
   }
 
@@ -219,7 +278,7 @@ export class HttpConnection implements ParserSink {
    * socket's buffer drains.
    */
   writeIfDone(): Suspend | null {
-    if (this.out === null || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
+    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
     return this.conn._write(this.takeOut()) ? null : this.conn._parkWriter();
   }
 
@@ -228,7 +287,7 @@ export class HttpConnection implements ParserSink {
     if (!req._reading) {
       req._reading = true;
       if (req._head.expectContinue && !req._ended && req._chunks.length === 0) {
-        this.queue("HTTP/1.1 100 Continue\r\n\r\n");
+        this.queueLatin1("HTTP/1.1 100 Continue\r\n\r\n");
         yield* this.flush();
       }
     }
@@ -350,15 +409,14 @@ export class HttpConnection implements ParserSink {
   private *answerParseError(err: HttpParseError): Generator<Instruction, void, any> {
     this.mustClose = true;
     const body = `${err.message}\n`;
-    this.queue(
-      `HTTP/1.1 ${err.status} ${statusLine(err.status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    this.queueLatin1(`HTTP/1.1 ${err.status} ${statusLine(err.status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+    this.queueText(body);
     yield* this.flushQuietly();
   }
 
   private *answerTimeout(): Generator<Instruction, void, any> {
     this.mustClose = true;
-    this.queue("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    this.queueLatin1("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     yield* this.flushQuietly();
   }
 

@@ -185,7 +185,7 @@ export class Response {
       if (body !== undefined && body.length > 0 && !this.skipBody()) {
         this.queueBody(typeof body === "string" ? Buffer.from(body, "utf8") : body);
       }
-      if (this.chunked) this._conn.queue("0\r\n\r\n");
+      if (this.chunked) this._conn.queueLatin1("0\r\n\r\n");
       else if (this.remaining > 0) {
         this._conn.mustClose = true; // the body came short of its Content-Length: the framing is broken
         throw new Error(`response ended ${this.remaining} bytes short of its Content-Length`);
@@ -213,12 +213,12 @@ export class Response {
   /** Queue body bytes after the head: as a chunk, or counted against Content-Length. */
   private queueBody(bytes: Uint8Array): void {
     if (this.chunked) {
-      this._conn.queue(`${bytes.length.toString(16)}\r\n`);
-      this._conn.queue(bytes);
-      this._conn.queue("\r\n");
+      this._conn.queueLatin1(`${bytes.length.toString(16)}\r\n`);
+      this._conn.queueBytes(bytes);
+      this._conn.queueLatin1("\r\n");
     } else {
       this.take(bytes.length);
-      this._conn.queue(bytes);
+      this._conn.queueBytes(bytes);
     }
   }
 
@@ -247,13 +247,23 @@ export class Response {
     this._headSent = true;
     const sendBody = !noBody && this._req.method !== "HEAD" && bodyLen > 0;
     const headLen = head.length; // latin1: one byte per character
-    const buf = Buffer.allocUnsafe(headLen + (sendBody ? bodyLen : 0));
-    buf.write(head, 0, headLen, "latin1");
-    if (sendBody) {
-      if (typeof body === "string") buf.write(body, headLen, bodyLen, "utf8");
-      else buf.set(body, headLen);
+    const conn = this._conn;
+    if (sendBody && bodyLen >= 16 * 1024 && typeof body !== "string") {
+      conn.queueLatin1(head);
+      conn.queueBytes(body); // large: written as it is, not copied
+      return;
     }
-    this._conn.queue(buf);
+    // Head and body straight into the connection's output buffer: with
+    // pipelining, many responses leave in one buffer and one write.
+    const total = headLen + (sendBody ? bodyLen : 0);
+    const at = conn.reserve(total);
+    const buf = conn.obuf!;
+    buf.latin1Write(head, at, headLen);
+    if (sendBody) {
+      if (typeof body === "string") buf.utf8Write(body, at + headLen, bodyLen);
+      else buf.set(body, at + headLen);
+    }
+    conn.commit(total);
   }
 
   /** Head for a streamed body: Content-Length if the handler set one, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0). */
@@ -269,7 +279,7 @@ export class Response {
     }
     const head = this.headText(framing);
     this._headSent = true;
-    this._conn.queue(head);
+    this._conn.queueLatin1(head);
   }
 
   private headText(framing: string | null): string {
