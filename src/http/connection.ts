@@ -16,6 +16,8 @@ import { STATUS_TEXT } from "./status.js";
 
 /** Bytes of responses gathered before they are written even though more pipelined requests wait. */
 const FLUSH_AT = 64 * 1024;
+/** First size of a connection's output buffer. */
+const OBUF_START = 4000;
 /** Body chunks this large are written as they are, not copied into the gathering buffer. */
 const BIG_CHUNK = 16 * 1024;
 
@@ -203,8 +205,10 @@ export class HttpConnection implements ParserSink {
   reserve(n: number): number {
     const buf = this.obuf;
     if (buf === null) {
-      // Half of Node's 8 KiB pool slab: 16 pipelined small responses fit.
-      this.obuf = Buffer.allocUnsafe(n < 4096 ? 4096 : n);
+      // Just under half of Node's 8 KiB pool slab, the largest size the pool
+      // serves (4096 itself gets an ArrayBuffer of its own); 16 pipelined
+      // small responses fit.
+      this.obuf = Buffer.allocUnsafe(n < OBUF_START ? OBUF_START : n);
     } else if (this.olen + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
       buf.copy(bigger, 0, 0, this.olen);
