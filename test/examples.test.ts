@@ -91,3 +91,78 @@ describe("HTTP examples", () => {
     }
   });
 });
+
+describe("TCP examples", () => {
+  /** Start an example on a free port; resolves with the port it prints. */
+  async function startTcpExample(file: string): Promise<{ port: number; stop: () => void }> {
+    const { spawn } = await import("node:child_process");
+    const child = spawn("node", [file], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on("exit", (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
+    });
+    return { port, stop: () => child.kill("SIGKILL") };
+  }
+
+  /** A line-oriented client: `next(pattern)` waits until the received text matches. */
+  async function client(port: number) {
+    const { connect } = await import("node:net");
+    const sock = connect(port, "127.0.0.1");
+    let text = "";
+    const waiters: (() => void)[] = [];
+    sock.on("data", (d) => {
+      text += d.toString("utf8");
+      for (const w of waiters.splice(0)) w();
+    });
+    const next = (re: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in ${JSON.stringify(text)}`)), 10_000);
+        const check = () => {
+          if (re.test(text)) {
+            clearTimeout(timer);
+            resolve(text);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    return { sock, next, send: (s: string) => sock.write(s) };
+  }
+
+  it("echo-server.mjs echoes what it receives", async () => {
+    const { port, stop } = await startTcpExample("examples/echo-server.mjs");
+    try {
+      const c = await client(port);
+      c.send("hello, echo\n");
+      expect(await c.next(/hello, echo\n/)).toBe("hello, echo\n");
+      c.sock.destroy();
+    } finally {
+      stop();
+    }
+  });
+
+  it("chat-server.mjs passes messages between connections through channels", async () => {
+    const { port, stop } = await startTcpExample("examples/chat-server.mjs");
+    try {
+      const alice = await client(port);
+      await alice.next(/your name\? /);
+      alice.send("alice\n");
+      await alice.next(/welcome, alice/);
+      const bob = await client(port);
+      await bob.next(/your name\? /);
+      bob.send("bob\n");
+      await alice.next(/\* bob joined/);
+      alice.send("hi bob\n");
+      expect(await bob.next(/<alice> hi bob/)).toMatch(/<alice> hi bob/);
+      alice.sock.destroy();
+      await bob.next(/\* alice left/);
+      bob.sock.destroy();
+    } finally {
+      stop();
+    }
+  });
+});
