@@ -189,7 +189,7 @@ export async function main() {
         fmt(rps),
         `${(rps / nodeRps).toFixed(2)}x`,
         `${(rps / rawRps).toFixed(2)}x`,
-        fmt(med(key, "p99"), 2),
+        sc.pipeline > 1 ? "–" : fmt(med(key, "p99"), 2),
         `${fmt(med(key, "serverCpu") * 100)}%`,
         `${fmt(med(key, "clientCpu") * 100)}%`,
       ]);
@@ -205,6 +205,8 @@ export async function main() {
     `Command: \`npm run bench -- http${quick ? " --quick" : ""}\` (${secs} s). Client: ${CLIENT}${CLIENT === "wrk" ? " (1 thread)" : ""}; ${PIN ? "server pinned to core 0 and client to core 1 with taskset" : "no taskset: server and client float over both cores"}. ${DURATION} s per measurement, medians of ${ROUNDS} interleaved rounds after a warm-up round. Every server answers \`Hello, World!\` (13 bytes) with keep-alive; tasklet runs on its default scheduler backend.`,
     "",
     table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "client CPU"], rows),
+    "",
+    "p99 latency is the client's; with pipelining wrk times batches, not requests, so it is left out there.",
     "",
     `Idle keep-alive connections: RSS growth of the server process per connection after a full GC, ${fmt(IDLE_CONNS)} connections that each served one request.`,
     "",
