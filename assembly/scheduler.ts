@@ -23,7 +23,8 @@ import { grow, layOut } from "./layout";
 import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, deadEntries, expire, setCompactMin, levelFor, levelRange, lowerBound, peekDeadline, slotFor, slotRange, slotStart, wheelTime,
+  armed, clearWheel, deadEntries, expire, levelFor, levelRange, lowerBound, peekDeadline, setCompactMin, slotFor,
+  slotRange, slotStart, wheelTime,
 } from "./timer-wheel";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */

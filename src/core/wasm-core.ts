@@ -8,7 +8,7 @@ import type { SchedulerCore } from "./scheduler-core.js";
  * Exports of scheduler.wasm (assembly/scheduler.ts)   │ called from
  * ────────────────────────────────────────────────────┼──────────────────────────
  * `coreVersion(): i32`                                 │ wasmCoreError, once
- * `setup(cap): header address`                         │ constructor
+ * `setup(cap): header address`                         │ constructor; alloc after the instance was given back
  * `growSlots(cap)`                                     │ alloc, when slots run out
  * `apply(n)`                                           │ arm/disarm, when the command ring is full
  * `tick(n, now): expired count`                        │ tick, when a timer may be due
@@ -82,6 +82,8 @@ const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, Hdr
 const OP_ARM = CoreOp.Arm;
 const OP_DISARM = CoreOp.Disarm;
 const INITIAL_SLOTS = 1024; // one block of task records
+/** Slots the task table's directory can address (assembly/constants.ts: MAX_BLOCKS x BLOCK_SLOTS). */
+const MAX_SLOTS = 8192 * 1024;
 const INITIAL_QUEUE = 1024;
 
 /** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/timer-wheel.ts). */
@@ -264,6 +266,9 @@ export class WasmCore implements SchedulerCore {
   }
 
   private growSlots(): void {
+    if (this.cap * 2 > MAX_SLOTS) {
+      throw new RangeError(`the wasm scheduler core holds at most ${MAX_SLOTS} live tasks; use the ts backend for more`);
+    }
     this.ex.growSlots(this.cap * 2);
     this.views();
     this.cap = this.hdrI32[HdrCap]!;
