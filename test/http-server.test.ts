@@ -275,3 +275,28 @@ describe("response header validation", () => {
     ]);
   });
 });
+
+describe("serve() errors", () => {
+  it("rejects `ready` with NetError EADDRINUSE when the port is taken, and refuses bad options", async () => {
+    const { NetError } = await import("../src/index.js");
+    const first = await start(COMBOS[0]!, function* () {
+      return { body: "first" };
+    });
+    const second = serve({ port: first.port }, function* () {
+      return { body: "second" };
+    });
+    const err = await second.ready.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetError);
+    expect((err as InstanceType<typeof NetError>).code).toBe("EADDRINUSE");
+    expect((err as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${first.port}`));
+    expect(() => serve({ headersTimeout: -1 }, function* () {})).toThrow(/headersTimeout must be a number of ms >= 0/);
+    expect(() => serve({ maxRequestsPerConnection: 0 }, function* () {})).toThrow(/maxRequestsPerConnection must be a whole number >= 1/);
+    expect(() => serve({ maxHeaders: -5 }, function* () {})).toThrow(/maxHeaders/);
+    expect(() => serve({}, "nope" as never)).toThrow(/handler must be a generator function/);
+    // the first server is unaffected
+    expect(await (await fetch(`http://127.0.0.1:${first.port}/`)).text()).toBe("first");
+  });
+});
