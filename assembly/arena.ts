@@ -15,8 +15,9 @@ export function arenaStart(at: usize): void {
 
 /**
  * Take `bytes` (rounded up to 1 KiB) from the arena, growing memory by whole
- * pages, and by a quarter more at least: every growth detaches the JS views
- * and costs a runtime call, so a million timers should not grow it 600 times.
+ * pages: by a quarter of its size at least, up to 1 MiB, since every growth
+ * detaches the JS views and costs a runtime call (a million timers grew it
+ * 600 times a page at a time), while the unused tail stays under 1 MiB.
  */
 export function bump(bytes: usize): usize {
   const at = top;
@@ -24,7 +25,7 @@ export function bump(bytes: usize): usize {
   const pages = <i32>((top + 0xffff) >>> 16);
   const have = memory.size();
   if (pages > have) {
-    const more = max(pages - have, have >> 2);
+    const more = max(pages - have, min(have >> 2, 16));
     if (memory.grow(more) < 0 && memory.grow(pages - have) < 0) unreachable(); // out of memory: JS sees a RuntimeError
   }
   return at;
