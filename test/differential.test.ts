@@ -12,6 +12,7 @@ import {
   withTimeout,
   yieldNow,
 } from "../src/index.js";
+import { prng } from "./core-helpers.js";
 import { BACKENDS } from "./helpers.js";
 
 /**
@@ -21,17 +22,6 @@ import { BACKENDS } from "./helpers.js";
  * stamped with virtual time, on both.
  */
 
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Step =
   | { op: "sleep"; ms: number }
@@ -54,7 +44,7 @@ interface Program {
 
 /** A random program, as data, so both backends run exactly the same script. */
 function makeProgram(seed: number): Program {
-  const r = rng(seed);
+  const r = prng(seed);
   const int = (n: number) => Math.floor(r() * n);
   const channels = Array.from({ length: 1 + int(3) }, () => int(3));
   const events = 1 + int(2);

@@ -24,21 +24,26 @@ describe("examples", () => {
   });
 });
 
-describe("HTTP examples", () => {
-  /** Start an example server on a free port; returns its base URL and a stop function. */
-  async function startExample(file: string): Promise<{ url: string; stop: () => void }> {
-    const { spawn } = await import("node:child_process");
-    const child = spawn("node", [file], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-        if (m) resolve(`http://127.0.0.1:${m[1]}`);
-      });
-      child.on("exit", (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
+/** Start an example server with PORT=0; resolves with the port it prints (matched by `re`) and a stop function. */
+async function startServerExample(file: string, re: RegExp): Promise<{ port: number; stop: () => void }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn("node", [file], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = out.match(re);
+      if (m) resolve(Number(m[1]));
     });
-    return { url, stop: () => child.kill("SIGKILL") };
+    child.on("exit", (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
+  });
+  return { port, stop: () => child.kill("SIGKILL") };
+}
+
+describe("HTTP examples", () => {
+  async function startExample(file: string): Promise<{ url: string; stop: () => void }> {
+    const { port, stop } = await startServerExample(file, /http:\/\/127\.0\.0\.1:(\d+)\//);
+    return { url: `http://127.0.0.1:${port}`, stop };
   }
 
   it("hello-http.mjs (npm start) says Hello, World", async () => {
@@ -93,21 +98,7 @@ describe("HTTP examples", () => {
 });
 
 describe("TCP examples", () => {
-  /** Start an example on a free port; resolves with the port it prints. */
-  async function startTcpExample(file: string): Promise<{ port: number; stop: () => void }> {
-    const { spawn } = await import("node:child_process");
-    const child = spawn("node", [file], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on("exit", (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
-    });
-    return { port, stop: () => child.kill("SIGKILL") };
-  }
+  const startTcpExample = (file: string) => startServerExample(file, /listening on 127\.0\.0\.1:(\d+)/);
 
   /** A line-oriented client: `next(pattern)` waits until the received text matches. */
   async function client(port: number) {

@@ -1,4 +1,5 @@
 import type { SchedulerCore } from "./scheduler-core.js";
+import { FreeList, RunQueue } from "./slots.js";
 
 /**
  * The pure-TypeScript scheduler core. Every piece of state is a typed array,
@@ -25,13 +26,10 @@ export class TsCore implements SchedulerCore {
   // slot allocation
   private cap = 0;
   private top = 0; // slots [0, top) have been handed out at least once
-  private freeList = new Int32Array(64);
-  private freeLen = 0;
+  private readonly free = new FreeList();
 
   // run queue
-  private queue = new Int32Array(1024);
-  private qLen = 0;
-  batch = new Int32Array(1024);
+  private readonly rq = new RunQueue(1024);
 
   // timers, per slot
   private tBucket = new Int32Array(0);
@@ -55,23 +53,18 @@ export class TsCore implements SchedulerCore {
   }
 
   alloc(): number {
-    if (this.freeLen > 0) return this.freeList[--this.freeLen]!;
+    const s = this.free.pop();
+    if (s >= 0) return s;
     if (this.top === this.cap) this.growSlots(this.cap * 2);
     return this.top++;
   }
 
   release(slot: number): void {
-    if (this.freeLen === this.freeList.length) {
-      const bigger = new Int32Array(this.freeList.length * 2);
-      bigger.set(this.freeList);
-      this.freeList = bigger;
-    }
-    this.freeList[this.freeLen++] = slot;
+    this.free.push(slot);
   }
 
   ready(slot: number): void {
-    if (this.qLen === this.queue.length) this.growQueue();
-    this.queue[this.qLen++] = slot;
+    this.rq.push(slot);
   }
 
   arm(slot: number, deadline: number): void {
@@ -105,13 +98,11 @@ export class TsCore implements SchedulerCore {
 
   tick(now: number): number {
     if (this.timers > 0) this.expire(now);
-    const n = this.qLen;
-    if (n === 0) return 0;
-    const filled = this.queue;
-    this.queue = this.batch;
-    this.batch = filled;
-    this.qLen = 0;
-    return n;
+    return this.rq.take();
+  }
+
+  get batch(): Int32Array {
+    return this.rq.batch;
   }
 
   nextDeadline(): number {
@@ -125,7 +116,7 @@ export class TsCore implements SchedulerCore {
 
   memoryBytes(): number {
     return (
-      this.freeList.byteLength + this.queue.byteLength + this.batch.byteLength +
+      this.free.bytes() + this.rq.bytes() +
       this.tBucket.byteLength + this.tNext.byteLength + this.tPrev.byteLength +
       this.bDeadline.byteLength + this.bHead.byteLength + this.bTail.byteLength + this.bCount.byteLength +
       this.heap.byteLength + this.byDeadline.size * 24 // rough cost of a Map entry
@@ -224,11 +215,6 @@ export class TsCore implements SchedulerCore {
     this.cap = cap;
   }
 
-  private growQueue(): void {
-    const q = new Int32Array(this.queue.length * 2);
-    q.set(this.queue);
-    this.queue = q;
-  }
 
   private growBuckets(): void {
     const n = this.bDeadline.length * 2;

@@ -1,6 +1,7 @@
 import { CoreOp } from "../constants.js";
 import { instantiateWasm } from "../wasm/load.js";
 import type { SchedulerCore } from "./scheduler-core.js";
+import { FreeList, RunQueue } from "./slots.js";
 
 /**
  * The one file that talks to scheduler.wasm (../shared/STYLE.md, item 4).
@@ -113,13 +114,11 @@ export class WasmCore implements SchedulerCore {
   private top = 0;
   /** Slots allocated and not released. */
   private live = 0;
-  private freeList = new Int32Array(64);
-  private freeLen = 0;
+  private readonly free = new FreeList();
 
   // run queue: filled by ready() and expired timers, handed out whole as `batch`
-  private queue = new Int32Array(INITIAL_QUEUE);
-  private qLen = 0;
-  batch = new Int32Array(INITIAL_QUEUE);
+  private readonly rq = new RunQueue(INITIAL_QUEUE);
+
 
   constructor(instance: WebAssembly.Instance) {
     this.inst = instance;
@@ -136,24 +135,19 @@ export class WasmCore implements SchedulerCore {
 
   alloc(): number {
     if (this.live++ === 0 && this.inst === null) this.resume();
-    if (this.freeLen > 0) return this.freeList[--this.freeLen]!;
+    const s = this.free.pop();
+    if (s >= 0) return s;
     if (this.top === this.cap) this.growSlots();
     return this.top++;
   }
 
   release(slot: number): void {
     if (--this.live === 0 && this.timers === 0) this.suspend();
-    if (this.freeLen === this.freeList.length) {
-      const bigger = new Int32Array(this.freeList.length * 2);
-      bigger.set(this.freeList);
-      this.freeList = bigger;
-    }
-    this.freeList[this.freeLen++] = slot;
+    this.free.push(slot);
   }
 
   ready(slot: number): void {
-    if (this.qLen === this.queue.length) this.growQueue(this.qLen + 1);
-    this.queue[this.qLen++] = slot;
+    this.rq.push(slot);
   }
 
   arm(slot: number, deadline: number): void {
@@ -178,13 +172,11 @@ export class WasmCore implements SchedulerCore {
 
   tick(now: number): number {
     if (now >= this.low) this.expire(now);
-    const n = this.qLen;
-    if (n === 0) return 0;
-    const filled = this.queue;
-    this.queue = this.batch;
-    this.batch = filled;
-    this.qLen = 0;
-    return n;
+    return this.rq.take();
+  }
+
+  get batch(): Int32Array {
+    return this.rq.batch;
   }
 
   nextDeadline(): number {
@@ -198,7 +190,7 @@ export class WasmCore implements SchedulerCore {
 
   memoryBytes(): number {
     const wasm = this.inst === null ? 0 : this.ex.memory.buffer.byteLength;
-    return wasm + this.queue.byteLength + this.batch.byteLength + this.freeList.byteLength;
+    return wasm + this.rq.bytes() + this.free.bytes();
   }
 
   /** For tests: timers armed as counted inside Wasm once pending commands are applied, and the wheel's time. */
@@ -246,13 +238,7 @@ export class WasmCore implements SchedulerCore {
     this.low = this.hdrF64[HdrLow]!;
     if (k === 0) return;
     this.timers -= k;
-    const at = this.qLen;
-    if (at + k > this.queue.length) this.growQueue(at + k);
-    const q = this.queue;
-    const out = this.out;
-    if (k <= 16) for (let i = 0; i < k; i++) q[at + i] = out[i]!;
-    else q.set(out.subarray(0, k), at);
-    this.qLen = at + k;
+    this.rq.pushAll(this.out, k);
   }
 
   /** Apply the pending commands now (the ring is full); returns the new ring length, 0. */
@@ -274,13 +260,6 @@ export class WasmCore implements SchedulerCore {
     this.cap = this.hdrI32[HdrCap]!;
   }
 
-  private growQueue(need: number): void {
-    let n = this.queue.length * 2;
-    while (n < need) n *= 2;
-    const q = new Int32Array(n);
-    q.set(this.queue.subarray(0, this.qLen));
-    this.queue = q;
-  }
 
   /**
    * Rebuild the views when memory.buffer has changed (growth detaches the old
