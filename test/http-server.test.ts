@@ -300,3 +300,27 @@ describe("serve() errors", () => {
     expect(await (await fetch(`http://127.0.0.1:${first.port}/`)).text()).toBe("first");
   });
 });
+
+describe("response headers", () => {
+  it("set, replace and read headers case-insensitively, keeping the name's case on the wire", async () => {
+    const combo = COMBOS[0]!;
+    const seen: (string | undefined)[] = [];
+    const s = await start(combo, function* (_req, res) {
+      res.setHeader("X-Trace-Id", "one");
+      res.setHeader("x-trace-id", "two"); // replaces, case-insensitively
+      res.setHeader("Set-Cookie", ["a=1", "b=2"]);
+      seen.push(res.getHeader("X-TRACE-ID"), res.getHeader("set-cookie"));
+      res.removeHeader("SET-COOKIE");
+      seen.push(res.getHeader("set-cookie"));
+      res.setHeader("Content-Length", 2);
+      yield* res.end("ok");
+    });
+    const r = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(r.text).toMatch(/\r\nx-trace-id: two\r\n/);
+    expect(r.text).not.toMatch(/X-Trace-Id: one/);
+    expect(r.text).not.toMatch(/Set-Cookie/i);
+    expect(r.text.match(/content-length/gi)).toHaveLength(1);
+    expect(r.text.endsWith("\r\n\r\nok")).toBe(true);
+    expect(seen).toEqual(["two", "a=1", undefined]);
+  });
+});

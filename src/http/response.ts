@@ -6,13 +6,16 @@ import { STATUS_TEXT, statusHasNoBody } from "./status.js";
 
 /** A field name must be a token (RFC 9110 §5.1). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Names already checked: handlers set the same few names over and over. */
-const knownNames = new Set<string>();
-function validName(name: string): boolean {
-  if (knownNames.has(name)) return true;
-  if (typeof name !== "string" || !TOKEN.test(name)) return false;
-  if (knownNames.size < 1024) knownNames.add(name);
-  return true;
+/** Names already checked, with their lower-case form: handlers set the same few names over and over. */
+const knownNames = new Map<string, string>();
+/** The lower-case form of a valid field name, or null if `name` is not a token. */
+function lowerName(name: string): string | null {
+  const known = knownNames.get(name);
+  if (known !== undefined) return known;
+  if (typeof name !== "string" || !TOKEN.test(name)) return null;
+  const lower = name.toLowerCase();
+  if (knownNames.size < 1024) knownNames.set(name, lower);
+  return lower;
 }
 /** A field value must not contain CR, LF or NUL (response splitting), nor characters beyond latin1. */
 const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
@@ -76,6 +79,8 @@ export class Response {
   /** @internal */ readonly _req: Request;
   /** @internal */ readonly _conn: HttpConnection;
   private names: string[] | null = null;
+  /** `names`, lower-cased once when set, for the case-insensitive lookups. */
+  private lnames: string[] | null = null;
   private values: string[] | null = null;
   /** @internal The head has been queued for sending. */ _headSent = false;
   /** @internal `end()` has run. */ _finished = false;
@@ -102,19 +107,21 @@ export class Response {
   /** Set a header field, replacing any earlier value of the same name (case-insensitive). */
   setHeader(name: string, value: string | number | readonly string[]): this {
     if (this._headSent) throw new Error(`cannot set header ${name}: the response head was already sent`);
-    if (!validName(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    const list = Array.isArray(value) ? value : [value];
+    const lower = lowerName(name);
+    if (lower === null) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    const list: readonly (string | number)[] = Array.isArray(value) ? value : [value as string | number];
     for (const v of list) {
       if (typeof v !== "string" && typeof v !== "number") throw new TypeError(`header ${name}: value must be a string or number`);
-      if (BAD_VALUE.test(String(v))) throw new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
+      if (typeof v === "string" && BAD_VALUE.test(v)) throw new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
     }
-    this.removeHeader(name);
     if (this.names === null) {
       this.names = [];
+      this.lnames = [];
       this.values = [];
-    }
+    } else this.removeLower(lower);
     for (const v of list) {
       this.names.push(name);
+      this.lnames!.push(lower);
       this.values!.push(String(v));
     }
     return this;
@@ -122,17 +129,21 @@ export class Response {
 
   /** The first value set for `name`, or undefined. */
   getHeader(name: string): string | undefined {
-    const i = this.find(name);
+    const i = this.find(name.toLowerCase());
     return i < 0 ? undefined : this.values![i];
   }
 
   /** Remove every value of `name`. */
   removeHeader(name: string): void {
-    if (this.names === null) return;
-    const lower = name.toLowerCase();
-    for (let i = this.names.length - 1; i >= 0; i--) {
-      if (this.names[i]!.toLowerCase() === lower) {
-        this.names.splice(i, 1);
+    if (this.names !== null) this.removeLower(name.toLowerCase());
+  }
+
+  private removeLower(lower: string): void {
+    const lnames = this.lnames!;
+    for (let i = lnames.length - 1; i >= 0; i--) {
+      if (lnames[i] === lower) {
+        lnames.splice(i, 1);
+        this.names!.splice(i, 1);
         this.values!.splice(i, 1);
       }
     }
@@ -196,7 +207,7 @@ export class Response {
 
   /** @internal Answer with an error status and a short text body, closing the connection. */
   sendError(status: number, message: string): void {
-    this.names = this.values = null;
+    this.names = this.lnames = this.values = null;
     this.status = status;
     this.setHeader("content-type", "text/plain; charset=utf-8");
     this._conn.mustClose = true;
@@ -204,10 +215,9 @@ export class Response {
   }
 
   private find(name: string): number {
-    if (this.names === null) return -1;
-    const lower = name.toLowerCase();
-    for (let i = 0; i < this.names.length; i++) if (this.names[i]!.toLowerCase() === lower) return i;
-    return -1;
+    const lnames = this.lnames;
+    if (lnames === null) return -1;
+    return lnames.indexOf(name); // callers pass lower-case names
   }
 
   /** Queue body bytes after the head: as a chunk, or counted against Content-Length. */
@@ -290,10 +300,10 @@ export class Response {
     const names = this.names;
     if (names !== null) {
       const values = this.values!;
+      const lnames = this.lnames!;
       for (let i = 0; i < names.length; i++) {
-        const n = names[i]!;
-        if (n.length === 4 && n.toLowerCase() === "date") hasDate = true;
-        head += `${n}: ${values[i]}\r\n`;
+        if (lnames[i] === "date") hasDate = true;
+        head += `${names[i]}: ${values[i]}\r\n`;
       }
     }
     if (!hasDate) head += dateHeader();
