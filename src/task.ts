@@ -1,4 +1,4 @@
-import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
+import { TASK_STATE_NAMES, TaskState, type TaskStateCode } from "./constants.js";
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";

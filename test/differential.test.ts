@@ -83,7 +83,7 @@ async function execute(p: Program, backend: (typeof BACKENDS)[number]): Promise<
     const chans = p.channels.map((cap, i) => new Channel<number>(cap, `c${i}`));
     const evs = Array.from({ length: p.events }, (_, i) => new Event(`e${i}`));
     const tasks: Task[] = [];
-    const timed = <T>(who: string, ms: number, op: Operation<T>) => withTimeout(ms, op);
+    const timed = <T>(ms: number, op: Operation<T>) => withTimeout(ms, op);
 
     function* worker(w: number): Generator<any, string, any> {
       const who = `w${w}`;
@@ -99,13 +99,13 @@ async function execute(p: Program, backend: (typeof BACKENDS)[number]): Promise<
                 yield* yieldNow();
                 break;
               case "send":
-                yield* timed(who, s.timeout, chans[s.ch]!.send(s.v));
+                yield* timed(s.timeout, chans[s.ch]!.send(s.v));
                 break;
               case "recv":
-                log(who, `${tag} got ${yield* timed(who, s.timeout, chans[s.ch]!.recv())}`);
+                log(who, `${tag} got ${yield* timed(s.timeout, chans[s.ch]!.recv())}`);
                 continue;
               case "select": {
-                const res = yield* timed(who, s.timeout, select(chans[s.a]!.recv(), chans[s.b]!.send(-s.a)));
+                const res = yield* timed(s.timeout, select(chans[s.a]!.recv(), chans[s.b]!.send(-s.a)));
                 log(who, `${tag} case ${res.index} ${String(res.value)}`);
                 continue;
               }
@@ -128,7 +128,7 @@ async function execute(p: Program, backend: (typeof BACKENDS)[number]): Promise<
                 evs[s.ev]!.set();
                 break;
               case "wait":
-                yield* timed(who, s.timeout, evs[s.ev]!.wait());
+                yield* timed(s.timeout, evs[s.ev]!.wait());
                 break;
               case "throw":
                 if (s.caught) throw new Error(`caught in ${who}`);
