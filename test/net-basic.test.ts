@@ -1,6 +1,5 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { wasmCoreError } from "../src/core/wasm-core.js";
 import {
   type Conn,
   NetError,
@@ -14,8 +13,8 @@ import {
   startTcpServer,
   withTimeout,
 } from "../src/index.js";
+import { BACKENDS } from "./helpers.js";
 
-const BACKENDS = (["ts", "wasm"] as const).filter((b) => b === "ts" || wasmCoreError() === null);
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString("utf8"));
 

@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { wasmCoreError } from "../src/core/wasm-core.js";
 import {
   type Conn,
   Event,
@@ -19,8 +18,8 @@ import {
   type Task,
   withTimeout,
 } from "../src/index.js";
+import { BACKENDS } from "./helpers.js";
 
-const BACKENDS = (["ts", "wasm"] as const).filter((b) => b === "ts" || wasmCoreError() === null);
 
 /** Deterministic bytes: a xorshift stream, so a lost or reordered chunk changes the digest. */
 function pattern(seed: number, n: number): Uint8Array {
