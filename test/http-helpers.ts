@@ -38,6 +38,8 @@ export interface RawResult {
   text: string;
   /** The server closed the connection. */
   closed: boolean;
+  /** How many of the parts had been written when the exchange ended. */
+  sent: number;
 }
 
 /**
@@ -52,12 +54,13 @@ export function raw(port: number, parts: string | Buffer | (string | Buffer)[], 
     const chunks: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     let done = false;
+    let sent = 0;
     const finish = (closed: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve({ text: Buffer.concat(chunks).toString("latin1"), closed });
+      resolve({ text: Buffer.concat(chunks).toString("latin1"), closed, sent });
     };
     const arm = () => {
       clearTimeout(timer);
@@ -77,6 +80,7 @@ export function raw(port: number, parts: string | Buffer | (string | Buffer)[], 
       for (let i = 0; i < list.length; i++) {
         if (done) return;
         sock.write(list[i]!);
+        sent++;
         if (gapMs > 0 && i < list.length - 1) await new Promise((r) => setTimeout(r, gapMs));
       }
       arm();

@@ -159,11 +159,10 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
       return { body: "too late" };
     }, { headersTimeout: 300 });
     const head = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + "z".repeat(40) + "\r\n\r\n";
-    const t0 = Date.now();
     const r = await raw(s.port, [...head].map((ch) => ch), { gapMs: 25, idleMs: 3000 });
     expect(statuses(r.text)).toEqual([408]);
     expect(r.closed).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(head.length * 25); // cut before the head was complete
+    expect(r.sent).toBeLessThan(head.length); // cut before the head was complete
   });
 
   it("cuts a body that arrives too slowly with 408", async () => {
@@ -223,10 +222,15 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
     idle.write("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
     await new Promise((r) => setTimeout(r, 250));
     // Busy connections: one request each in flight, and one with three pipelined.
-    const busy = [1, 2, 3].map((i) => raw(s.port, `GET /busy${i} HTTP/1.1\r\nHost: a\r\n\r\n`, { idleMs: 3000 }));
+    let firstBusyDone = Infinity;
+    const busy = [1, 2, 3].map((i) =>
+      raw(s.port, `GET /busy${i} HTTP/1.1\r\nHost: a\r\n\r\n`, { idleMs: 3000 }).then((r) => {
+        firstBusyDone = Math.min(firstBusyDone, Date.now());
+        return r;
+      }),
+    );
     const piped = raw(s.port, "GET /p1 HTTP/1.1\r\nHost: a\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a\r\n\r\n", { idleMs: 3000 });
     await new Promise((r) => setTimeout(r, 50));
-    const closeStarted = Date.now();
     const closed = s.close({ timeout: 5000 });
     const results = await Promise.all(busy);
     for (const [i, r] of results.entries()) {
@@ -239,7 +243,7 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
     expect(statuses(p.text)).toEqual([200, 200, 200]);
     expect(p.text.match(/Connection: close/g)).toHaveLength(1); // only on the last
     expect(idleClosedAt).toBeGreaterThan(0);
-    expect(idleClosedAt - closeStarted).toBeLessThan(120); // before the in-flight ones finished
+    expect(idleClosedAt).toBeLessThanOrEqual(firstBusyDone); // closed at once, not after the in-flight ones
     await closed;
     await expect(fetch(`http://127.0.0.1:${s.port}/`)).rejects.toThrow();
   });

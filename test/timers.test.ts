@@ -19,14 +19,12 @@ describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
   });
 
   it("the virtual clock jumps to the next deadline when every task waits, so an hour passes at once", async () => {
-    const started = performance.now();
     const elapsed = await vrun(backend, function* () {
       const t0 = current()._sched.now();
       yield* sleep(3_600_000);
       return current()._sched.now() - t0;
     });
-    expect(elapsed).toBe(3_600_000);
-    expect(performance.now() - started).toBeLessThan(30_000); // it did not really wait an hour
+    expect(elapsed).toBe(3_600_000); // (a real hour would run far past the test timeout)
   });
 
   it("virtual time advances by exactly the sleeps, deterministically", async () => {
