@@ -539,7 +539,6 @@ export class Scheduler {
     for (const t of this.tasks) {
       if (t === undefined) continue;
       if (t._state === TaskState.Parked) this.abandonPark(t);
-      else if (t._state === TaskState.Ready) continue; // cannot happen: nothing was ready
       t._gen = null;
       t._state = t === root ? TaskState.Failed : TaskState.Cancelled;
       t._val = t === root ? (root._mode === TaskState.Failed && root._state === TaskState.Finishing ? root._val : err) : undefined;

@@ -353,7 +353,7 @@ export class HttpConnection implements ParserSink {
   /** Bytes arrived: parse them. */
   private received(chunk: Uint8Array): void {
     if (this.pc.idle && this.requestStart < 0) this.requestStart = this.cfg.now();
-    this.execute(chunk);
+    this.parser.execute(this.pc, chunk, this);
     if (this.pc.idle && this.receiving === null) this.requestStart = -1;
   }
 
@@ -363,10 +363,6 @@ export class HttpConnection implements ParserSink {
     if (e === REQUEST_TIMEOUT) return yield* this.answerTimeout();
     if (e instanceof NetError) return; // reset, closed by shutdown: nothing to answer
     throw e;
-  }
-
-  private execute(chunk: Uint8Array): void {
-    this.parser.execute(this.pc, chunk, this);
   }
 
   /** Read and drop the rest of a body the handler did not read. False if the connection must close. */
@@ -413,7 +409,7 @@ export class HttpConnection implements ParserSink {
   private *answerParseError(err: HttpParseError): Generator<Instruction, void, any> {
     this.mustClose = true;
     const body = `${err.message}\n`;
-    this.queueLatin1(`HTTP/1.1 ${err.status} ${statusLine(err.status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+    this.queueLatin1(`HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? "Bad Request"}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
     this.queueText(body);
     yield* this.flushQuietly();
   }
@@ -439,6 +435,3 @@ const REQUEST_TIMEOUT = new TimeoutError("request not received in time", 0);
 const idleTimeout = (): unknown => IDLE_TIMEOUT;
 const requestTimeout = (): unknown => REQUEST_TIMEOUT;
 
-function statusLine(status: number): string {
-  return STATUS_TEXT[status] ?? "Bad Request";
-}

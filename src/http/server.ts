@@ -208,7 +208,8 @@ export class Server implements Operation<Server> {
           backlog: this.options.backlog,
           maxConnections: this.options.maxConnections,
           name: this.options.name ?? "http server",
-          onError: (e) => this.cfg.onError(e, { method: "?", target: "?" } as Request),
+          // Handler errors are answered and reported inside the connection;
+          // anything else escaping a connection task is logged by serveTcp.
         },
         (conn: Conn) => server.connection(conn),
       );
