@@ -20,7 +20,7 @@ export function createCore(requested?: BackendName): SchedulerCore {
   }
   const why = wasmCoreError();
   if (why === null) return createWasmCore();
-  if (!warnedFallback && !why.startsWith("not implemented")) {
+  if (!warnedFallback) {
     warnedFallback = true;
     process.emitWarning(`tasklet: using the TypeScript scheduler core because the Wasm core is unavailable: ${why}`, "TaskletWarning");
   }

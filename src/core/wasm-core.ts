@@ -320,7 +320,7 @@ export function wasmCoreError(): string | null {
     try {
       const inst = instantiateWasm("scheduler");
       const version = (inst.exports.coreVersion as () => number)();
-      cachedError = version >= 1 ? null : "not implemented in this build yet";
+      cachedError = version >= 1 ? null : `scheduler.wasm has layout version ${version}; this runtime needs version 1`;
       if (cachedError === null) giveInstance(inst); // the first core will use it
     } catch (e) {
       cachedError = (e as Error).message;
