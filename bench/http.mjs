@@ -6,6 +6,7 @@
 //
 //   npm run bench -- http            5 s per measurement, 3 rounds
 //   npm run bench -- http --quick    2 s per measurement, 1 round, 2,000 idle connections
+//   npm run bench -- http --memory   only the idle-connection memory (printed, not written)
 //
 // The machine has 2 cores: a server and its load generator share them. With
 // `taskset` the server is pinned to core 0 and the client to core 1, and the
@@ -22,6 +23,7 @@ const quick = process.argv.includes("--quick");
 const DURATION = quick ? 2 : 5;
 const ROUNDS = quick ? 1 : 3;
 const IDLE_CONNS = quick ? 2_000 : 10_000;
+const MEMORY_ONLY = process.argv.includes("--memory");
 const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 const SCENARIOS = [
   { name: "100 connections", conns: 100, pipeline: 1 },
@@ -149,7 +151,19 @@ async function idleMemory(kind) {
   }
 }
 
+async function memoryOnly() {
+  const rows = [];
+  for (const kind of SERVERS) {
+    const b = await idleMemory(kind);
+    rows.push([kind, fmt(b / 1024, 2), fmt(b)]);
+  }
+  progressDone();
+  console.log(`\nIdle keep-alive connections, ${fmt(IDLE_CONNS)} connections, RSS growth per connection after a full GC (${machine()}):\n`);
+  console.log(table(["server", "KB per connection", "bytes per connection"], rows));
+}
+
 export async function main() {
+  if (MEMORY_ONLY) return memoryOnly();
   const started = performance.now();
   const results = new Map(); // `${scenario}|${server}` -> samples
   const servers = [];

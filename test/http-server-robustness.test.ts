@@ -186,6 +186,66 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
     expect(s.connections).toBe(0);
   });
 
+  it("an idle keep-alive connection holds no task; its next request starts one", async () => {
+    const s = await start(combo, function* (req) {
+      return { body: `hi ${req.path}` };
+    });
+    const sched = s._root!._sched;
+    const baseline = sched.liveTasks; // the server, its accept loop and its reaper
+    const socks = await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<import("node:net").Socket>((resolve, reject) => {
+        const sock = connect(s.port, "127.0.0.1", () => resolve(sock));
+        sock.on("error", reject);
+      })),
+    );
+    const exchange = (sock: import("node:net").Socket, path: string) =>
+      new Promise<string>((resolve) => {
+        let got = "";
+        const onData = (d: Buffer) => {
+          got += d.toString("latin1");
+          if (got.endsWith(`hi ${path}`)) {
+            sock.off("data", onData);
+            resolve(got);
+          }
+        };
+        sock.on("data", onData);
+        sock.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      });
+    for (const round of ["/one", "/two"]) {
+      const texts = await Promise.all(socks.map((sock, i) => exchange(sock, `${round}/${i}`)));
+      for (const t of texts) expect(statuses(t)).toEqual([200]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(s.connections).toBe(20);
+      expect(sched.liveTasks).toBe(baseline);
+    }
+    for (const sock of socks) sock.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.connections).toBe(0);
+    expect(sched.liveTasks).toBe(baseline);
+  });
+
+  it("closes a connection that never sends a request after headersTimeout, and a shorter keep-alive deadline is not held up by it", async () => {
+    const s = await start(combo, function* () {
+      return { body: "x" };
+    }, { headersTimeout: 1500, keepAliveTimeout: 150 });
+    const closedAt: Record<string, number> = {};
+    const silent = connect(s.port, "127.0.0.1");
+    let silentGot = "";
+    silent.on("data", (d) => (silentGot += d));
+    silent.on("close", () => (closedAt.silent = Date.now()));
+    await new Promise((r) => setTimeout(r, 100)); // the reaper now sleeps until the silent one's deadline
+    const t0 = Date.now();
+    const kept = await raw(s.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { idleMs: 5000 });
+    closedAt.kept = Date.now();
+    expect(statuses(kept.text)).toEqual([200]);
+    expect(kept.closed).toBe(true);
+    expect(closedAt.kept - t0).toBeGreaterThanOrEqual(100);
+    await new Promise<void>((r) => (closedAt.silent !== undefined ? r() : silent.on("close", () => r())));
+    expect(closedAt.kept).toBeLessThan(closedAt.silent!);
+    expect(silentGot).toBe(""); // closed without a word: it never started a request
+    expect(s.connections).toBe(0);
+  });
+
   it("parks the connection task when the client never reads; memory stays bounded", async () => {
     let written = 0;
     const chunk = new Uint8Array(64 * 1024);

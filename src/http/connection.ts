@@ -1,11 +1,10 @@
 import { TimeoutError } from "../errors.js";
 import { withDeadline } from "../op.js";
-import type { Conn } from "../net/conn.js";
+import type { Conn, ConnWatcher } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
-import { currentTask } from "../current.js";
 import type { Suspend } from "../suspend.js";
-import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
+import type { ConnList, ConnListNode } from "./conn-list.js";
 import { HttpError } from "./http-error.js";
 import { HttpParseError } from "./parse-error.js";
 import type { HeaderList, HttpParser, ParserConnection, ParserSink, RequestHead } from "./parser.js";
@@ -16,8 +15,15 @@ import { STATUS_TEXT } from "./status.js";
 
 /** Bytes of responses gathered before they are written even though more pipelined requests wait. */
 const FLUSH_AT = 64 * 1024;
-/** First size of a connection's output buffer. */
-const OBUF_START = 4000;
+/**
+ * First size of a connection's output buffer: room for one small response,
+ * or, when pipelined requests wait behind it, for about 16 (just under half
+ * of Node's 8 KiB pool slab, the largest size the pool serves). Every write
+ * hands its buffer to the socket, so each response allocates one: sizing it
+ * to need keeps the churn of pool slabs down.
+ */
+const OBUF_ONE = 512;
+const OBUF_MANY = 4000;
 /** Body chunks this large are written as they are, not copied into the gathering buffer. */
 const BIG_CHUNK = 16 * 1024;
 
@@ -29,17 +35,39 @@ const enum Wait {
   Eof,
 }
 
+/** What a connection asks of its server (not part of the public API). */
+export interface ConnOwner {
+  /** Its task ends between requests: keep the connection open and idle. False if it is readable already (the task reads on). */
+  _connIdle(c: HttpConnection): boolean;
+  /** Bytes (or the end of stream) arrived on an idle connection: start its task. */
+  _connWake(c: HttpConnection): void;
+  /** Its task ends for good: close the connection and forget it. */
+  _connDone(c: HttpConnection): void;
+}
+
 /**
- * One HTTP connection, served by one task: read, parse (the server's parser,
- * shared by every connection; this object keeps the few numbers of parser
- * state), run the handler as plain sequential code, write. Requests are
- * handled one at a time in arrival order, so pipelined responses leave in
- * request order; the responses to requests that are already parsed are
- * gathered and written together.
+ * One HTTP connection: read, parse (the server's parser, shared by every
+ * connection; this object keeps the few numbers of parser state), run the
+ * handler as plain sequential code, write. Requests are handled one at a
+ * time in arrival order, so pipelined responses leave in request order; the
+ * responses to requests that are already parsed are gathered and written
+ * together.
+ *
+ * A task serves the connection only while there is work: from the first
+ * byte of a request until every response is written and nothing more has
+ * arrived. Between requests the task ends and the connection waits in one
+ * of the server's idle lists with no task, no generator frame and no read
+ * buffer (`Conn._watch` tells it when bytes arrive); so 10,000 idle
+ * keep-alive connections cost little more than their sockets.
  */
-export class HttpConnection implements ParserSink {
+export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   readonly conn: Conn;
   private readonly cfg: HttpServerConfig;
+  private readonly owner: ConnOwner;
+  _lprev: ConnListNode | null = null;
+  _lnext: ConnListNode | null = null;
+  _list: ConnList | null = null;
+  _deadline = Infinity;
   private readonly parser: HttpParser;
   private readonly pc: ParserConnection;
   /** Requests parsed and not yet handled, in order. */
@@ -63,17 +91,15 @@ export class HttpConnection implements ParserSink {
   mustClose = false;
   /** The server is shutting down: finish the current request with `Connection: close`. */
   draining = false;
-  /** Between requests with no byte of the next one read. */
-  idle = true;
-  /** The task serving this connection. */
-  task: Task | null = null;
-  private served = 0;
+  /** Requests answered so far. */
+  served = 0;
   /** Clock time when the first byte of the current request arrived (for headersTimeout, requestTimeout). */
   private requestStart = -1;
 
-  constructor(conn: Conn, cfg: HttpServerConfig) {
+  constructor(conn: Conn, cfg: HttpServerConfig, owner: ConnOwner) {
     this.conn = conn;
     this.cfg = cfg;
+    this.owner = owner;
     this.parser = cfg.parser;
     this.pc = cfg.parser.createConnection();
   }
@@ -107,11 +133,18 @@ export class HttpConnection implements ParserSink {
 
   // ------------------------------------------------------------ the task
 
-  /** Serve requests until the client leaves, an error closes the connection, or the server drains. */
+  /** @internal Bytes, the end of stream or an error arrived while idle (from the socket's callback). */
+  _connReadable(): void {
+    this.owner._connWake(this);
+  }
+
+  /**
+   * The body of the connection's task: serve requests until the connection
+   * is idle (then hand it back to the server and end), the client leaves, an
+   * error closes the connection, or the server drains.
+   */
   *serve(): Generator<Instruction, void, any> {
-    this.task = currentTask("serve");
-    const conns = this.cfg.connections;
-    conns.add(this);
+    let keep = false;
     try {
       for (;;) {
         if (this.pending.length === 0) {
@@ -120,7 +153,11 @@ export class HttpConnection implements ParserSink {
           if (this.mustClose) return;
           // Shutting down: serve what was already received, then close.
           if (this.draining && this.conn.bufferedLength === 0) return;
-          // Park on the read itself (no fill() frame while the connection idles).
+          // Between requests with nothing buffered: idle without a task.
+          if (this.pc.idle && this.receiving === null && this.owner._connIdle(this)) {
+            keep = true;
+            return;
+          }
           let chunk: Uint8Array | null;
           try {
             chunk = yield* this.readOp(true);
@@ -131,19 +168,21 @@ export class HttpConnection implements ParserSink {
           this.received(chunk);
           continue;
         }
-        // One request per call, so nothing of it stays referenced from this
-        // frame while the connection idles.
+        // One request per call, so nothing of it stays referenced from this frame.
         if (!(yield* this.handleNext())) return;
       }
+    } catch (e) {
+      // Handler errors were answered in handleNext; what gets here is a bug
+      // of ours, reported without taking the server down.
+      if (!(e instanceof NetError)) console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
     } finally {
-      conns.delete(this);
+      if (!keep) this.owner._connDone(this);
     }
   }
 
   /** Handle the oldest parsed request. Returns whether the connection goes on. */
   private *handleNext(): Generator<Instruction, boolean, any> {
     const req = this.pending.shift()!;
-    this.idle = false;
     if (this.parseError !== null && this.receiving === req) {
       // Its body is already known to be malformed: answer the error, do not run the handler.
       yield* this.answerParseError(this.parseError);
@@ -185,7 +224,6 @@ export class HttpConnection implements ParserSink {
       yield* this.flushQuietly();
       return false;
     }
-    if (this.pending.length === 0) this.idle = true;
     return true;
   }
 
@@ -196,19 +234,12 @@ export class HttpConnection implements ParserSink {
     return !this.draining || this.pending.length > 0 || this.conn.bufferedLength > 0;
   }
 
-  /** Parked waiting for the first byte of a next request: closing it now loses nothing. */
-  get closableNow(): boolean {
-    return this.idle && this.task !== null && this.task.state === "parked" && this.conn.bufferedLength === 0;
-  }
-
   /** Make room for `n` more bytes in `obuf`; returns the offset to write them at. Call `commit(n)` after. */
   reserve(n: number): number {
     const buf = this.obuf;
     if (buf === null) {
-      // Just under half of Node's 8 KiB pool slab, the largest size the pool
-      // serves (4096 itself gets an ArrayBuffer of its own); 16 pipelined
-      // small responses fit.
-      this.obuf = Buffer.allocUnsafe(n < OBUF_START ? OBUF_START : n);
+      const start = this.pending.length > 0 ? OBUF_MANY : OBUF_ONE;
+      this.obuf = Buffer.allocUnsafe(n < start ? start : n);
     } else if (this.olen + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
       buf.copy(bigger, 0, 0, this.olen);
@@ -328,8 +359,7 @@ export class HttpConnection implements ParserSink {
    * The next socket read, with its deadline: keepAliveTimeout while no byte
    * of the next request has arrived (then the connection just closes),
    * headersTimeout/requestTimeout once one has (then the client gets a 408).
-   * A plain operation, not a generator: an idle connection parks on it
-   * directly, with no extra frame to keep.
+   * A plain operation, not a generator: no extra frame while it waits.
    */
   private readOp(betweenRequests: boolean): Operation<Uint8Array | null> {
     const cfg = this.cfg;

@@ -1,10 +1,18 @@
 import { call } from "../call.js";
+import { withTimeout } from "../combinators.js";
 import { currentTask, peekCurrent } from "../current.js";
+import { TimeoutError } from "../errors.js";
+import { Event } from "../event.js";
 import type { Conn } from "../net/conn.js";
-import { type TcpServer, serveTcp } from "../net/serve-tcp.js";
+import { type Listener, listen } from "../net/listener.js";
+import { withDeadline } from "../op.js";
 import { run } from "../run.js";
+import type { Scheduler } from "../scheduler.js";
+import { Semaphore } from "../semaphore.js";
+import { sleep } from "../sleep.js";
 import type { Task } from "../task.js";
 import type { BackendName, Instruction, Operation } from "../types.js";
+import { ConnList } from "./conn-list.js";
 import { HttpConnection } from "./connection.js";
 import { type HttpParser, type ParserKind, createParser } from "./parser.js";
 import type { Request } from "./request.js";
@@ -64,10 +72,6 @@ export interface ServerCloseOptions {
 
 /** @internal What every connection of a server shares. */
 export interface HttpServerConfig {
-  /** Open connections (for graceful shutdown and `connections`). */
-  connections: Set<HttpConnection>;
-
-
   parser: HttpParser;
   handler: Handler;
   now: () => number;
@@ -105,14 +109,30 @@ function ms(options: ServeOptions, key: keyof ServeOptions, dflt: number): numbe
 export class Server implements Operation<Server> {
   /** Resolves once the server listens; rejects if it cannot (for example EADDRINUSE). */
   readonly ready: Promise<Server>;
-  /** @internal */ _tcp: TcpServer | null = null;
-  /** @internal */ readonly _conns = new Set<HttpConnection>();
+  /** @internal The server task: parent of the accept loop, the reaper and every connection task. */ _root: Task<void> | null = null;
+  private listener: Listener | null = null;
+  private sched: Scheduler | null = null;
   private readonly options: ServeOptions;
   private readonly cfg: HttpServerConfig;
   private readyResolve!: (s: Server) => void;
   private readyReject!: (e: unknown) => void;
-  private closing: Task<void> | null = null;
-  /** @internal The root task when the server runs in a run of its own. */ _root: Task<void> | null = null;
+  /** Connections being served by a task. */
+  private readonly active = new ConnList();
+  /** Idle connections that have not sent a request yet (closed after headersTimeout). */
+  private readonly fresh = new ConnList();
+  /** Idle kept-alive connections between requests (closed after keepAliveTimeout). */
+  private readonly kept = new ConnList();
+  /** Idle time limits of `fresh` and `kept` (idleTimeout applied). */
+  private readonly freshMs: number;
+  private readonly keptMs: number;
+  /** When the reaper wakes next (Infinity: when kicked). */
+  private reapAt = Infinity;
+  private readonly reapKick = new Event("http server reaper");
+  private readonly stop = new Event("http server stop");
+  private readonly drained = new Event("http server drained");
+  private stopping = false;
+  private graceMs = 10_000;
+  private readonly slots: Semaphore | null;
 
   /** @internal Use serve(). */
   constructor(options: ServeOptions, handler: Handler) {
@@ -128,9 +148,12 @@ export class Server implements Operation<Server> {
     if (!(maxReq === Infinity || (Number.isInteger(maxReq) && maxReq >= 1))) {
       throw new RangeError(`serve(): maxRequestsPerConnection must be a whole number >= 1, got ${String(maxReq)}`);
     }
+    const maxConns = options.maxConnections ?? Infinity;
+    if (!(maxConns === Infinity || (Number.isInteger(maxConns) && maxConns >= 1))) {
+      throw new RangeError(`serve(): maxConnections must be a whole number >= 1, got ${String(maxConns)}`);
+    }
+    this.slots = maxConns === Infinity ? null : new Semaphore(maxConns, "maxConnections of the http server");
     this.cfg = {
-      connections: this._conns,
-
       parser,
       handler,
       now: () => 0, // replaced by the clock of the run the server starts in
@@ -141,6 +164,9 @@ export class Server implements Operation<Server> {
       maxRequestsPerConnection: maxReq,
       onError: options.onError ?? defaultOnError,
     };
+    const idle = this.cfg.idleTimeout > 0 ? this.cfg.idleTimeout : Infinity;
+    this.freshMs = Math.min(this.cfg.headersTimeout, idle);
+    this.keptMs = Math.min(this.cfg.keepAliveTimeout, idle);
     this.ready = new Promise<Server>((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -150,12 +176,12 @@ export class Server implements Operation<Server> {
 
   /** The bound port (0 until listening). */
   get port(): number {
-    return this._tcp?.port ?? 0;
+    return this.listener?.port ?? 0;
   }
 
-  /** Connections open now. */
+  /** Connections open now (served or idle). */
   get connections(): number {
-    return this._conns.size;
+    return this.active.length + this.fresh.length + this.kept.length;
   }
 
   /** Which request parser runs. */
@@ -170,7 +196,7 @@ export class Server implements Operation<Server> {
 
   /** `yield* server`: wait until it listens. */
   *[Symbol.iterator](): Iterator<Instruction, Server, any> {
-    if (this._tcp !== null) return this;
+    if (this.listener !== null) return this;
     return yield* call(this.ready);
   }
 
@@ -180,54 +206,154 @@ export class Server implements Operation<Server> {
    * `Connection: close`); after `timeout` ms cancels what remains. Every
    * request received in full before `close()` gets a complete response.
    * Returns the server task: `yield*` or `await` it to wait for the end.
+   * Calling it again returns the same task (the first timeout stands).
    */
   close(options: ServerCloseOptions = {}): Task<void> {
-    if (this.closing !== null) return this.closing;
-    const tcp = this._tcp;
-    if (tcp === null) throw new Error("close(): the server is not listening yet; await server.ready first");
-    const timeout = options.timeout ?? 10_000;
-    for (const c of this._conns) {
-      c.draining = true;
-      if (c.closableNow) c.conn.close(); // wakes its parked read: the task ends quietly
+    if (this.listener === null || this._root === null) throw new Error("close(): the server is not listening yet; await server.ready first");
+    if (!this.stopping) {
+      const timeout = options.timeout ?? 10_000;
+      if (!(timeout >= 0)) throw new RangeError(`close(): timeout must be a number of ms >= 0, got ${String(timeout)}`);
+      this.stopping = true;
+      this.graceMs = timeout;
+      for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) c.draining = true;
+      this.closeIdle();
+      this.stop.set();
     }
-    this.closing = tcp.close({ timeout });
-    return this.closing;
+    return this._root;
   }
 
-  /** @internal The server's body, run in the task that called serve(). */
-  *_start(): Generator<Instruction, Server, any> {
+  // ------------------------------------------------------------ the tasks
+
+  /** @internal The server task's body: listen, accept, and on close() drain. */
+  *_main(): Generator<Instruction, void, any> {
     const me = currentTask("serve");
-    const sched = me._sched;
+    const sched = (this.sched = me._sched);
     this.cfg.now = () => sched.now();
-    const server = this;
+    let listener: Listener;
     try {
-      this._tcp = yield* serveTcp(
-        {
-          port: this.options.port ?? 0,
-          host: this.options.host ?? "127.0.0.1",
-          backlog: this.options.backlog,
-          maxConnections: this.options.maxConnections,
-          name: this.options.name ?? "http server",
-          // Handler errors are answered and reported inside the connection;
-          // anything else escaping a connection task is logged by serveTcp.
-        },
-        (conn: Conn) => server.connection(conn),
-      );
+      listener = yield* listen({ port: this.options.port ?? 0, host: this.options.host ?? "127.0.0.1", backlog: this.options.backlog });
     } catch (e) {
       this.readyReject(e);
       throw e;
     }
+    this.listener = listener;
     this.readyResolve(this);
-    return this;
+    const acceptor = sched.spawn(() => this.acceptLoop(listener), me, `accept on ${listener.address}`);
+    sched.spawn(() => this.reap(), me, `idle connections of ${listener.address}`);
+    try {
+      yield* this.stop.wait();
+      listener.close();
+      yield* acceptor.cancel();
+      if (this.active.length > 0) {
+        try {
+          yield* withTimeout(this.graceMs, this.drained.wait());
+        } catch (e) {
+          if (!(e instanceof TimeoutError)) throw e;
+        }
+      }
+      // Returning ends the body: connection tasks still running are cancelled now.
+    } finally {
+      listener.close();
+      this.stopping = true;
+      this.closeIdle();
+    }
   }
 
-  /** The connection task's body: no generator of its own, the connection's serve() is it. */
-  private connection(conn: Conn): Operation<void> {
-    const c = new HttpConnection(conn, this.cfg);
-    if (this.closing !== null) c.draining = true;
-    return c.serve();
+  private *acceptLoop(listener: Listener): Generator<Instruction, void, any> {
+    const slots = this.slots;
+    for (;;) {
+      if (slots !== null) yield* slots.acquire();
+      let conn: Conn;
+      try {
+        conn = yield* listener.accept();
+      } catch (e) {
+        if (slots !== null) slots.release();
+        if (listener.closed) return;
+        // EMFILE and the like: say so, breathe, keep serving.
+        console.error("tasklet http: accept failed, retrying in 100 ms:", e);
+        yield* sleep(100);
+        continue;
+      }
+      const c = new HttpConnection(conn, this.cfg, this);
+      // A new connection idles until its first bytes arrive.
+      if (!this._connIdle(c)) this.startTask(c);
+    }
+  }
+
+  /**
+   * Close idle connections whose time is up. Each idle list is ordered by
+   * deadline (one timeout per list), so this looks at the two heads only,
+   * and sleeps until the earlier one; joining an idle list kicks it awake if
+   * the newcomer's deadline comes first.
+   */
+  private *reap(): Generator<Instruction, void, any> {
+    const sched = this.sched!;
+    for (;;) {
+      const now = sched.now();
+      for (let c = this.fresh.head; c !== null && c._deadline <= now; c = this.fresh.head) this.expire(c as HttpConnection);
+      for (let c = this.kept.head; c !== null && c._deadline <= now; c = this.kept.head) this.expire(c as HttpConnection);
+      const next = Math.min(this.fresh.head?._deadline ?? Infinity, this.kept.head?._deadline ?? Infinity);
+      this.reapAt = next;
+      this.reapKick.clear();
+      const wait = this.reapKick.wait();
+      try {
+        yield* next === Infinity ? wait : withDeadline(wait, next, timeUp);
+      } catch (e) {
+        if (e !== TIME_UP) throw e;
+      }
+    }
+  }
+
+  private expire(c: HttpConnection): void {
+    c.conn._unwatch();
+    this._connDone(c);
+  }
+
+  private closeIdle(): void {
+    for (let c = this.fresh.head; c !== null; c = this.fresh.head) this.expire(c as HttpConnection);
+    for (let c = this.kept.head; c !== null; c = this.kept.head) this.expire(c as HttpConnection);
+  }
+
+  private startTask(c: HttpConnection): void {
+    this.active.push(c, Infinity);
+    this.sched!.spawn(() => c.serve(), this._root!, undefined);
+  }
+
+  // ------------------------------------------- connections (ConnOwner)
+
+  /** @internal */
+  _connIdle(c: HttpConnection): boolean {
+    if (this.stopping) return false;
+    if (!c.conn._watch(c)) return false;
+    if (c._list !== null) c._list.remove(c);
+    const first = c.served === 0;
+    const deadline = Math.ceil(this.sched!.now() + (first ? this.freshMs : this.keptMs));
+    (first ? this.fresh : this.kept).push(c, deadline);
+    if (deadline < this.reapAt) {
+      this.reapAt = deadline;
+      this.reapKick.set();
+    }
+    return true;
+  }
+
+  /** @internal */
+  _connWake(c: HttpConnection): void {
+    c._list!.remove(c);
+    this.startTask(c);
+  }
+
+  /** @internal */
+  _connDone(c: HttpConnection): void {
+    if (c._list !== null) c._list.remove(c);
+    else return; // already done
+    c.conn.close();
+    if (this.slots !== null) this.slots.release();
+    if (this.stopping && this.active.length === 0) this.drained.set();
   }
 }
+
+const TIME_UP = Symbol("tasklet.http.reap");
+const timeUp = (): unknown => TIME_UP;
 
 /**
  * Start an HTTP/1.1 server running `handler` for every request, one green
@@ -252,8 +378,7 @@ export function serve(options: ServeOptions, handler: Handler): Server {
   const parent = peekCurrent();
   // The server task listens, then lives as long as the TCP server it owns.
   function* httpServer(): Generator<Instruction, void, any> {
-    yield* server._start();
-    yield* server._tcp!.task;
+    yield* server._main();
   }
   if (parent === null) {
     server._root = run(httpServer, { backend: options.backend, name: options.name ?? "http server" });

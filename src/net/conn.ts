@@ -68,6 +68,15 @@ const INTO_READY: unique symbol = Symbol("tasklet.net.intoReady");
 const kConn = Symbol("tasklet.conn");
 type ConnSocket = Socket & { [kConn]?: Conn };
 
+/**
+ * Not part of the public API. Told once that a connection nobody reads has become readable
+ * (see `Conn._watch`). The HTTP server's idle keep-alive connections wait
+ * this way instead of in a parked task.
+ */
+export interface ConnWatcher {
+  _connReadable(conn: Conn): void;
+}
+
 /** Where a parked reader waits. One per Conn, made on the first park. */
 class ReadWait extends Suspend {
   override external = true;
@@ -136,6 +145,8 @@ export class Conn {
   private readMode: number = ReadMode.Copy;
   private readMax = 0;
   private readWait: ReadWait | null = null;
+  /** Told once when bytes, end of stream or an error arrive while no task reads (`_watch`). */
+  private watcher: ConnWatcher | null = null;
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
   private readonly addr: string;
@@ -356,6 +367,7 @@ export class Conn {
   close(): void {
     if ((this.flags & ConnFlag.Closed) !== 0) return;
     this.flags |= ConnFlag.Closed;
+    this.watcher = null;
     this.buf.clear();
     const s = this.socket;
     if (s.writableLength === 0 || s.destroyed) s.destroy();
@@ -377,6 +389,7 @@ export class Conn {
   abort(): void {
     if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
     this.flags |= ConnFlag.Closed;
+    this.watcher = null;
     this.buf.clear();
     const s = this.socket;
     if (!s.destroyed) {
@@ -421,6 +434,7 @@ export class Conn {
       }
     } else {
       this.buf.append(src, 0, n);
+      if (this.watcher !== null) this.notifyWatcher();
     }
     if (this.buf.length >= READ_HIGH_WATER) {
       this.flags |= ConnFlag.Paused;
@@ -437,7 +451,7 @@ export class Conn {
       this.reader = null;
       // Copy/Into: end of stream; Fill: the loop sees Eof.
       r._sched.wake(r, this.readMode === ReadMode.Fill ? undefined : null);
-    }
+    } else if (this.watcher !== null) this.notifyWatcher();
   }
 
   /** @internal */
@@ -449,6 +463,33 @@ export class Conn {
   _closed(): void {
     this.flags |= ConnFlag.Closed;
     this.failWaiters(this.error);
+    if (this.watcher !== null) this.notifyWatcher();
+  }
+
+  /**
+   * @internal Wait for this connection to become readable without a task:
+   * `w._connReadable(conn)` is called once, from the socket's callback, when
+   * bytes or the end of stream arrive or the socket closes, and no task is
+   * reading. Returns false, registering nothing, if the connection is
+   * readable already (a read would not wait). Reading starts if it was
+   * paused. `_unwatch()` cancels; `close()` does too.
+   */
+  _watch(w: ConnWatcher): boolean {
+    if (this.buf.length > 0 || this.error !== null || (this.flags & (ConnFlag.Eof | ConnFlag.Closed)) !== 0) return false;
+    this.watcher = w;
+    this.resumeReading();
+    return true;
+  }
+
+  /** @internal Cancel `_watch`. */
+  _unwatch(): void {
+    this.watcher = null;
+  }
+
+  private notifyWatcher(): void {
+    const w = this.watcher!;
+    this.watcher = null;
+    w._connReadable(this);
   }
 
   /** @internal Node's queue drained below the high-water mark. */

@@ -9,9 +9,11 @@
  *
  * - straight into the parked reader's result (`read`) or its own buffer
  *   (`readInto`: no allocation at all), when a task is already waiting; or
- * - into this per-connection ReadBuffer, when nobody is. Its storage comes
- *   from a small process-wide pool of 16 KiB blocks and goes back to the pool
- *   as soon as it is drained, so an idle connection holds no buffer.
+ * - into this per-connection ReadBuffer, when nobody is. A small first
+ *   arrival gets an exact-size Buffer that a later read takes as it is;
+ *   more comes from a small process-wide pool of 16 KiB blocks that go back
+ *   to the pool as soon as they are drained, so an idle connection holds no
+ *   buffer.
  */
 
 /**
@@ -28,6 +30,14 @@ export const SOCKET_READ_SIZE = 64 * 1024;
 const BLOCK = 16 * 1024;
 /** Blocks kept in the pool at most (1 MiB). */
 const POOL_MAX = 64;
+/**
+ * A first append up to this size gets an exact-size Buffer from Node's
+ * shared allocation pool instead of a block: the common case is one small
+ * request arriving on an idle connection, read whole right after, and that
+ * Buffer is then handed to the reader as is (no second copy, and no 16 KiB
+ * block taken for every connection that wakes at the same moment).
+ */
+const SMALL = 2048;
 
 const pool: Uint8Array[] = [];
 
@@ -69,7 +79,7 @@ export class ReadBuffer {
   append(src: Uint8Array, from: number, n: number): void {
     let b = this.block;
     if (b === null) {
-      b = this.block = takeBlock(n);
+      b = this.block = n <= SMALL ? Buffer.allocUnsafe(n) : takeBlock(n);
       this.start = this.end = 0;
     } else if (this.end + n > b.length) {
       const len = this.end - this.start;
@@ -90,6 +100,13 @@ export class ReadBuffer {
 
   /** Take the first `n` (<= length) bytes as a new Buffer (small ones from Node's allocation pool). */
   take(n: number): Uint8Array {
+    const b = this.block!;
+    if (this.start === 0 && n === this.end && n === b.length && Buffer.isBuffer(b)) {
+      // All of an exact-size buffer (see SMALL): hand it over.
+      this.block = null;
+      this.end = 0;
+      return b;
+    }
     const out = Buffer.allocUnsafe(n);
     out.set(this.block!.subarray(this.start, this.start + n));
     this.skip(n);
