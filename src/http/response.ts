@@ -19,6 +19,14 @@ function lowerName(name: string): string | null {
 }
 /** A field value must not contain CR, LF or NUL (response splitting), nor characters beyond latin1. */
 const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
+/** Short values already checked: handlers send the same few over and over. */
+const knownValues = new Set<string>();
+function validValue(v: string): boolean {
+  if (knownValues.has(v)) return true;
+  if (BAD_VALUE.test(v)) return false;
+  if (v.length <= 64 && knownValues.size < 1024) knownValues.add(v);
+  return true;
+}
 
 /** What a handler may return instead of calling `res.end()`. */
 export interface ResponseInit {
@@ -87,6 +95,8 @@ export class Response {
   private chunked = false;
   /** Remaining bytes promised by Content-Length, or -1 when not length-delimited. */
   private remaining = -1;
+  /** The handler set its own Date field. */
+  private userDate = false;
 
   /** @internal */
   constructor(req: Request, conn: HttpConnection) {
@@ -109,22 +119,31 @@ export class Response {
     if (this._headSent) throw new Error(`cannot set header ${name}: the response head was already sent`);
     const lower = lowerName(name);
     if (lower === null) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    const list: readonly (string | number)[] = Array.isArray(value) ? value : [value as string | number];
-    for (const v of list) {
-      if (typeof v !== "string" && typeof v !== "number") throw new TypeError(`header ${name}: value must be a string or number`);
-      if (typeof v === "string" && BAD_VALUE.test(v)) throw new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
-    }
     if (this.names === null) {
       this.names = [];
       this.lnames = [];
       this.values = [];
     } else this.removeLower(lower);
-    for (const v of list) {
-      this.names.push(name);
-      this.lnames!.push(lower);
-      this.values!.push(String(v));
-    }
+    if (typeof value === "string") {
+      if (!validValue(value)) throw badValue(name);
+      this.add(name, lower, value);
+    } else if (typeof value === "number") {
+      this.add(name, lower, String(value));
+    } else if (Array.isArray(value)) {
+      for (const v of value) {
+        if (typeof v !== "string" && typeof v !== "number") throw new TypeError(`header ${name}: value must be a string or number`);
+        if (typeof v === "string" && !validValue(v)) throw badValue(name);
+      }
+      for (const v of value) this.add(name, lower, String(v));
+    } else throw new TypeError(`header ${name}: value must be a string or number`);
     return this;
+  }
+
+  private add(name: string, lower: string, value: string): void {
+    this.names!.push(name);
+    this.lnames!.push(lower);
+    this.values!.push(value);
+    if (lower === "date") this.userDate = true;
   }
 
   /** The first value set for `name`, or undefined. */
@@ -139,6 +158,8 @@ export class Response {
   }
 
   private removeLower(lower: string): void {
+    if (this._headSent) return; // the head is out (and may be cached): nothing to change
+    if (lower === "date") this.userDate = false;
     const lnames = this.lnames!;
     for (let i = lnames.length - 1; i >= 0; i--) {
       if (lnames[i] === lower) {
@@ -208,6 +229,7 @@ export class Response {
   /** @internal Answer with an error status and a short text body, closing the connection. */
   sendError(status: number, message: string): void {
     this.names = this.lnames = this.values = null;
+    this.userDate = false;
     this.status = status;
     this.setHeader("content-type", "text/plain; charset=utf-8");
     this._conn.mustClose = true;
@@ -253,13 +275,15 @@ export class Response {
     if (given >= 0 && !noBody && Number(this.values![given]) !== bodyLen) {
       throw new Error(`Content-Length ${this.values![given]} does not match the body (${bodyLen} bytes)`);
     }
-    const head = this.headText(given >= 0 || noBody ? null : `Content-Length: ${bodyLen}\r\n`);
+    const prefix = this.headPrefix();
+    const tail = this.headTail(given >= 0 || noBody ? null : `Content-Length: ${bodyLen}\r\n`);
     this._headSent = true;
     const sendBody = !noBody && this._req.method !== "HEAD" && bodyLen > 0;
-    const headLen = head.length; // latin1: one byte per character
+    const headLen = prefix.length + tail.length; // the tail is latin1: one byte per character
     const conn = this._conn;
     if (sendBody && bodyLen >= 16 * 1024 && typeof body !== "string") {
-      conn.queueLatin1(head);
+      conn.queueBytes(prefix);
+      conn.queueLatin1(tail);
       conn.queueBytes(body); // large: written as it is, not copied
       return;
     }
@@ -268,7 +292,8 @@ export class Response {
     const total = headLen + (sendBody ? bodyLen : 0);
     const at = conn.reserve(total);
     const buf = conn.obuf!;
-    buf.latin1Write(head, at, headLen);
+    buf.set(prefix, at);
+    buf.latin1Write(tail, at + prefix.length, tail.length);
     if (sendBody) {
       if (typeof body === "string") buf.utf8Write(body, at + headLen, bodyLen);
       else buf.set(body, at + headLen);
@@ -287,34 +312,72 @@ export class Response {
         framing = "Transfer-Encoding: chunked\r\n";
       } else this._conn.mustClose = true; // HTTP/1.0: the body ends when the connection does
     }
-    const head = this.headText(framing);
+    const prefix = this.headPrefix();
+    const tail = this.headTail(framing);
     this._headSent = true;
-    this._conn.queueLatin1(head);
+    this._conn.queueBytes(prefix);
+    this._conn.queueLatin1(tail);
   }
 
-  private headText(framing: string | null): string {
+  /**
+   * The status line, the handler's fields and Date, as bytes. A response
+   * usually looks like the one before it (same status, same fields, same
+   * second), so these bytes come from a small cache compared field by field
+   * (the names and values are mostly the same string objects, so most
+   * comparisons are pointer checks).
+   */
+  private headPrefix(): Uint8Array {
     const status = this.status;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status code ${String(status)}`);
-    let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
-    let hasDate = false;
     const names = this.names;
-    if (names !== null) {
-      const values = this.values!;
-      const lnames = this.lnames!;
-      for (let i = 0; i < names.length; i++) {
-        if (lnames[i] === "date") hasDate = true;
-        head += `${names[i]}: ${values[i]}\r\n`;
-      }
+    const values = this.values;
+    const date = this.userDate ? null : dateHeader();
+    for (let i = 0; i < HEAD_CACHE_SIZE; i++) {
+      const e = headCache[i];
+      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.names, names) && sameStrings(e.values, values)) return e.bytes;
     }
-    if (!hasDate) head += dateHeader();
-    if (framing !== null) head += framing;
+    let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
+    if (names !== null) for (let i = 0; i < names.length; i++) head += `${names[i]}: ${values![i]}\r\n`;
+    if (date !== null) head += date;
+    const bytes = Buffer.from(head, "latin1");
+    headCache[headCacheNext] = { status, names: names === null ? null : names.slice(), values: values === null ? null : values.slice(), date, bytes };
+    headCacheNext = (headCacheNext + 1) % HEAD_CACHE_SIZE;
+    return bytes;
+  }
+
+  /** The end of the head: framing, Connection, blank line. Decides whether the connection closes after this response. */
+  private headTail(framing: string | null): string {
     const conn = this._conn;
+    let tail = framing ?? "";
     if (conn.mustClose || !conn.keepAliveFor(this._req)) {
       conn.mustClose = true;
-      head += "Connection: close\r\n";
-    } else if (this._req.version === "1.0") head += "Connection: keep-alive\r\n";
-    return head + "\r\n";
+      tail += "Connection: close\r\n";
+    } else if (this._req.version === "1.0") tail += "Connection: keep-alive\r\n";
+    return tail + "\r\n";
   }
+}
+
+/** A serialized head prefix and what it was made from. */
+interface HeadEntry {
+  status: number;
+  names: string[] | null;
+  values: string[] | null;
+  date: string | null;
+  bytes: Uint8Array;
+}
+const HEAD_CACHE_SIZE = 8;
+const headCache: (HeadEntry | undefined)[] = new Array(HEAD_CACHE_SIZE);
+let headCacheNext = 0;
+
+function sameStrings(a: string[] | null, b: string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function badValue(name: string): TypeError {
+  return new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
 }
 
 /**
