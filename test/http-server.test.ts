@@ -323,4 +323,36 @@ describe("response headers", () => {
     expect(r.text.endsWith("\r\n\r\nok")).toBe(true);
     expect(seen).toEqual(["two", "a=1", undefined]);
   });
+
+  it("frames every kind of body exactly, and a response never borrows another's head", async () => {
+    const combo = COMBOS[0]!;
+    const long = "x".repeat(300) + "é"; // longer than the short-text path, not ASCII
+    const bodies: Record<string, string | Uint8Array> = {
+      "/ascii": "Hello, World!",
+      "/utf8": "héllo ☃ 😀",
+      "/long": long,
+      "/bytes": new Uint8Array(12345).fill(97),
+      "/big": new Uint8Array(40_000).fill(98),
+      "/empty": "",
+    };
+    const s = await start(combo, function* (req, res) {
+      // Alternate status and fields between requests, as routes do.
+      if (req.path === "/utf8") res.status = 201;
+      res.setHeader("x-route", req.path);
+      if (req.path === "/bytes") res.setHeader("content-type", "application/octet-stream");
+      yield* res.end(bodies[req.path]!);
+    });
+    for (let round = 0; round < 2; round++) {
+      for (const [path, body] of Object.entries(bodies)) {
+        const r = await fetch(`http://127.0.0.1:${s.port}${path}`);
+        const got = new Uint8Array(await r.arrayBuffer());
+        const want = typeof body === "string" ? new TextEncoder().encode(body) : body;
+        expect(r.status).toBe(path === "/utf8" ? 201 : 200);
+        expect(r.headers.get("x-route")).toBe(path);
+        expect(r.headers.get("content-type")).toBe(path === "/bytes" ? "application/octet-stream" : null);
+        expect(r.headers.get("content-length")).toBe(String(want.length));
+        expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+      }
+    }
+  });
 });

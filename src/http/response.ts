@@ -270,35 +270,45 @@ export class Response {
   /** Head and whole body in one buffer: the common case. */
   private queueSingle(body: string | Uint8Array): void {
     const noBody = statusHasNoBody(this.status);
-    const bodyLen = noBody ? 0 : typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length;
+    // A short ASCII string body (the common case) is measured and later
+    // copied in JS: cheaper than a call into C++ for each.
+    const ascii = typeof body === "string" && body.length <= SMALL_TEXT && isAscii(body);
+    const bodyLen = noBody ? 0 : typeof body !== "string" ? body.length : ascii ? body.length : Buffer.byteLength(body, "utf8");
     const given = this.find("content-length");
     if (given >= 0 && !noBody && Number(this.values![given]) !== bodyLen) {
       throw new Error(`Content-Length ${this.values![given]} does not match the body (${bodyLen} bytes)`);
     }
     const prefix = this.headPrefix();
-    const tail = this.headTail(given >= 0 || noBody ? null : `Content-Length: ${bodyLen}\r\n`);
+    const length = given >= 0 || noBody ? -1 : bodyLen;
+    const connLine = this.connectionLine();
     this._headSent = true;
     const sendBody = !noBody && this._req.method !== "HEAD" && bodyLen > 0;
-    const headLen = prefix.length + tail.length; // the tail is latin1: one byte per character
+    const headLen = prefix.length + (length < 0 ? 0 : CONTENT_LENGTH.length + digits(length) + 2) + connLine.length + 2;
     const conn = this._conn;
-    if (sendBody && bodyLen >= 16 * 1024 && typeof body !== "string") {
-      conn.queueBytes(prefix);
-      conn.queueLatin1(tail);
-      conn.queueBytes(body); // large: written as it is, not copied
-      return;
-    }
+    const big = sendBody && bodyLen >= 16 * 1024 && typeof body !== "string";
     // Head and body straight into the connection's output buffer: with
     // pipelining, many responses leave in one buffer and one write.
-    const total = headLen + (sendBody ? bodyLen : 0);
+    const total = headLen + (sendBody && !big ? bodyLen : 0);
     const at = conn.reserve(total);
     const buf = conn.obuf!;
     buf.set(prefix, at);
-    buf.latin1Write(tail, at + prefix.length, tail.length);
-    if (sendBody) {
-      if (typeof body === "string") buf.utf8Write(body, at + headLen, bodyLen);
-      else buf.set(body, at + headLen);
+    let p = at + prefix.length;
+    if (length >= 0) {
+      p = putAscii(buf, p, CONTENT_LENGTH);
+      p = putDecimal(buf, p, length);
+      buf[p++] = 13;
+      buf[p++] = 10;
+    }
+    p = putAscii(buf, p, connLine);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (sendBody && !big) {
+      if (typeof body !== "string") buf.set(body, p);
+      else if (ascii) putAscii(buf, p, body);
+      else buf.utf8Write(body, p, bodyLen);
     }
     conn.commit(total);
+    if (big) conn.queueBytes(body as Uint8Array); // large: written as it is, not copied
   }
 
   /** Head for a streamed body: Content-Length if the handler set one, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0). */
@@ -347,14 +357,54 @@ export class Response {
 
   /** The end of the head: framing, Connection, blank line. Decides whether the connection closes after this response. */
   private headTail(framing: string | null): string {
+    return (framing ?? "") + this.connectionLine() + "\r\n";
+  }
+
+  /** The Connection field this response needs ("" for none); decides whether the connection closes after it. */
+  private connectionLine(): string {
     const conn = this._conn;
-    let tail = framing ?? "";
     if (conn.mustClose || !conn.keepAliveFor(this._req)) {
       conn.mustClose = true;
-      tail += "Connection: close\r\n";
-    } else if (this._req.version === "1.0") tail += "Connection: keep-alive\r\n";
-    return tail + "\r\n";
+      return "Connection: close\r\n";
+    }
+    return this._req.version === "1.0" ? "Connection: keep-alive\r\n" : "";
   }
+}
+
+const CONTENT_LENGTH = "Content-Length: ";
+/** String bodies up to this length are checked for ASCII and copied in JS. */
+const SMALL_TEXT = 256;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Write `s` (latin1 by construction) at `at`; returns the end. */
+function putAscii(buf: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
+  return at + s.length;
+}
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Write `n` (an integer >= 0) in decimal at `at`; returns the end. */
+function putDecimal(buf: Uint8Array, at: number, n: number): number {
+  const end = at + digits(n);
+  let p = end;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--p] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
 }
 
 /** A serialized head prefix and what it was made from. */
