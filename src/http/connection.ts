@@ -8,7 +8,7 @@ import type { ConnList, ConnListNode } from "./conn-list.js";
 import { HttpError } from "./http-error.js";
 import { HttpParseError } from "./parse-error.js";
 import type { HeaderList, HttpParser, ParserConnection, ParserSink, RequestHead } from "./parser.js";
-import { Request } from "./request.js";
+import { NO_CHUNKS, Request } from "./request.js";
 import { Response, type ResponseInit } from "./response.js";
 import type { HttpServerConfig } from "./server.js";
 import { STATUS_TEXT } from "./status.js";
@@ -108,15 +108,19 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
 
   onHead(head: RequestHead): void {
     // The head is a view into the parser's buffer, which the next execute()
-    // overwrites: copy its bytes (one small copy; strings stay lazy), so a
-    // Request stays valid for as long as anyone holds it, as with node:http.
-    const req = new Request(head.retain(), this);
+    // overwrites: keep its bytes (strings stay lazy), so a Request stays
+    // valid for as long as anyone holds it, as with node:http. The chunk
+    // being parsed came from conn.read() and is ours alone, so a head inside
+    // it is kept by pointing there, with no copy.
+    const req = new Request(this.parser.retainInChunk(head), this);
     this.pending.push(req);
     this.receiving = req;
   }
 
   onBody(chunk: Uint8Array): void {
-    this.receiving!._chunks.push(chunk.slice());
+    const req = this.receiving!;
+    if (req._chunks === NO_CHUNKS) req._chunks = [chunk.slice()];
+    else req._chunks.push(chunk.slice());
   }
 
   onEnd(trailers: HeaderList | null): void {
@@ -404,12 +408,12 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     }
     req._reading = true;
     while (!req._ended) {
-      req._chunks.length = 0;
+      req._chunks = NO_CHUNKS;
       if (this.parseError !== null && this.receiving === req) return false;
       const got = yield* this.fill(false);
       if (got === Wait.Eof) return false;
     }
-    req._chunks.length = 0;
+    req._chunks = NO_CHUNKS;
     return true;
   }
 

@@ -295,12 +295,16 @@ export class RequestHead extends HeaderList {
   /** Copy the head out of the parse buffer so it stays valid after the next execute. Returns this. */
   retain(): this {
     if (this._owner === null) return this;
-    const src = copyOf(this._bytes(), this._hs, this._he);
-    this._retain(src, this._hs);
-    this._ts -= this._hs;
-    this._te -= this._hs;
-    this._he -= this._hs;
-    this._hs = 0;
+    return this._rebase(copyOf(this._bytes(), this._hs, this._he), this._hs);
+  }
+
+  /** @internal Own the head: `src` holds the parse buffer's bytes from offset `from` on. */
+  _rebase(src: Buffer, from: number): this {
+    this._retain(src, from);
+    this._ts -= from;
+    this._te -= from;
+    this._he -= from;
+    this._hs -= from;
     return this;
   }
 }
@@ -341,12 +345,27 @@ export class HttpParser implements ViewOwner {
   /** Incremented by every execute; views of older epochs are stale. */
   epoch = 0;
   private readonly core: ParserCore;
+  /** The chunk of the execute() running now, and where its bytes start in the parse buffer. */
+  private chunk: Uint8Array | null = null;
+  private chunkAt = 0;
 
   /** @internal use {@link createParser} */
   constructor(kind: ParserKind, limits: Readonly<ParserLimits>, core: ParserCore) {
     this.kind = kind;
     this.limits = limits;
     this.core = core;
+  }
+
+  /**
+   * @internal Like `head.retain()`, from inside a sink's `onHead`, for a
+   * caller that never modifies the chunk it passed to execute(): when the
+   * head lies within that chunk, it is kept by pointing into the chunk
+   * instead of copying it.
+   */
+  retainInChunk(head: RequestHead): RequestHead {
+    const chunk = this.chunk;
+    if (chunk === null || head._owner !== this || head._epoch !== this.epoch || head._hs < this.chunkAt || !Buffer.isBuffer(chunk)) return head.retain();
+    return head._rebase(chunk, this.chunkAt);
   }
 
   /** State for one more connection. */
@@ -389,11 +408,17 @@ export class HttpParser implements ViewOwner {
     const pendLen = conn.pending === null ? 0 : conn.pending.length;
     const len = core.load(conn.pending, chunk);
     conn.pending = null;
+    this.chunk = chunk;
+    this.chunkAt = pendLen;
     let p = 0;
-    for (;;) {
-      p = core.run(p, len, conn);
-      if (core.eventWords !== 0) this.dispatch(conn, sink);
-      if (!conn.more) break;
+    try {
+      for (;;) {
+        p = core.run(p, len, conn);
+        if (core.eventWords !== 0) this.dispatch(conn, sink);
+        if (!conn.more) break;
+      }
+    } finally {
+      this.chunk = null;
     }
     if (conn.state === ParserState.UPGRADED) return p - pendLen;
     if (conn.state !== ParserState.ERROR && p < len) conn.pending = copyOf(core.source, p, len);

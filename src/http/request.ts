@@ -27,6 +27,9 @@ export interface RequestHeaders {
   readonly length: number;
 }
 
+/** @internal The empty chunk list every request starts with (never modified: replaced on the first chunk). */
+export const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 /**
  * An HTTP request as a handler sees it. The head was parsed (in Wasm by
  * default) into offsets; `method`, `target`, `path`, `query` and header
@@ -42,7 +45,7 @@ export interface RequestHeaders {
 export class Request {
   /** @internal */ readonly _head: RequestHead;
   /** @internal */ readonly _conn: HttpConnection;
-  /** @internal Body chunks received and not yet read (copies). */ _chunks: Uint8Array[] = [];
+  /** @internal Body chunks received and not yet read (copies); NO_CHUNKS until the first. */ _chunks: Uint8Array[] = NO_CHUNKS;
   /** @internal The whole body has arrived. */ _ended = false;
   /** @internal Chunked trailer fields, once the body ended. */ _trailers: [string, string][] | null = null;
   /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
