@@ -172,11 +172,29 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
           this.received(chunk);
           continue;
         }
-        // One request per call, so nothing of it stays referenced from this frame.
-        if (!(yield* this.handleNext())) return;
+        // The oldest parsed request. Handled in this frame, not a generator
+        // of its own: one object fewer per request, and one level fewer for
+        // every step of the handler to pass through.
+        const req = this.pending.shift()!;
+        const res = this.respondTo(req);
+        if (res === null) return yield* this.flushQuietly(); // answered without the handler; closing
+        let failed = false;
+        try {
+          const ret = (yield* this.cfg.handler(req, res)) as ResponseInit | void | undefined;
+          if (!res._finished) {
+            if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
+            else res.finish();
+          }
+        } catch (e) {
+          failed = true;
+          if (!this.handlerFailed(e, req, res)) return yield* this.flushQuietly();
+        }
+        // The next request starts after this one's body: read and drop what the handler left.
+        if (!req._ended && !(yield* this.discardBody(req))) return yield* this.flushQuietly();
+        if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();
       }
     } catch (e) {
-      // Handler errors were answered in handleNext; what gets here is a bug
+      // Handler errors were answered above; what gets here is a bug
       // of ours, reported without taking the server down.
       if (!(e instanceof NetError)) console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
     } finally {
@@ -184,51 +202,29 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     }
   }
 
-  /** Handle the oldest parsed request. Returns whether the connection goes on. */
-  private *handleNext(): Generator<Instruction, boolean, any> {
-    const req = this.pending.shift()!;
+  /**
+   * The Response for `req`, or null when it was answered without running
+   * the handler (a malformed body, an unsupported Expect or Upgrade): the
+   * answer is queued and the connection closes after it.
+   */
+  private respondTo(req: Request): Response | null {
     if (this.parseError !== null && this.receiving === req) {
       // Its body is already known to be malformed: answer the error, do not run the handler.
-      yield* this.answerParseError(this.parseError);
-      return false;
+      this.queueParseError(this.parseError);
+      return null;
     }
     this.served++;
     if (this.served >= this.cfg.maxRequestsPerConnection) this.mustClose = true;
     const res = new Response(req, this);
     if (req._head.expectOther) {
       res.sendError(417, "only Expect: 100-continue is supported");
-      yield* this.flush();
-      return false;
+      return null;
     }
     if (req._head.upgrade) {
       res.sendError(501, "protocol upgrades and CONNECT are not supported by this server");
-      yield* this.flush();
-      return false;
+      return null;
     }
-    let failed = false;
-    try {
-      const ret = (yield* this.cfg.handler(req, res)) as ResponseInit | void | undefined;
-      if (!res._finished) {
-        if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
-        else res.finish();
-      }
-    } catch (e) {
-      failed = true;
-      if (!this.handlerFailed(e, req, res)) {
-        yield* this.flushQuietly();
-        return false;
-      }
-    }
-    // The next request starts after this one's body: read and drop what the handler left.
-    if (!req._ended && !(yield* this.discardBody(req))) {
-      yield* this.flushQuietly();
-      return false;
-    }
-    if (this.mustClose || (failed && !res._finished)) {
-      yield* this.flushQuietly();
-      return false;
-    }
-    return true;
+    return res;
   }
 
   /** Whether the connection may stay open after responding to `req`. */
@@ -441,11 +437,15 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   }
 
   private *answerParseError(err: HttpParseError): Generator<Instruction, void, any> {
+    this.queueParseError(err);
+    yield* this.flushQuietly();
+  }
+
+  private queueParseError(err: HttpParseError): void {
     this.mustClose = true;
     const body = `${err.message}\n`;
     this.queueLatin1(`HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? "Bad Request"}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
     this.queueText(body);
-    yield* this.flushQuietly();
   }
 
   private *answerTimeout(): Generator<Instruction, void, any> {

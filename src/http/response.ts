@@ -86,10 +86,11 @@ export class Response {
   status = 200;
   /** @internal */ readonly _req: Request;
   /** @internal */ readonly _conn: HttpConnection;
-  private names: string[] | null = null;
-  /** `names`, lower-cased once when set, for the case-insensitive lookups. */
-  private lnames: string[] | null = null;
-  private values: string[] | null = null;
+  /**
+   * The fields set, as triples: name as given, name lower-cased once (for
+   * the case-insensitive lookups), value. One array per response.
+   */
+  private fields: string[] | null = null;
   /** @internal The head has been queued for sending. */ _headSent = false;
   /** @internal `end()` has run. */ _finished = false;
   private chunked = false;
@@ -119,11 +120,8 @@ export class Response {
     if (this._headSent) throw new Error(`cannot set header ${name}: the response head was already sent`);
     const lower = lowerName(name);
     if (lower === null) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    if (this.names === null) {
-      this.names = [];
-      this.lnames = [];
-      this.values = [];
-    } else this.removeLower(lower);
+    if (this.fields === null) this.fields = [];
+    else this.removeLower(lower);
     if (typeof value === "string") {
       if (!validValue(value)) throw badValue(name);
       this.add(name, lower, value);
@@ -140,32 +138,28 @@ export class Response {
   }
 
   private add(name: string, lower: string, value: string): void {
-    this.names!.push(name);
-    this.lnames!.push(lower);
-    this.values!.push(value);
+    this.fields!.push(name, lower, value);
     if (lower === "date") this.userDate = true;
   }
 
   /** The first value set for `name`, or undefined. */
   getHeader(name: string): string | undefined {
     const i = this.find(name.toLowerCase());
-    return i < 0 ? undefined : this.values![i];
+    return i < 0 ? undefined : this.fields![i + 2];
   }
 
   /** Remove every value of `name`. */
   removeHeader(name: string): void {
-    if (this.names !== null) this.removeLower(name.toLowerCase());
+    if (this.fields !== null) this.removeLower(name.toLowerCase());
   }
 
   private removeLower(lower: string): void {
     if (this._headSent) return; // the head is out (and may be cached): nothing to change
     if (lower === "date") this.userDate = false;
-    const lnames = this.lnames!;
-    for (let i = lnames.length - 1; i >= 0; i--) {
-      if (lnames[i] === lower) {
-        lnames.splice(i, 1);
-        this.names!.splice(i, 1);
-        this.values!.splice(i, 1);
+    const f = this.fields!;
+    for (let i = f.length - 3; i >= 0; i -= 3) {
+      if (f[i + 1] === lower) {
+        f.splice(i, 3);
       }
     }
   }
@@ -228,7 +222,7 @@ export class Response {
 
   /** @internal Answer with an error status and a short text body, closing the connection. */
   sendError(status: number, message: string): void {
-    this.names = this.lnames = this.values = null;
+    this.fields = null;
     this.userDate = false;
     this.status = status;
     this.setHeader("content-type", "text/plain; charset=utf-8");
@@ -237,9 +231,10 @@ export class Response {
   }
 
   private find(name: string): number {
-    const lnames = this.lnames;
-    if (lnames === null) return -1;
-    return lnames.indexOf(name); // callers pass lower-case names
+    const f = this.fields;
+    if (f === null) return -1;
+    for (let i = 1; i < f.length; i += 3) if (f[i] === name) return i - 1; // callers pass lower-case names
+    return -1;
   }
 
   /** Queue body bytes after the head: as a chunk, or counted against Content-Length. */
@@ -275,8 +270,8 @@ export class Response {
     const ascii = typeof body === "string" && body.length <= SMALL_TEXT && isAscii(body);
     const bodyLen = noBody ? 0 : typeof body !== "string" ? body.length : ascii ? body.length : Buffer.byteLength(body, "utf8");
     const given = this.find("content-length");
-    if (given >= 0 && !noBody && Number(this.values![given]) !== bodyLen) {
-      throw new Error(`Content-Length ${this.values![given]} does not match the body (${bodyLen} bytes)`);
+    if (given >= 0 && !noBody && Number(this.fields![given + 2]) !== bodyLen) {
+      throw new Error(`Content-Length ${this.fields![given + 2]} does not match the body (${bodyLen} bytes)`);
     }
     const prefix = this.headPrefix();
     const length = given >= 0 || noBody ? -1 : bodyLen;
@@ -315,7 +310,7 @@ export class Response {
   private queueHead(): void {
     const given = this.find("content-length");
     let framing: string | null = null;
-    if (given >= 0) this.remaining = Number(this.values![given]);
+    if (given >= 0) this.remaining = Number(this.fields![given + 2]);
     else if (!statusHasNoBody(this.status)) {
       if (this._req.version === "1.1") {
         this.chunked = this._req.method !== "HEAD";
@@ -339,18 +334,17 @@ export class Response {
   private headPrefix(): Uint8Array {
     const status = this.status;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status code ${String(status)}`);
-    const names = this.names;
-    const values = this.values;
+    const fields = this.fields;
     const date = this.userDate ? null : dateHeader();
     for (let i = 0; i < HEAD_CACHE_SIZE; i++) {
       const e = headCache[i];
-      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.names, names) && sameStrings(e.values, values)) return e.bytes;
+      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.fields, fields)) return e.bytes;
     }
     let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
-    if (names !== null) for (let i = 0; i < names.length; i++) head += `${names[i]}: ${values![i]}\r\n`;
+    if (fields !== null) for (let i = 0; i < fields.length; i += 3) head += `${fields[i]}: ${fields[i + 2]}\r\n`;
     if (date !== null) head += date;
     const bytes = Buffer.from(head, "latin1");
-    headCache[headCacheNext] = { status, names: names === null ? null : names.slice(), values: values === null ? null : values.slice(), date, bytes };
+    headCache[headCacheNext] = { status, fields: fields === null ? null : fields.slice(), date, bytes };
     headCacheNext = (headCacheNext + 1) % HEAD_CACHE_SIZE;
     return bytes;
   }
@@ -410,8 +404,7 @@ function putDecimal(buf: Uint8Array, at: number, n: number): number {
 /** A serialized head prefix and what it was made from. */
 interface HeadEntry {
   status: number;
-  names: string[] | null;
-  values: string[] | null;
+  fields: string[] | null;
   date: string | null;
   bytes: Uint8Array;
 }
