@@ -7,7 +7,7 @@ import type { Instruction, Operation } from "../types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
 import { HttpError } from "./http-error.js";
 import { HttpParseError } from "./parse-error.js";
-import type { HeaderList, HttpParser, ParserConnection, ParserSink, RequestHead } from "./parser.js";
+import type { HeaderList, ParserConnection, ParserSink, RequestHead } from "./parser.js";
 import { NO_CHUNKS, Request } from "./request.js";
 import { Response, type ResponseInit } from "./response.js";
 import type { HttpServerConfig } from "./server.js";
@@ -63,12 +63,10 @@ export interface ConnOwner {
 export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   readonly conn: Conn;
   private readonly cfg: HttpServerConfig;
-  private readonly owner: ConnOwner;
   _lprev: ConnListNode | null = null;
   _lnext: ConnListNode | null = null;
   _list: ConnList | null = null;
-  _deadline = Infinity;
-  private readonly parser: HttpParser;
+  _deadline = 0;
   private readonly pc: ParserConnection;
   /** Requests parsed and not yet handled, in order. */
   private readonly pending: Request[] = [];
@@ -96,11 +94,9 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   /** Clock time when the first byte of the current request arrived (for headersTimeout, requestTimeout). */
   private requestStart = -1;
 
-  constructor(conn: Conn, cfg: HttpServerConfig, owner: ConnOwner) {
+  constructor(conn: Conn, cfg: HttpServerConfig) {
     this.conn = conn;
     this.cfg = cfg;
-    this.owner = owner;
-    this.parser = cfg.parser;
     this.pc = cfg.parser.createConnection();
   }
 
@@ -112,7 +108,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     // valid for as long as anyone holds it, as with node:http. The chunk
     // being parsed came from conn.read() and is ours alone, so a head inside
     // it is kept by pointing there, with no copy.
-    const req = new Request(this.parser.retainInChunk(head), this);
+    const req = new Request(this.cfg.parser.retainInChunk(head), this);
     this.pending.push(req);
     this.receiving = req;
   }
@@ -139,7 +135,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
 
   /** @internal Bytes, the end of stream or an error arrived while idle (from the socket's callback). */
   _connReadable(): void {
-    this.owner._connWake(this);
+    this.cfg.owner._connWake(this);
   }
 
   /**
@@ -158,7 +154,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
           // Shutting down: serve what was already received, then close.
           if (this.draining && this.conn.bufferedLength === 0) return;
           // Between requests with nothing buffered: idle without a task.
-          if (this.pc.idle && this.receiving === null && this.owner._connIdle(this)) {
+          if (this.pc.idle && this.receiving === null && this.cfg.owner._connIdle(this)) {
             keep = true;
             return;
           }
@@ -198,7 +194,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
       // of ours, reported without taking the server down.
       if (!(e instanceof NetError)) console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
     } finally {
-      if (!keep) this.owner._connDone(this);
+      if (!keep) this.cfg.owner._connDone(this);
     }
   }
 
@@ -370,7 +366,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
       deadline = now + (this.served === 0 ? cfg.headersTimeout : cfg.keepAliveTimeout);
       onTimeout = idleTimeout;
     } else {
-      if (this.requestStart < 0) this.requestStart = now;
+      if (this.requestStart < 0) this.requestStart = Math.floor(now);
       const headDone = this.receiving !== null;
       deadline = this.requestStart + (headDone ? cfg.requestTimeout : Math.min(cfg.headersTimeout, cfg.requestTimeout));
       onTimeout = requestTimeout;
@@ -382,8 +378,8 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
 
   /** Bytes arrived: parse them. */
   private received(chunk: Uint8Array): void {
-    if (this.pc.idle && this.requestStart < 0) this.requestStart = this.cfg.now();
-    this.parser.execute(this.pc, chunk, this);
+    if (this.pc.idle && this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());
+    this.cfg.parser.execute(this.pc, chunk, this);
     if (this.pc.idle && this.receiving === null) this.requestStart = -1;
   }
 

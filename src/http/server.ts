@@ -13,7 +13,7 @@ import { sleep } from "../sleep.js";
 import type { Task } from "../task.js";
 import type { BackendName, Instruction, Operation } from "../types.js";
 import { ConnList } from "./conn-list.js";
-import { HttpConnection } from "./connection.js";
+import { type ConnOwner, HttpConnection } from "./connection.js";
 import { type HttpParser, type ParserKind, createParser } from "./parser.js";
 import type { Request } from "./request.js";
 import type { Response, ResponseInit } from "./response.js";
@@ -73,6 +73,8 @@ export interface ServerCloseOptions {
 /** @internal What every connection of a server shares. */
 export interface HttpServerConfig {
   parser: HttpParser;
+  /** The server, which keeps the connections' lists. */
+  owner: ConnOwner;
   handler: Handler;
   now: () => number;
   headersTimeout: number;
@@ -155,6 +157,7 @@ export class Server implements Operation<Server> {
     this.slots = maxConns === Infinity ? null : new Semaphore(maxConns, "maxConnections of the http server");
     this.cfg = {
       parser,
+      owner: this,
       handler,
       now: () => 0, // replaced by the clock of the run the server starts in
       headersTimeout: ms(options, "headersTimeout", 60_000),
@@ -274,7 +277,7 @@ export class Server implements Operation<Server> {
         yield* sleep(100);
         continue;
       }
-      const c = new HttpConnection(conn, this.cfg, this);
+      const c = new HttpConnection(conn, this.cfg);
       // A new connection idles until its first bytes arrive.
       if (!this._connIdle(c)) this.startTask(c);
     }
@@ -315,7 +318,7 @@ export class Server implements Operation<Server> {
   }
 
   private startTask(c: HttpConnection): void {
-    this.active.push(c, Infinity);
+    this.active.push(c, 0);
     this.sched!.spawn(() => c.serve(), this._root!, undefined);
   }
 

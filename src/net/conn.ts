@@ -149,7 +149,8 @@ export class Conn {
   private watcher: ConnWatcher | null = null;
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
-  private readonly addr: string;
+  /** `host:port` of the peer, made on first use (or before the socket forgets it). */
+  private addr: string | null;
   /**
    * Inactivity limit of every read wait, in ms of the run's clock (0: none).
    * A wait that reaches it throws `NetError` `ETIMEDOUT` and consumes
@@ -169,7 +170,7 @@ export class Conn {
    */
   constructor(socket: Socket, paused: boolean, userBuffer: boolean, address: string | null = null) {
     this.socket = socket;
-    this.addr = address ?? formatAddress(socket.remoteAddress, socket.remotePort);
+    this.addr = address;
     this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
     const s = socket as ConnSocket;
     s[kConn] = this;
@@ -194,7 +195,7 @@ export class Conn {
 
   /** `host:port` of the peer, as used in error messages. */
   get address(): string {
-    return this.addr;
+    return (this.addr ??= formatAddress(this.socket.remoteAddress, this.socket.remotePort));
   }
 
   /** Bytes received and not read yet. */
@@ -366,6 +367,7 @@ export class Conn {
    */
   close(): void {
     if ((this.flags & ConnFlag.Closed) !== 0) return;
+    void this.address;
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     this.buf.clear();
@@ -388,6 +390,7 @@ export class Conn {
    */
   abort(): void {
     if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
+    void this.address;
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     this.buf.clear();
@@ -445,6 +448,7 @@ export class Conn {
 
   /** @internal The peer sent FIN. */
   _ended(): void {
+    void this.address; // kept for error messages: the socket forgets it once closed
     this.flags |= ConnFlag.Eof;
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
@@ -456,6 +460,7 @@ export class Conn {
 
   /** @internal */
   _errored(e: Error): void {
+    void this.address;
     if (this.error === null) this.error = e;
   }
 
