@@ -153,6 +153,12 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
           if (this.mustClose) return;
           // Shutting down: serve what was already received, then close.
           if (this.draining && this.conn.bufferedLength === 0) return;
+          // Bytes already here (the ones that woke this task): parse them, no wait.
+          const have = this.conn.bufferedLength;
+          if (have > 0) {
+            this.received(this.conn.takeBuffered(have < 65536 ? have : 65536));
+            continue;
+          }
           // Between requests with nothing buffered: idle without a task.
           if (this.pc.idle && this.receiving === null && this.cfg.owner._connIdle(this)) {
             keep = true;
@@ -376,11 +382,16 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     return deadline === Infinity ? read : withDeadline(read, Math.ceil(deadline), onTimeout);
   }
 
-  /** Bytes arrived: parse them. */
+  /**
+   * Bytes arrived: parse them. A request that arrives whole in one read
+   * never needs its start time, so the clock is read only when one is left
+   * incomplete (slightly late by the parse, which only errs in the client's
+   * favour).
+   */
   private received(chunk: Uint8Array): void {
-    if (this.pc.idle && this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());
     this.cfg.parser.execute(this.pc, chunk, this);
     if (this.pc.idle && this.receiving === null) this.requestStart = -1;
+    else if (this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());
   }
 
   /** A read failed: answer a timeout with 408; anything else but a network error is a bug. */
