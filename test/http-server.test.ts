@@ -355,4 +355,21 @@ describe("response headers", () => {
       }
     }
   });
+
+  it("the same handler answer differs as it must for GET, HEAD and Connection: close", async () => {
+    const combo = COMBOS[0]!;
+    const s = await start(combo, function* (_req, res) {
+      res.setHeader("content-type", "text/plain");
+      yield* res.end("Hello, World!");
+    });
+    const get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const r = await raw(s.port, get + get + "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" + get + "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const parts = r.text.split(/(?=HTTP\/1\.1 )/);
+    expect(parts).toHaveLength(5);
+    for (const i of [0, 1, 3]) expect(parts[i]).toMatch(/Content-Length: 13\r\n\r\nHello, World!$/);
+    expect(parts[2]).toMatch(/Content-Length: 13\r\n\r\n$/); // HEAD: no body
+    expect(parts[4]).toMatch(/Connection: close\r\n\r\nHello, World!$/);
+    for (const i of [0, 1, 2, 3]) expect(parts[i]).not.toMatch(/Connection/);
+    expect(r.closed).toBe(true);
+  });
 });

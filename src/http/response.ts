@@ -264,6 +264,20 @@ export class Response {
 
   /** Head and whole body in one buffer: the common case. */
   private queueSingle(body: string | Uint8Array): void {
+    const e = this.headEntry();
+    const conn = this._conn;
+    const connLine = this.connectionLine();
+    const isHead = this._req.method === "HEAD";
+    if (typeof body === "string" && body === e.wholeBody && connLine === e.wholeConn && isHead === e.wholeHead) {
+      // The same response as last time for this head: one copy.
+      const w = e.whole!;
+      const at = conn.reserve(w.length);
+      conn.obuf!.set(w, at);
+      conn.commit(w.length);
+      this._headSent = true;
+      e.hits++;
+      return;
+    }
     const noBody = statusHasNoBody(this.status);
     // A short ASCII string body (the common case) is measured and later
     // copied in JS: cheaper than a call into C++ for each.
@@ -273,13 +287,11 @@ export class Response {
     if (given >= 0 && !noBody && Number(this.fields![given + 2]) !== bodyLen) {
       throw new Error(`Content-Length ${this.fields![given + 2]} does not match the body (${bodyLen} bytes)`);
     }
-    const prefix = this.headPrefix();
+    const prefix = e.bytes;
     const length = given >= 0 || noBody ? -1 : bodyLen;
-    const connLine = this.connectionLine();
     this._headSent = true;
-    const sendBody = !noBody && this._req.method !== "HEAD" && bodyLen > 0;
+    const sendBody = !noBody && !isHead && bodyLen > 0;
     const headLen = prefix.length + (length < 0 ? 0 : CONTENT_LENGTH.length + digits(length) + 2) + connLine.length + 2;
-    const conn = this._conn;
     const big = sendBody && bodyLen >= 16 * 1024 && typeof body !== "string";
     // Head and body straight into the connection's output buffer: with
     // pipelining, many responses leave in one buffer and one write.
@@ -304,6 +316,15 @@ export class Response {
     }
     conn.commit(total);
     if (big) conn.queueBytes(body as Uint8Array); // large: written as it is, not copied
+    else if (ascii && total <= WHOLE_MAX && (e.misses < 16 || e.hits > e.misses)) {
+      // Remember the whole response: handlers often send the same one again.
+      // An entry whose bodies keep changing stops remembering.
+      e.misses++;
+      e.whole = Uint8Array.prototype.slice.call(buf, at, at + total);
+      e.wholeBody = body as string;
+      e.wholeConn = connLine;
+      e.wholeHead = isHead;
+    }
   }
 
   /** Head for a streamed body: Content-Length if the handler set one, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0). */
@@ -317,7 +338,7 @@ export class Response {
         framing = "Transfer-Encoding: chunked\r\n";
       } else this._conn.mustClose = true; // HTTP/1.0: the body ends when the connection does
     }
-    const prefix = this.headPrefix();
+    const prefix = this.headEntry().bytes;
     const tail = this.headTail(framing);
     this._headSent = true;
     this._conn.queueBytes(prefix);
@@ -331,22 +352,33 @@ export class Response {
    * (the names and values are mostly the same string objects, so most
    * comparisons are pointer checks).
    */
-  private headPrefix(): Uint8Array {
+  private headEntry(): HeadEntry {
     const status = this.status;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status code ${String(status)}`);
     const fields = this.fields;
     const date = this.userDate ? null : dateHeader();
     for (let i = 0; i < HEAD_CACHE_SIZE; i++) {
       const e = headCache[i];
-      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.fields, fields)) return e.bytes;
+      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.fields, fields)) return e;
     }
     let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
     if (fields !== null) for (let i = 0; i < fields.length; i += 3) head += `${fields[i]}: ${fields[i + 2]}\r\n`;
     if (date !== null) head += date;
-    const bytes = Buffer.from(head, "latin1");
-    headCache[headCacheNext] = { status, fields: fields === null ? null : fields.slice(), date, bytes };
+    const e: HeadEntry = {
+      status,
+      fields: fields === null ? null : fields.slice(),
+      date,
+      bytes: Buffer.from(head, "latin1"),
+      whole: null,
+      wholeBody: null,
+      wholeConn: "",
+      wholeHead: false,
+      hits: 0,
+      misses: 0,
+    };
+    headCache[headCacheNext] = e;
     headCacheNext = (headCacheNext + 1) % HEAD_CACHE_SIZE;
-    return bytes;
+    return e;
   }
 
   /** The end of the head: framing, Connection, blank line. Decides whether the connection closes after this response. */
@@ -368,6 +400,8 @@ export class Response {
 const CONTENT_LENGTH = "Content-Length: ";
 /** String bodies up to this length are checked for ASCII and copied in JS. */
 const SMALL_TEXT = 256;
+/** Whole responses up to this size are remembered for reuse. */
+const WHOLE_MAX = 1024;
 
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
@@ -407,6 +441,14 @@ interface HeadEntry {
   fields: string[] | null;
   date: string | null;
   bytes: Uint8Array;
+  /** A whole small response made with this head (head and body), and what it was made from. */
+  whole: Uint8Array | null;
+  wholeBody: string | null;
+  wholeConn: string;
+  wholeHead: boolean;
+  /** Times `whole` was reused, and times it was made. */
+  hits: number;
+  misses: number;
 }
 const HEAD_CACHE_SIZE = 8;
 const headCache: (HeadEntry | undefined)[] = new Array(HEAD_CACHE_SIZE);
