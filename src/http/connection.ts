@@ -68,8 +68,10 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   _list: ConnList | null = null;
   _deadline = 0;
   private readonly pc: ParserConnection;
-  /** Requests parsed and not yet handled, in order. */
-  private readonly pending: Request[] = [];
+  /** Requests parsed and not yet handled, oldest first, linked through `Request._next` (no array to keep while idle). */
+  private pendingHead: Request | null = null;
+  private pendingTail: Request | null = null;
+  private pendingCount = 0;
   /** The request whose body the parser is reading. */
   private receiving: Request | null = null;
   /** A parse error: every request before it is answered, then it is, then the connection closes. */
@@ -109,7 +111,10 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     // being parsed came from conn.read() and is ours alone, so a head inside
     // it is kept by pointing there, with no copy.
     const req = new Request(this.cfg.parser.retainInChunk(head), this);
-    this.pending.push(req);
+    if (this.pendingTail === null) this.pendingHead = req;
+    else this.pendingTail._next = req;
+    this.pendingTail = req;
+    this.pendingCount++;
     this.receiving = req;
   }
 
@@ -147,7 +152,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     let keep = false;
     try {
       for (;;) {
-        if (this.pending.length === 0) {
+        if (this.pendingCount === 0) {
           if (this.parseError !== null) return yield* this.answerParseError(this.parseError);
           yield* this.flush();
           if (this.mustClose) return;
@@ -177,7 +182,11 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
         // The oldest parsed request. Handled in this frame, not a generator
         // of its own: one object fewer per request, and one level fewer for
         // every step of the handler to pass through.
-        const req = this.pending.shift()!;
+        const req = this.pendingHead!;
+        this.pendingHead = req._next;
+        if (this.pendingHead === null) this.pendingTail = null;
+        req._next = null;
+        this.pendingCount--;
         const res = this.respondTo(req);
         if (res === null) return yield* this.flushQuietly(); // answered without the handler; closing
         let failed = false;
@@ -233,14 +242,14 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   keepAliveFor(req: Request): boolean {
     if (!req._head.keepAlive || this.parseError !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
-    return !this.draining || this.pending.length > 0 || this.conn.bufferedLength > 0;
+    return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;
   }
 
   /** Make room for `n` more bytes in `obuf`; returns the offset to write them at. Call `commit(n)` after. */
   reserve(n: number): number {
     const buf = this.obuf;
     if (buf === null) {
-      const start = this.pending.length > 0 ? OBUF_MANY : OBUF_ONE;
+      const start = this.pendingCount > 0 ? OBUF_MANY : OBUF_ONE;
       this.obuf = Buffer.allocUnsafe(n < start ? start : n);
     } else if (this.olen + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
@@ -315,7 +324,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
    * socket's buffer drains.
    */
   writeIfDone(): Suspend | null {
-    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pending.length > 0)) return null;
+    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pendingCount > 0)) return null;
     return this.conn._write(this.takeOut()) ? null : this.conn._parkWriter();
   }
 

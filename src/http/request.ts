@@ -48,6 +48,7 @@ export class Request {
   /** @internal Body chunks received and not yet read (copies); NO_CHUNKS until the first. */ _chunks: Uint8Array[] = NO_CHUNKS;
   /** @internal The whole body has arrived. */ _ended = false;
   /** @internal Chunked trailer fields, once the body ended. */ _trailers: [string, string][] | null = null;
+  /** @internal The next request parsed on the same connection, while both wait to be handled. */ _next: Request | null = null;
   /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
   private _path: string | undefined = undefined;
