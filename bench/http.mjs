@@ -113,7 +113,8 @@ async function load(server, sc) {
     clientCpu = (c.user + c.system) / 1e6 / DURATION;
   }
   const wall = (performance.now() - t0) / 1000;
-  return { rps, p99, clientCpu, serverCpu: (cpuSeconds(server.child.pid) - s0) / wall };
+  const serverCpu = (cpuSeconds(server.child.pid) - s0) / wall;
+  return { rps, p99, clientCpu, serverCpu, cpuPerReq: (serverCpu / rps) * 1e6 };
 }
 
 /** Send `rounds` batches of `depth` pipelined requests on each of `conns` connections, then close them. */
@@ -241,6 +242,7 @@ export async function main() {
         `${(rps / rawRps).toFixed(2)}x`,
         sc.pipeline > 1 ? "–" : fmt(med(key, "p99"), 2),
         `${fmt(med(key, "serverCpu") * 100)}%`,
+        fmt(med(key, "cpuPerReq"), 2),
         `${fmt(med(key, "clientCpu") * 100)}%`,
       ]);
       if (med(key, "clientCpu") > 0.9) notes.push(`${sc.name}, ${kind}: the client used ${fmt(med(key, "clientCpu") * 100)}% of its core, so this figure may be the client's limit, not the server's`);
@@ -254,9 +256,9 @@ export async function main() {
     `Machine: ${machine()}.`,
     `Command: \`npm run bench -- http${quick ? " --quick" : ""}\` (${secs} s). Client: ${CLIENT}${CLIENT === "wrk" ? " (1 thread)" : ""}; ${PIN ? "server pinned to core 0 and client to core 1 with taskset" : "no taskset: server and client float over both cores"}. ${DURATION} s per measurement, medians of ${ROUNDS} interleaved rounds after a warm-up round. Every server answers \`Hello, World!\` (13 bytes) with keep-alive; tasklet runs on its default scheduler backend.`,
     "",
-    table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "client CPU"], rows),
+    table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "server CPU us per request", "client CPU"], rows),
     "",
-    "p99 latency is the client's; with pipelining wrk times batches, not requests, so it is left out there.",
+    "p99 latency is the client's; with pipelining wrk times batches, not requests, so it is left out there. Server CPU per request (user + system time of the server process over the run, divided by the requests answered) is the figure least moved by other load on the machine.",
     "",
     `Idle keep-alive connections: RSS growth of the server process per connection after a full GC, ${fmt(IDLE_CONNS)} connections that each served one request.`,
     "",
