@@ -172,37 +172,14 @@ export class Scheduler {
 
   /** Run one task until it parks, yields, or its body ends. */
   private step(t: Task): void {
+    if (t._state !== TaskState.Ready && !this.expired(t)) return;
+    if ((t._flags & TaskFlag.Started) === 0 && !this.start(t)) return;
+    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
     let mode: number = t._mode;
     let val = t._val;
-    if (t._state === TaskState.Parked) {
-      // Only its timer puts a parked task in the batch: the park's deadline passed.
-      t._flags &= ~TaskFlag.TimerArmed;
-      this.abandonPark(t);
-      mode = Resume.Next;
-      val = TIMED_OUT;
-    } else if (t._state !== TaskState.Ready) {
-      return;
-    }
     t._val = undefined;
-    let gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    if ((t._flags & TaskFlag.Started) === 0) {
-      t._flags |= TaskFlag.Started;
-      if (mode === Resume.Return) {
-        this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
-        return;
-      }
-      try {
-        gen = startBody(t);
-      } catch (e) {
-        this.bodyDone(t, TaskState.Failed, e);
-        return;
-      }
-      t._gen = gen;
-      if (gen.next === GEN_NEXT) t._flags |= TaskFlag.Generator;
-    }
-
     t._state = TaskState.Running;
-    const f0 = t._flags;
+    const plain = (t._flags & TaskFlag.Generator) !== 0;
     const prev = setCurrent(t);
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
@@ -210,7 +187,7 @@ export class Scheduler {
       for (;;) {
         const r =
           mode === Resume.Next
-            ? (f0 & TaskFlag.Generator) !== 0
+            ? plain
               ? GEN_NEXT.call(gen as Generator, val)
               : gen.next(val)
             : mode === Resume.Throw
@@ -223,47 +200,81 @@ export class Scheduler {
         }
         const ins = r.value;
         const f = t._flags;
-        if ((f & INTERRUPT) !== 0 && (f & TaskFlag.Cancelling) === 0) {
-          // Cancelled, or a child failed, while it ran: stop at this suspension point.
-          if (ins instanceof Suspend) ins.abandon(t);
-          this.parkDeadline = Infinity;
-          if ((f & TaskFlag.CancelRequested) !== 0) {
-            t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
-            mode = Resume.Return;
-            continue;
-          }
-          if (t.childCount() > 0) {
-            this.park(t, DRAIN);
+        if ((f & INTERRUPT) === 0 || (f & TaskFlag.Cancelling) !== 0) {
+          // The common case: nothing interrupts it, so it parks or yields as asked.
+          if (ins === YIELD) {
+            t._state = TaskState.Ready;
+            t._mode = Resume.Next;
+            t._val = RESUMED;
+            this.core.ready(t._slot);
             break;
           }
+          if (ins instanceof Suspend) {
+            this.park(t, ins);
+            break;
+          }
+          this.parkDeadline = Infinity;
           mode = Resume.Throw;
-          val = takePending(t);
+          val = new TypeError(
+            `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
+          );
           continue;
         }
-        if (ins === YIELD) {
-          t._state = TaskState.Ready;
-          t._mode = Resume.Next;
-          t._val = RESUMED;
-          this.core.ready(t._slot);
-          break;
-        }
-        if (ins instanceof Suspend) {
-          this.park(t, ins);
-          break;
-        }
+        // Cancelled, or a child failed, while it ran: stop at this suspension point.
+        if (ins instanceof Suspend) ins.abandon(t);
         this.parkDeadline = Infinity;
+        if ((f & TaskFlag.CancelRequested) !== 0) {
+          t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
+          mode = Resume.Return;
+          continue;
+        }
+        if (t.childCount() > 0) {
+          this.park(t, DRAIN);
+          break;
+        }
         mode = Resume.Throw;
-        val = new TypeError(
-          `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
-        );
+        val = takePending(t);
       }
     } catch (e) {
       outcome = TaskState.Failed;
       result = e;
-    } finally {
-      setCurrent(prev);
     }
+    // Not a `finally`: the catch above takes every exception, and this is shorter on the hot path.
+    setCurrent(prev);
     if (outcome !== 0) this.bodyDone(t, outcome, result);
+  }
+
+  /**
+   * A parked task is in the batch only when its park's deadline passed: undo
+   * the park and resume it with TIMED_OUT. False for a task with nothing to
+   * run (done, or already run this tick).
+   */
+  private expired(t: Task): boolean {
+    if (t._state !== TaskState.Parked) return false;
+    t._flags &= ~TaskFlag.TimerArmed;
+    this.abandonPark(t);
+    t._mode = Resume.Next;
+    t._val = TIMED_OUT;
+    return true;
+  }
+
+  /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
+  private start(t: Task): boolean {
+    t._flags |= TaskFlag.Started;
+    if (t._mode === Resume.Return) {
+      this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
+      return false;
+    }
+    let gen: Iterator<Instruction, unknown, unknown>;
+    try {
+      gen = startBody(t);
+    } catch (e) {
+      this.bodyDone(t, TaskState.Failed, e);
+      return false;
+    }
+    t._gen = gen;
+    if (gen.next === GEN_NEXT) t._flags |= TaskFlag.Generator;
+    return true;
   }
 
   // ------------------------------------------------------------ cancellation

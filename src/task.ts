@@ -2,8 +2,8 @@ import { TASK_STATE_NAMES, TaskState, type TaskStateCode } from "./constants.js"
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
-import { Op } from "./op.js";
-import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
+import { Op, result } from "./op.js";
+import { TIMED_OUT, WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
@@ -182,16 +182,25 @@ class JoinOp<T> extends Op<T> {
     super();
   }
 
+  override next(v?: unknown): IteratorResult<Instruction, T> {
+    if (this.phase === 0) {
+      this.phase = 1;
+      return this.begin();
+    }
+    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    return result(true, v);
+  }
+
   protected begin(): IteratorResult<Instruction, T> {
     const target = this.target;
     if (target.done) {
-      if (target._state === TaskState.Completed) return this.ok(target._val as T);
+      if (target._state === TaskState.Completed) return result(true, target._val);
       throw target.failure();
     }
     const me = currentTask("join");
     if (me._sched !== target._sched) {
       // A task of another run: wait on its promise, which counts as external.
-      return this.wait(me._sched.awaitPromise(me, target.promise()));
+      return this.parkOn(me, me._sched.awaitPromise(me, target.promise()));
     }
     for (let t: Task | null = me; t !== null; t = t._parent) {
       if (t === target) {
@@ -200,7 +209,12 @@ class JoinOp<T> extends Op<T> {
     }
     const list = target.joinList();
     list.push(me);
-    return this.wait(list);
+    return this.parkOn(me, list);
+  }
+
+  private parkOn(me: Task, on: Suspend): IteratorResult<Instruction, T> {
+    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+    return result(false, on);
   }
 
   protected clone(): Op<T> {
