@@ -112,15 +112,15 @@ export class Channel<T> {
       const v = this.items.shift();
       const s = this.sendq.shift();
       if (s !== null) {
-        this.items.push(s._wval as T);
-        s._wval = undefined;
+        this.items.push(s._val as T);
+        s._val = undefined;
         deliver(s, undefined);
       }
       return v;
     }
     const s = this.sendq.shift()!;
-    const v = s._wval as T;
-    s._wval = undefined;
+    const v = s._val as T;
+    s._val = undefined;
     deliver(s, undefined);
     return v;
   }
@@ -176,7 +176,7 @@ export class SendOp<T> extends Op<void> {
     if (ch.closed) throw ch.closedForSend();
     if (ch.offer(this.payload)) return result(true, undefined);
     const me = currentTask("send");
-    me._wval = this.payload;
+    me._val = this.payload;
     ch.sendq.push(me);
     if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
     return result(false, ch.sendq);

@@ -1,4 +1,4 @@
-import { TASK_STATE_NAMES, TaskState, type TaskStateCode } from "./constants.js";
+import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
@@ -26,20 +26,23 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _sched: Scheduler;
   /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
-  /** @internal The name given at spawn; else the body function, until a name is built from it. */ _name: string | Body<T>;
+  /**
+   * @internal The name given at spawn; else the body function's name, until
+   * the full name is built from it (TaskFlag.AutoName). Not the function
+   * itself: the task must not keep its body closure alive once started.
+   */
+  _name: string;
   /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags = 0;
+  /** @internal Bits of TaskFlag. */ _flags: number;
   /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
-  /** @internal Resume value for the next step; the result or error once done. */ _val: unknown = undefined;
+  /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
   /** @internal */ _parent: Task | null;
   /** @internal Siblings: the parent's children in spawn order (the list head is in the parent's TaskExtra). */ _prevSib: Task | null = null;
   /** @internal */ _nextSib: Task | null = null;
   /** @internal Rarely needed state, created on first use (keeps a suspended task small). */ _x: TaskExtra | null = null;
-  /** @internal WaitNode links (a task waits in at most one list at a time). */ _wnext: WaitNode | null = null;
+  /** @internal WaitNode links (a task waits in at most one list at a time); a parked task's payload, if any, is in `_val`. */ _wnext: WaitNode | null = null;
   /** @internal */ _wprev: WaitNode | null = null;
-  /** @internal */ _wlist: WaitList | null = null;
-  /** @internal */ _wval: unknown = undefined;
 
   /** @internal Use spawn() or run(). */
   constructor(sched: Scheduler, slot: number, body: Body<T>, parent: Task | null, name: string | undefined) {
@@ -48,14 +51,22 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._slot = slot;
     this._gen = body;
     this._parent = parent;
-    this._name = name ?? body;
+    if (name === undefined) {
+      this._name = body.name;
+      this._flags = TaskFlag.AutoName;
+    } else {
+      this._name = name;
+      this._flags = 0;
+    }
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
   get name(): string {
-    let n = this._name;
-    if (typeof n === "function") n = this._name = `${n.name || "task"}#${this.id}`;
-    return n;
+    if ((this._flags & TaskFlag.AutoName) !== 0) {
+      this._flags &= ~TaskFlag.AutoName;
+      this._name = `${this._name || "task"}#${this.id}`;
+    }
+    return this._name;
   }
 
   /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
