@@ -56,7 +56,7 @@ export const TaskFlag = {
   ErrPending: 128,
   /** Its iterator is a plain generator object (the driver calls %GeneratorPrototype%.next directly). */
   Generator: 256,
-  /** No name was given: `_name` holds the body function's name, and `<that or "task">#<id>` is built on first use. */
+  /** No name was given and the task has parked: `_name` holds its body function's name, and `<that or "task">#<id>` is built on first use. */
   AutoName: 512,
 } as const;
 

@@ -156,6 +156,7 @@ export class Scheduler {
   private park(t: Task, ins: Suspend): void {
     t._state = TaskState.Parked;
     t._wait = ins;
+    if (typeof t._name !== "string") t.dropBody();
     if (ins.external) {
       t._flags |= TaskFlag.External;
       this.external++;

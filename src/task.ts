@@ -27,13 +27,15 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
   /**
-   * @internal The name given at spawn; else the body function's name, until
-   * the full name is built from it (TaskFlag.AutoName). Not the function
-   * itself: the task must not keep its body closure alive once started.
+   * @internal The name given at spawn. Else the body function, until the name
+   * is built from it or the task first parks; then the function's name
+   * (TaskFlag.AutoName), so that a parked task does not keep its body closure
+   * alive. Reading a function's `name` costs a native call, which a task that
+   * never parks (or is never named) is spared.
    */
-  _name: string;
+  _name: string | Body<T>;
   /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags: number;
+  /** @internal Bits of TaskFlag. */ _flags = 0;
   /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
   /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
@@ -51,22 +53,27 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._slot = slot;
     this._gen = body;
     this._parent = parent;
-    if (name === undefined) {
-      this._name = body.name;
-      this._flags = TaskFlag.AutoName;
-    } else {
-      this._name = name;
-      this._flags = 0;
-    }
+    this._name = name ?? body;
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
   get name(): string {
-    if ((this._flags & TaskFlag.AutoName) !== 0) {
+    const n = this._name;
+    if (typeof n === "string") {
+      if ((this._flags & TaskFlag.AutoName) === 0) return n;
       this._flags &= ~TaskFlag.AutoName;
-      this._name = `${this._name || "task"}#${this.id}`;
+      return (this._name = `${n || "task"}#${this.id}`);
     }
-    return this._name;
+    return (this._name = `${n.name || "task"}#${this.id}`);
+  }
+
+  /** @internal Keep the body function's name instead of the function (see `_name`). */
+  dropBody(): void {
+    const n = this._name;
+    if (typeof n !== "string") {
+      this._name = n.name;
+      this._flags |= TaskFlag.AutoName;
+    }
   }
 
   /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
@@ -96,7 +103,14 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   }
 
   [Symbol.iterator](): Iterator<Instruction, T, unknown> {
-    return new JoinOp(this);
+    // A completed task is its own iterator, done at once with its value
+    // (its outcome never changes again): joining it allocates nothing.
+    return this._state === TaskState.Completed ? (this as Iterator<Instruction, T, unknown>) : new JoinOp(this);
+  }
+
+  /** @internal Iterator step of a completed task (see `[Symbol.iterator]`). */
+  next(): IteratorResult<Instruction, T> {
+    return result(true, this._val);
   }
 
   /**
