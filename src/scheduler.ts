@@ -156,7 +156,7 @@ export class Scheduler {
   private park(t: Task, ins: Suspend): void {
     t._state = TaskState.Parked;
     t._wait = ins;
-    if (typeof t._name !== "string") t.dropBody();
+    if ((t._flags & TaskFlag.HoldsBody) !== 0) t.dropBody();
     if (ins.external) {
       t._flags |= TaskFlag.External;
       this.external++;
@@ -267,14 +267,21 @@ export class Scheduler {
       return false;
     }
     let gen: Iterator<Instruction, unknown, unknown>;
+    let plain: boolean;
     try {
-      gen = startBody(t);
+      const op = (t._gen as Body<unknown>)();
+      plain = isGenerator(op);
+      if (plain) gen = op as Generator<Instruction, unknown, unknown>;
+      else {
+        gen = iteratorOf(t, op);
+        plain = isGenerator(gen);
+      }
     } catch (e) {
       this.bodyDone(t, TaskState.Failed, e);
       return false;
     }
     t._gen = gen;
-    if (gen.next === GEN_NEXT) t._flags |= TaskFlag.Generator;
+    if (plain) t._flags |= TaskFlag.Generator;
     return true;
   }
 
@@ -609,22 +616,42 @@ class PromiseSuspend extends Suspend {
   }
 }
 
+/** %GeneratorPrototype%: the prototype of every generator function's `prototype`. */
+const GENERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())) as object;
+
 /**
  * `next` of every generator object. Bodies are almost always generators; calling
  * this one function directly spares the driver a property lookup on a
  * generator object whose hidden class differs per generator function.
  */
-const GEN_NEXT = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())).next as Generator["next"];
+const GEN_NEXT = (GENERATOR_PROTOTYPE as Generator).next;
 
-function startBody(t: Task): Iterator<Instruction, unknown, unknown> {
-  const body = t._gen as Body<unknown>;
-  const op = body();
+/** A constructor whose `prototype` is %GeneratorPrototype%: `v instanceof GeneratorObject` holds for every generator object. */
+function GeneratorObject(): void {}
+GeneratorObject.prototype = GENERATOR_PROTOTYPE;
+
+/**
+ * Whether `v` is a generator object, told by its prototype chain (its
+ * prototype is its function's `prototype`, whose prototype is
+ * %GeneratorPrototype%) instead of by reading `next` or `[Symbol.iterator]`:
+ * every evaluation of a `function*` literal gives its generators a hidden
+ * class of their own, so those reads would miss V8's inline caches (a
+ * runtime call each) for a task whose body is an inline `function*`, while
+ * `instanceof` walks the chain without a cache. The driver then resumes it
+ * with %GeneratorPrototype%.next itself.
+ */
+function isGenerator(v: unknown): v is Generator<Instruction, unknown, unknown> {
+  return v instanceof (GeneratorObject as unknown as new () => object);
+}
+
+/** The iterator of what a body returned, which is not a generator: any Operation will do. */
+function iteratorOf(t: Task, op: unknown): Iterator<Instruction, unknown, unknown> {
   if (op === null || typeof op !== "object" || typeof (op as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
     throw new TypeError(
       `task ${t.name}: its body returned ${describeValue(op)}, not an operation; pass a generator function (function* () {...})`,
     );
   }
-  return op[Symbol.iterator]();
+  return (op as Iterable<Instruction>)[Symbol.iterator]() as Iterator<Instruction, unknown, unknown>;
 }
 
 /** Short description of an arbitrary value for error messages. */

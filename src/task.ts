@@ -35,7 +35,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
    */
   _name: string | Body<T>;
   /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags = 0;
+  /** @internal Bits of TaskFlag. */ _flags: number;
   /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
   /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
@@ -53,27 +53,31 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._slot = slot;
     this._gen = body;
     this._parent = parent;
-    this._name = name ?? body;
+    if (name === undefined) {
+      this._name = body;
+      this._flags = TaskFlag.AutoName | TaskFlag.HoldsBody;
+    } else {
+      this._name = name;
+      this._flags = 0;
+    }
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
   get name(): string {
-    const n = this._name;
-    if (typeof n === "string") {
-      if ((this._flags & TaskFlag.AutoName) === 0) return n;
-      this._flags &= ~TaskFlag.AutoName;
-      return (this._name = `${n || "task"}#${this.id}`);
+    const f = this._flags;
+    if ((f & TaskFlag.AutoName) !== 0) {
+      const n = this._name;
+      const base = (f & TaskFlag.HoldsBody) !== 0 ? (n as Body<T>).name : (n as string);
+      this._flags = f & ~(TaskFlag.AutoName | TaskFlag.HoldsBody);
+      this._name = `${base || "task"}#${this.id}`;
     }
-    return (this._name = `${n.name || "task"}#${this.id}`);
+    return this._name as string;
   }
 
-  /** @internal Keep the body function's name instead of the function (see `_name`). */
+  /** @internal Keep the body function's name instead of the function (TaskFlag.HoldsBody is set; see `_name`). */
   dropBody(): void {
-    const n = this._name;
-    if (typeof n !== "string") {
-      this._name = n.name;
-      this._flags |= TaskFlag.AutoName;
-    }
+    this._name = (this._name as Body<T>).name;
+    this._flags &= ~TaskFlag.HoldsBody;
   }
 
   /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
