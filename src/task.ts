@@ -114,6 +114,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   /** @internal Iterator step of a completed task (see `[Symbol.iterator]`). */
   next(): IteratorResult<Instruction, T> {
+    if (this._state !== TaskState.Completed) throw new TypeError(`task ${this.name} is not an iterator; use \`yield* task\``);
     return result(true, this._val);
   }
 
