@@ -49,6 +49,53 @@ async function spawnJoin(backend, style) {
   return perOp(t0, N);
 }
 
+// The V8 floor under spawn + join: per task an object with as many fields as
+// a Task (16), linked to the previous one as sibling tasks are, the same
+// closure `() => child(i)`, and later its generator run to completion; no
+// scheduler. The garbage collector's share (all N objects stay alive) is the
+// same as tasklet's.
+class FloorTask {
+  constructor(body, prev, id) {
+    this.id = id;
+    this.body = body;
+    this.prev = prev;
+    this.next = null;
+    this.val = undefined;
+    this.f0 = 0;
+    this.f1 = 0;
+    this.f2 = 0;
+    this.f3 = null;
+    this.f4 = null;
+    this.f5 = null;
+    this.f6 = null;
+    this.f7 = null;
+    this.f8 = null;
+    this.f9 = null;
+    this.f10 = null;
+  }
+}
+
+function spawnFloor() {
+  const N = SIZES.spawn;
+  const t0 = now();
+  const ts = new Array(N);
+  let prev = null;
+  for (let i = 0; i < N; i++) {
+    const t = new FloorTask(() => child(i), prev, i);
+    if (prev !== null) prev.next = t;
+    ts[i] = prev = t;
+  }
+  for (let i = 0; i < N; i++) {
+    const t = ts[i];
+    t.val = t.body().next().value;
+    t.body = null;
+  }
+  let s = 0;
+  for (let i = 0; i < N; i++) s += ts[i].val;
+  if (s !== (N * (N - 1)) / 2) throw new Error("wrong sum");
+  return perOp(t0, N);
+}
+
 function* parked(ev) {
   yield* ev.wait();
 }
@@ -121,6 +168,70 @@ async function pingPong(backend) {
     if (v !== M) throw new Error("lost a message");
   }, { backend });
   return perOp(t0, 2 * M); // two messages per round trip
+}
+
+// The V8 floor under a tasklet ping-pong. Per message a tasklet ping-pong does
+// one generator resume and two `yield*` into operation objects: the receiver's
+// pending recv completes with the value, its send completes at once (the
+// other side waits in recv), and its next recv suspends. This does exactly
+// that, with the two generators alternated by a bare loop: no scheduler, no
+// run queue, no wait lists. The classes live at module level so that every
+// round sees the same hidden classes, as tasklet's own operations do.
+const FLOOR_RESULT = { done: false, value: undefined };
+let floorBox = 0;
+class FloorSend {
+  constructor(v) {
+    this.v = v;
+  }
+  [Symbol.iterator]() {
+    return this;
+  }
+  next() {
+    floorBox = this.v;
+    FLOOR_RESULT.done = true;
+    FLOOR_RESULT.value = undefined;
+    return FLOOR_RESULT;
+  }
+}
+class FloorRecv {
+  constructor() {
+    this.started = false;
+  }
+  [Symbol.iterator]() {
+    return this;
+  }
+  next(v) {
+    FLOOR_RESULT.done = this.started;
+    FLOOR_RESULT.value = this.started ? v : this;
+    this.started = true;
+    return FLOOR_RESULT;
+  }
+}
+function* floorEcho() {
+  for (;;) yield* new FloorSend((yield* new FloorRecv()) + 1);
+}
+function* floorMain(M) {
+  let v = 0;
+  for (let i = 0; i < M; i++) {
+    yield* new FloorSend(v);
+    v = yield* new FloorRecv();
+  }
+  return v;
+}
+
+function pingFloor() {
+  const M = SIZES.ping;
+  const echo = floorEcho();
+  const main = floorMain(M);
+  const t0 = now();
+  echo.next(); // parks in recv
+  let r = main.next(); // sends 0, parks in recv
+  while (r.done !== true) {
+    echo.next(floorBox); // receives, sends back, parks in recv
+    r = main.next(floorBox); // receives, sends the next one, parks in recv (or ends)
+  }
+  if (r.value !== M) throw new Error("floor lost a message");
+  return perOp(t0, 2 * M);
 }
 
 /** The same ping-pong with async functions and a minimal promise channel. */
@@ -324,10 +435,14 @@ export async function main() {
 
   // spawn + join
   {
-    const variants = [...B.map((b) => `${b}/hoisted`), ...B.map((b) => `${b}/inline`), ...(effection ? ["effection"] : [])];
-    const s = await interleave("spawn+join", variants, ROUNDS, (v) => (v === "effection" ? effectionSpawn() : spawnJoin(...v.split("/"))));
+    const variants = [...B.map((b) => `${b}/hoisted`), ...B.map((b) => `${b}/inline`), "floor", ...(effection ? ["effection"] : [])];
+    const s = await interleave("spawn+join", variants, ROUNDS, (v) =>
+      v === "effection" ? effectionSpawn() : v === "floor" ? spawnFloor() : spawnJoin(...v.split("/")),
+    );
     const pick = (style) => new Map(B.map((b) => [b, s.get(`${b}/${style}`)]));
-    addRow(`spawn+join ${fmt(SIZES.spawn)} tasks, hoisted body`, "ns/task", pick("hoisted"), null, effection ? [["Effection 4 (10k)", median(s.get("effection"))]] : []);
+    const base = [["object + closure + generator floor (no scheduler)", median(s.get("floor"))]];
+    if (effection) base.push(["Effection 4 (10k)", median(s.get("effection"))]);
+    addRow(`spawn+join ${fmt(SIZES.spawn)} tasks, hoisted body`, "ns/task", pick("hoisted"), null, base);
     addRow(`spawn+join, inline function* body`, "ns/task", pick("inline"));
   }
   // memory per suspended task
@@ -345,14 +460,27 @@ export async function main() {
   }
   // ping-pong
   {
-    const variants = [...B, "async/await", "await resolved", ...(effection ? ["effection"] : [])];
+    const variants = [...B, "async/await", "await resolved", "floor", ...(effection ? ["effection"] : [])];
     const s = await interleave("channel ping-pong", variants, ROUNDS, (v) =>
-      v === "async/await" ? asyncPingPong() : v === "await resolved" ? awaitResolved() : v === "effection" ? effectionPingPong() : pingPong(v),
+      v === "async/await"
+        ? asyncPingPong()
+        : v === "await resolved"
+          ? awaitResolved()
+          : v === "floor"
+            ? pingFloor()
+            : v === "effection"
+              ? effectionPingPong()
+              : pingPong(v),
     );
-    const base = [["async/await channel", median(s.get("async/await"))], ["await resolved Promise", median(s.get("await resolved"))]];
+    const base = [
+      ["async/await channel", median(s.get("async/await"))],
+      ["await resolved Promise", median(s.get("await resolved"))],
+      ["generator floor (1 resume + 2 yield* ops, no scheduler)", median(s.get("floor"))],
+    ];
     if (effection) base.push(["Effection 4 channel", median(s.get("effection"))]);
     const vals = addRow("channel ping-pong", "ns/message", s, null, base);
     for (const b of B) notes.push(`${b}: ping-pong ${(median(s.get("async/await")) / vals[b]).toFixed(2)}x the speed of the async/await channel (goal: > 1)`);
+    notes.push(`generator floor of a ping-pong (no scheduler): ${(median(s.get("async/await")) / median(s.get("floor"))).toFixed(2)}x the speed of the async/await channel`);
   }
   // sleepers vs setTimeout
   {

@@ -1,8 +1,8 @@
 import { currentTask } from "./current.js";
 import { ChannelClosedError } from "./errors.js";
-import { Op } from "./op.js";
+import { Op, result } from "./op.js";
 import { Fifo } from "./fifo.js";
-import { WaitList } from "./suspend.js";
+import { TIMED_OUT, WaitList } from "./suspend.js";
 import type { Instruction } from "./types.js";
 import { deliver, deliverThrow } from "./waiter.js";
 
@@ -112,15 +112,15 @@ export class Channel<T> {
       const v = this.items.shift();
       const s = this.sendq.shift();
       if (s !== null) {
-        this.items.push(s._wval as T);
-        s._wval = undefined;
+        this.items.push(s._val as T);
+        s._val = undefined;
         deliver(s, undefined);
       }
       return v;
     }
     const s = this.sendq.shift()!;
-    const v = s._wval as T;
-    s._wval = undefined;
+    const v = s._val as T;
+    s._val = undefined;
     deliver(s, undefined);
     return v;
   }
@@ -163,14 +163,23 @@ export class SendOp<T> extends Op<void> {
   ) {
     super();
   }
+  override next(v?: unknown): IteratorResult<Instruction, void> {
+    if (this.phase === 0) {
+      this.phase = 1;
+      return this.begin();
+    }
+    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    return result(true, undefined);
+  }
   protected begin(): IteratorResult<Instruction, void> {
     const ch = this.channel;
     if (ch.closed) throw ch.closedForSend();
-    if (ch.offer(this.payload)) return this.ok(undefined);
+    if (ch.offer(this.payload)) return result(true, undefined);
     const me = currentTask("send");
-    me._wval = this.payload;
+    me._val = this.payload;
     ch.sendq.push(me);
-    return this.wait(ch.sendq);
+    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+    return result(false, ch.sendq);
   }
   protected clone(): Op<void> {
     return new SendOp(this.channel, this.payload);
@@ -189,13 +198,22 @@ export class RecvOp<T> extends Op<T> {
   constructor(readonly channel: Channel<T>) {
     super();
   }
+  override next(v?: unknown): IteratorResult<Instruction, T> {
+    if (this.phase === 0) {
+      this.phase = 1;
+      return this.begin();
+    }
+    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    return result(true, v);
+  }
   protected begin(): IteratorResult<Instruction, T> {
     const ch = this.channel;
-    if (ch.ready()) return this.ok(ch.take());
+    if (ch.ready()) return result(true, ch.take());
     if (ch.closed) throw ch.closedForRecv();
     const me = currentTask("recv");
     ch.recvq.push(me);
-    return this.wait(ch.recvq);
+    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+    return result(false, ch.recvq);
   }
   protected clone(): Op<T> {
     return new RecvOp(this.channel);

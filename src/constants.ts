@@ -56,6 +56,10 @@ export const TaskFlag = {
   ErrPending: 128,
   /** Its iterator is a plain generator object (the driver calls %GeneratorPrototype%.next directly). */
   Generator: 256,
+  /** No name was given: `_name` holds the body function or its name, and `<that or "task">#<id>` is built on first use. */
+  AutoName: 512,
+  /** `_name` still holds the body function; swapped for the function's name when the task first parks. */
+  HoldsBody: 1024,
 } as const;
 
 /** Scheduler core opcodes written to the command ring of the Wasm core. */

@@ -94,8 +94,8 @@ export class Queue<T> {
     const p = this.putters.shift();
     if (p !== null) {
       this.unfinished++;
-      this.items.push(p._wval as T);
-      p._wval = undefined;
+      this.items.push(p._val as T);
+      p._val = undefined;
       deliver(p, undefined);
     }
     return { ok: true, value: v };
@@ -117,7 +117,7 @@ class PutOp<T> extends Op<void> {
   protected begin(): IteratorResult<Instruction, void> {
     if (this.q.offer(this.item)) return this.ok(undefined);
     const me = currentTask("put");
-    me._wval = this.item;
+    me._val = this.item;
     this.q.putters.push(me);
     return this.wait(this.q.putters);
   }

@@ -156,6 +156,7 @@ export class Scheduler {
   private park(t: Task, ins: Suspend): void {
     t._state = TaskState.Parked;
     t._wait = ins;
+    if ((t._flags & TaskFlag.HoldsBody) !== 0) t.dropBody();
     if (ins.external) {
       t._flags |= TaskFlag.External;
       this.external++;
@@ -172,37 +173,14 @@ export class Scheduler {
 
   /** Run one task until it parks, yields, or its body ends. */
   private step(t: Task): void {
+    if (t._state !== TaskState.Ready && !this.expired(t)) return;
+    if ((t._flags & TaskFlag.Started) === 0 && !this.start(t)) return;
+    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
     let mode: number = t._mode;
     let val = t._val;
-    if (t._state === TaskState.Parked) {
-      // Only its timer puts a parked task in the batch: the park's deadline passed.
-      t._flags &= ~TaskFlag.TimerArmed;
-      this.abandonPark(t);
-      mode = Resume.Next;
-      val = TIMED_OUT;
-    } else if (t._state !== TaskState.Ready) {
-      return;
-    }
     t._val = undefined;
-    let gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    if ((t._flags & TaskFlag.Started) === 0) {
-      t._flags |= TaskFlag.Started;
-      if (mode === Resume.Return) {
-        this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
-        return;
-      }
-      try {
-        gen = startBody(t);
-      } catch (e) {
-        this.bodyDone(t, TaskState.Failed, e);
-        return;
-      }
-      t._gen = gen;
-      if (gen.next === GEN_NEXT) t._flags |= TaskFlag.Generator;
-    }
-
     t._state = TaskState.Running;
-    const f0 = t._flags;
+    const plain = (t._flags & TaskFlag.Generator) !== 0;
     const prev = setCurrent(t);
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
@@ -210,7 +188,7 @@ export class Scheduler {
       for (;;) {
         const r =
           mode === Resume.Next
-            ? (f0 & TaskFlag.Generator) !== 0
+            ? plain
               ? GEN_NEXT.call(gen as Generator, val)
               : gen.next(val)
             : mode === Resume.Throw
@@ -223,47 +201,88 @@ export class Scheduler {
         }
         const ins = r.value;
         const f = t._flags;
-        if ((f & INTERRUPT) !== 0 && (f & TaskFlag.Cancelling) === 0) {
-          // Cancelled, or a child failed, while it ran: stop at this suspension point.
-          if (ins instanceof Suspend) ins.abandon(t);
-          this.parkDeadline = Infinity;
-          if ((f & TaskFlag.CancelRequested) !== 0) {
-            t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
-            mode = Resume.Return;
-            continue;
-          }
-          if (t.childCount() > 0) {
-            this.park(t, DRAIN);
+        if ((f & INTERRUPT) === 0 || (f & TaskFlag.Cancelling) !== 0) {
+          // The common case: nothing interrupts it, so it parks or yields as asked.
+          if (ins === YIELD) {
+            t._state = TaskState.Ready;
+            t._mode = Resume.Next;
+            t._val = RESUMED;
+            this.core.ready(t._slot);
             break;
           }
+          if (ins instanceof Suspend) {
+            this.park(t, ins);
+            break;
+          }
+          this.parkDeadline = Infinity;
           mode = Resume.Throw;
-          val = takePending(t);
+          val = new TypeError(
+            `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
+          );
           continue;
         }
-        if (ins === YIELD) {
-          t._state = TaskState.Ready;
-          t._mode = Resume.Next;
-          t._val = RESUMED;
-          this.core.ready(t._slot);
-          break;
-        }
-        if (ins instanceof Suspend) {
-          this.park(t, ins);
-          break;
-        }
+        // Cancelled, or a child failed, while it ran: stop at this suspension point.
+        if (ins instanceof Suspend) ins.abandon(t);
         this.parkDeadline = Infinity;
+        if ((f & TaskFlag.CancelRequested) !== 0) {
+          t._flags = (f & ~TaskFlag.CancelRequested) | TaskFlag.Cancelling;
+          mode = Resume.Return;
+          continue;
+        }
+        if (t.childCount() > 0) {
+          this.park(t, DRAIN);
+          break;
+        }
         mode = Resume.Throw;
-        val = new TypeError(
-          `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
-        );
+        val = takePending(t);
       }
     } catch (e) {
       outcome = TaskState.Failed;
       result = e;
-    } finally {
-      setCurrent(prev);
     }
+    // Not a `finally`: the catch above takes every exception, and this is shorter on the hot path.
+    setCurrent(prev);
     if (outcome !== 0) this.bodyDone(t, outcome, result);
+  }
+
+  /**
+   * A parked task is in the batch only when its park's deadline passed: undo
+   * the park and resume it with TIMED_OUT. False for a task with nothing to
+   * run (done, or already run this tick).
+   */
+  private expired(t: Task): boolean {
+    if (t._state !== TaskState.Parked) return false;
+    t._flags &= ~TaskFlag.TimerArmed;
+    this.abandonPark(t);
+    t._mode = Resume.Next;
+    t._val = TIMED_OUT;
+    return true;
+  }
+
+  /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
+  private start(t: Task): boolean {
+    t._flags |= TaskFlag.Started;
+    if (t._mode === Resume.Return) {
+      this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
+      return false;
+    }
+    let gen: Iterator<Instruction, unknown, unknown>;
+    let plain: boolean;
+    try {
+      const op = (t._gen as Body<unknown>)();
+      plain = isGenerator(op);
+      if (plain) gen = op as Generator<Instruction, unknown, unknown>;
+      else {
+        gen = iteratorOf(t, op);
+        plain = isGenerator(gen);
+      }
+    } catch (e) {
+      this.bodyDone(t, TaskState.Failed, e);
+      return false;
+    }
+    t._gen = gen;
+    if (plain) t._flags |= TaskFlag.Generator;
+    return true;
   }
 
   // ------------------------------------------------------------ cancellation
@@ -597,22 +616,42 @@ class PromiseSuspend extends Suspend {
   }
 }
 
+/** %GeneratorPrototype%: the prototype of every generator function's `prototype`. */
+const GENERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())) as object;
+
 /**
  * `next` of every generator object. Bodies are almost always generators; calling
  * this one function directly spares the driver a property lookup on a
  * generator object whose hidden class differs per generator function.
  */
-const GEN_NEXT = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())).next as Generator["next"];
+const GEN_NEXT = (GENERATOR_PROTOTYPE as Generator).next;
 
-function startBody(t: Task): Iterator<Instruction, unknown, unknown> {
-  const body = t._gen as Body<unknown>;
-  const op = body();
+/** A constructor whose `prototype` is %GeneratorPrototype%: `v instanceof GeneratorObject` holds for every generator object. */
+function GeneratorObject(): void {}
+GeneratorObject.prototype = GENERATOR_PROTOTYPE;
+
+/**
+ * Whether `v` is a generator object, told by its prototype chain (its
+ * prototype is its function's `prototype`, whose prototype is
+ * %GeneratorPrototype%) instead of by reading `next` or `[Symbol.iterator]`:
+ * every evaluation of a `function*` literal gives its generators a hidden
+ * class of their own, so those reads would miss V8's inline caches (a
+ * runtime call each) for a task whose body is an inline `function*`, while
+ * `instanceof` walks the chain without a cache. The driver then resumes it
+ * with %GeneratorPrototype%.next itself.
+ */
+function isGenerator(v: unknown): v is Generator<Instruction, unknown, unknown> {
+  return v instanceof (GeneratorObject as unknown as new () => object);
+}
+
+/** The iterator of what a body returned, which is not a generator: any Operation will do. */
+function iteratorOf(t: Task, op: unknown): Iterator<Instruction, unknown, unknown> {
   if (op === null || typeof op !== "object" || typeof (op as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
     throw new TypeError(
       `task ${t.name}: its body returned ${describeValue(op)}, not an operation; pass a generator function (function* () {...})`,
     );
   }
-  return op[Symbol.iterator]();
+  return (op as Iterable<Instruction>)[Symbol.iterator]() as Iterator<Instruction, unknown, unknown>;
 }
 
 /** Short description of an arbitrary value for error messages. */

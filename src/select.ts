@@ -18,6 +18,8 @@ class CaseWaiter extends Waiter {
   constructor(
     readonly sel: SelectSuspend,
     readonly index: number,
+    /** The channel queue it waits in. */
+    readonly list: WaitList,
   ) {
     super();
   }
@@ -41,7 +43,7 @@ class SelectSuspend extends Suspend {
     else this.task._sched.wakeThrow(this.task, value);
   }
   abandon(): void {
-    for (const n of this.nodes) if (n._wlist !== null) (n._wlist as WaitList).remove(n);
+    for (const n of this.nodes) if (n.list.holds(n)) n.list.remove(n);
   }
   describe(): string {
     return `select over ${this.cases.map((c) => (c instanceof RecvOp ? `recv on ${c.channel.name}` : `send on ${c.channel.name}`)).join(", ")}`;
@@ -71,13 +73,11 @@ class SelectOp<C extends readonly SelectCase[]> extends Op<SelectResult<C>> {
     const sel = new SelectSuspend(me, cases);
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i]!;
-      const node = new CaseWaiter(sel, i);
+      const recv = c instanceof RecvOp;
+      const node = new CaseWaiter(sel, i, recv ? c.channel.recvq : c.channel.sendq);
       sel.nodes.push(node);
-      if (c instanceof RecvOp) c.channel.recvq.push(node);
-      else {
-        node._wval = c.payload;
-        c.channel.sendq.push(node);
-      }
+      if (!recv) node._val = c.payload;
+      node.list.push(node);
     }
     return this.wait(sel);
   }

@@ -26,9 +26,13 @@ export abstract class Suspend implements Instruction {
 export interface WaitNode {
   _wnext: WaitNode | null;
   _wprev: WaitNode | null;
-  _wlist: WaitList | null;
-  /** Payload carried by the waiter, e.g. the value a parked sender offers. */
-  _wval: unknown;
+  /**
+   * Payload carried by the waiter while it is in a list, e.g. the value a
+   * parked sender offers. A Task uses its resume-value field: a parked task
+   * has no resume value until it is woken, and whoever takes the payload
+   * does so before waking it.
+   */
+  _val: unknown;
 }
 
 /**
@@ -45,7 +49,6 @@ export class WaitList extends Suspend {
   }
 
   push(node: WaitNode): void {
-    node._wlist = this;
     node._wnext = null;
     node._wprev = this.tail;
     if (this.tail === null) this.head = node;
@@ -67,12 +70,16 @@ export class WaitList extends Suspend {
     if (next === null) this.tail = prev;
     else next._wprev = prev;
     node._wnext = node._wprev = null;
-    node._wlist = null;
     this.length--;
   }
 
+  /** Whether `node` is in this list, given that it is in this list or in none (a node carries no back-pointer: tasks stay smaller). */
+  holds(node: WaitNode): boolean {
+    return node._wprev !== null || this.head === node;
+  }
+
   abandon(task: Task): void {
-    if (task._wlist === this) this.remove(task);
+    if (this.holds(task)) this.remove(task);
   }
 
   describe(): string {

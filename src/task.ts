@@ -1,9 +1,9 @@
-import { TASK_STATE_NAMES, TaskState, type TaskStateCode } from "./constants.js";
+import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
-import { Op } from "./op.js";
-import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
+import { Op, result } from "./op.js";
+import { TIMED_OUT, WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
@@ -26,20 +26,25 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _sched: Scheduler;
   /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
-  /** @internal The name given at spawn; else the body function, until a name is built from it. */ _name: string | Body<T>;
+  /**
+   * @internal The name given at spawn. Else the body function, until the name
+   * is built from it or the task first parks; then the function's name
+   * (TaskFlag.AutoName), so that a parked task does not keep its body closure
+   * alive. Reading a function's `name` costs a native call, which a task that
+   * never parks (or is never named) is spared.
+   */
+  _name: string | Body<T>;
   /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags = 0;
+  /** @internal Bits of TaskFlag. */ _flags: number;
   /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
-  /** @internal Resume value for the next step; the result or error once done. */ _val: unknown = undefined;
+  /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
   /** @internal */ _parent: Task | null;
   /** @internal Siblings: the parent's children in spawn order (the list head is in the parent's TaskExtra). */ _prevSib: Task | null = null;
   /** @internal */ _nextSib: Task | null = null;
   /** @internal Rarely needed state, created on first use (keeps a suspended task small). */ _x: TaskExtra | null = null;
-  /** @internal WaitNode links (a task waits in at most one list at a time). */ _wnext: WaitNode | null = null;
+  /** @internal WaitNode links (a task waits in at most one list at a time); a parked task's payload, if any, is in `_val`. */ _wnext: WaitNode | null = null;
   /** @internal */ _wprev: WaitNode | null = null;
-  /** @internal */ _wlist: WaitList | null = null;
-  /** @internal */ _wval: unknown = undefined;
 
   /** @internal Use spawn() or run(). */
   constructor(sched: Scheduler, slot: number, body: Body<T>, parent: Task | null, name: string | undefined) {
@@ -48,14 +53,31 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._slot = slot;
     this._gen = body;
     this._parent = parent;
-    this._name = name ?? body;
+    if (name === undefined) {
+      this._name = body;
+      this._flags = TaskFlag.AutoName | TaskFlag.HoldsBody;
+    } else {
+      this._name = name;
+      this._flags = 0;
+    }
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
   get name(): string {
-    let n = this._name;
-    if (typeof n === "function") n = this._name = `${n.name || "task"}#${this.id}`;
-    return n;
+    const f = this._flags;
+    if ((f & TaskFlag.AutoName) !== 0) {
+      const n = this._name;
+      const base = (f & TaskFlag.HoldsBody) !== 0 ? (n as Body<T>).name : (n as string);
+      this._flags = f & ~(TaskFlag.AutoName | TaskFlag.HoldsBody);
+      this._name = `${base || "task"}#${this.id}`;
+    }
+    return this._name as string;
+  }
+
+  /** @internal Keep the body function's name instead of the function (TaskFlag.HoldsBody is set; see `_name`). */
+  dropBody(): void {
+    this._name = (this._name as Body<T>).name;
+    this._flags &= ~TaskFlag.HoldsBody;
   }
 
   /** Where the task is in its life: ready, running, parked, finishing, completed, failed or cancelled. */
@@ -85,7 +107,15 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   }
 
   [Symbol.iterator](): Iterator<Instruction, T, unknown> {
-    return new JoinOp(this);
+    // A completed task is its own iterator, done at once with its value
+    // (its outcome never changes again): joining it allocates nothing.
+    return this._state === TaskState.Completed ? (this as Iterator<Instruction, T, unknown>) : new JoinOp(this);
+  }
+
+  /** @internal Iterator step of a completed task (see `[Symbol.iterator]`). */
+  next(): IteratorResult<Instruction, T> {
+    if (this._state !== TaskState.Completed) throw new TypeError(`task ${this.name} is not an iterator; use \`yield* task\``);
+    return result(true, this._val);
   }
 
   /**
@@ -182,16 +212,25 @@ class JoinOp<T> extends Op<T> {
     super();
   }
 
+  override next(v?: unknown): IteratorResult<Instruction, T> {
+    if (this.phase === 0) {
+      this.phase = 1;
+      return this.begin();
+    }
+    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    return result(true, v);
+  }
+
   protected begin(): IteratorResult<Instruction, T> {
     const target = this.target;
     if (target.done) {
-      if (target._state === TaskState.Completed) return this.ok(target._val as T);
+      if (target._state === TaskState.Completed) return result(true, target._val);
       throw target.failure();
     }
     const me = currentTask("join");
     if (me._sched !== target._sched) {
       // A task of another run: wait on its promise, which counts as external.
-      return this.wait(me._sched.awaitPromise(me, target.promise()));
+      return this.parkOn(me, me._sched.awaitPromise(me, target.promise()));
     }
     for (let t: Task | null = me; t !== null; t = t._parent) {
       if (t === target) {
@@ -200,7 +239,12 @@ class JoinOp<T> extends Op<T> {
     }
     const list = target.joinList();
     list.push(me);
-    return this.wait(list);
+    return this.parkOn(me, list);
+  }
+
+  private parkOn(me: Task, on: Suspend): IteratorResult<Instruction, T> {
+    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+    return result(false, on);
   }
 
   protected clone(): Op<T> {

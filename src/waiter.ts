@@ -1,5 +1,5 @@
 import type { Scheduler } from "./scheduler.js";
-import type { WaitList, WaitNode } from "./suspend.js";
+import type { WaitNode } from "./suspend.js";
 import type { Task } from "./task.js";
 
 /**
@@ -10,8 +10,7 @@ import type { Task } from "./task.js";
 export abstract class Waiter implements WaitNode {
   _wnext: WaitNode | null = null;
   _wprev: WaitNode | null = null;
-  _wlist: WaitList | null = null;
-  _wval: unknown = undefined;
+  _val: unknown = undefined;
   abstract fire(ok: boolean, value: unknown): void;
 }
 

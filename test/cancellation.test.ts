@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, Channel, current, run, sleep, spawn, yieldNow } from "../src/index.js";
+import { CancelledError, Channel, current, run, select, sleep, spawn, yieldNow } from "../src/index.js";
 import { BACKENDS, makeLog, vrun } from "./helpers.js";
 
 describe.each(BACKENDS)("cancellation on the %s backend", (backend) => {
@@ -134,6 +134,41 @@ describe.each(BACKENDS)("cancellation on the %s backend", (backend) => {
       return { before, after: ch.balance, sent };
     });
     expect(r).toEqual({ before: -1, after: 0, sent: false });
+  });
+
+  it("cancelling the middle one of three parked senders removes it; the others deliver in order", async () => {
+    const r = await vrun(backend, function* () {
+      const ch = new Channel<string>();
+      const senders = ["a", "b", "c"].map((v) =>
+        spawn(function* () {
+          yield* ch.send(v);
+        }),
+      );
+      yield* yieldNow();
+      const before = ch.balance;
+      yield* senders[1]!.cancel();
+      const after = ch.balance;
+      const got = [yield* ch.recv(), yield* ch.recv()];
+      yield* senders[0]!;
+      yield* senders[2]!;
+      return { before, after, got, left: ch.balance, states: senders.map((t) => t.state) };
+    });
+    expect(r).toEqual({ before: 3, after: 2, got: ["a", "c"], left: 0, states: ["completed", "cancelled", "completed"] });
+  });
+
+  it("cancelling a task parked in select removes its waiters from every channel", async () => {
+    const r = await vrun(backend, function* () {
+      const a = new Channel<number>();
+      const b = new Channel<number>();
+      const child = spawn(function* () {
+        return yield* select(a.recv(), b.send(5));
+      });
+      yield* yieldNow();
+      const before = [a.balance, b.balance];
+      yield* child.cancel();
+      return { before, after: [a.balance, b.balance], sent: a.trySend(1), received: b.tryRecv() };
+    });
+    expect(r).toEqual({ before: [-1, 1], after: [0, 0], sent: false, received: { ok: false, closed: false } });
   });
 
   it("cancel on a finished task does nothing", async () => {

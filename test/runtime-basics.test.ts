@@ -60,6 +60,49 @@ describe.each(BACKENDS)("tasks on the %s backend", (backend) => {
     expect(names[2]).toBe("custom");
   });
 
+  it("keeps the default name of a task that parked (it holds its body's name, not the body)", async () => {
+    const names = await vrun(backend, function* () {
+      function* sleeper() {
+        yield* sleep(1);
+      }
+      const named = spawn(sleeper);
+      const anon = spawn(() => sleeper());
+      yield* yieldNow(); // both have started and parked
+      const whileParked = [named.name, anon.name];
+      yield* named;
+      yield* anon;
+      return [...whileParked, named.name, anon.name, named.toString()];
+    });
+    expect(names[0]).toMatch(/^sleeper#\d+$/);
+    expect(names[1]).toMatch(/^task#\d+$/);
+    expect(names[2]).toBe(names[0]);
+    expect(names[3]).toBe(names[1]);
+    expect(names[4]).toBe(`Task(${names[0]}, completed)`);
+  });
+
+  it("joins a completed task any number of times; its iterator is for yield* only", async () => {
+    const out = await vrun(backend, function* () {
+      const t = spawn(function* () {
+        return 7;
+      });
+      const pending = t[Symbol.iterator](); // before it ran: a join operation of its own
+      const first: number = yield* t;
+      const again: number = yield* t;
+      const later: number = yield* { [Symbol.iterator]: () => pending };
+      return [first, again, later];
+    });
+    expect(out).toEqual([7, 7, 7]);
+    const [t] = await vrun(backend, function* () {
+      const c = spawn(function* () {
+        yield* sleep(1);
+      });
+      expect(() => (c as unknown as Iterator<unknown>).next()).toThrow(/not an iterator/);
+      yield* c;
+      return [c]; // in an array: a Task is a thenable, and the run's promise would adopt it
+    });
+    expect(t!.state).toBe("completed");
+  });
+
   it("ids are unique and increase", async () => {
     const ids = await vrun(backend, function* () {
       const ts = Array.from({ length: 50 }, () => spawn(function* () {}));
