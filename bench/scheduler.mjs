@@ -213,8 +213,14 @@ async function effectionSpawn() {
   return perOp(t0, N);
 }
 
-/** 1M sleepers with random 1..60 s deadlines: create cost, bytes, then expiry on the virtual clock. */
-async function sleepers(backend) {
+/**
+ * 1M sleepers with random 1..60 s deadlines: create cost, bytes, then either
+ * expiry on the virtual clock ("expire": the root sleeps past the last
+ * deadline, so every sleeper's timer fires, 58,999 distinct deadlines) or
+ * cancellation ("cancel": the root's body returns, which cancels its unfinished
+ * children, so every timer is disarmed and every sleeper resumed with return()).
+ */
+async function sleepers(backend, end = "expire") {
   const N = SIZES.sleepers;
   const out = {};
   let rnd = 12345;
@@ -234,12 +240,12 @@ async function sleepers(backend) {
     }
     yield* yieldNow(); // every sleeper has run and armed its timer
     out.createNs = perOp(t0, N);
-    out.bytes = (usedBytes() + core.memoryBytes() - core0 - before) / N;
+    if (end === "expire") out.bytes = (usedBytes() + core.memoryBytes() - core0 - before) / N;
     tExpire = now();
+    // The virtual clock jumps deadline by deadline; the root's own timer is the last one.
+    if (end === "expire") yield* sleep(60_000);
   }, { backend, clock: "virtual" });
-  // The root's body returned after yieldNow; the run ends when every sleeper has
-  // expired, the virtual clock jumping deadline by deadline (58,999 steps).
-  out.expireNs = perOp(tExpire, N);
+  out.endNs = perOp(tExpire, N);
   return out;
 }
 
@@ -356,7 +362,10 @@ export async function main() {
   }
   // sleepers vs setTimeout
   {
-    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, [...B, "setTimeout"], HEAVY_ROUNDS, (v) => (v === "setTimeout" ? setTimeouts() : sleepers(v)));
+    const variants = [...B, "setTimeout", ...B.map((b) => `${b}/cancel`)];
+    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, variants, HEAVY_ROUNDS, (v) =>
+      v === "setTimeout" ? setTimeouts() : v.endsWith("/cancel") ? sleepers(v.split("/")[0], "cancel") : sleepers(v),
+    );
     const st = s.get("setTimeout");
     const stCreate = median(st.map((x) => x.createNs));
     const stBytes = median(st.map((x) => x.bytes));
@@ -366,7 +375,9 @@ export async function main() {
       addRow("  memory per sleeper (task + timer)", "bytes", sb, "bytes", [["setTimeout", stBytes]]);
       chart[chart.length - 1].label = "memory per sleeper (TS/Wasm)";
     }
-    addRow("  expiry, virtual clock stepping", "ns/timer", sb, "expireNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
+    addRow("  expiry, virtual clock stepping", "ns/timer", sb, "endNs");
+    const sc = new Map(B.map((b) => [b, s.get(`${b}/cancel`)]));
+    addRow("  or cancellation when the root's body ends (disarm)", "ns/sleeper", sc, "endNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
   }
   // contention
   {
