@@ -6,8 +6,8 @@
 //          ├──────────┴──────────┼──────────┴──────────┤  timers armed
 //       16 │ low  f64            │ time f64            │  lower bound of the next
 //          ├──────────┬──────────┴─────────────────────┘  deadline; wheel time
-//       32 │outCap i32│ pad                                slots the ready ring holds
-//          └──────────┘
+//       32 │outCap i32│fired i32 │                       slots the ready ring holds;
+//          └──────────┴──────────┘                       timers the last fireNext fired
 
 import { HDR_BYTES } from "./constants";
 

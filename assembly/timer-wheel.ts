@@ -2,8 +2,10 @@
 // whole milliseconds. Each wheel slot is a list of 12-byte entries in 1 KiB
 // chunks (chunk-pool.ts), not a linked list through the task records: moving
 // and firing timers then reads memory in order instead of chasing a pointer
-// per timer, which is what makes a million timers cheap (about 36 bytes each
-// with the task record, and no JS object).
+// per timer, which is what makes a million timers cheap (about 32 bytes each
+// with the slot's tag and record, and no JS object). The only memory a timer
+// touches outside its list is its slot's 4-byte tag (task-table.ts), once when
+// armed and once when fired.
 //
 // A timer's key is its deadline rounded up to a whole ms. The wheel has a time
 // `now` (every key below it has been handled) and 6 levels of 64 slots; a key
@@ -23,14 +25,15 @@
 // 2^36 block; deadlines already behind the wheel's time (armed in the past, or
 // after `peekDeadline` moved the wheel ahead of the clock) wait in LIST_DUE, a
 // list threaded through the task records and kept sorted by deadline (rare,
-// and removed from exactly on disarm).
+// and removed from exactly on disarm). Only these two lists need a timer's
+// exact deadline, so only their timers write it into the slot's record.
 //
-// Disarming a wheel timer only marks it: the record's `where` goes to
-// WHERE_NONE, and re-arming bumps its `seq`, so an entry is live only if its
-// seq is the record's and the record says WHERE_WHEEL. Dead entries travel
-// with cascades (which never touch records) and are dropped when their slot
-// fires; when they outnumber the live ones (and COMPACT_MIN), every list is
-// compacted, so memory stays within twice the live timers.
+// Disarming a wheel timer only marks it: the slot's tag loses its TAG_WHEEL
+// state, and re-arming bumps its arm count, so an entry is live only if it
+// carries the slot's tag. Dead entries travel with cascades (which never read
+// tags) and are dropped when their slot fires; when they outnumber the live
+// ones (and COMPACT_MIN), every list is compacted, so memory stays within
+// twice the live timers.
 //
 // Because every entry's level is the highest digit where it differs from
 // `now`, the lowest non-empty level holds the earliest keys, and its first
@@ -54,16 +57,16 @@
 //
 //   entry, in a chunk (chunk-pool.ts)
 //   ┌──────────┬──────────┬──────────────────────────────────────────────┐
-//   │ slot i32 │ seq u32  │ key u32: low 32 bits of the key (the list's   │
+//   │ slot i32 │ tag u32  │ key u32: low 32 bits of the key (the list's   │
 //   │          │          │ slot start gives the rest; slots span <= 2^30)│
 //   └──────────┴──────────┴──────────────────────────────────────────────┘
 
 import {
   CHUNK_ENTRIES, CHUNK_HEAD, COMPACT_MIN, ENTRY_BYTES, LEVELS, LISTS, LIST_FAR, MAX_KEY, NONE, NO_CHUNK,
-  REC_DEADLINE, REC_NEXT, REC_PREV, REC_SEQ, REC_WHERE, SLOT_BITS, SLOT_MASK, SLOTS, WHEEL_BITS, WHEEL_LISTS,
-  WHERE_DUE, WHERE_NONE, WHERE_WHEEL,
+  REC_DEADLINE, REC_NEXT, REC_PREV, SLOT_BITS, SLOT_MASK, SLOTS, TAG_ARM, TAG_DUE, TAG_NONE, TAG_STATE, TAG_WHEEL,
+  WHEEL_BITS, WHEEL_LISTS,
 } from "./constants";
-import { rec } from "./task-table";
+import { rec, tagAt } from "./task-table";
 import { putReady } from "./ready-ring";
 import { giveChunk, takeChunk } from "./chunk-pool";
 
@@ -168,15 +171,15 @@ let dueTail: i32 = NONE;
   store<u64>(OCCUPIED + (<usize>level << 3), mask);
 }
 
-/** Whether an entry is its slot's current timer (the record is only read, never written). */
+/** Whether an entry is its slot's current timer (the tag is only read, never written). */
 // @ts-ignore: decorator
 @inline function isLive(e: usize): bool {
-  const r = rec(load<i32>(e));
-  return load<u32>(r, REC_SEQ) == load<u32>(e, 4) && load<i32>(r, REC_WHERE) == WHERE_WHEEL;
+  return load<u32>(tagAt(load<i32>(e))) == load<u32>(e, 4);
 }
 
 /** Append an entry to a chunk list. */
-function push(list: i32, slot: i32, seq: u32, key: i64): void {
+// @ts-ignore: decorator
+@inline function push(list: i32, slot: i32, tag: u32, key: i64): void {
   let c = tailChunk(list);
   let n = 0;
   if (c == NO_CHUNK) {
@@ -194,7 +197,7 @@ function push(list: i32, slot: i32, seq: u32, key: i64): void {
   }
   const e = entryAt(c, n);
   store<i32>(e, slot);
-  store<u32>(e, seq, 4);
+  store<u32>(e, tag, 4);
   store<u32>(e, <u32>key, 8);
   store<i32>(c, n + 1, 4);
 }
@@ -224,16 +227,24 @@ export function clearWheel(): void {
 
 // --------------------------------------------------------- placing timers
 
-/** Put an entry in the wheel list of `key` (>= the wheel's time), or in LIST_FAR. */
-function placeKey(slot: i32, seq: u32, key: i64): void {
+/**
+ * Put an entry in the wheel list of `key` (>= the wheel's time); returns false
+ * when the key is beyond the wheel's span, for the caller to put it in LIST_FAR.
+ */
+// @ts-ignore: decorator
+@inline function placeKey(slot: i32, tag: u32, key: i64): bool {
   const level = levelFor(wheelTime, key);
-  if (level >= LEVELS) {
-    push(LIST_FAR, slot, seq, key);
-    return;
-  }
+  if (level >= LEVELS) return false;
   const s = slotFor(key, level);
-  push(level * SLOTS + s, slot, seq, key);
+  push(level * SLOTS + s, slot, tag, key);
   setOccupied(level, occupied(level) | ((<u64>1) << <u64>s));
+  return true;
+}
+
+/** Put an entry in LIST_FAR, with the exact deadline in the slot's record (refar needs the whole key). */
+function pushFar(slot: i32, tag: u32, key: i64, deadline: f64): void {
+  store<f64>(rec(slot), deadline, REC_DEADLINE);
+  push(LIST_FAR, slot, tag, key);
 }
 
 /** Insert into LIST_DUE after every deadline <= this one (FIFO among equals); O(1) when deadlines come in order. */
@@ -260,31 +271,33 @@ function unlinkDue(slot: i32): void {
   else store<i32>(rec(next), prev, REC_PREV);
 }
 
-/** Arm `slot`'s timer at `deadline`. */
+/** Arm `slot`'s timer at `deadline` (the slot has none armed). */
 export function armTimer(slot: i32, deadline: f64): void {
-  const r = rec(slot);
-  const seq = load<u32>(r, REC_SEQ) + 1;
-  store<u32>(r, seq, REC_SEQ);
-  store<f64>(r, deadline, REC_DEADLINE);
+  const t = tagAt(slot);
+  const count = (load<u32>(t) & ~TAG_STATE) + TAG_ARM;
   if (deadline < <f64>wheelTime) {
-    store<i32>(r, WHERE_DUE, REC_WHERE);
+    store<u32>(t, count | TAG_DUE);
+    store<f64>(rec(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
-    store<i32>(r, WHERE_WHEEL, REC_WHERE);
-    placeKey(slot, seq, keyOf(deadline));
+    const tag = count | TAG_WHEEL;
+    store<u32>(t, tag);
+    const key = keyOf(deadline);
+    if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
     live++;
   }
   armed++;
 }
 
-/** Disarm `slot`'s timer; a slot without one is left alone. */
+/** Disarm `slot`'s timer; a slot without one (never armed, disarmed, or fired) is left alone. */
 export function disarmTimer(slot: i32): void {
-  const r = rec(slot);
-  const where = load<i32>(r, REC_WHERE);
-  if (where == WHERE_NONE) return;
-  store<i32>(r, WHERE_NONE, REC_WHERE);
+  const t = tagAt(slot);
+  const tag = load<u32>(t);
+  const state = tag & TAG_STATE;
+  if (state == TAG_NONE) return;
+  store<u32>(t, tag & ~TAG_STATE);
   armed--;
-  if (where == WHERE_DUE) {
+  if (state == TAG_DUE) {
     unlinkDue(slot);
     return;
   }
@@ -320,7 +333,7 @@ function cascade(first: usize, start: i64, mask: i64): void {
     const n = countOf(c);
     for (let i = 0; i < n; i++) {
       const e = entryAt(c, i);
-      placeKey(load<i32>(e), load<u32>(e, 4), start | (<i64>load<u32>(e, 8) & mask));
+      placeKey(load<i32>(e), load<u32>(e, 4), start | (<i64>load<u32>(e, 8) & mask)); // always in the wheel
     }
     const next = nextChunk(c);
     giveChunk(c);
@@ -337,7 +350,10 @@ function refar(first: usize): void {
       const e = entryAt(c, i);
       if (isLive(e)) {
         const slot = load<i32>(e);
-        placeKey(slot, load<u32>(e, 4), keyOf(load<f64>(rec(slot), REC_DEADLINE)));
+        const tag = load<u32>(e, 4);
+        const deadline = load<f64>(rec(slot), REC_DEADLINE);
+        const key = keyOf(deadline);
+        if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
       } else dead--;
     }
     const next = nextChunk(c);
@@ -354,9 +370,11 @@ function fire(first: usize, n: i32): i32 {
     const k = countOf(c);
     for (let i = 0; i < k; i++) {
       const e = entryAt(c, i);
-      if (isLive(e)) {
-        const slot = load<i32>(e);
-        store<i32>(rec(slot), WHERE_NONE, REC_WHERE);
+      const slot = load<i32>(e);
+      const t = tagAt(slot);
+      const tag = load<u32>(e, 4);
+      if (load<u32>(t) == tag) {
+        store<u32>(t, tag & ~TAG_STATE);
         putReady(n++, slot);
       } else dead--;
     }
@@ -438,7 +456,8 @@ export function expire(now: f64): i32 {
     const r = rec(s);
     if (!(load<f64>(r, REC_DEADLINE) <= now)) break;
     dueHead = load<i32>(r, REC_NEXT);
-    store<i32>(r, WHERE_NONE, REC_WHERE);
+    const t = tagAt(s);
+    store<u32>(t, load<u32>(t) & ~TAG_STATE);
     putReady(n++, s);
   }
   if (dueHead == NONE) dueTail = NONE;

@@ -245,6 +245,49 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
     }
     expect(got).toEqual(want);
   });
+
+  it("fireNext: the next deadline's timers join the run queue, after slots readied before", () => {
+    const c = make();
+    expect(c.fireNext()).toBe(Infinity);
+    const [a, b, d, r] = [c.alloc(), c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 5000);
+    c.arm(b, 70);
+    c.arm(d, 70);
+    c.ready(r);
+    expect(c.fireNext()).toBe(70);
+    expect(c.timers).toBe(1);
+    expect(tickBatch(c, 70)).toEqual([r, b, d]);
+    c.arm(b, 71);
+    c.disarm(b);
+    expect(c.fireNext()).toBe(5000);
+    expect(tickBatch(c, 5000)).toEqual([a]);
+    expect(c.timers).toBe(0);
+  });
+
+  it("drives a virtual clock with fireNext as with nextDeadline and tick", () => {
+    const c = make();
+    const rand = prng(11);
+    const want: [number, number][] = [];
+    for (let i = 0; i < 5000; i++) {
+      const s = c.alloc();
+      const d = Math.floor(rand() * 1_000_000);
+      c.arm(s, d);
+      want.push([d, s]);
+    }
+    want.sort((x, y) => x[0] - y[0]);
+    const got: [number, number][] = [];
+    let now = 0;
+    for (;;) {
+      const k = c.tick(now);
+      for (const s of batchOf(c, k)) got.push([now, s]);
+      if (k > 0) continue;
+      if (c.timers === 0) break;
+      const next = c.fireNext();
+      expect(next).toBeGreaterThan(now);
+      now = next;
+    }
+    expect(got).toEqual(want);
+  });
 });
 
 describe("the wasm scheduler core's memory", () => {

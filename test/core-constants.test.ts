@@ -26,9 +26,10 @@ describe("constants shared by src/ and assembly/", () => {
     expect(value("HDR_LOW")).toBe(WasmLayout.HdrLow * 8);
     expect(value("HDR_TIME")).toBe(WasmLayout.HdrTime * 8);
     expect(value("HDR_OUT_CAP")).toBe(WasmLayout.HdrOutCap * 4);
+    expect(value("HDR_FIRED")).toBe(WasmLayout.HdrFired * 4);
   });
 
-  it("reports layout version 1", () => {
-    expect((ex.coreVersion as () => number)()).toBe(1);
+  it("reports layout version 2", () => {
+    expect((ex.coreVersion as () => number)()).toBe(2);
   });
 });
