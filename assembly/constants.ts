@@ -74,7 +74,7 @@
 @inline export const CHUNK_ENTRIES: i32 = 84;
 /** "No chunk" (address 0 is static data, never a chunk). */
 @inline export const NO_CHUNK: usize = 0;
-/** Dead wheel entries tolerated before a compaction, at least (and no more than the live ones). */
+/** Dead wheel entries tolerated before a compaction (checked at each arm), at least (and no more than the live ones). */
 @inline export const COMPACT_MIN: i32 = 65536;
 
 // ------------------------------------------------------------ timer wheel

@@ -26,8 +26,8 @@ import { grow, layOut } from "./layout";
 import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, deadEntries, expire, levelFor, levelRange, lowerBound, peekDeadline, setCompactMin, slotFor,
-  slotRange, slotStart, wheelTime,
+  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, levelFor, levelRange, lowerBound, peekDeadline,
+  setCompactMin, slotFor, slotRange, slotStart, wheelTime,
 } from "./timer-wheel";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
@@ -77,8 +77,8 @@ export function nextDeadline(n: i32): f64 {
  */
 export function fireNext(n: i32): f64 {
   applyCommands(n);
-  const d = peekDeadline();
-  store<i32>(HEADER + C.HDR_FIRED, d == Infinity ? 0 : expire(d));
+  const d = fireEarliest();
+  store<i32>(HEADER + C.HDR_FIRED, lastFired);
   publish();
   return d;
 }

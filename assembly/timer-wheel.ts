@@ -31,9 +31,12 @@
 // Disarming a wheel timer only marks it: the slot's tag loses its TAG_WHEEL
 // state, and re-arming bumps its arm count, so an entry is live only if it
 // carries the slot's tag. Dead entries travel with cascades (which never read
-// tags) and are dropped when their slot fires; when they outnumber the live
-// ones (and COMPACT_MIN), every list is compacted, so memory stays within
-// twice the live timers.
+// tags) and are dropped when their slot fires. Lists only grow when a timer
+// is armed, so that is when dead entries are counted: if they outnumber the
+// live ones (and COMPACT_MIN), every list is compacted first. The lists so
+// never hold more than about twice the timers live at the last arm, and a
+// mass disarm (a million sleepers cancelled) costs no walk at all; if nothing
+// is live when the next arm comes, the lists are dropped whole.
 //
 // Because every entry's level is the highest digit where it differs from
 // `now`, the lowest non-empty level holds the earliest keys, and its first
@@ -177,9 +180,9 @@ let dueTail: i32 = NONE;
   return load<u32>(tagAt(load<i32>(e))) == load<u32>(e, 4);
 }
 
-/** Append an entry to a chunk list. */
+/** Make room for one entry at the end of a chunk list (taking a chunk if the tail is full); returns its address. */
 // @ts-ignore: decorator
-@inline function push(list: i32, slot: i32, tag: u32, key: i64): void {
+@inline function append(list: i32): usize {
   let c = tailChunk(list);
   let n = 0;
   if (c == NO_CHUNK) {
@@ -190,16 +193,30 @@ let dueTail: i32 = NONE;
     if (n == CHUNK_ENTRIES) {
       const d = takeChunk();
       store<u32>(c, <u32>d);
-      setChunks(list, headChunk(list), d);
+      store<u32>(LIST_HEADS + (<usize>list << 3), <u32>d, 4); // the new tail
       c = d;
       n = 0;
     }
   }
-  const e = entryAt(c, n);
+  store<i32>(c, n + 1, 4);
+  return entryAt(c, n);
+}
+
+/** Append an entry to a chunk list. */
+// @ts-ignore: decorator
+@inline function push(list: i32, slot: i32, tag: u32, key: i64): void {
+  const e = append(list);
   store<i32>(e, slot);
   store<u32>(e, tag, 4);
   store<u32>(e, <u32>key, 8);
-  store<i32>(c, n + 1, 4);
+}
+
+/** Append a copy of the entry at `from` (moved by a cascade: slot, tag and key bits unchanged). */
+// @ts-ignore: decorator
+@inline function pushCopy(list: i32, from: usize): void {
+  const e = append(list);
+  store<u64>(e, load<u64>(from));
+  store<u32>(e, load<u32>(from, 8), 8);
 }
 
 /** Take a whole list out (clearing its occupancy bit); returns its first chunk. */
@@ -280,6 +297,7 @@ export function armTimer(slot: i32, deadline: f64): void {
     store<f64>(rec(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
+    if (dead > compactMin && dead > live) compact();
     const tag = count | TAG_WHEEL;
     store<u32>(t, tag);
     const key = keyOf(deadline);
@@ -302,8 +320,7 @@ export function disarmTimer(slot: i32): void {
     return;
   }
   live--;
-  dead++;
-  if (dead > compactMin && dead > live) compact();
+  dead++; // counted, not walked: the next arm compacts if dead entries pile up
 }
 
 // ------------------------------------------------------- moving the wheel
@@ -323,22 +340,40 @@ export function disarmTimer(slot: i32): void {
 }
 
 /**
- * Re-place the entries of a detached wheel list whose slot starts at `start`
- * (the wheel's time now) and spans `mask + 1` ms, in order. Dead entries move
- * too: telling them apart would read a record per entry.
+ * Re-place the entries of a detached list of wheel slot (level, start), the
+ * wheel's time now, in order. Dead entries move too: telling them apart would
+ * read a tag per entry.
+ *
+ * No key needs rebuilding: every key in the slot has the bits of `start` above
+ * the slot's range and differs from the wheel's time only below it, so the
+ * entry's low 32 bits (slots span at most 2^30 ms) give its new level and slot.
+ * From level 1 that is always level 0, in the slot of the key's low 6 bits:
+ * the commonest cascade, and the cheapest.
  */
-function cascade(first: usize, start: i64, mask: i64): void {
+function cascade(first: usize, level: i32): void {
+  const mask = <u32>(slotRange(level) - 1);
+  let zero: u64 = 0; // occupancy of level 0, which is empty now (cascades happen from the lowest occupied level)
   let c = first;
   while (c != NO_CHUNK) {
     const n = countOf(c);
     for (let i = 0; i < n; i++) {
       const e = entryAt(c, i);
-      placeKey(load<i32>(e), load<u32>(e, 4), start | (<i64>load<u32>(e, 8) & mask)); // always in the wheel
+      const low = load<u32>(e, 8) & mask;
+      if (low < <u32>SLOTS) {
+        pushCopy(<i32>low, e);
+        zero |= (<u64>1) << <u64>low;
+      } else {
+        const to = (31 - <i32>clz<u32>(low)) / SLOT_BITS; // 1 .. level - 1
+        const s = <i32>((low >>> (<u32>to * SLOT_BITS)) & <u32>SLOT_MASK);
+        pushCopy(to * SLOTS + s, e);
+        setOccupied(to, occupied(to) | ((<u64>1) << <u64>s));
+      }
     }
     const next = nextChunk(c);
     giveChunk(c);
     c = next;
   }
+  setOccupied(0, occupied(0) | zero);
 }
 
 /** Re-place the entries of the detached LIST_FAR (the wheel is empty and its time is a new 2^36 block). */
@@ -408,6 +443,11 @@ function dropDead(first: usize): void {
 
 /** Drop every dead entry from every list, keeping order. */
 function compact(): void {
+  if (live == 0) {
+    // Every entry is dead (everything was disarmed): no tag needs reading.
+    for (let list = 0; list < LISTS; list++) if (headChunk(list) != NO_CHUNK) dropDead(detach(list));
+    return;
+  }
   for (let list = 0; list < LISTS; list++) {
     const head = headChunk(list);
     if (head == NO_CHUNK) continue;
@@ -424,7 +464,11 @@ function compact(): void {
           w = nextChunk(w);
           wi = 0;
         }
-        memory.copy(entryAt(w, wi), e, ENTRY_BYTES);
+        const to = entryAt(w, wi); // 12 bytes: loads and stores, cheaper than a memory.copy call
+        const head8 = load<u64>(e);
+        const key = load<u32>(e, 8);
+        store<u64>(to, head8);
+        store<u32>(to, key, 8);
         wi++;
       }
     }
@@ -473,7 +517,7 @@ export function expire(now: f64): i32 {
         wheelTime = start;
         const first = detach(level * SLOTS + slot);
         if (level == 0) n = fire(first, n);
-        else cascade(first, start, slotRange(level) - 1);
+        else cascade(first, level);
       } else {
         if (headChunk(LIST_FAR) == NO_CHUNK) break;
         const block = nextFarBlock();
@@ -509,7 +553,51 @@ export function peekDeadline(): f64 {
         continue;
       }
       wheelTime = start;
-      cascade(detach(list), start, slotRange(level) - 1);
+      cascade(detach(list), level);
+    } else {
+      if (headChunk(LIST_FAR) == NO_CHUNK) return Infinity;
+      wheelTime = nextFarBlock();
+      refar(detach(LIST_FAR));
+    }
+  }
+  return Infinity; // not reached: AssemblyScript wants a return after for (;;)
+}
+
+/** Timers the last `fireEarliest` fired. */
+export let lastFired: i32 = 0;
+
+/**
+ * Fire the timers at the earliest deadline into the ready ring, as
+ * `expire(peekDeadline())` would, in one walk: the first level-0 slot with a
+ * live entry is that deadline, and it is fired as soon as it is found.
+ * Returns the deadline (Infinity when none); `lastFired` says how many.
+ */
+export function fireEarliest(): f64 {
+  lastFired = 0;
+  if (armed == 0) return Infinity;
+  for (;;) {
+    if (dueHead != NONE) {
+      // Behind the wheel's time, so before every wheel key: expire takes LIST_DUE alone.
+      const d = load<f64>(rec(dueHead), REC_DEADLINE);
+      lastFired = expire(d);
+      return d;
+    }
+    const level = lowestLevel();
+    if (level < LEVELS) {
+      const slot = <i32>ctz<u64>(occupied(level));
+      const start = slotStart(wheelTime, level, slot);
+      wheelTime = start;
+      const first = detach(level * SLOTS + slot);
+      if (level > 0) {
+        cascade(first, level);
+        continue;
+      }
+      const n = fire(first, 0); // a slot of dead entries only fires nothing, and is dropped
+      if (n > 0) {
+        armed -= n;
+        lastFired = n;
+        return <f64>start;
+      }
     } else {
       if (headChunk(LIST_FAR) == NO_CHUNK) return Infinity;
       wheelTime = nextFarBlock();
