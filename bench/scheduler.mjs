@@ -249,6 +249,59 @@ async function sleepers(backend, end = "expire") {
   return out;
 }
 
+/** A scheduler core of `backend` on its own: the core of a run that has ended, idle and empty, driven directly. */
+async function bareCore(backend) {
+  let core = null;
+  await run(function* () {
+    core = current_core();
+  }, { backend });
+  return core;
+}
+
+/**
+ * The core alone, no tasks: arm a million timers (random 1-60 s, as the
+ * sleepers), then fire them all by stepping a virtual clock with fireNext (as
+ * the runtime does) or disarm them all in slot order (as a cancellation does).
+ */
+async function coreTimers(backend, end) {
+  const N = SIZES.sleepers;
+  const core = await bareCore(backend);
+  let rnd = 12345;
+  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const slots = new Int32Array(N);
+  const mem0 = core.memoryBytes();
+  const t0 = now();
+  for (let i = 0; i < N; i++) {
+    const s = core.alloc();
+    slots[i] = s;
+    core.arm(s, 1000 + (next() % 59_000));
+  }
+  core.tick(0); // arms are applied
+  const out = { armNs: perOp(t0, N), bytes: (core.memoryBytes() - mem0) / N };
+  const t1 = now();
+  if (end === "expire") {
+    let fired = 0;
+    for (let t = 0; ; ) {
+      const n = core.tick(t);
+      if (n > 0) {
+        const batch = core.batch;
+        for (let i = 0; i < n; i++) core.release(batch[i]);
+        fired += n;
+        continue;
+      }
+      if (core.timers === 0) break;
+      t = core.fireNext();
+    }
+    if (fired !== N) throw new Error(`fired ${fired} timers of ${N}`);
+  } else {
+    for (let i = 0; i < N; i++) core.disarm(slots[i]);
+    core.tick(1);
+    for (let i = 0; i < N; i++) core.release(slots[i]);
+  }
+  out.endNs = perOp(t1, N);
+  return out;
+}
+
 async function setTimeouts() {
   const N = SIZES.sleepers;
   let rnd = 12345;
@@ -379,6 +432,18 @@ export async function main() {
     const sc = new Map(B.map((b) => [b, s.get(`${b}/cancel`)]));
     addRow("  or cancellation when the root's body ends (disarm)", "ns/sleeper", sc, "endNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
   }
+  // the cores alone
+  {
+    const variants = [...B, ...B.map((b) => `${b}/disarm`)];
+    const s = await interleave("cores alone, 1M timers", variants, ROUNDS, (v) => (v.endsWith("/disarm") ? coreTimers(v.split("/")[0], "disarm") : coreTimers(v, "expire")));
+    const se = new Map(B.map((b) => [b, s.get(b)]));
+    const sd = new Map(B.map((b) => [b, s.get(`${b}/disarm`)]));
+    addRow(`core alone (no tasks): arm ${fmt(SIZES.sleepers)} timers`, "ns/timer", se, "armNs");
+    addRow("  core alone: bytes per armed timer", "bytes", se, "bytes");
+    chart[chart.length - 1].label = "core alone: bytes per timer (TS/Wasm)";
+    addRow("  core alone: fire them, fireNext stepping", "ns/timer", se, "endNs");
+    addRow("  core alone: disarm them", "ns/timer", sd, "endNs");
+  }
   // contention
   {
     const s = await interleave("Semaphore(10) contention", B, ROUNDS, (b) => semaphoreContention(b));
@@ -401,7 +466,7 @@ export async function main() {
     "",
     ...notes.map((n) => `- ${n}`),
     "",
-    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus array buffers after a full GC, plus the scheduler core's typed or linear memory.",
+    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus array buffers after a full GC, plus the scheduler core's typed or linear memory. The core-alone rows drive a scheduler core directly, with no task, generator or Task object: the part of a timer's cost that the backend decides.",
     "",
   ].join("\n");
   console.log("\n" + md);
