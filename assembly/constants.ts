@@ -37,7 +37,7 @@
 /** Tag bits 2-31 count the slot's arms: one arm adds this. A wheel entry whose tag is not the slot's is dead. */
 @inline export const TAG_ARM: u32 = 4;
 
-/** Bytes of one task record, the cold part of a slot: read only for LIST_DUE and LIST_FAR. A multiple of 8: the f64 stays aligned. */
+/** Bytes of one task record, the cold part of a slot: used only for LIST_DUE and LIST_FAR. A multiple of 8: the f64 stays aligned. */
 @inline export const REC_BYTES: i32 = 16;
 /** f64: deadline of the armed timer, in ms of the run's clock; written only when it goes to LIST_DUE or LIST_FAR. */
 @inline export const REC_DEADLINE: i32 = 0;
@@ -49,10 +49,10 @@
 /** Slots per block of the task table: a power of two, so a slot's block is a shift. */
 @inline export const BLOCK_SLOTS: i32 = 1024;
 @inline export const BLOCK_SHIFT: i32 = 10;
-/** Bytes of a block: its tags (4 KiB), then its records (16 KiB). */
-@inline export const BLOCK_BYTES: i32 = BLOCK_SLOTS * (TAG_BYTES + REC_BYTES);
-/** Byte offset of a block's first record. */
-@inline export const BLOCK_RECS: i32 = BLOCK_SLOTS * TAG_BYTES;
+/** Bytes of a block of tags (4 KiB). */
+@inline export const TAG_BLOCK_BYTES: i32 = BLOCK_SLOTS * TAG_BYTES;
+/** Bytes of a block of records (16 KiB), taken only when one of its slots first needs a record. */
+@inline export const REC_BLOCK_BYTES: i32 = BLOCK_SLOTS * REC_BYTES;
 /** Blocks the directory can address: 8,192 x 1,024 = 8,388,608 slots. */
 @inline export const MAX_BLOCKS: i32 = 8192;
 

@@ -2,10 +2,10 @@
 // whole milliseconds. Each wheel slot is a list of 12-byte entries in 1 KiB
 // chunks (chunk-pool.ts), not a linked list through the task records: moving
 // and firing timers then reads memory in order instead of chasing a pointer
-// per timer, which is what makes a million timers cheap (about 32 bytes each
-// with the slot's tag and record, and no JS object). The only memory a timer
-// touches outside its list is its slot's 4-byte tag (task-table.ts), once when
-// armed and once when fired.
+// per timer, which is what makes a million timers cheap (about 16 bytes each:
+// a 12-byte entry and the slot's 4-byte tag, and no JS object). The only
+// memory a timer touches outside its list is that tag (task-table.ts), once
+// when armed and once when fired.
 //
 // A timer's key is its deadline rounded up to a whole ms. The wheel has a time
 // `now` (every key below it has been handled) and 6 levels of 64 slots; a key
@@ -69,7 +69,7 @@ import {
   REC_DEADLINE, REC_NEXT, REC_PREV, SLOT_BITS, SLOT_MASK, SLOTS, TAG_ARM, TAG_DUE, TAG_NONE, TAG_STATE, TAG_WHEEL,
   WHEEL_BITS, WHEEL_LISTS,
 } from "./constants";
-import { rec, tagAt } from "./task-table";
+import { rec, recFor, tagAt } from "./task-table";
 import { putReady } from "./ready-ring";
 import { giveChunk, takeChunk } from "./chunk-pool";
 
@@ -260,7 +260,7 @@ export function clearWheel(): void {
 
 /** Put an entry in LIST_FAR, with the exact deadline in the slot's record (refar needs the whole key). */
 function pushFar(slot: i32, tag: u32, key: i64, deadline: f64): void {
-  store<f64>(rec(slot), deadline, REC_DEADLINE);
+  store<f64>(recFor(slot), deadline, REC_DEADLINE);
   push(LIST_FAR, slot, tag, key);
 }
 
@@ -294,7 +294,7 @@ export function armTimer(slot: i32, deadline: f64): void {
   const count = (load<u32>(t) & ~TAG_STATE) + TAG_ARM;
   if (deadline < <f64>wheelTime) {
     store<u32>(t, count | TAG_DUE);
-    store<f64>(rec(slot), deadline, REC_DEADLINE);
+    store<f64>(recFor(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
     if (dead > compactMin && dead > live) compact();
