@@ -73,12 +73,16 @@ export function table(header, rows) {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** Heap + array-buffer bytes after a full GC (needs --expose-gc). */
+/**
+ * Heap + external bytes after a full GC (needs --expose-gc). External memory
+ * holds both ArrayBuffer backing stores (the TS core's typed arrays) and
+ * WebAssembly memories (the Wasm core's), so either core is counted once.
+ */
 export function usedBytes() {
   globalThis.gc?.();
   globalThis.gc?.();
   const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  return m.heapUsed + m.external;
 }
 
 export function writeResult(file, text) {

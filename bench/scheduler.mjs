@@ -59,13 +59,12 @@ async function suspendedBytes(backend) {
   let bytes = 0;
   await run(function* () {
     const ev = new Event();
-    const core = current_core();
-    const before = usedBytes() + core.memoryBytes();
+    const before = usedBytes();
     const ts = new Array(N);
     for (let i = 0; i < N; i++) ts[i] = spawn(() => parked(ev));
     yield* yieldNow();
     yield* yieldNow();
-    const after = usedBytes() + core.memoryBytes();
+    const after = usedBytes();
     bytes = (after - before) / N;
     ev.set();
     for (const t of ts) yield* t;
@@ -73,7 +72,7 @@ async function suspendedBytes(backend) {
   return bytes;
 }
 
-// The core is internal; the bench reads it to count its typed memory too.
+// The core is internal; the bench reads it to drive it alone (coreTimers).
 function current_core() {
   return current()._sched.core;
 }
@@ -231,8 +230,6 @@ async function sleepers(backend, end = "expire") {
   const before = usedBytes();
   let tExpire = 0;
   await run(function* () {
-    const core = current_core();
-    const core0 = core.memoryBytes();
     const t0 = now();
     for (let i = 0; i < N; i++) {
       const ms = 1000 + (next() % 59_000);
@@ -240,7 +237,7 @@ async function sleepers(backend, end = "expire") {
     }
     yield* yieldNow(); // every sleeper has run and armed its timer
     out.createNs = perOp(t0, N);
-    if (end === "expire") out.bytes = (usedBytes() + core.memoryBytes() - core0 - before) / N;
+    if (end === "expire") out.bytes = (usedBytes() - before) / N;
     tExpire = now();
     // The virtual clock jumps deadline by deadline; the root's own timer is the last one.
     if (end === "expire") yield* sleep(60_000);
@@ -466,7 +463,7 @@ export async function main() {
     "",
     ...notes.map((n) => `- ${n}`),
     "",
-    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus array buffers after a full GC, plus the scheduler core's typed or linear memory. The core-alone rows drive a scheduler core directly, with no task, generator or Task object: the part of a timer's cost that the backend decides.",
+    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus external memory after a full GC: external memory holds the TS core's typed arrays and the Wasm core's linear memory alike (before, the TS core's arrays were counted twice). The Wasm core's instance comes from a pool and may already hold memory from an earlier run; only its growth is counted, as only the TS core's growth is. The core-alone rows drive a scheduler core directly, with no task, generator or Task object: the part of a timer's cost that the backend decides.",
     "",
   ].join("\n");
   console.log("\n" + md);
