@@ -93,7 +93,7 @@ const CORE_VERSION = 2;
 const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, HdrOutCap, HdrFired } = WasmLayout;
 const OP_ARM = CoreOp.Arm;
 const OP_DISARM = CoreOp.Disarm;
-const INITIAL_SLOTS = 1024; // one block of task records
+const INITIAL_SLOTS = 1024; // one block of slot tags
 /** Slots the task table's directory can address (assembly/constants.ts: MAX_BLOCKS x BLOCK_SLOTS). */
 const MAX_SLOTS = 8192 * 1024;
 const INITIAL_QUEUE = 1024;
