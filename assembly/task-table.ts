@@ -17,7 +17,9 @@
 //   A wheel entry (timer-wheel.ts) carries the tag its arm gave the slot; it
 //   is live only while the slot's tag is still that (same arm, still in the
 //   wheel). Disarming or firing clears the state bits, and re-arming bumps the
-//   count, so either makes older entries dead without finding them.
+//   count, so either makes older entries dead without finding them. (The count
+//   wraps after 2^30 arms of one slot: a dead entry could pass for live only
+//   if it stayed in the wheel, uncompacted, through that many re-arms.)
 //
 // - its record, 16 bytes, used only by the rare timers that go to LIST_DUE (a
 //   deadline behind the wheel's time) or LIST_FAR (beyond the wheel's span):
