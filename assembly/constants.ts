@@ -3,8 +3,8 @@
 // src/constants.ts; test/core-constants.test.ts checks that both sides agree
 // through the values re-exported by scheduler.ts.
 
-/** Layout version of memory, commands and exports; the JS side refuses a core below 2 (2: tags, `fireNext`). */
-@inline export const CORE_VERSION: i32 = 2;
+/** Layout version of memory, commands and exports; the JS side refuses a core below 3 (2: tags, `fireNext`; 3: disarms by JS). */
+@inline export const CORE_VERSION: i32 = 3;
 
 // ---------------------------------------------------------------- opcodes
 
@@ -101,7 +101,7 @@
 // ----------------------------------------------------------------- header
 
 /** Bytes of the header JS reads after every call that may move memory. */
-@inline export const HDR_BYTES: i32 = 40;
+@inline export const HDR_BYTES: i32 = 48;
 /** i32: byte offset of the command ring. */
 @inline export const HDR_CMD: i32 = 0;
 /** i32: byte offset of the ready ring (ids of the timers expired by the last tick). */
@@ -118,3 +118,7 @@
 @inline export const HDR_OUT_CAP: i32 = 32;
 /** i32: timers the last `fireNext` fired into the ready ring. */
 @inline export const HDR_FIRED: i32 = 36;
+/** i32: byte offset of the tag directory (task-table.ts), for JS to find a slot's tag. */
+@inline export const HDR_TAG_DIR: i32 = 40;
+/** i32: wheel timers JS disarmed itself, by clearing their tags, since the last call; the core counts them in at its next call. */
+@inline export const HDR_DIRECT: i32 = 44;

@@ -19,10 +19,10 @@
 // become chunks; tags, records and chunks stay where they are, so growth
 // copies nothing else and wastes nothing.
 
-import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD } from "./constants";
+import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAG_DIR } from "./constants";
 import { HEADER } from "./header";
 import { arenaStart } from "./arena";
-import { addRecords, capacity, resetRecords } from "./task-table";
+import { TAG_DIR, addRecords, capacity, resetRecords } from "./task-table";
 import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
 import { CMD, setCmd } from "./command-ring";
@@ -42,6 +42,8 @@ export function layOut(cap: i32): void {
   makeReadyRing();
   grow(cap);
   store<i32>(HEADER + HDR_CMD, <i32>CMD);
+  store<i32>(HEADER + HDR_TAG_DIR, <i32>TAG_DIR);
+  store<i32>(HEADER + HDR_DIRECT, 0);
 }
 
 /** Grow to at least `cap` slots. */

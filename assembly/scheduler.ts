@@ -6,7 +6,9 @@
 // ready ring and returns their count. JS skips even that call while `now` is
 // below the published lower bound of the next deadline. On a virtual clock,
 // `fireNext` does what `nextDeadline` then `tick` at that deadline would do,
-// in one call.
+// in one call. One shortcut: while the ring is empty, JS disarms a wheel
+// timer itself by clearing its slot's tag (HDR_TAG_DIR gives the tags), and
+// leaves the count in HDR_DIRECT for the next call to take in.
 //
 // Exports                         │ called
 // ────────────────────────────────┼──────────────────────────────────────────
@@ -139,3 +141,9 @@ export const HDR_LOW: i32 = C.HDR_LOW;
 export const HDR_TIME: i32 = C.HDR_TIME;
 export const HDR_OUT_CAP: i32 = C.HDR_OUT_CAP;
 export const HDR_FIRED: i32 = C.HDR_FIRED;
+export const HDR_BYTES: i32 = C.HDR_BYTES;
+export const HDR_TAG_DIR: i32 = C.HDR_TAG_DIR;
+export const HDR_DIRECT: i32 = C.HDR_DIRECT;
+export const TAG_STATE: u32 = C.TAG_STATE;
+export const TAG_WHEEL: u32 = C.TAG_WHEEL;
+export const BLOCK_SHIFT: i32 = C.BLOCK_SHIFT;

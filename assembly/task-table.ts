@@ -49,7 +49,8 @@
 import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BLOCK_BYTES, REC_BYTES, TAG_BLOCK_BYTES, TAG_BYTES, TAG_NONE } from "./constants";
 import { bump } from "./arena";
 
-const TAG_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
+/** The tag directory; JS reads it too (HDR_TAG_DIR), to disarm a wheel timer by clearing its tag (wasm-core.ts). */
+export const TAG_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
 const REC_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
 
 /** Slots with a tag. */

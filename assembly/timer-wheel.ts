@@ -307,6 +307,17 @@ export function armTimer(slot: i32, deadline: f64): void {
   armed++;
 }
 
+/**
+ * Count in `n` wheel timers that JS disarmed by clearing their tags' state
+ * (wasm-core.ts does it while the command ring is empty: the tags are then
+ * current): they are dead entries now, as after `disarmTimer`.
+ */
+export function countDirectDisarms(n: i32): void {
+  armed -= n;
+  live -= n;
+  dead += n;
+}
+
 /** Disarm `slot`'s timer; a slot without one (never armed, disarmed, or fired) is left alone. */
 export function disarmTimer(slot: i32): void {
   const t = tagAt(slot);
