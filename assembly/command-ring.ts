@@ -2,6 +2,8 @@
 // through typed views (no call across the boundary), applied in order by the
 // next `tick` (or `nextDeadline`, or a flush when it is full). It is drained
 // completely by every apply, so it is a linear log that restarts at record 0.
+// (A disarm made while the ring is empty skips it: JS clears the tag itself
+// and counts it in HDR_DIRECT, taken in before the ring's records.)
 //
 //   CMD + i * 16
 //   ┌──────────┬──────────┬─────────────────────┐
@@ -9,8 +11,9 @@
 //   └──────────┴──────────┴─────────────────────┘  (deadline unused by OP_DISARM)
 //   0          4          8                     16
 
-import { CMD_BYTES, OP_ARM, OP_DISARM } from "./constants";
-import { armTimer, disarmTimer } from "./timer-wheel";
+import { CMD_BYTES, HDR_DIRECT, OP_ARM, OP_DISARM } from "./constants";
+import { HEADER } from "./header";
+import { armTimer, countDirectDisarms, disarmTimer } from "./timer-wheel";
 
 /** Byte offset of record 0. */
 export let CMD: usize = 0;
@@ -19,8 +22,16 @@ export function setCmd(at: usize): void {
   CMD = at;
 }
 
-/** Apply the first `n` records, in order. */
+/**
+ * Apply the first `n` records, in order, after counting in the disarms JS made
+ * itself (it makes them only while the ring is empty, so they come first).
+ */
 export function applyCommands(n: i32): void {
+  const direct = load<i32>(HEADER + HDR_DIRECT);
+  if (direct != 0) {
+    countDirectDisarms(direct);
+    store<i32>(HEADER + HDR_DIRECT, 0);
+  }
   let p = CMD;
   const end = p + <usize>n * CMD_BYTES;
   while (p < end) {

@@ -3,8 +3,8 @@
 // src/constants.ts; test/core-constants.test.ts checks that both sides agree
 // through the values re-exported by scheduler.ts.
 
-/** Layout version of memory and commands; the JS side refuses a core below 1. */
-@inline export const CORE_VERSION: i32 = 1;
+/** Layout version of memory, commands and exports; the JS side refuses a core below 3 (2: tags, `fireNext`; 3: disarms by JS). */
+@inline export const CORE_VERSION: i32 = 3;
 
 // ---------------------------------------------------------------- opcodes
 
@@ -24,29 +24,35 @@
 
 // ---------------------------------------------------------- task records
 
-/** Bytes of one task record; a multiple of 8 so the f64 deadline stays aligned. */
-@inline export const REC_BYTES: i32 = 24;
-/** f64: deadline of the armed timer, in ms of the run's clock. */
+/** Bytes of a slot's tag (task-table.ts): what the timer path reads per timer, so it gets a dense array of its own. */
+@inline export const TAG_BYTES: i32 = 4;
+/** Tag bits 0-1: where the slot's timer is. No timer armed. */
+@inline export const TAG_NONE: u32 = 0;
+/** Tag state: in a wheel slot or LIST_FAR, as an entry of a chunk list (the entry carries the whole tag). */
+@inline export const TAG_WHEEL: u32 = 1;
+/** Tag state: in LIST_DUE, linked through the records. */
+@inline export const TAG_DUE: u32 = 2;
+/** Mask of the tag's state bits. */
+@inline export const TAG_STATE: u32 = 3;
+/** Tag bits 2-31 count the slot's arms: one arm adds this. A wheel entry whose tag is not the slot's is dead. */
+@inline export const TAG_ARM: u32 = 4;
+
+/** Bytes of one task record, the cold part of a slot: used only for LIST_DUE and LIST_FAR. A multiple of 8: the f64 stays aligned. */
+@inline export const REC_BYTES: i32 = 16;
+/** f64: deadline of the armed timer, in ms of the run's clock; written only when it goes to LIST_DUE or LIST_FAR. */
 @inline export const REC_DEADLINE: i32 = 0;
-/** u32: arm count of the slot; a wheel entry carrying an older count is dead (disarmed or re-armed). */
-@inline export const REC_SEQ: i32 = 8;
-/** i32: where the slot's timer is: WHERE_NONE, WHERE_WHEEL (a wheel slot or LIST_FAR) or WHERE_DUE. */
-@inline export const REC_WHERE: i32 = 12;
 /** i32: next slot in LIST_DUE, or NONE. */
-@inline export const REC_NEXT: i32 = 16;
+@inline export const REC_NEXT: i32 = 8;
 /** i32: previous slot in LIST_DUE, or NONE. */
-@inline export const REC_PREV: i32 = 20;
+@inline export const REC_PREV: i32 = 12;
 
-/** No timer armed. */
-@inline export const WHERE_NONE: i32 = -1;
-/** In a wheel slot or LIST_FAR, as an entry of a chunk list. */
-@inline export const WHERE_WHEEL: i32 = 0;
-/** In LIST_DUE, linked through the records. */
-@inline export const WHERE_DUE: i32 = 1;
-
-/** Records per block of the task table: a power of two, so a slot's block is a shift. */
+/** Slots per block of the task table: a power of two, so a slot's block is a shift. */
 @inline export const BLOCK_SLOTS: i32 = 1024;
 @inline export const BLOCK_SHIFT: i32 = 10;
+/** Bytes of a block of tags (4 KiB). */
+@inline export const TAG_BLOCK_BYTES: i32 = BLOCK_SLOTS * TAG_BYTES;
+/** Bytes of a block of records (16 KiB), taken only when one of its slots first needs a record. */
+@inline export const REC_BLOCK_BYTES: i32 = BLOCK_SLOTS * REC_BYTES;
 /** Blocks the directory can address: 8,192 x 1,024 = 8,388,608 slots. */
 @inline export const MAX_BLOCKS: i32 = 8192;
 
@@ -62,13 +68,13 @@
 @inline export const CHUNK_BYTES: i32 = 1024;
 /** Chunk header: next chunk i32, entry count i32. */
 @inline export const CHUNK_HEAD: i32 = 8;
-/** Bytes of a wheel entry: slot i32, seq u32, key bits u32. */
+/** Bytes of a wheel entry: slot i32, tag u32, key bits u32. */
 @inline export const ENTRY_BYTES: i32 = 12;
 /** Entries per chunk: (1024 - 8) / 12. */
 @inline export const CHUNK_ENTRIES: i32 = 84;
 /** "No chunk" (address 0 is static data, never a chunk). */
 @inline export const NO_CHUNK: usize = 0;
-/** Dead wheel entries tolerated before a compaction, at least (and no more than the live ones). */
+/** Dead wheel entries tolerated before a compaction (checked at each arm), at least (and no more than the live ones). */
 @inline export const COMPACT_MIN: i32 = 65536;
 
 // ------------------------------------------------------------ timer wheel
@@ -95,7 +101,7 @@
 // ----------------------------------------------------------------- header
 
 /** Bytes of the header JS reads after every call that may move memory. */
-@inline export const HDR_BYTES: i32 = 40;
+@inline export const HDR_BYTES: i32 = 48;
 /** i32: byte offset of the command ring. */
 @inline export const HDR_CMD: i32 = 0;
 /** i32: byte offset of the ready ring (ids of the timers expired by the last tick). */
@@ -110,3 +116,9 @@
 @inline export const HDR_TIME: i32 = 24;
 /** i32: slots the ready ring holds. */
 @inline export const HDR_OUT_CAP: i32 = 32;
+/** i32: timers the last `fireNext` fired into the ready ring. */
+@inline export const HDR_FIRED: i32 = 36;
+/** i32: byte offset of the tag directory (task-table.ts), for JS to find a slot's tag. */
+@inline export const HDR_TAG_DIR: i32 = 40;
+/** i32: wheel timers JS disarmed itself, by clearing their tags, since the last call; the core counts them in at its next call. */
+@inline export const HDR_DIRECT: i32 = 44;

@@ -1,26 +1,28 @@
 // The memory map of scheduler.wasm.
 //
 //   0       ┌───────────────────────────────────────────┐
-//           │ static data (memory.data): header, record │  fixed: header.ts,
-//           │ directory, chunk list heads, occupancy    │  task-table.ts, timer-wheel.ts
+//           │ static data (memory.data): header, tag and│  fixed: header.ts,
+//           │ record directories, chunk list heads,     │  task-table.ts, timer-wheel.ts
+//           │ occupancy                                 │
 //   CMD     ├───────────────────────────────────────────┤  __heap_base, 1 KiB-aligned
 //           │ command ring: CMD_CAP x 16 B              │  fixed (command-ring.ts)
 //   arena   ├───────────────────────────────────────────┤  1 KiB-aligned (arena.ts)
 //           │ ready ring: outCap x i32   (ready-ring.ts)│  these kinds of region,
-//           │ record blocks: 24 KiB each (task-table.ts)│  in the order they were
+//           │ tag blocks: 4 KiB, record blocks: 16 KiB  │  in the order they were
+//           │ (task-table.ts)                           │
 //           │ chunks: 1 KiB each         (chunk-pool.ts)│  needed
 //           ├───────────────────────────────────────────┤  arena top
 //           │ unused tail of the last page              │
 //           └───────────────────────────────────────────┘  memory.size() x 64 KiB
 //
 // Nothing in the arena moves except the ready ring, whose outgrown regions
-// become chunks; records and chunks stay where they are, so growth copies
-// nothing else and wastes nothing.
+// become chunks; tags, records and chunks stay where they are, so growth
+// copies nothing else and wastes nothing.
 
-import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD } from "./constants";
+import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAG_DIR } from "./constants";
 import { HEADER } from "./header";
 import { arenaStart } from "./arena";
-import { addRecords, capacity, resetRecords } from "./task-table";
+import { TAG_DIR, addRecords, capacity, resetRecords } from "./task-table";
 import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
 import { CMD, setCmd } from "./command-ring";
@@ -40,6 +42,8 @@ export function layOut(cap: i32): void {
   makeReadyRing();
   grow(cap);
   store<i32>(HEADER + HDR_CMD, <i32>CMD);
+  store<i32>(HEADER + HDR_TAG_DIR, <i32>TAG_DIR);
+  store<i32>(HEADER + HDR_DIRECT, 0);
 }
 
 /** Grow to at least `cap` slots. */

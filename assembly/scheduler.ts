@@ -4,7 +4,11 @@
 // Boundary (../shared/DESIGN.md): `arm`/`disarm` are records JS stores into
 // the command ring; one call, `tick`, applies them, expires timers into the
 // ready ring and returns their count. JS skips even that call while `now` is
-// below the published lower bound of the next deadline.
+// below the published lower bound of the next deadline. On a virtual clock,
+// `fireNext` does what `nextDeadline` then `tick` at that deadline would do,
+// in one call. One shortcut: while the ring is empty, JS disarms a wheel
+// timer itself by clearing its slot's tag (HDR_TAG_DIR gives the tags), and
+// leaves the count in HDR_DIRECT for the next call to take in.
 //
 // Exports                         │ called
 // ────────────────────────────────┼──────────────────────────────────────────
@@ -13,7 +17,8 @@
 // growSlots(cap)                  │ when JS runs out of slots (doubling)
 // apply(n)                        │ when the command ring is full
 // tick(n, now): expired count     │ once per tick that can fire a timer
-// nextDeadline(n): f64            │ when the runtime has nothing to run
+// nextDeadline(n): f64            │ when the runtime has nothing to run (real clock)
+// fireNext(n): f64                │ when it has nothing to run (virtual clock)
 // wheel*(...)                     │ tests only: slot arithmetic, compaction
 // OP_*, CMD_*, REC_BYTES, HDR_*   │ tests only: constants JS must agree with
 
@@ -23,8 +28,8 @@ import { grow, layOut } from "./layout";
 import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, deadEntries, expire, levelFor, levelRange, lowerBound, peekDeadline, setCompactMin, slotFor,
-  slotRange, slotStart, wheelTime,
+  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, levelFor, levelRange, lowerBound, peekDeadline,
+  setCompactMin, slotFor, slotRange, slotStart, wheelTime,
 } from "./timer-wheel";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
@@ -63,6 +68,19 @@ export function tick(n: i32, now: f64): i32 {
 export function nextDeadline(n: i32): f64 {
   applyCommands(n);
   const d = peekDeadline();
+  publish();
+  return d;
+}
+
+/**
+ * Apply `n` commands, then fire the timers at the earliest deadline (and any
+ * before it) into the ready ring, their count in the header (HDR_FIRED);
+ * returns that deadline (Infinity when none). The virtual clock jumps to it.
+ */
+export function fireNext(n: i32): f64 {
+  applyCommands(n);
+  const d = fireEarliest();
+  store<i32>(HEADER + C.HDR_FIRED, lastFired);
   publish();
   return d;
 }
@@ -122,3 +140,10 @@ export const HDR_TIMERS: i32 = C.HDR_TIMERS;
 export const HDR_LOW: i32 = C.HDR_LOW;
 export const HDR_TIME: i32 = C.HDR_TIME;
 export const HDR_OUT_CAP: i32 = C.HDR_OUT_CAP;
+export const HDR_FIRED: i32 = C.HDR_FIRED;
+export const HDR_BYTES: i32 = C.HDR_BYTES;
+export const HDR_TAG_DIR: i32 = C.HDR_TAG_DIR;
+export const HDR_DIRECT: i32 = C.HDR_DIRECT;
+export const TAG_STATE: u32 = C.TAG_STATE;
+export const TAG_WHEEL: u32 = C.TAG_WHEEL;
+export const BLOCK_SHIFT: i32 = C.BLOCK_SHIFT;

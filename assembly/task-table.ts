@@ -1,60 +1,97 @@
-// The task table: one fixed-size record per task slot. It holds what the core
-// needs to schedule a slot without any JS object: the timer's deadline, where
-// the timer is, and the slot's arm count, which tells live wheel entries from
-// dead ones. (The rest of a task, its generator and its place in the task
-// tree, stays in the runtime's Task object: the SchedulerCore interface never
-// passes it.)
+// The task table: what the core keeps per task slot, with no JS object. (The
+// rest of a task, its generator and its place in the task tree, stays in the
+// runtime's Task object: the SchedulerCore interface never passes it.)
+//
+// A slot has two parts, kept apart because they are used at different rates:
+//
+// - its tag, 4 bytes, read and written for every timer that is armed, fired
+//   or disarmed. Tags sit densely, 1,024 to 4 KiB, so a million timers that
+//   fire in random slot order touch 4 MB of tags, not 24 MB of whole records
+//   (an earlier layout): fewer cache and TLB misses, the main cost of firing.
+//
+//   tag u32
+//   ┌──────────────────────────────────────────┬──────────┐
+//   │ arm count (bits 2-31): +1 per arm          │ state 2b │  state: TAG_NONE, TAG_WHEEL
+//   └──────────────────────────────────────────┴──────────┘  or TAG_DUE
+//
+//   A wheel entry (timer-wheel.ts) carries the tag its arm gave the slot; it
+//   is live only while the slot's tag is still that (same arm, still in the
+//   wheel). Disarming or firing clears the state bits, and re-arming bumps the
+//   count, so either makes older entries dead without finding them. (The count
+//   wraps after 2^30 arms of one slot: a dead entry could pass for live only
+//   if it stayed in the wheel, uncompacted, through that many re-arms.)
+//
+// - its record, 16 bytes, used only by the rare timers that go to LIST_DUE (a
+//   deadline behind the wheel's time) or LIST_FAR (beyond the wheel's span):
+//   the exact deadline, and the links of LIST_DUE. Records come in blocks too,
+//   but a block is only taken when one of its slots first needs a record, so
+//   a million ordinary sleepers cost 4 bytes of table each, not 20.
 //
 //   record: rec(slot)
-//   ┌─────────────────────┬──────────┬──────────┬──────────┬──────────┐
-//   │ deadline f64        │ seq u32  │ where i32│ next i32 │ prev i32 │
-//   └─────────────────────┴──────────┴──────────┴──────────┴──────────┘
-//   0                     8          12         16         20         24
+//   ┌─────────────────────┬──────────┬──────────┐
+//   │ deadline f64        │ next i32 │ prev i32 │
+//   └─────────────────────┴──────────┴──────────┘
+//   0                     8          12         16
 //
-// `where`: WHERE_NONE (no timer), WHERE_WHEEL (an entry in a chunk list of
-// the wheel, timer-wheel.ts) or WHERE_DUE (linked into LIST_DUE by next/prev).
+// Blocks of 1,024 slots are taken from the arena and found through two
+// directories; growing never moves or copies a tag or a record.
 //
-// Records live in blocks of 1,024 (24 KiB) taken from the arena as slots are
-// added, found through a directory; growing never moves or copies a record.
-//
-//   DIRECTORY (static)                 block b (arena)
-//   ┌──────────┬──────────┬─────┐      ┌────────────┬────────────┬─────┐
-//   │ block 0  │ block 1  │ ... │ ───► │ slot b*1024│ b*1024 + 1 │ ... │
-//   └──────────┴──────────┴─────┘      └────────────┴────────────┴─────┘
-//   MAX_BLOCKS x u32 addresses         1,024 x 24 B records
+//   TAG_DIR (static)                   tag block (arena, when slots are added)
+//   ┌──────────┬──────────┬─────┐      ┌───────────────────────────────────┐
+//   │ block 0  │ block 1  │ ... │ ───► │ 1,024 x u32 tags (4 KiB)           │
+//   └──────────┴──────────┴─────┘      └───────────────────────────────────┘
+//   REC_DIR (static)                   record block (arena, at first need)
+//   ┌──────────┬──────────┬─────┐      ┌───────────────────────────────────┐
+//   │ block 0  │ 0: none  │ ... │ ───► │ 1,024 x 16 B records (16 KiB)      │
+//   └──────────┴──────────┴─────┘      └───────────────────────────────────┘
+//   MAX_BLOCKS x u32 addresses each
 
-import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BYTES, REC_SEQ, REC_WHERE, WHERE_NONE } from "./constants";
+import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BLOCK_BYTES, REC_BYTES, TAG_BLOCK_BYTES, TAG_BYTES, TAG_NONE } from "./constants";
 import { bump } from "./arena";
 
-const DIRECTORY: usize = memory.data(MAX_BLOCKS * 4, 4);
+/** The tag directory; JS reads it too (HDR_TAG_DIR), to disarm a wheel timer by clearing its tag (wasm-core.ts). */
+export const TAG_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
+const REC_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
 
-/** Slots with a record. */
+/** Slots with a tag. */
 export let capacity: i32 = 0;
 
-/** Address of a slot's record. */
+/** Address of a slot's tag. */
 // @ts-ignore: decorator
-@inline export function rec(slot: i32): usize {
-  return (
-    <usize>load<u32>(DIRECTORY + ((<usize>slot >>> BLOCK_SHIFT) << 2)) + (<usize>slot & (BLOCK_SLOTS - 1)) * REC_BYTES
-  );
+@inline export function tagAt(slot: i32): usize {
+  return <usize>load<u32>(TAG_DIR + ((<usize>slot >>> BLOCK_SHIFT) << 2)) + (<usize>slot & (BLOCK_SLOTS - 1)) * TAG_BYTES;
 }
 
-/** Forget every record (the arena restarts: a pooled instance is set up again). */
+/** Address of the record of a slot that has one (its timer is in LIST_DUE or LIST_FAR, so `recFor` made it). */
+// @ts-ignore: decorator
+@inline export function rec(slot: i32): usize {
+  return <usize>load<u32>(REC_DIR + ((<usize>slot >>> BLOCK_SHIFT) << 2)) + (<usize>slot & (BLOCK_SLOTS - 1)) * REC_BYTES;
+}
+
+/** Address of a slot's record, taking its block first if no slot of the block has needed one yet. */
+export function recFor(slot: i32): usize {
+  const at = REC_DIR + ((<usize>slot >>> BLOCK_SHIFT) << 2);
+  let block = <usize>load<u32>(at);
+  if (block == 0) {
+    block = bump(<usize>REC_BLOCK_BYTES); // records need no init: each field is written before it is read
+    store<u32>(at, <u32>block);
+  }
+  return block + (<usize>slot & (BLOCK_SLOTS - 1)) * REC_BYTES;
+}
+
+/** Forget every slot (the arena restarts: a pooled instance is set up again). */
 export function resetRecords(): void {
+  memory.fill(REC_DIR, 0, <usize>(capacity >>> BLOCK_SHIFT) << 2);
   capacity = 0;
 }
 
-/** Give records to slots up to `cap` (rounded up to whole blocks): no timer, arm count zero. */
+/** Give tags to slots up to `cap` (rounded up to whole blocks): no timer, arm count zero. */
 export function addRecords(cap: i32): void {
   if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the directory can address
   while (capacity < cap) {
-    store<u32>(DIRECTORY + ((<usize>capacity >>> BLOCK_SHIFT) << 2), <u32>bump(<usize>BLOCK_SLOTS * REC_BYTES));
-    const end = capacity + BLOCK_SLOTS;
-    for (let s = capacity; s < end; s++) {
-      const r = rec(s);
-      store<u32>(r, 0, REC_SEQ);
-      store<i32>(r, WHERE_NONE, REC_WHERE);
-    }
-    capacity = end;
+    const b = bump(<usize>TAG_BLOCK_BYTES);
+    store<u32>(TAG_DIR + ((<usize>capacity >>> BLOCK_SHIFT) << 2), <u32>b);
+    memory.fill(b, <u8>TAG_NONE, <usize>TAG_BLOCK_BYTES);
+    capacity += BLOCK_SLOTS;
   }
 }

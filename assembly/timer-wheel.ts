@@ -2,8 +2,10 @@
 // whole milliseconds. Each wheel slot is a list of 12-byte entries in 1 KiB
 // chunks (chunk-pool.ts), not a linked list through the task records: moving
 // and firing timers then reads memory in order instead of chasing a pointer
-// per timer, which is what makes a million timers cheap (about 36 bytes each
-// with the task record, and no JS object).
+// per timer, which is what makes a million timers cheap (about 16 bytes each:
+// a 12-byte entry and the slot's 4-byte tag, and no JS object). The only
+// memory a timer touches outside its list is that tag (task-table.ts), once
+// when armed and once when fired.
 //
 // A timer's key is its deadline rounded up to a whole ms. The wheel has a time
 // `now` (every key below it has been handled) and 6 levels of 64 slots; a key
@@ -23,14 +25,18 @@
 // 2^36 block; deadlines already behind the wheel's time (armed in the past, or
 // after `peekDeadline` moved the wheel ahead of the clock) wait in LIST_DUE, a
 // list threaded through the task records and kept sorted by deadline (rare,
-// and removed from exactly on disarm).
+// and removed from exactly on disarm). Only these two lists need a timer's
+// exact deadline, so only their timers write it into the slot's record.
 //
-// Disarming a wheel timer only marks it: the record's `where` goes to
-// WHERE_NONE, and re-arming bumps its `seq`, so an entry is live only if its
-// seq is the record's and the record says WHERE_WHEEL. Dead entries travel
-// with cascades (which never touch records) and are dropped when their slot
-// fires; when they outnumber the live ones (and COMPACT_MIN), every list is
-// compacted, so memory stays within twice the live timers.
+// Disarming a wheel timer only marks it: the slot's tag loses its TAG_WHEEL
+// state, and re-arming bumps its arm count, so an entry is live only if it
+// carries the slot's tag. Dead entries travel with cascades (which never read
+// tags) and are dropped when their slot fires. Lists only grow when a timer
+// is armed, so that is when dead entries are counted: if they outnumber the
+// live ones (and COMPACT_MIN), every list is compacted first. The lists so
+// never hold more than about twice the timers live at the last arm, and a
+// mass disarm (a million sleepers cancelled) costs no walk at all; if nothing
+// is live when the next arm comes, the lists are dropped whole.
 //
 // Because every entry's level is the highest digit where it differs from
 // `now`, the lowest non-empty level holds the earliest keys, and its first
@@ -54,16 +60,16 @@
 //
 //   entry, in a chunk (chunk-pool.ts)
 //   ┌──────────┬──────────┬──────────────────────────────────────────────┐
-//   │ slot i32 │ seq u32  │ key u32: low 32 bits of the key (the list's   │
+//   │ slot i32 │ tag u32  │ key u32: low 32 bits of the key (the list's   │
 //   │          │          │ slot start gives the rest; slots span <= 2^30)│
 //   └──────────┴──────────┴──────────────────────────────────────────────┘
 
 import {
   CHUNK_ENTRIES, CHUNK_HEAD, COMPACT_MIN, ENTRY_BYTES, LEVELS, LISTS, LIST_FAR, MAX_KEY, NONE, NO_CHUNK,
-  REC_DEADLINE, REC_NEXT, REC_PREV, REC_SEQ, REC_WHERE, SLOT_BITS, SLOT_MASK, SLOTS, WHEEL_BITS, WHEEL_LISTS,
-  WHERE_DUE, WHERE_NONE, WHERE_WHEEL,
+  REC_DEADLINE, REC_NEXT, REC_PREV, SLOT_BITS, SLOT_MASK, SLOTS, TAG_ARM, TAG_DUE, TAG_NONE, TAG_STATE, TAG_WHEEL,
+  WHEEL_BITS, WHEEL_LISTS,
 } from "./constants";
-import { rec } from "./task-table";
+import { rec, recFor, tagAt } from "./task-table";
 import { putReady } from "./ready-ring";
 import { giveChunk, takeChunk } from "./chunk-pool";
 
@@ -168,15 +174,15 @@ let dueTail: i32 = NONE;
   store<u64>(OCCUPIED + (<usize>level << 3), mask);
 }
 
-/** Whether an entry is its slot's current timer (the record is only read, never written). */
+/** Whether an entry is its slot's current timer (the tag is only read, never written). */
 // @ts-ignore: decorator
 @inline function isLive(e: usize): bool {
-  const r = rec(load<i32>(e));
-  return load<u32>(r, REC_SEQ) == load<u32>(e, 4) && load<i32>(r, REC_WHERE) == WHERE_WHEEL;
+  return load<u32>(tagAt(load<i32>(e))) == load<u32>(e, 4);
 }
 
-/** Append an entry to a chunk list. */
-function push(list: i32, slot: i32, seq: u32, key: i64): void {
+/** Make room for one entry at the end of a chunk list (taking a chunk if the tail is full); returns its address. */
+// @ts-ignore: decorator
+@inline function append(list: i32): usize {
   let c = tailChunk(list);
   let n = 0;
   if (c == NO_CHUNK) {
@@ -187,16 +193,30 @@ function push(list: i32, slot: i32, seq: u32, key: i64): void {
     if (n == CHUNK_ENTRIES) {
       const d = takeChunk();
       store<u32>(c, <u32>d);
-      setChunks(list, headChunk(list), d);
+      store<u32>(LIST_HEADS + (<usize>list << 3), <u32>d, 4); // the new tail
       c = d;
       n = 0;
     }
   }
-  const e = entryAt(c, n);
-  store<i32>(e, slot);
-  store<u32>(e, seq, 4);
-  store<u32>(e, <u32>key, 8);
   store<i32>(c, n + 1, 4);
+  return entryAt(c, n);
+}
+
+/** Append an entry to a chunk list. */
+// @ts-ignore: decorator
+@inline function push(list: i32, slot: i32, tag: u32, key: i64): void {
+  const e = append(list);
+  store<i32>(e, slot);
+  store<u32>(e, tag, 4);
+  store<u32>(e, <u32>key, 8);
+}
+
+/** Append a copy of the entry at `from` (moved by a cascade: slot, tag and key bits unchanged). */
+// @ts-ignore: decorator
+@inline function pushCopy(list: i32, from: usize): void {
+  const e = append(list);
+  store<u64>(e, load<u64>(from));
+  store<u32>(e, load<u32>(from, 8), 8);
 }
 
 /** Take a whole list out (clearing its occupancy bit); returns its first chunk. */
@@ -224,16 +244,24 @@ export function clearWheel(): void {
 
 // --------------------------------------------------------- placing timers
 
-/** Put an entry in the wheel list of `key` (>= the wheel's time), or in LIST_FAR. */
-function placeKey(slot: i32, seq: u32, key: i64): void {
+/**
+ * Put an entry in the wheel list of `key` (>= the wheel's time); returns false
+ * when the key is beyond the wheel's span, for the caller to put it in LIST_FAR.
+ */
+// @ts-ignore: decorator
+@inline function placeKey(slot: i32, tag: u32, key: i64): bool {
   const level = levelFor(wheelTime, key);
-  if (level >= LEVELS) {
-    push(LIST_FAR, slot, seq, key);
-    return;
-  }
+  if (level >= LEVELS) return false;
   const s = slotFor(key, level);
-  push(level * SLOTS + s, slot, seq, key);
+  push(level * SLOTS + s, slot, tag, key);
   setOccupied(level, occupied(level) | ((<u64>1) << <u64>s));
+  return true;
+}
+
+/** Put an entry in LIST_FAR, with the exact deadline in the slot's record (refar needs the whole key). */
+function pushFar(slot: i32, tag: u32, key: i64, deadline: f64): void {
+  store<f64>(recFor(slot), deadline, REC_DEADLINE);
+  push(LIST_FAR, slot, tag, key);
 }
 
 /** Insert into LIST_DUE after every deadline <= this one (FIFO among equals); O(1) when deadlines come in order. */
@@ -260,37 +288,50 @@ function unlinkDue(slot: i32): void {
   else store<i32>(rec(next), prev, REC_PREV);
 }
 
-/** Arm `slot`'s timer at `deadline`. */
+/** Arm `slot`'s timer at `deadline` (the slot has none armed). */
 export function armTimer(slot: i32, deadline: f64): void {
-  const r = rec(slot);
-  const seq = load<u32>(r, REC_SEQ) + 1;
-  store<u32>(r, seq, REC_SEQ);
-  store<f64>(r, deadline, REC_DEADLINE);
+  const t = tagAt(slot);
+  const count = (load<u32>(t) & ~TAG_STATE) + TAG_ARM;
   if (deadline < <f64>wheelTime) {
-    store<i32>(r, WHERE_DUE, REC_WHERE);
+    store<u32>(t, count | TAG_DUE);
+    store<f64>(recFor(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
-    store<i32>(r, WHERE_WHEEL, REC_WHERE);
-    placeKey(slot, seq, keyOf(deadline));
+    if (dead > compactMin && dead > live) compact();
+    const tag = count | TAG_WHEEL;
+    store<u32>(t, tag);
+    const key = keyOf(deadline);
+    if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
     live++;
   }
   armed++;
 }
 
-/** Disarm `slot`'s timer; a slot without one is left alone. */
+/**
+ * Count in `n` wheel timers that JS disarmed by clearing their tags' state
+ * (wasm-core.ts does it while the command ring is empty: the tags are then
+ * current): they are dead entries now, as after `disarmTimer`.
+ */
+export function countDirectDisarms(n: i32): void {
+  armed -= n;
+  live -= n;
+  dead += n;
+}
+
+/** Disarm `slot`'s timer; a slot without one (never armed, disarmed, or fired) is left alone. */
 export function disarmTimer(slot: i32): void {
-  const r = rec(slot);
-  const where = load<i32>(r, REC_WHERE);
-  if (where == WHERE_NONE) return;
-  store<i32>(r, WHERE_NONE, REC_WHERE);
+  const t = tagAt(slot);
+  const tag = load<u32>(t);
+  const state = tag & TAG_STATE;
+  if (state == TAG_NONE) return;
+  store<u32>(t, tag & ~TAG_STATE);
   armed--;
-  if (where == WHERE_DUE) {
+  if (state == TAG_DUE) {
     unlinkDue(slot);
     return;
   }
   live--;
-  dead++;
-  if (dead > compactMin && dead > live) compact();
+  dead++; // counted, not walked: the next arm compacts if dead entries pile up
 }
 
 // ------------------------------------------------------- moving the wheel
@@ -310,22 +351,40 @@ export function disarmTimer(slot: i32): void {
 }
 
 /**
- * Re-place the entries of a detached wheel list whose slot starts at `start`
- * (the wheel's time now) and spans `mask + 1` ms, in order. Dead entries move
- * too: telling them apart would read a record per entry.
+ * Re-place the entries of a detached list of wheel slot (level, start), the
+ * wheel's time now, in order. Dead entries move too: telling them apart would
+ * read a tag per entry.
+ *
+ * No key needs rebuilding: every key in the slot has the bits of `start` above
+ * the slot's range and differs from the wheel's time only below it, so the
+ * entry's low 32 bits (slots span at most 2^30 ms) give its new level and slot.
+ * From level 1 that is always level 0, in the slot of the key's low 6 bits:
+ * the commonest cascade, and the cheapest.
  */
-function cascade(first: usize, start: i64, mask: i64): void {
+function cascade(first: usize, level: i32): void {
+  const mask = <u32>(slotRange(level) - 1);
+  let zero: u64 = 0; // occupancy of level 0, which is empty now (cascades happen from the lowest occupied level)
   let c = first;
   while (c != NO_CHUNK) {
     const n = countOf(c);
     for (let i = 0; i < n; i++) {
       const e = entryAt(c, i);
-      placeKey(load<i32>(e), load<u32>(e, 4), start | (<i64>load<u32>(e, 8) & mask));
+      const low = load<u32>(e, 8) & mask;
+      if (low < <u32>SLOTS) {
+        pushCopy(<i32>low, e);
+        zero |= (<u64>1) << <u64>low;
+      } else {
+        const to = (31 - <i32>clz<u32>(low)) / SLOT_BITS; // 1 .. level - 1
+        const s = <i32>((low >>> (<u32>to * SLOT_BITS)) & <u32>SLOT_MASK);
+        pushCopy(to * SLOTS + s, e);
+        setOccupied(to, occupied(to) | ((<u64>1) << <u64>s));
+      }
     }
     const next = nextChunk(c);
     giveChunk(c);
     c = next;
   }
+  setOccupied(0, occupied(0) | zero);
 }
 
 /** Re-place the entries of the detached LIST_FAR (the wheel is empty and its time is a new 2^36 block). */
@@ -337,7 +396,10 @@ function refar(first: usize): void {
       const e = entryAt(c, i);
       if (isLive(e)) {
         const slot = load<i32>(e);
-        placeKey(slot, load<u32>(e, 4), keyOf(load<f64>(rec(slot), REC_DEADLINE)));
+        const tag = load<u32>(e, 4);
+        const deadline = load<f64>(rec(slot), REC_DEADLINE);
+        const key = keyOf(deadline);
+        if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
       } else dead--;
     }
     const next = nextChunk(c);
@@ -354,9 +416,11 @@ function fire(first: usize, n: i32): i32 {
     const k = countOf(c);
     for (let i = 0; i < k; i++) {
       const e = entryAt(c, i);
-      if (isLive(e)) {
-        const slot = load<i32>(e);
-        store<i32>(rec(slot), WHERE_NONE, REC_WHERE);
+      const slot = load<i32>(e);
+      const t = tagAt(slot);
+      const tag = load<u32>(e, 4);
+      if (load<u32>(t) == tag) {
+        store<u32>(t, tag & ~TAG_STATE);
         putReady(n++, slot);
       } else dead--;
     }
@@ -390,6 +454,11 @@ function dropDead(first: usize): void {
 
 /** Drop every dead entry from every list, keeping order. */
 function compact(): void {
+  if (live == 0) {
+    // Every entry is dead (everything was disarmed): no tag needs reading.
+    for (let list = 0; list < LISTS; list++) if (headChunk(list) != NO_CHUNK) dropDead(detach(list));
+    return;
+  }
   for (let list = 0; list < LISTS; list++) {
     const head = headChunk(list);
     if (head == NO_CHUNK) continue;
@@ -406,7 +475,11 @@ function compact(): void {
           w = nextChunk(w);
           wi = 0;
         }
-        memory.copy(entryAt(w, wi), e, ENTRY_BYTES);
+        const to = entryAt(w, wi); // 12 bytes: loads and stores, cheaper than a memory.copy call
+        const head8 = load<u64>(e);
+        const key = load<u32>(e, 8);
+        store<u64>(to, head8);
+        store<u32>(to, key, 8);
         wi++;
       }
     }
@@ -438,7 +511,8 @@ export function expire(now: f64): i32 {
     const r = rec(s);
     if (!(load<f64>(r, REC_DEADLINE) <= now)) break;
     dueHead = load<i32>(r, REC_NEXT);
-    store<i32>(r, WHERE_NONE, REC_WHERE);
+    const t = tagAt(s);
+    store<u32>(t, load<u32>(t) & ~TAG_STATE);
     putReady(n++, s);
   }
   if (dueHead == NONE) dueTail = NONE;
@@ -454,7 +528,7 @@ export function expire(now: f64): i32 {
         wheelTime = start;
         const first = detach(level * SLOTS + slot);
         if (level == 0) n = fire(first, n);
-        else cascade(first, start, slotRange(level) - 1);
+        else cascade(first, level);
       } else {
         if (headChunk(LIST_FAR) == NO_CHUNK) break;
         const block = nextFarBlock();
@@ -490,7 +564,51 @@ export function peekDeadline(): f64 {
         continue;
       }
       wheelTime = start;
-      cascade(detach(list), start, slotRange(level) - 1);
+      cascade(detach(list), level);
+    } else {
+      if (headChunk(LIST_FAR) == NO_CHUNK) return Infinity;
+      wheelTime = nextFarBlock();
+      refar(detach(LIST_FAR));
+    }
+  }
+  return Infinity; // not reached: AssemblyScript wants a return after for (;;)
+}
+
+/** Timers the last `fireEarliest` fired. */
+export let lastFired: i32 = 0;
+
+/**
+ * Fire the timers at the earliest deadline into the ready ring, as
+ * `expire(peekDeadline())` would, in one walk: the first level-0 slot with a
+ * live entry is that deadline, and it is fired as soon as it is found.
+ * Returns the deadline (Infinity when none); `lastFired` says how many.
+ */
+export function fireEarliest(): f64 {
+  lastFired = 0;
+  if (armed == 0) return Infinity;
+  for (;;) {
+    if (dueHead != NONE) {
+      // Behind the wheel's time, so before every wheel key: expire takes LIST_DUE alone.
+      const d = load<f64>(rec(dueHead), REC_DEADLINE);
+      lastFired = expire(d);
+      return d;
+    }
+    const level = lowestLevel();
+    if (level < LEVELS) {
+      const slot = <i32>ctz<u64>(occupied(level));
+      const start = slotStart(wheelTime, level, slot);
+      wheelTime = start;
+      const first = detach(level * SLOTS + slot);
+      if (level > 0) {
+        cascade(first, level);
+        continue;
+      }
+      const n = fire(first, 0); // a slot of dead entries only fires nothing, and is dropped
+      if (n > 0) {
+        armed -= n;
+        lastFired = n;
+        return <f64>start;
+      }
     } else {
       if (headChunk(LIST_FAR) == NO_CHUNK) return Infinity;
       wheelTime = nextFarBlock();

@@ -44,12 +44,18 @@ export function progressDone() {
  * Run every variant once per round, in the same order each round (ABAB...),
  * after one warm-up round that is not counted. `measure(variant)` returns a
  * number (or an object of numbers). Returns the samples per variant.
+ *
+ * Each run starts after a full GC (with --expose-gc): otherwise a run pays
+ * for collecting the garbage of the run before it, which in a fixed order is
+ * always the same other variant (100,000 dead tasks of one backend billed to
+ * the other).
  */
 export async function interleave(label, variants, rounds, measure) {
   const samples = new Map(variants.map((v) => [v, []]));
   for (let r = -1; r < rounds; r++) {
     for (const v of variants) {
       progress(`${label}: ${r < 0 ? "warm-up" : `round ${r + 1}/${rounds}`}, ${v}`);
+      globalThis.gc?.();
       const x = await measure(v);
       if (r >= 0) samples.get(v).push(x);
     }
@@ -73,12 +79,16 @@ export function table(header, rows) {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** Heap + array-buffer bytes after a full GC (needs --expose-gc). */
+/**
+ * Heap + external bytes after a full GC (needs --expose-gc). External memory
+ * holds both ArrayBuffer backing stores (the TS core's typed arrays) and
+ * WebAssembly memories (the Wasm core's), so either core is counted once.
+ */
 export function usedBytes() {
   globalThis.gc?.();
   globalThis.gc?.();
   const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  return m.heapUsed + m.external;
 }
 
 export function writeResult(file, text) {

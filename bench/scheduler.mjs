@@ -106,13 +106,12 @@ async function suspendedBytes(backend) {
   let bytes = 0;
   await run(function* () {
     const ev = new Event();
-    const core = current_core();
-    const before = usedBytes() + core.memoryBytes();
+    const before = usedBytes();
     const ts = new Array(N);
     for (let i = 0; i < N; i++) ts[i] = spawn(() => parked(ev));
     yield* yieldNow();
     yield* yieldNow();
-    const after = usedBytes() + core.memoryBytes();
+    const after = usedBytes();
     bytes = (after - before) / N;
     ev.set();
     for (const t of ts) yield* t;
@@ -120,7 +119,7 @@ async function suspendedBytes(backend) {
   return bytes;
 }
 
-// The core is internal; the bench reads it to count its typed memory too.
+// The core is internal; the bench reads it to drive it alone (coreTimers).
 function current_core() {
   return current()._sched.core;
 }
@@ -324,8 +323,14 @@ async function effectionSpawn() {
   return perOp(t0, N);
 }
 
-/** 1M sleepers with random 1..60 s deadlines: create cost, bytes, then expiry on the virtual clock. */
-async function sleepers(backend) {
+/**
+ * 1M sleepers with random 1..60 s deadlines: create cost, bytes, then either
+ * expiry on the virtual clock ("expire": the root sleeps past the last
+ * deadline, so every sleeper's timer fires, 58,999 distinct deadlines) or
+ * cancellation ("cancel": the root's body returns, which cancels its unfinished
+ * children, so every timer is disarmed and every sleeper resumed with return()).
+ */
+async function sleepers(backend, end = "expire") {
   const N = SIZES.sleepers;
   const out = {};
   let rnd = 12345;
@@ -336,8 +341,6 @@ async function sleepers(backend) {
   const before = usedBytes();
   let tExpire = 0;
   await run(function* () {
-    const core = current_core();
-    const core0 = core.memoryBytes();
     const t0 = now();
     for (let i = 0; i < N; i++) {
       const ms = 1000 + (next() % 59_000);
@@ -345,12 +348,65 @@ async function sleepers(backend) {
     }
     yield* yieldNow(); // every sleeper has run and armed its timer
     out.createNs = perOp(t0, N);
-    out.bytes = (usedBytes() + core.memoryBytes() - core0 - before) / N;
+    if (end === "expire") out.bytes = (usedBytes() - before) / N;
     tExpire = now();
+    // The virtual clock jumps deadline by deadline; the root's own timer is the last one.
+    if (end === "expire") yield* sleep(60_000);
   }, { backend, clock: "virtual" });
-  // The root's body returned after yieldNow; the run ends when every sleeper has
-  // expired, the virtual clock jumping deadline by deadline (58,999 steps).
-  out.expireNs = perOp(tExpire, N);
+  out.endNs = perOp(tExpire, N);
+  return out;
+}
+
+/** A scheduler core of `backend` on its own: the core of a run that has ended, idle and empty, driven directly. */
+async function bareCore(backend) {
+  let core = null;
+  await run(function* () {
+    core = current_core();
+  }, { backend });
+  return core;
+}
+
+/**
+ * The core alone, no tasks: arm a million timers (random 1-60 s, as the
+ * sleepers), then fire them all by stepping a virtual clock with fireNext (as
+ * the runtime does) or disarm them all in slot order (as a cancellation does).
+ */
+async function coreTimers(backend, end) {
+  const N = SIZES.sleepers;
+  const core = await bareCore(backend);
+  let rnd = 12345;
+  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const slots = new Int32Array(N);
+  const mem0 = core.memoryBytes();
+  const t0 = now();
+  for (let i = 0; i < N; i++) {
+    const s = core.alloc();
+    slots[i] = s;
+    core.arm(s, 1000 + (next() % 59_000));
+  }
+  core.tick(0); // nothing is due; the Wasm core's last (at most 1,024) buffered arms are applied by its next call
+  const out = { armNs: perOp(t0, N), bytes: (core.memoryBytes() - mem0) / N };
+  const t1 = now();
+  if (end === "expire") {
+    let fired = 0;
+    for (let t = 0; ; ) {
+      const n = core.tick(t);
+      if (n > 0) {
+        const batch = core.batch;
+        for (let i = 0; i < n; i++) core.release(batch[i]);
+        fired += n;
+        continue;
+      }
+      if (core.timers === 0) break;
+      t = core.fireNext();
+    }
+    if (fired !== N) throw new Error(`fired ${fired} timers of ${N}`);
+  } else {
+    for (let i = 0; i < N; i++) core.disarm(slots[i]);
+    core.tick(1);
+    for (let i = 0; i < N; i++) core.release(slots[i]);
+  }
+  out.endNs = perOp(t1, N);
   return out;
 }
 
@@ -484,7 +540,10 @@ export async function main() {
   }
   // sleepers vs setTimeout
   {
-    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, [...B, "setTimeout"], HEAVY_ROUNDS, (v) => (v === "setTimeout" ? setTimeouts() : sleepers(v)));
+    const variants = [...B, "setTimeout", ...B.map((b) => `${b}/cancel`)];
+    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, variants, HEAVY_ROUNDS, (v) =>
+      v === "setTimeout" ? setTimeouts() : v.endsWith("/cancel") ? sleepers(v.split("/")[0], "cancel") : sleepers(v),
+    );
     const st = s.get("setTimeout");
     const stCreate = median(st.map((x) => x.createNs));
     const stBytes = median(st.map((x) => x.bytes));
@@ -494,7 +553,21 @@ export async function main() {
       addRow("  memory per sleeper (task + timer)", "bytes", sb, "bytes", [["setTimeout", stBytes]]);
       chart[chart.length - 1].label = "memory per sleeper (TS/Wasm)";
     }
-    addRow("  expiry, virtual clock stepping", "ns/timer", sb, "expireNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
+    addRow("  expiry, virtual clock stepping", "ns/timer", sb, "endNs");
+    const sc = new Map(B.map((b) => [b, s.get(`${b}/cancel`)]));
+    addRow("  or cancellation when the root's body ends (disarm)", "ns/sleeper", sc, "endNs", [["clearTimeout", median(st.map((x) => x.clearNs))]]);
+  }
+  // the cores alone
+  {
+    const variants = [...B, ...B.map((b) => `${b}/disarm`)];
+    const s = await interleave("cores alone, 1M timers", variants, ROUNDS, (v) => (v.endsWith("/disarm") ? coreTimers(v.split("/")[0], "disarm") : coreTimers(v, "expire")));
+    const se = new Map(B.map((b) => [b, s.get(b)]));
+    const sd = new Map(B.map((b) => [b, s.get(`${b}/disarm`)]));
+    addRow(`core alone (no tasks): arm ${fmt(SIZES.sleepers)} timers`, "ns/timer", se, "armNs");
+    addRow("  core alone: bytes per armed timer", "bytes", se, "bytes");
+    chart[chart.length - 1].label = "core alone: bytes per timer (TS/Wasm)";
+    addRow("  core alone: fire them, fireNext stepping", "ns/timer", se, "endNs");
+    addRow("  core alone: disarm them", "ns/timer", sd, "endNs");
   }
   // contention
   {
@@ -518,7 +591,7 @@ export async function main() {
     "",
     ...notes.map((n) => `- ${n}`),
     "",
-    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus array buffers after a full GC, plus the scheduler core's typed or linear memory.",
+    "Notes: spawn+join with an inline `function*` literal in the loop pays for V8 creating a prototype object and hidden class for every new generator closure; hoist the generator function (`spawn(() => worker(i))`) in hot paths. Memory rows count JS heap plus external memory after a full GC: external memory holds the TS core's typed arrays and the Wasm core's linear memory alike (before, the TS core's arrays were counted twice). The Wasm core's instance comes from a pool and may already hold memory from an earlier run; only its growth is counted, as only the TS core's growth is. The core-alone rows drive a scheduler core directly, with no task, generator or Task object: the part of a timer's cost that the backend decides.",
     "",
   ].join("\n");
   console.log("\n" + md);

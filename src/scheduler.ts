@@ -480,12 +480,12 @@ export class Scheduler {
       }
       if (this.live === 0) return;
       if (core.timers > 0) {
-        const next = core.nextDeadline();
         if (clock.kind === "virtual") {
           if (this.external > 0) return; // a Promise or socket may still act first
-          clock.advanceTo(next);
+          clock.advanceTo(core.fireNext()); // the timers due then are queued for the next tick
           continue;
         }
+        const next = core.nextDeadline();
         const wait = next - clock.now();
         if (wait <= 0) continue;
         this.armWakeTimer(next, wait);

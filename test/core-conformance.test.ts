@@ -245,6 +245,72 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
     }
     expect(got).toEqual(want);
   });
+
+  it("keeps past and far deadlines apart for slots in any block of the task table", () => {
+    const c = make();
+    const slots = Array.from({ length: 5000 }, () => c.alloc());
+    const year = 365 * 24 * 3600 * 1000;
+    c.tick(1000);
+    const [past, far, soon, late] = [slots[4500]!, slots[3100]!, slots[2047]!, slots[1024]!];
+    c.arm(far, 3 * year); // beyond the wheel (2^36 ms)
+    c.arm(late, 5000);
+    c.arm(past, 10); // behind the clock: due at the next tick
+    c.arm(soon, 1500);
+    expect(c.nextDeadline()).toBe(10);
+    expect(tickBatch(c, 1000)).toEqual([past]);
+    expect(c.fireNext()).toBe(1500);
+    expect(tickBatch(c, 1500)).toEqual([soon]);
+    c.arm(past, 1200); // behind the wheel's time now, in another block
+    expect(c.fireNext()).toBe(1200);
+    expect(tickBatch(c, 1500)).toEqual([past]);
+    expect(c.fireNext()).toBe(5000);
+    expect(c.fireNext()).toBe(3 * year);
+    expect(tickBatch(c, 3 * year)).toEqual([late, far]);
+    expect(c.timers).toBe(0);
+  });
+
+  it("fireNext: the next deadline's timers join the run queue, after slots readied before", () => {
+    const c = make();
+    expect(c.fireNext()).toBe(Infinity);
+    const [a, b, d, r] = [c.alloc(), c.alloc(), c.alloc(), c.alloc()];
+    c.arm(a, 5000);
+    c.arm(b, 70);
+    c.arm(d, 70);
+    c.ready(r);
+    expect(c.fireNext()).toBe(70);
+    expect(c.timers).toBe(1);
+    expect(tickBatch(c, 70)).toEqual([r, b, d]);
+    c.arm(b, 71);
+    c.disarm(b);
+    expect(c.fireNext()).toBe(5000);
+    expect(tickBatch(c, 5000)).toEqual([a]);
+    expect(c.timers).toBe(0);
+  });
+
+  it("drives a virtual clock with fireNext as with nextDeadline and tick", () => {
+    const c = make();
+    const rand = prng(11);
+    const want: [number, number][] = [];
+    for (let i = 0; i < 5000; i++) {
+      const s = c.alloc();
+      const d = Math.floor(rand() * 1_000_000);
+      c.arm(s, d);
+      want.push([d, s]);
+    }
+    want.sort((x, y) => x[0] - y[0]);
+    const got: [number, number][] = [];
+    let now = 0;
+    for (;;) {
+      const k = c.tick(now);
+      for (const s of batchOf(c, k)) got.push([now, s]);
+      if (k > 0) continue;
+      if (c.timers === 0) break;
+      const next = c.fireNext();
+      expect(next).toBeGreaterThan(now);
+      now = next;
+    }
+    expect(got).toEqual(want);
+  });
 });
 
 describe("the wasm scheduler core's memory", () => {
@@ -268,6 +334,21 @@ describe("the wasm scheduler core's memory", () => {
     expect(c.memoryBytes()).toBeLessThanOrEqual(bytes * 1.5);
     expect(c.nextDeadline()).toBe(10 * 3_600_000);
     expect(tickBatch(c, 10 * 3_600_000)).toEqual([keep]);
+  });
+
+  it("disarms a million timers without walking them, and drops the dead lists whole at the next arm", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const n = 1_000_000;
+    const slots = Array.from({ length: n }, () => c.alloc());
+    for (const s of slots) c.arm(s, 1000 + (s % 59_000));
+    for (const s of slots) c.disarm(s);
+    expect(c.debugState().deadEntries).toBe(n); // counted, not compacted
+    c.arm(slots[7]!, 2000);
+    expect(c.debugState().deadEntries).toBe(0);
+    expect(c.fireNext()).toBe(2000);
+    expect(tickBatch(c, 2000)).toEqual([slots[7]]);
+    expect(c.timers).toBe(0);
   });
 });
 

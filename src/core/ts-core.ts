@@ -114,6 +114,12 @@ export class TsCore implements SchedulerCore {
     return Infinity;
   }
 
+  fireNext(): number {
+    const d = this.nextDeadline();
+    if (d !== Infinity) this.expire(d);
+    return d;
+  }
+
   memoryBytes(): number {
     return (
       this.free.bytes() + this.rq.bytes() +
