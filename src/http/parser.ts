@@ -208,8 +208,9 @@ export class HeaderList {
 
   /** @internal Copy bytes [from, to) and the rows into owned storage; offsets become relative to `from`. */
   _retain(src: Buffer, from: number): void {
-    const tab = new Int32Array(this.length * 4);
-    for (let k = 0; k < tab.length; k++) tab[k] = this._tab[this._at + k] - from;
+    const n = this.length * 4, rows = this._tab, at = this._at;
+    const tab = new Int32Array(n);
+    for (let k = 0; k < n; k++) tab[k] = rows[at + k] - from;
     this._src = src;
     this._tab = tab;
     this._at = 0;

@@ -65,6 +65,10 @@ function dateHeader(): string {
 }
 function expireDate(): void {
   dateLine = null;
+  // Every cached head holds the old Date line: drop them all at once rather
+  // than compare each one's Date with the new line on every response.
+  headCache.fill(undefined);
+  headCacheNext = 0;
 }
 
 /**
