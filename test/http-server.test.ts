@@ -213,6 +213,24 @@ describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) =
     expect(bodies).toEqual(ids.map((i) => `/item${i}|${i}|h${i}`));
   });
 
+  it("pipelined requests parsed in one read keep their own heads while other connections parse", async () => {
+    const s = await start(combo, function* (req) {
+      yield* sleep(5);
+      const fields = [...req.headers.entries()].map(([k, v]) => `${k}=${v}`).join(",");
+      return { body: `${req.method} ${req.target} ${fields};` };
+    });
+    const batch = (c: number) =>
+      Array.from({ length: 6 }, (_, i) => `GET /c${c}/r${i} HTTP/1.1\r\nHost: a\r\n${"X-N: v\r\n".repeat(i)}X-Last: ${c}-${i}\r\n\r\n`).join("");
+    const want = (c: number) =>
+      Array.from({ length: 6 }, (_, i) => `GET /c${c}/r${i} Host=a,${"X-N=v,".repeat(i)}X-Last=${c}-${i};`).join("");
+    const results = await Promise.all([0, 1, 2, 3].map((c) => raw(s.port, batch(c), { idleMs: 500 })));
+    for (const [c, r] of results.entries()) {
+      expect(statuses(r.text)).toEqual([200, 200, 200, 200, 200, 200]);
+      const bodies = [...r.text.matchAll(/\r\n\r\n(GET [^;]*;)/g)].map((m) => m[1]).join("");
+      expect(bodies).toBe(want(c));
+    }
+  });
+
   it.runIf(hasCurl)("serves curl, including a POST and a HEAD", async () => {
     const s = await start(combo, function* (req) {
       return { body: req.method === "POST" ? `posted ${(yield* req.text()).length}` : "hi from tasklet" };
