@@ -41,21 +41,26 @@ export function progressDone() {
 }
 
 /**
- * Run every variant once per round, in the same order each round (ABAB...),
- * after one warm-up round that is not counted. `measure(variant)` returns a
- * number (or an object of numbers). Returns the samples per variant.
+ * Run every variant once per round after one warm-up round that is not
+ * counted. `measure(variant)` returns a number (or an object of numbers).
+ * Returns the samples per variant.
  *
- * Each run starts after a full GC (with --expose-gc): otherwise a run pays
- * for collecting the garbage of the run before it, which in a fixed order is
- * always the same other variant (100,000 dead tasks of one backend billed to
- * the other).
+ * A run pays for collecting the garbage of the run before it. By default
+ * the order is reversed every other round (AB BA AB...), so that cost is
+ * shared out evenly instead of always billing one variant for another's
+ * garbage. With `{ gc: true }` (for the rows that hold a million tasks, and
+ * needing --expose-gc) every run starts after a full GC instead; not the
+ * default, because a full GC from `gc()` also throws away optimized code and
+ * type feedback, which slows short throughput runs by up to 2-3x (measured:
+ * channel ping-pong 435 -> 843 ns at the --quick size).
  */
-export async function interleave(label, variants, rounds, measure) {
+export async function interleave(label, variants, rounds, measure, { gc = false } = {}) {
   const samples = new Map(variants.map((v) => [v, []]));
   for (let r = -1; r < rounds; r++) {
-    for (const v of variants) {
+    const order = r % 2 === 0 ? variants : [...variants].reverse();
+    for (const v of order) {
       progress(`${label}: ${r < 0 ? "warm-up" : `round ${r + 1}/${rounds}`}, ${v}`);
-      globalThis.gc?.();
+      if (gc) globalThis.gc?.();
       const x = await measure(v);
       if (r >= 0) samples.get(v).push(x);
     }

@@ -541,8 +541,12 @@ export async function main() {
   // sleepers vs setTimeout
   {
     const variants = [...B, "setTimeout", ...B.map((b) => `${b}/cancel`)];
-    const s = await interleave(`${fmt(SIZES.sleepers)} sleepers`, variants, HEAVY_ROUNDS, (v) =>
-      v === "setTimeout" ? setTimeouts() : v.endsWith("/cancel") ? sleepers(v.split("/")[0], "cancel") : sleepers(v),
+    const s = await interleave(
+      `${fmt(SIZES.sleepers)} sleepers`,
+      variants,
+      HEAVY_ROUNDS,
+      (v) => (v === "setTimeout" ? setTimeouts() : v.endsWith("/cancel") ? sleepers(v.split("/")[0], "cancel") : sleepers(v)),
+      { gc: true },
     );
     const st = s.get("setTimeout");
     const stCreate = median(st.map((x) => x.createNs));
@@ -560,7 +564,7 @@ export async function main() {
   // the cores alone
   {
     const variants = [...B, ...B.map((b) => `${b}/disarm`)];
-    const s = await interleave("cores alone, 1M timers", variants, ROUNDS, (v) => (v.endsWith("/disarm") ? coreTimers(v.split("/")[0], "disarm") : coreTimers(v, "expire")));
+    const s = await interleave("cores alone, 1M timers", variants, ROUNDS, (v) => (v.endsWith("/disarm") ? coreTimers(v.split("/")[0], "disarm") : coreTimers(v, "expire")), { gc: true });
     const se = new Map(B.map((b) => [b, s.get(b)]));
     const sd = new Map(B.map((b) => [b, s.get(`${b}/disarm`)]));
     addRow(`core alone (no tasks): arm ${fmt(SIZES.sleepers)} timers`, "ns/timer", se, "armNs");
