@@ -1,5 +1,36 @@
 import { describe, expect, it } from "vitest";
+import type { SchedulerCore } from "../src/core/scheduler-core.js";
 import { CORES, batchOf, prng, tickBatch } from "./core-helpers.js";
+
+/**
+ * Arm 5,000 timers at seeded random deadlines, then run the core as a
+ * virtual clock does: tick; when a tick is empty, jump to the time `jump`
+ * returns (nextDeadline, or fireNext which also queues that time's timers).
+ * Every timer must fire once, at its deadline, in (deadline, arm) order.
+ */
+function expectDeadlineOrder(c: SchedulerCore, seed: number, jump: (c: SchedulerCore) => number): void {
+  const rand = prng(seed);
+  const want: [number, number][] = [];
+  for (let i = 0; i < 5000; i++) {
+    const s = c.alloc();
+    const d = Math.floor(rand() * 1_000_000);
+    c.arm(s, d);
+    want.push([d, s]);
+  }
+  want.sort((x, y) => x[0] - y[0]); // stable: arm order kept among equal deadlines
+  const got: [number, number][] = [];
+  let now = 0;
+  for (;;) {
+    const k = c.tick(now);
+    for (const s of batchOf(c, k)) got.push([now, s]);
+    if (k > 0) continue;
+    if (c.timers === 0) break;
+    const next = jump(c);
+    expect(next).toBeGreaterThan(now);
+    now = next;
+  }
+  expect(got).toEqual(want);
+}
 
 // What every scheduler core must do (src/core/scheduler-core.ts), run against both.
 describe.each(CORES)("the %s scheduler core", (_name, make) => {
@@ -222,28 +253,7 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
   });
 
   it("drives a virtual clock: tick, and when idle jump to nextDeadline", () => {
-    const c = make();
-    const rand = prng(7);
-    const want: [number, number][] = [];
-    for (let i = 0; i < 5000; i++) {
-      const s = c.alloc();
-      const d = Math.floor(rand() * 1_000_000);
-      c.arm(s, d);
-      want.push([d, s]);
-    }
-    want.sort((x, y) => x[0] - y[0]); // stable: arm order kept among equal deadlines
-    const got: [number, number][] = [];
-    let now = 0;
-    for (;;) {
-      const k = c.tick(now);
-      for (const s of batchOf(c, k)) got.push([now, s]);
-      if (k > 0) continue;
-      if (c.timers === 0) break;
-      const next = c.nextDeadline();
-      expect(next).toBeGreaterThan(now);
-      now = next;
-    }
-    expect(got).toEqual(want);
+    expectDeadlineOrder(make(), 7, (c) => c.nextDeadline());
   });
 
   it("keeps past and far deadlines apart for slots in any block of the task table", () => {
@@ -288,28 +298,7 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
   });
 
   it("drives a virtual clock with fireNext as with nextDeadline and tick", () => {
-    const c = make();
-    const rand = prng(11);
-    const want: [number, number][] = [];
-    for (let i = 0; i < 5000; i++) {
-      const s = c.alloc();
-      const d = Math.floor(rand() * 1_000_000);
-      c.arm(s, d);
-      want.push([d, s]);
-    }
-    want.sort((x, y) => x[0] - y[0]);
-    const got: [number, number][] = [];
-    let now = 0;
-    for (;;) {
-      const k = c.tick(now);
-      for (const s of batchOf(c, k)) got.push([now, s]);
-      if (k > 0) continue;
-      if (c.timers === 0) break;
-      const next = c.fireNext();
-      expect(next).toBeGreaterThan(now);
-      now = next;
-    }
-    expect(got).toEqual(want);
+    expectDeadlineOrder(make(), 11, (c) => c.fireNext());
   });
 });
 
