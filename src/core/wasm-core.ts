@@ -229,18 +229,14 @@ export class WasmCore implements SchedulerCore {
   nextDeadline(): number {
     if (this.timers === 0) return Infinity;
     const d = this.ex.nextDeadline(this.cmdLen);
-    this.cmdLen = 0;
-    this.views();
-    this.low = this.hdrF64[HdrLow]!;
+    this.afterTimerCall();
     return d;
   }
 
   fireNext(): number {
     if (this.timers === 0) return Infinity;
     const d = this.ex.fireNext(this.cmdLen);
-    this.cmdLen = 0;
-    this.views();
-    this.low = this.hdrF64[HdrLow]!;
+    this.afterTimerCall();
     const k = this.hdrI32[HdrFired]!;
     if (k > 0) {
       this.timers -= k;
@@ -294,12 +290,17 @@ export class WasmCore implements SchedulerCore {
   private expire(now: number): void {
     if (this.inst === null) return; // suspended: nothing is armed
     const k = this.ex.tick(this.cmdLen, now);
-    this.cmdLen = 0;
-    this.views();
-    this.low = this.hdrF64[HdrLow]!;
+    this.afterTimerCall();
     if (k === 0) return;
     this.timers -= k;
     this.rq.pushAll(this.out, k);
+  }
+
+  /** After a Wasm call that took the command ring and may have moved timers: empty the ring, refresh the views, read the earliest deadline. */
+  private afterTimerCall(): void {
+    this.cmdLen = 0;
+    this.views();
+    this.low = this.hdrF64[HdrLow]!;
   }
 
   /** Apply the pending commands (and count in direct disarms) now; returns the new ring length, 0. */
