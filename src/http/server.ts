@@ -3,13 +3,12 @@ import { withTimeout } from "../combinators.js";
 import { currentTask, peekCurrent } from "../current.js";
 import { TimeoutError } from "../errors.js";
 import { Event } from "../event.js";
-import type { Conn } from "../net/conn.js";
 import { type Listener, listen } from "../net/listener.js";
+import { acceptNext } from "../net/serve-tcp.js";
 import { withDeadline } from "../op.js";
 import { run } from "../run.js";
 import type { Scheduler } from "../scheduler.js";
 import { Semaphore } from "../semaphore.js";
-import { sleep } from "../sleep.js";
 import type { Task } from "../task.js";
 import type { BackendName, Instruction, Operation } from "../types.js";
 import { ConnList } from "./conn-list.js";
@@ -263,20 +262,9 @@ export class Server implements Operation<Server> {
   }
 
   private *acceptLoop(listener: Listener): Generator<Instruction, void, any> {
-    const slots = this.slots;
     for (;;) {
-      if (slots !== null) yield* slots.acquire();
-      let conn: Conn;
-      try {
-        conn = yield* listener.accept();
-      } catch (e) {
-        if (slots !== null) slots.release();
-        if (listener.closed) return;
-        // EMFILE and the like: say so, breathe, keep serving.
-        console.error("tasklet http: accept failed, retrying in 100 ms:", e);
-        yield* sleep(100);
-        continue;
-      }
+      const conn = yield* acceptNext(listener, this.slots, "tasklet http");
+      if (conn === null) return;
       const c = new HttpConnection(conn, this.cfg);
       // A new connection idles until its first bytes arrive.
       if (!this._connIdle(c)) this.startTask(c);

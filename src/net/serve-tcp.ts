@@ -132,21 +132,10 @@ export class TcpServer {
 
   private *acceptLoop(server: Task): Generator<Instruction, void, any> {
     const listener = this.listener;
-    const slots = this.slots;
     const onError = this.options.onError ?? defaultOnError;
     for (;;) {
-      if (slots !== null) yield* slots.acquire();
-      let conn: Conn;
-      try {
-        conn = yield* listener.accept();
-      } catch (e) {
-        if (slots !== null) slots.release();
-        if (listener.closed) return;
-        // EMFILE and the like: say so, breathe, keep serving.
-        console.error(`tasklet serveTcp: accept failed, retrying in 100 ms:`, e);
-        yield* sleep(100);
-        continue;
-      }
+      const conn = yield* acceptNext(listener, this.slots, "tasklet serveTcp");
+      if (conn === null) return;
       this.active++;
       const handler = this.handler;
       server._sched.spawn(() => this.connection(conn, handler, onError), server, undefined);
@@ -163,6 +152,27 @@ export class TcpServer {
       this.active--;
       if (this.slots !== null) this.slots.release();
       if (this.active === 0 && this.stopping) this.drained.set();
+    }
+  }
+}
+
+/**
+ * @internal One step of an accept loop: take a permit of `slots` (when
+ * connections are limited), then the next connection. Returns null once the
+ * listener is closed (the permit given back). Any other accept failure
+ * (EMFILE and the like) is reported on stderr, prefixed with `who`, and
+ * retried after 100 ms: a server keeps serving.
+ */
+export function* acceptNext(listener: Listener, slots: Semaphore | null, who: string): Generator<Instruction, Conn | null, any> {
+  for (;;) {
+    if (slots !== null) yield* slots.acquire();
+    try {
+      return yield* listener.accept();
+    } catch (e) {
+      if (slots !== null) slots.release();
+      if (listener.closed) return null;
+      console.error(`${who}: accept failed, retrying in 100 ms:`, e);
+      yield* sleep(100);
     }
   }
 }
