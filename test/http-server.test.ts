@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpError, call, serve, sleep } from "../src/index.js";
 import { COMBOS, raw, serverPool, statuses } from "./http-helpers.js";
@@ -229,6 +230,69 @@ describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) =
       const bodies = [...r.text.matchAll(/\r\n\r\n(GET [^;]*;)/g)].map((m) => m[1]).join("");
       expect(bodies).toBe(want(c));
     }
+  });
+
+  it("a response still queued in a socket (a client that does not read) is never overwritten by other connections' responses", async () => {
+    // Small writes are gathered in one buffer shared by all connections and
+    // reused once the kernel has taken a write whole. Here one client stops
+    // reading, so its socket keeps bytes of that buffer queued while other
+    // connections answer: every byte it finally reads must be its own.
+    const CHUNK = 4096;
+    const piece = (i: number) => `${i}:`.padEnd(CHUNK, String.fromCharCode(97 + (i % 26)));
+    let stuck = false;
+    let pieces = 0;
+    const s = await start(combo, function* (req, res) {
+      if (req.path !== "/big") return { body: `small ${req.query.get("n")}` };
+      // Write until the socket holds bytes it could not pass on (the peer
+      // is not reading), then a few more, which park the handler.
+      let extra = 16;
+      for (let i = 0; extra > 0 && i < 16_384; i++) {
+        yield* res.write(piece(i));
+        pieces = i + 1;
+        if ((res as unknown as { _conn: { conn: { writableLength: number } } })._conn.conn.writableLength > 0) {
+          stuck = true;
+          extra--;
+        }
+      }
+      yield* res.end();
+    });
+    const big = connect(s.port, "127.0.0.1");
+    const got: Buffer[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      big.on("data", (d) => {
+        got.push(d);
+        if (d.toString("latin1").endsWith("\r\n0\r\n\r\n")) resolve();
+      });
+      big.on("error", reject);
+    });
+    big.pause();
+    big.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+    for (let t = 0; !stuck && t < 500; t++) await new Promise((r) => setTimeout(r, 10));
+    expect(stuck).toBe(true);
+    // Meanwhile other connections are answered, several responses per write.
+    const others = await Promise.all(
+      Array.from({ length: 10 }, (_, c) =>
+        raw(s.port, Array.from({ length: 4 }, (_, i) => `GET /?n=${c}-${i} HTTP/1.1\r\nHost: a\r\n\r\n`).join(""), { idleMs: 200 }),
+      ),
+    );
+    for (const [c, r] of others.entries()) {
+      expect([...r.text.matchAll(/small ([\d-]+)/g)].map((m) => m[1])).toEqual([0, 1, 2, 3].map((i) => `${c}-${i}`));
+    }
+    big.resume();
+    await ended;
+    big.destroy();
+    const text = Buffer.concat(got).toString("latin1");
+    let p = text.indexOf("\r\n\r\n") + 4;
+    const body: string[] = [];
+    for (;;) {
+      const eol = text.indexOf("\r\n", p);
+      const n = parseInt(text.slice(p, eol), 16);
+      if (n === 0) break;
+      body.push(text.slice(eol + 2, eol + 2 + n));
+      p = eol + 2 + n + 2;
+    }
+    expect(body.length).toBe(pieces);
+    for (let i = 0; i < body.length; i++) if (body[i] !== piece(i)) expect.fail(`piece ${i} of ${pieces} was overwritten: ${JSON.stringify(body[i]!.slice(0, 40))}`);
   });
 
   it.runIf(hasCurl)("serves curl, including a POST and a HEAD", async () => {

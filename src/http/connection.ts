@@ -26,6 +26,23 @@ const OBUF_ONE = 512;
 const OBUF_MANY = 4000;
 /** Body chunks this large are written as they are, not copied into the gathering buffer. */
 const BIG_CHUNK = 16 * 1024;
+/** Size of the shared gathering buffer: a whole flush (FLUSH_AT) fits, so pipelined batches never grow it. */
+const SPARE_BYTES = FLUSH_AT + BIG_CHUNK;
+
+/**
+ * One gathering buffer shared by every connection of the process, lent to
+ * one connection at a time: from its first queued byte until its write.
+ * A write that the kernel takes whole (nothing left queued in the socket,
+ * the common case) leaves no reference to it, so it goes back for the next
+ * response; otherwise the socket keeps it and a new one is made on next
+ * use. A connection that finds it lent out (another one's handler is
+ * parked mid-response) uses a buffer of its own from Node's pool, as every
+ * write did before: so a response costs no allocation, and an idle or
+ * parked connection holds no buffer.
+ */
+let spare: Buffer | null = null;
+/** The connection the spare is lent to, or null when it is free. */
+let spareHolder: HttpConnection | null = null;
 
 /** Why the connection task stops waiting for the next request. */
 const enum Wait {
@@ -209,6 +226,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
       // of ours, reported without taking the server down.
       if (!(e instanceof NetError)) console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
     } finally {
+      this.dropSpare();
       if (!keep) this.cfg.owner._connDone(this);
     }
   }
@@ -249,12 +267,18 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   reserve(n: number): number {
     const buf = this.obuf;
     if (buf === null) {
-      const start = this.pendingCount > 0 ? OBUF_MANY : OBUF_ONE;
-      this.obuf = Buffer.allocUnsafe(n < start ? start : n);
+      if (spareHolder === null && n <= SPARE_BYTES) {
+        spareHolder = this;
+        this.obuf = spare ??= Buffer.allocUnsafeSlow(SPARE_BYTES);
+      } else {
+        const start = this.pendingCount > 0 ? OBUF_MANY : OBUF_ONE;
+        this.obuf = Buffer.allocUnsafe(n < start ? start : n);
+      }
     } else if (this.olen + n > buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
       buf.copy(bigger, 0, 0, this.olen);
       this.obuf = bigger;
+      if (buf === spare && spareHolder === this) spareHolder = null; // copied out: free again
     }
     return this.olen;
   }
@@ -314,7 +338,30 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   /** Write what is queued; waits while the socket's buffer is full. */
   *flush(): Generator<Instruction, void, any> {
     if (this.outBytes === 0) return;
-    yield* this.conn.write(this.takeOut());
+    try {
+      yield* this.conn.write(this.takeOut());
+    } finally {
+      this.wrote();
+    }
+  }
+
+  /**
+   * After a write, or its failure: give back the shared buffer if it was
+   * in this write and the socket kept none of it (the kernel copied the
+   * bytes); if the socket still holds bytes, it keeps the buffer, and the
+   * next user makes a new one.
+   */
+  private wrote(): void {
+    if (spareHolder !== this) return;
+    spareHolder = null;
+    if (this.conn.writableLength !== 0) spare = null;
+  }
+
+  /** The task ends with output never written (the connection closes): forget the shared buffer rather than reason about it. */
+  private dropSpare(): void {
+    if (spareHolder !== this) return;
+    spareHolder = null;
+    spare = null;
   }
 
   /**
@@ -325,7 +372,13 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
    */
   writeIfDone(): Suspend | null {
     if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pendingCount > 0)) return null;
-    return this.conn._write(this.takeOut()) ? null : this.conn._parkWriter();
+    let drained: boolean;
+    try {
+      drained = this.conn._write(this.takeOut());
+    } finally {
+      this.wrote();
+    }
+    return drained ? null : this.conn._parkWriter();
   }
 
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
