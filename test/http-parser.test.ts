@@ -433,6 +433,32 @@ describe.each(["ts", "wasm"] as const)("the %s parser", (kind) => {
       expect(() => heads[1].headers.get("host")).toThrow(/after the next execute/);
       expect(heads[2].target).toBe("/other");
     });
+
+    it("a head kept in its chunk (retainInChunk) reads the same before and after later executes, pending bytes and all", () => {
+      const parser = createParser(kind);
+      const conn = parser.createConnection();
+      const kept: RequestHead[] = [];
+      const sink = { onHead: (h: RequestHead) => kept.push(parser.retainInChunk(h)), onBody() {}, onEnd() {}, onError(e: Error) { throw e; } };
+      const fields = (i: number) => Array.from({ length: i }, (_, k) => `X-F${k}:  v${i}-${k} \t\r\n`).join("");
+      const req = (i: number) => `GET /r${i}?q=${i} HTTP/1.1\r\nHost: h${i}\r\n${fields(i)}\r\n`;
+      // Three heads in one chunk; the third starts here and ends in the next chunk.
+      const first = Buffer.from(req(0) + req(5) + req(2).slice(0, 20), "latin1");
+      parser.execute(conn, first, sink);
+      const fresh = kept.map((h) => ({ target: h.target, fields: [...h.headers.entries()], raw: Buffer.from(h.raw).toString("latin1") }));
+      parser.execute(conn, Buffer.from(req(2).slice(20) + req(9), "latin1"), sink);
+      expect(kept.length).toBe(4);
+      // Read only now, after the parse buffer moved on: each head parses its kept bytes again.
+      for (let i = 2; i < 4; i++) fresh.push({ target: kept[i]!.target, fields: [...kept[i]!.headers.entries()], raw: Buffer.from(kept[i]!.raw).toString("latin1") });
+      parser.execute(conn, Buffer.from(`GET /later HTTP/1.1\r\nHost: zzzzzzzzzzzzzzzzzzzzzzzzzzzzz\r\nA: b\r\n\r\n`), sink);
+      for (const [j, i] of [0, 5, 2, 9].entries()) {
+        const h = kept[j]!;
+        const want = { target: `/r${i}?q=${i}`, fields: [["Host", `h${i}`], ...Array.from({ length: i }, (_, k) => [`X-F${k}`, `v${i}-${k}`])], raw: req(i) };
+        expect(fresh[j]).toEqual(want);
+        expect({ target: h.target, fields: [...h.headers.entries()], raw: Buffer.from(h.raw).toString("latin1") }).toEqual(want);
+        expect(h.headers.get(`x-f${i - 1}`)).toBe(i > 0 ? `v${i}-${i - 1}` : undefined);
+        expect(h.retain()).toBe(h);
+      }
+    });
   });
 });
 

@@ -140,8 +140,13 @@ export class HeaderList {
   /** @internal The bytes, or a throw if this view went stale. */
   _bytes(): Buffer {
     const o = this._owner;
-    if (o !== null && o.epoch !== this._epoch) staleView();
+    if (o !== null && o.epoch !== this._epoch) this._stale();
     return this._src;
+  }
+
+  /** @internal The parse buffer moved on: a plain view is unusable (a kept RequestHead gets rows of its own instead). */
+  _stale(): void {
+    staleView();
   }
 
   /** Index of the first field named `name` (case-insensitive), or -1. */
@@ -181,20 +186,23 @@ export class HeaderList {
 
   /** The name of field `i`, as sent (case kept). */
   name(i: number): string {
+    const src = this._bytes(); // first: a kept head read late gets its own rows here
     const w = this._at + 4 * i;
-    return latin1(this._bytes(), this._tab[w], this._tab[w + 1]);
+    return latin1(src, this._tab[w], this._tab[w + 1]);
   }
 
   /** The value of field `i`, latin1-decoded. */
   value(i: number): string {
+    const src = this._bytes();
     const w = this._at + 4 * i;
-    return latin1(this._bytes(), this._tab[w + 2], this._tab[w + 3]);
+    return latin1(src, this._tab[w + 2], this._tab[w + 3]);
   }
 
   /** The raw bytes of the value of field `i` (a view). */
   valueBytes(i: number): Uint8Array {
+    const src = this._bytes();
     const w = this._at + 4 * i;
-    return this._bytes().subarray(this._tab[w + 2], this._tab[w + 3]);
+    return src.subarray(this._tab[w + 2], this._tab[w + 3]);
   }
 
   /** `[name, value]` pairs in wire order. */
@@ -206,11 +214,16 @@ export class HeaderList {
     return this.entries();
   }
 
-  /** @internal Copy bytes [from, to) and the rows into owned storage; offsets become relative to `from`. */
+  /** @internal Own `src` (the bytes from offset `from` of the parse buffer on) and a copy of the rows; offsets become relative to `from`. */
   _retain(src: Buffer, from: number): void {
     const n = this.length * 4, rows = this._tab, at = this._at;
     const tab = new Int32Array(n);
     for (let k = 0; k < n; k++) tab[k] = rows[at + k] - from;
+    this._own(src, tab);
+  }
+
+  /** @internal Switch to owned bytes and rows (rows start at word 0). */
+  _own(src: Buffer, tab: Int32Array): void {
     this._src = src;
     this._tab = tab;
     this._at = 0;
@@ -237,6 +250,16 @@ export class RequestHead extends HeaderList {
   /** @internal */ _ts: number;
   /** @internal */ _te: number;
   private _target: string | undefined = undefined;
+  /**
+   * @internal Set by `retainInChunk`: the caller's chunk, which holds the
+   * head's bytes for good, and the parse-buffer offset of its first byte.
+   * Until the next execute the head reads the parse buffer as a plain
+   * view; after it, the first read parses the kept bytes again for rows of
+   * its own. Most handlers read their headers before the parser moves on,
+   * so most heads never copy a row.
+   */
+  _keep: Buffer | null = null;
+  /** @internal */ _keepAt = 0;
 
   /** @internal */
   constructor(src: Buffer, tab: Int32Array, at: number, length: number, owner: ViewOwner | null, epoch: number, methodId: number, version: number, flags: number, contentLength: number, hs: number, he: number, ts: number, te: number) {
@@ -295,13 +318,25 @@ export class RequestHead extends HeaderList {
   }
   /** Copy the head out of the parse buffer so it stays valid after the next execute. Returns this. */
   retain(): this {
-    if (this._owner === null) return this;
-    return this._rebase(copyOf(this._bytes(), this._hs, this._he), this._hs);
+    if (this._owner === null || this._keep !== null) return this;
+    const from = this._hs;
+    this._retain(copyOf(this._bytes(), from, this._he), from);
+    return this._shift(from);
   }
 
-  /** @internal Own the head: `src` holds the parse buffer's bytes from offset `from` on. */
-  _rebase(src: Buffer, from: number): this {
-    this._retain(src, from);
+  /** @internal A kept head read after the next execute: its bytes again, parsed for rows of its own. */
+  override _stale(): void {
+    const keep = this._keep;
+    if (keep === null) staleView();
+    const from = this._hs;
+    const bytes = keep.subarray(from - this._keepAt, this._he - this._keepAt);
+    this._own(bytes, (this._owner as HttpParser)._rowsOf(bytes, this.length));
+    this._keep = null;
+    this._shift(from);
+  }
+
+  /** @internal Offsets into the parse buffer become offsets into owned bytes that start at its offset `from`. */
+  private _shift(from: number): this {
     this._ts -= from;
     this._te -= from;
     this._he -= from;
@@ -349,6 +384,8 @@ export class HttpParser implements ViewOwner {
   /** The chunk of the execute() running now, and where its bytes start in the parse buffer. */
   private chunk: Uint8Array | null = null;
   private chunkAt = 0;
+  /** A second core of the same kind, made on first use, for the rows of kept heads read late (see `RequestHead._keep`). */
+  private reparser: ParserCore | null = null;
 
   /** @internal use {@link createParser} */
   constructor(kind: ParserKind, limits: Readonly<ParserLimits>, core: ParserCore) {
@@ -366,7 +403,25 @@ export class HttpParser implements ViewOwner {
   retainInChunk(head: RequestHead): RequestHead {
     const chunk = this.chunk;
     if (chunk === null || head._owner !== this || head._epoch !== this.epoch || head._hs < this.chunkAt || !Buffer.isBuffer(chunk)) return head.retain();
-    return head._rebase(chunk, this.chunkAt);
+    head._keep = chunk;
+    head._keepAt = this.chunkAt;
+    return head;
+  }
+
+  /**
+   * @internal The rows of the head in `bytes` (a complete head this parser
+   * accepted, with `count` fields), offsets relative to its first byte:
+   * parsed again by a core of this parser's kind and limits, so they are
+   * the rows the first parse made.
+   */
+  _rowsOf(bytes: Uint8Array, count: number): Int32Array {
+    const core = (this.reparser ??= this.kind === "wasm" ? new WasmCore(this.limits) : new TsCore(this.limits));
+    const len = core.load(null, bytes);
+    core.run(0, len, new ParserConnection());
+    const ev = core.events;
+    if (core.eventWords === 0 || ev[0] !== EventKind.HEAD || ev[11] !== count) throw new Error("tasklet http: a kept request head did not parse again the same way (a parser bug)");
+    const at = ev[10] * Layout.HEADER_WORDS;
+    return core.headers.slice(at, at + 4 * count);
   }
 
   /** State for one more connection. */
