@@ -10,23 +10,39 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const knownNames = new Map<string, string>();
 /** The lower-case form of a valid field name, or null if `name` is not a token. */
 function lowerName(name: string): string | null {
+  // Most calls pass the very string of the call before (a literal in the handler): a pointer check.
+  if (name === lastName) return lastLower;
   const known = knownNames.get(name);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    lastName = name;
+    lastLower = known;
+    return known;
+  }
   if (typeof name !== "string" || !TOKEN.test(name)) return null;
   const lower = name.toLowerCase();
   if (knownNames.size < 1024) knownNames.set(name, lower);
+  lastName = name;
+  lastLower = lower;
   return lower;
 }
+let lastName = "content-type";
+let lastLower = "content-type";
 /** A field value must not contain CR, LF or NUL (response splitting), nor characters beyond latin1. */
 const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
 /** Short values already checked: handlers send the same few over and over. */
 const knownValues = new Set<string>();
 function validValue(v: string): boolean {
-  if (knownValues.has(v)) return true;
+  if (v === lastValue) return true;
+  if (knownValues.has(v)) {
+    lastValue = v;
+    return true;
+  }
   if (BAD_VALUE.test(v)) return false;
   if (v.length <= 64 && knownValues.size < 1024) knownValues.add(v);
+  lastValue = v;
   return true;
 }
+let lastValue = "";
 
 /** What a handler may return instead of calling `res.end()`. */
 export interface ResponseInit {
