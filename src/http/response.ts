@@ -140,12 +140,21 @@ export class Response {
     if (this._headSent) throw new Error(`cannot set header ${name}: the response head was already sent`);
     const lower = lowerName(name);
     if (lower === null) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    if (this.fields === null) this.fields = [];
-    else this.removeLower(lower);
     if (typeof value === "string") {
       if (!validValue(value)) throw badValue(name);
+      if (this.fields === null) {
+        // The first field: an array of exactly one triple (pushing into `[]` would reserve 16 slots).
+        this.fields = [name, lower, value];
+        if (lower === "date") this.userDate = true;
+        return this;
+      }
+      this.removeLower(lower);
       this.add(name, lower, value);
-    } else if (typeof value === "number") {
+      return this;
+    }
+    if (this.fields === null) this.fields = [];
+    else this.removeLower(lower);
+    if (typeof value === "number") {
       this.add(name, lower, String(value));
     } else if (Array.isArray(value)) {
       for (const v of value) {
