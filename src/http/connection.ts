@@ -7,7 +7,7 @@ import type { Instruction, Operation } from "../types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
 import { HttpError } from "./http-error.js";
 import { HttpParseError } from "./parse-error.js";
-import type { HeaderList, ParserConnection, ParserSink, RequestHead } from "./parser.js";
+import { type HeaderList, ParserConnection, type ParserSink, type RequestHead } from "./parser.js";
 import { NO_CHUNKS, Request } from "./request.js";
 import { Response, type ResponseInit } from "./response.js";
 import type { HttpServerConfig } from "./server.js";
@@ -64,7 +64,8 @@ export interface ConnOwner {
 
 /**
  * One HTTP connection: read, parse (the server's parser, shared by every
- * connection; this object keeps the few numbers of parser state), run the
+ * connection; this object is also the connection's parser state, as a
+ * ParserConnection: one object fewer per idle connection), run the
  * handler as plain sequential code, write. Requests are handled one at a
  * time in arrival order, so pipelined responses leave in request order; the
  * responses to requests that are already parsed are gathered and written
@@ -77,22 +78,19 @@ export interface ConnOwner {
  * buffer (`Conn._watch` tells it when bytes arrive); so 10,000 idle
  * keep-alive connections cost little more than their sockets.
  */
-export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
+export class HttpConnection extends ParserConnection implements ParserSink, ConnWatcher, ConnListNode {
   readonly conn: Conn;
   private readonly cfg: HttpServerConfig;
   _lprev: ConnListNode | null = null;
   _lnext: ConnListNode | null = null;
   _list: ConnList | null = null;
   _deadline = 0;
-  private readonly pc: ParserConnection;
   /** Requests parsed and not yet handled, oldest first, linked through `Request._next` (no array to keep while idle). */
   private pendingHead: Request | null = null;
   private pendingTail: Request | null = null;
   private pendingCount = 0;
   /** The request whose body the parser is reading. */
   private receiving: Request | null = null;
-  /** A parse error: every request before it is answered, then it is, then the connection closes. */
-  private parseError: HttpParseError | null = null;
   /**
    * Output gathered for one write. Small pieces (heads, small bodies, chunk
    * framing) are copied into `obuf`; a large body is kept as its own chunk.
@@ -114,9 +112,9 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
   private requestStart = -1;
 
   constructor(conn: Conn, cfg: HttpServerConfig) {
+    super();
     this.conn = conn;
     this.cfg = cfg;
-    this.pc = cfg.parser.createConnection();
   }
 
   // ------------------------------------------------------------ parser sink
@@ -149,8 +147,10 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     this.requestStart = -1;
   }
 
-  onError(error: HttpParseError): void {
-    this.parseError = error;
+  onError(_error: HttpParseError): void {
+    // Nothing to do: the parser has set `this.error` (this is its
+    // ParserConnection). Every request before it is answered, then it is,
+    // then the connection closes.
   }
 
   // ------------------------------------------------------------ the task
@@ -170,7 +170,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     try {
       for (;;) {
         if (this.pendingCount === 0) {
-          if (this.parseError !== null) return yield* this.answerParseError(this.parseError);
+          if (this.error !== null) return yield* this.answerParseError(this.error);
           yield* this.flush();
           if (this.mustClose) return;
           // Shutting down: serve what was already received, then close.
@@ -182,7 +182,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
             continue;
           }
           // Between requests with nothing buffered: idle without a task.
-          if (this.pc.idle && this.receiving === null && this.cfg.owner._connIdle(this)) {
+          if (this.idle && this.receiving === null && this.cfg.owner._connIdle(this)) {
             keep = true;
             return;
           }
@@ -237,9 +237,9 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
    * answer is queued and the connection closes after it.
    */
   private respondTo(req: Request): Response | null {
-    if (this.parseError !== null && this.receiving === req) {
+    if (this.error !== null && this.receiving === req) {
       // Its body is already known to be malformed: answer the error, do not run the handler.
-      this.queueParseError(this.parseError);
+      this.queueParseError(this.error);
       return null;
     }
     this.served++;
@@ -258,7 +258,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
 
   /** Whether the connection may stay open after responding to `req`. */
   keepAliveFor(req: Request): boolean {
-    if (!req._head.keepAlive || this.parseError !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
+    if (!req._head.keepAlive || this.error !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
     return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;
   }
@@ -390,13 +390,13 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
         yield* this.flush();
       }
     }
-    if (this.parseError !== null && this.receiving === req) {
-      throw new HttpError(this.parseError.status, this.parseError.message);
+    if (this.error !== null && this.receiving === req) {
+      throw new HttpError(this.error.status, this.error.message);
     }
     const got = yield* this.fill(false);
     if (got === Wait.Eof && !req._ended) throw new HttpError(400, "the client closed the connection before sending the whole body");
-    if (this.parseError !== null && this.receiving === req) {
-      throw new HttpError(this.parseError.status, this.parseError.message);
+    if (this.error !== null && this.receiving === req) {
+      throw new HttpError(this.error.status, this.error.message);
     }
   }
 
@@ -430,7 +430,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     const now = cfg.now();
     let deadline: number;
     let onTimeout: () => unknown;
-    if (betweenRequests && this.pc.idle) {
+    if (betweenRequests && this.idle) {
       deadline = now + (this.served === 0 ? cfg.headersTimeout : cfg.keepAliveTimeout);
       onTimeout = idleTimeout;
     } else {
@@ -451,8 +451,8 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
    * favour).
    */
   private received(chunk: Uint8Array): void {
-    this.cfg.parser.execute(this.pc, chunk, this);
-    if (this.pc.idle && this.receiving === null) this.requestStart = -1;
+    this.cfg.parser.execute(this, chunk, this);
+    if (this.idle && this.receiving === null) this.requestStart = -1;
     else if (this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());
   }
 
@@ -474,7 +474,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     req._reading = true;
     while (!req._ended) {
       req._chunks = NO_CHUNKS;
-      if (this.parseError !== null && this.receiving === req) return false;
+      if (this.error !== null && this.receiving === req) return false;
       const got = yield* this.fill(false);
       if (got === Wait.Eof) return false;
     }
@@ -493,7 +493,7 @@ export class HttpConnection implements ParserSink, ConnWatcher, ConnListNode {
     if (e instanceof HttpError) {
       res.status = e.status;
       res.setHeader("content-type", "text/plain; charset=utf-8");
-      if (e.status === 413 || e.status >= 500 || (this.parseError !== null && this.receiving === req)) this.mustClose = true;
+      if (e.status === 413 || e.status >= 500 || (this.error !== null && this.receiving === req)) this.mustClose = true;
       res.finish(`${e.message}\n`);
       return !this.mustClose;
     }
