@@ -55,10 +55,16 @@ function startServer(kind) {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
+    const server = { kind, child, port: 0, heapUsed: NaN };
     child.stdout.on("data", (d) => {
       out += d;
+      // After each full GC the server prints "heap <bytes used>" (see servers/hello.mjs).
+      for (let m; (m = out.match(/heap (\d+)\n/)) !== null; out = out.slice(m.index + m[0].length)) server.heapUsed = Number(m[1]);
       const m = out.match(/listening (\d+)/);
-      if (m) resolve({ kind, child, port: Number(m[1]) });
+      if (m && server.port === 0) {
+        server.port = Number(m[1]);
+        resolve(server);
+      }
     });
     child.on("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
@@ -169,22 +175,29 @@ async function idleMemory(kind, warm = false) {
         sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
       });
     for (let i = 0; i < 50; i++) sockets.push(await open()); // warm the server up
-    const settledRss = async () => {
+    const settled = async () => {
       server.child.kill("SIGUSR2"); // full GC in the server
       await new Promise((r) => setTimeout(r, 500));
-      return rssBytes(server.child.pid);
+      return { rss: rssBytes(server.child.pid), heap: server.heapUsed };
     };
-    const before = await settledRss();
+    const before = await settled();
     for (let i = 50; i < IDLE_CONNS; i += 250) {
       progress(`idle memory: ${kind}, ${i}/${IDLE_CONNS} connections`);
       sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, IDLE_CONNS - i) }, open))));
     }
-    const after = await settledRss();
+    const after = await settled();
     for (const s of sockets) s.destroy();
-    return (after - before) / (IDLE_CONNS - 50);
+    const n = IDLE_CONNS - 50;
+    return { rss: (after.rss - before.rss) / n, heap: (after.heap - before.heap) / n };
   } finally {
     stopServer(server);
   }
+}
+
+const MEM_COLUMNS = ["server", "KB of RSS per connection", "after a warm-up load", "of which JS heap in use"];
+/** One row of the idle-memory table: RSS growth without and with a warm-up load, and the JS heap in use (warm run). */
+function memRow(kind, cold, warm) {
+  return [kind, fmt(cold.rss / 1024, 2), fmt(warm.rss / 1024, 2), `${fmt(warm.heap)} B`];
 }
 
 async function memoryOnly() {
@@ -192,11 +205,11 @@ async function memoryOnly() {
   for (const kind of SERVERS) {
     const cold = await idleMemory(kind);
     const warm = await idleMemory(kind, true);
-    rows.push([kind, fmt(cold / 1024, 2), fmt(warm / 1024, 2)]);
+    rows.push(memRow(kind, cold, warm));
   }
   progressDone();
-  console.log(`\nIdle keep-alive connections, ${fmt(IDLE_CONNS)} connections, RSS growth per connection after a full GC (${machine()}):\n`);
-  console.log(table(["server", "KB per connection", "KB per connection, after a warm-up load"], rows));
+  console.log(`\nIdle keep-alive connections, ${fmt(IDLE_CONNS)} connections, growth per connection after a full GC (${machine()}):\n`);
+  console.log(table(MEM_COLUMNS, rows));
 }
 
 export async function main() {
@@ -248,7 +261,7 @@ export async function main() {
       if (med(key, "clientCpu") > 0.9) notes.push(`${sc.name}, ${kind}: the client used ${fmt(med(key, "clientCpu") * 100)}% of its core, so this figure may be the client's limit, not the server's`);
     }
   }
-  const memRows = SERVERS.map((k) => [k, fmt(mem.get(k)[0] / 1024, 2), fmt(mem.get(k)[0]), fmt(mem.get(k)[1] / 1024, 2)]);
+  const memRows = SERVERS.map((k) => memRow(k, ...mem.get(k)));
   const secs = ((performance.now() - started) / 1000).toFixed(0);
   const md = [
     "# HTTP benchmark",
@@ -262,9 +275,9 @@ export async function main() {
     "",
     `Idle keep-alive connections: RSS growth of the server process per connection after a full GC, ${fmt(IDLE_CONNS)} connections that each served one request.`,
     "",
-    table(["server", "KB per connection", "bytes per connection", "KB per connection after a warm-up load"], memRows),
+    table(MEM_COLUMNS, memRows),
     "",
-    "The first reading is taken after 50 connections; growing to 10,000 also grows V8's young generation (about 3 KB per connection here, for every server), which is a cost of the allocation rate, not of the connections. The last column first runs 20,000 requests through the server (100 connections, 16-deep pipelining, then closed) so that the young generation is at its working size before the first reading.",
+    "The first reading is taken after 50 connections; growing to 10,000 also grows V8's young generation (about 3 KB per connection here, for every server), which is a cost of the allocation rate, not of the connections: how much of it RSS shows depends on how much the server allocated while the connections arrived. The warm-up run first sends 20,000 requests through the server (100 connections, 16-deep pipelining, then closed) so that the young generation is at its working size before the first reading. The JS heap column is V8's heap in use after the full GC (warm-up run): the objects that the connections keep, the socket's included.",
     "",
     ...notes.map((n) => `- ${n}`),
     "",

@@ -1,6 +1,7 @@
 // The hello-world servers compared by bench/http.mjs, one per process:
 //   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net> <port>
-// Prints "listening <port>" when ready.
+// Prints "listening <port>" when ready, and "heap <bytes in use>" after the full GC
+// that SIGUSR2 asks for (the memory benchmark).
 import http from "node:http";
 import net from "node:net";
 import { serve } from "../../dist/index.js";
@@ -13,6 +14,7 @@ process.on("SIGINT", () => process.exit(0)); // lets --cpu-prof write its profil
 // The memory benchmark collects garbage before reading RSS (run with --expose-gc).
 process.on("SIGUSR2", () => {
   globalThis.gc?.();
+  process.stdout.write(`heap ${process.memoryUsage().heapUsed}\n`);
   if (process.env.BENCH_MEM_REPORT) console.error(JSON.stringify(process.memoryUsage()));
 });
 
