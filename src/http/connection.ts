@@ -26,8 +26,13 @@ const OBUF_ONE = 512;
 const OBUF_MANY = 4000;
 /** Body chunks this large are written as they are, not copied into the gathering buffer. */
 const BIG_CHUNK = 16 * 1024;
-/** Size of the shared gathering buffer: a whole flush (FLUSH_AT) fits, so pipelined batches never grow it. */
-const SPARE_BYTES = FLUSH_AT + BIG_CHUNK;
+/**
+ * Size of the shared gathering buffer: room for a batch of small pipelined
+ * responses (larger output moves to a buffer of its own as it grows). Kept
+ * small because a write the socket cannot pass on keeps the whole buffer
+ * until the peer reads: a client that stops reading pins at most this much.
+ */
+const SPARE_BYTES = 16 * 1024;
 
 /**
  * One gathering buffer shared by every connection of the process, lent to
