@@ -32,8 +32,22 @@ const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
 export class Scheduler {
   readonly core: SchedulerCore;
   readonly clock: Clock;
-  /** Task of each core slot. */
+  /**
+   * Task of each core slot. A task takes a slot only when it first arms a
+   * timer (the root at once, so that the Wasm core keeps its instance for the
+   * whole run) and keeps it until it is done: most tasks never need one.
+   */
   private readonly tasks: (Task | undefined)[] = [];
+  /**
+   * The run queue: tasks in the order they became ready, `runq[0, runLen)`.
+   * It is kept here rather than in the core, as Task objects, so that a wake
+   * is one array store and a tick needs no slot lookup; the core only hands
+   * back the slots whose timers expired. Swapped with `spare` at each tick:
+   * the filled one becomes the tick's batch.
+   */
+  private runq: (Task | undefined)[] = [];
+  private runLen = 0;
+  private spare: (Task | undefined)[] = [];
   /** Tasks not yet done. */
   private live = 0;
   /** Parked tasks whose wait ends from outside the run (Promise, I/O). */
@@ -82,6 +96,7 @@ export class Scheduler {
     const t = this.spawn(body, null, name);
     t._flags |= TaskFlag.Root;
     this.root = t;
+    this.giveSlot(t);
     void t.promise(); // created now, so a failure nobody awaits is an unhandled rejection, not silence
     return t;
   }
@@ -93,9 +108,7 @@ export class Scheduler {
     if (parent !== null && parent._state === TaskState.Finishing) {
       throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
     }
-    const slot = this.core.alloc();
-    const t = new Task<T>(this, slot, body, parent, name);
-    this.tasks[slot] = t as Task;
+    const t = new Task<T>(this, body, parent, name);
     if (parent !== null) {
       const px = parent.ext();
       const last = px.lastChild;
@@ -106,7 +119,7 @@ export class Scheduler {
       px.nchildren++;
     }
     this.live++;
-    this.core.ready(slot);
+    this.runq[this.runLen++] = t as Task;
     if (!this.running) this.schedule();
     return t;
   }
@@ -131,8 +144,15 @@ export class Scheduler {
 
   private makeReady(t: Task): void {
     t._state = TaskState.Ready;
-    this.core.ready(t._slot);
+    this.runq[this.runLen++] = t;
     if (!this.running) this.schedule();
+  }
+
+  /** A core slot for `t`, which has none yet: it is about to arm its first timer (or it is the root). */
+  private giveSlot(t: Task): void {
+    const slot = this.core.alloc();
+    t._slot = slot;
+    this.tasks[slot] = t;
   }
 
   /** Bookkeeping shared by every end of a park (the wait registration is handled by the caller). */
@@ -164,6 +184,7 @@ export class Scheduler {
     const d = this.parkDeadline;
     if (d !== Infinity) {
       this.parkDeadline = Infinity;
+      if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
       t._flags |= TaskFlag.TimerArmed;
     }
@@ -173,7 +194,7 @@ export class Scheduler {
 
   /** Run one task until it parks, yields, or its body ends. */
   private step(t: Task): void {
-    if (t._state !== TaskState.Ready && !this.expired(t)) return;
+    if (t._state !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
     if ((t._flags & TaskFlag.Started) === 0 && !this.start(t)) return;
     const gen = t._gen as Iterator<Instruction, unknown, unknown>;
     let mode: number = t._mode;
@@ -207,7 +228,7 @@ export class Scheduler {
             t._state = TaskState.Ready;
             t._mode = Resume.Next;
             t._val = RESUMED;
-            this.core.ready(t._slot);
+            this.runq[this.runLen++] = t;
             break;
           }
           if (ins instanceof Suspend) {
@@ -246,17 +267,23 @@ export class Scheduler {
   }
 
   /**
-   * A parked task is in the batch only when its park's deadline passed: undo
-   * the park and resume it with TIMED_OUT. False for a task with nothing to
-   * run (done, or already run this tick).
+   * Timers that expired: their parks end now, at the start of the tick, so a
+   * task woken by its deadline is ready like any other (an earlier task of
+   * the batch can no longer wake it a second time, nor disarm a timer that
+   * has already fired). Each is resumed with TIMED_OUT.
    */
-  private expired(t: Task): boolean {
-    if (t._state !== TaskState.Parked) return false;
-    t._flags &= ~TaskFlag.TimerArmed;
-    this.abandonPark(t);
-    t._mode = Resume.Next;
-    t._val = TIMED_OUT;
-    return true;
+  private expire(k: number): void {
+    const slots = this.core.batch;
+    const tasks = this.tasks;
+    for (let i = 0; i < k; i++) {
+      const t = tasks[slots[i]!]!;
+      t._flags &= ~TaskFlag.TimerArmed;
+      this.abandonPark(t);
+      t._mode = Resume.Next;
+      t._val = TIMED_OUT;
+      t._state = TaskState.Ready;
+      this.runq[this.runLen++] = t;
+    }
   }
 
   /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
@@ -341,9 +368,7 @@ export class Scheduler {
   private complete(t: Task): void {
     const outcome = t._mode as TaskStateCode;
     t._state = outcome;
-    this.core.release(t._slot);
-    this.tasks[t._slot] = undefined;
-    t._slot = -1;
+    if (t._slot >= 0) this.dropSlot(t);
     this.live--;
 
     // Joiners get the outcome; a failure some task joined counts as handled.
@@ -390,6 +415,12 @@ export class Scheduler {
 
     if (p !== null && p._x!.nchildren === 0) this.childrenDone(p);
     if (this.live === 0) this.idle();
+  }
+
+  private dropSlot(t: Task): void {
+    this.core.release(t._slot);
+    this.tasks[t._slot] = undefined;
+    t._slot = -1;
   }
 
   /** An unhandled child error reaches the parent: siblings are cancelled, then it is thrown into the parent. */
@@ -460,17 +491,24 @@ export class Scheduler {
 
   private drain(): void {
     const core = this.core;
-    const tasks = this.tasks;
     const clock = this.clock;
     const sliceEnd = performance.now() + SLICE_MS;
     let ticks = 0;
     for (;;) {
-      const n = core.tick(core.timers > 0 ? clock.now() : -Infinity);
+      if (core.timers > 0) {
+        const k = core.tick(clock.now());
+        if (k > 0) this.expire(k);
+      }
+      const n = this.runLen;
       if (n > 0) {
-        const batch = core.batch;
+        const batch = this.runq;
+        this.runq = this.spare;
+        this.spare = batch;
+        this.runLen = 0;
         for (let i = 0; i < n; i++) {
-          const t = tasks[batch[i]!];
-          if (t !== undefined) this.step(t);
+          const t = batch[i]!;
+          batch[i] = undefined; // a done task is not kept alive by the queue
+          this.step(t);
         }
         if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
           this.schedule(); // let I/O and timers in, then carry on
@@ -482,7 +520,9 @@ export class Scheduler {
       if (core.timers > 0) {
         if (clock.kind === "virtual") {
           if (this.external > 0) return; // a Promise or socket may still act first
-          clock.advanceTo(core.fireNext()); // the timers due then are queued for the next tick
+          clock.advanceTo(core.fireNext()); // the timers due then are queued in the core...
+          const k = core.tick(-Infinity); // ...and handed out here, firing nothing more
+          if (k > 0) this.expire(k);
           continue;
         }
         const next = core.nextDeadline();
@@ -519,8 +559,7 @@ export class Scheduler {
   private deadlock(): void {
     const stuck: StuckTask[] = [];
     const parked: Task[] = [];
-    for (const t of this.tasks) {
-      if (t === undefined) continue;
+    for (const t of this.liveTaskList()) {
       if (t._state === TaskState.Parked) {
         parked.push(t);
         stuck.push({ name: t.name, waitingOn: t._wait!.describe(t) });
@@ -555,15 +594,12 @@ export class Scheduler {
   /** Cleanup deadlocked too: give up on the remaining tasks without running them. */
   private abort(err: DeadlockError): void {
     const root = this.root!;
-    for (const t of this.tasks) {
-      if (t === undefined) continue;
+    for (const t of this.liveTaskList()) {
       if (t._state === TaskState.Parked) this.abandonPark(t);
       t._gen = null;
       t._state = t === root ? TaskState.Failed : TaskState.Cancelled;
       t._val = t === root ? (root._mode === TaskState.Failed && root._state === TaskState.Finishing ? root._val : err) : undefined;
-      this.core.release(t._slot);
-      this.tasks[t._slot] = undefined;
-      t._slot = -1;
+      if (t._slot >= 0) this.dropSlot(t);
       const joiners = t._x === null ? null : t._x.joiners;
       if (joiners !== null) {
         for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
@@ -581,6 +617,17 @@ export class Scheduler {
     this.live = 0;
     this.external = 0;
     this.idle();
+  }
+
+  /** Every task of the run not done yet, in spawn order: the root and its descendants. */
+  private liveTaskList(): Task[] {
+    const out: Task[] = [];
+    const walk = (t: Task): void => {
+      out.push(t);
+      if (t._x !== null) for (let c = t._x.firstChild; c !== null; c = c._nextSib) walk(c);
+    };
+    if (this.root !== null && this.root._state < TaskState.Completed) walk(this.root);
+    return out.sort((a, b) => a.id - b.id);
   }
 
   // --------------------------------------------------------- promise interop

@@ -24,7 +24,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   // All fields below are internal; they are plain fields (not a Map or a
   // closure) so that a suspended task costs one small object.
   /** @internal */ _sched: Scheduler;
-  /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
+  /** @internal Slot in the scheduler core, taken when it first arms a timer; -1 when it has none. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
   /**
    * @internal The name given at spawn. Else the body function, until the name
@@ -47,10 +47,10 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _wprev: WaitNode | null = null;
 
   /** @internal Use spawn() or run(). */
-  constructor(sched: Scheduler, slot: number, body: Body<T>, parent: Task | null, name: string | undefined) {
+  constructor(sched: Scheduler, body: Body<T>, parent: Task | null, name: string | undefined) {
     this.id = nextId++;
     this._sched = sched;
-    this._slot = slot;
+    this._slot = -1;
     this._gen = body;
     this._parent = parent;
     if (name === undefined) {
