@@ -10,6 +10,21 @@ import type { Instruction, Operation } from "./types.js";
  * shape instead of one per operation class.
  */
 const RESULT: { done: boolean; value: unknown } = { done: false, value: undefined };
+/**
+ * @internal The last Suspend a built-in operation parked on. The driver
+ * compares what a task yields with it before anything else: equal, it is a
+ * Suspend (nothing else is ever stored here), with no prototype walk.
+ */
+export let parking: Suspend | null = null;
+
+/** @internal Park on `s`: the IteratorResult that yields it to the driver. */
+export function parkOn<T>(s: Suspend): IteratorResult<Instruction, T> {
+  parking = s;
+  RESULT.done = false;
+  RESULT.value = s;
+  return RESULT as IteratorResult<Instruction, T>;
+}
+
 /** @internal Fill and return the shared IteratorResult. */
 export function result<T>(done: boolean, value: unknown): IteratorResult<Instruction, T> {
   RESULT.done = done;
@@ -73,8 +88,8 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   }
 
   /** Park the current task (already registered with `suspend`'s owner) on `suspend`. */
-  protected wait(suspend: Suspend | Instruction): IteratorResult<Instruction, T> {
-    return result(false, suspend);
+  protected wait(suspend: Suspend): IteratorResult<Instruction, T> {
+    return parkOn(suspend);
   }
 
   /** Start the operation: `this.ok(value)` or `this.wait(suspend)`. */

@@ -7,6 +7,7 @@ import { setCurrent } from "./current.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
 import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
 import { Task } from "./task.js";
+import { parking } from "./op.js";
 import type { Body, Instruction, RunOptions } from "./types.js";
 import { Waiter } from "./waiter.js";
 
@@ -52,6 +53,8 @@ export class Scheduler {
   private live = 0;
   /** Parked tasks whose wait ends from outside the run (Promise, I/O). */
   private external = 0;
+  /** Timers armed in the core: the core's own count, kept here too so that each tick reads a field of one class. */
+  private armed = 0;
   private root: Task | null = null;
   private running = false;
   private scheduled = false;
@@ -160,7 +163,10 @@ export class Scheduler {
     t._wait = null;
     const f = t._flags;
     if ((f & (TaskFlag.TimerArmed | TaskFlag.External)) !== 0) {
-      if ((f & TaskFlag.TimerArmed) !== 0) this.core.disarm(t._slot);
+      if ((f & TaskFlag.TimerArmed) !== 0) {
+        this.core.disarm(t._slot);
+        this.armed--;
+      }
       if ((f & TaskFlag.External) !== 0) this.external--;
       t._flags = f & ~(TaskFlag.TimerArmed | TaskFlag.External);
     }
@@ -186,6 +192,7 @@ export class Scheduler {
       this.parkDeadline = Infinity;
       if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
+      this.armed++;
       t._flags |= TaskFlag.TimerArmed;
     }
   }
@@ -224,6 +231,10 @@ export class Scheduler {
         const f = t._flags;
         if ((f & INTERRUPT) === 0 || (f & TaskFlag.Cancelling) !== 0) {
           // The common case: nothing interrupts it, so it parks or yields as asked.
+          if (ins === parking) {
+            this.park(t, ins as Suspend);
+            break;
+          }
           if (ins === YIELD) {
             t._state = TaskState.Ready;
             t._mode = Resume.Next;
@@ -275,6 +286,7 @@ export class Scheduler {
   private expire(k: number): void {
     const slots = this.core.batch;
     const tasks = this.tasks;
+    this.armed -= k;
     for (let i = 0; i < k; i++) {
       const t = tasks[slots[i]!]!;
       t._flags &= ~TaskFlag.TimerArmed;
@@ -495,7 +507,7 @@ export class Scheduler {
     const sliceEnd = performance.now() + SLICE_MS;
     let ticks = 0;
     for (;;) {
-      if (core.timers > 0) {
+      if (this.armed > 0) {
         const k = core.tick(clock.now());
         if (k > 0) this.expire(k);
       }
@@ -517,7 +529,7 @@ export class Scheduler {
         continue;
       }
       if (this.live === 0) return;
-      if (core.timers > 0) {
+      if (this.armed > 0) {
         if (clock.kind === "virtual") {
           if (this.external > 0) return; // a Promise or socket may still act first
           clock.advanceTo(core.fireNext()); // the timers due then are queued in the core...
@@ -616,6 +628,7 @@ export class Scheduler {
     }
     this.live = 0;
     this.external = 0;
+    this.armed = 0;
     this.idle();
   }
 

@@ -59,7 +59,15 @@ export class WaitList extends Suspend {
 
   shift(): WaitNode | null {
     const node = this.head;
-    if (node !== null) this.remove(node);
+    if (node !== null) {
+      // remove(node) for the head, whose _wprev is null
+      const next = node._wnext;
+      this.head = next;
+      if (next === null) this.tail = null;
+      else next._wprev = null;
+      node._wnext = null;
+      this.length--;
+    }
     return node;
   }
 

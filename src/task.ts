@@ -2,7 +2,7 @@ import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./con
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
-import { Op, result } from "./op.js";
+import { Op, parkOn, result } from "./op.js";
 import { TIMED_OUT, WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
@@ -244,7 +244,7 @@ class JoinOp<T> extends Op<T> {
 
   private parkOn(me: Task, on: Suspend): IteratorResult<Instruction, T> {
     if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
-    return result(false, on);
+    return parkOn(on);
   }
 
   protected clone(): Op<T> {
