@@ -8,6 +8,12 @@ import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
 
+/** Layout of `Task._bits`: state in bits 0-2, resume mode (or outcome) in bits 3-5, TaskFlag bits from bit 6. */
+export const STATE_MASK = 7;
+export const MODE_SHIFT = 3;
+export const MODE_MASK = 7 << MODE_SHIFT;
+export const FLAG_SHIFT = 6;
+
 /**
  * A green thread: one generator driven by the scheduler. A Task is an
  * `Operation<T>` (`yield* task` waits for it and returns its value or rethrows
@@ -34,9 +40,12 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
    * never parks (or is never named) is spared.
    */
   _name: string | Body<T>;
-  /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags: number;
-  /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
+  /**
+   * @internal State, resume mode and flags in one small integer (see
+   * `_state`, `_mode`, `_flags`): one field instead of three keeps a task
+   * 16 bytes smaller, which counts when 100,000 of them are alive.
+   */
+  _bits: number;
   /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
   /** @internal */ _parent: Task | null;
@@ -55,11 +64,35 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     this._parent = parent;
     if (name === undefined) {
       this._name = body;
-      this._flags = TaskFlag.AutoName | TaskFlag.HoldsBody;
+      this._bits = (TaskFlag.AutoName | TaskFlag.HoldsBody) << FLAG_SHIFT; // Ready, Resume.Next
     } else {
       this._name = name;
-      this._flags = 0;
+      this._bits = 0;
     }
+  }
+
+  /** @internal Life-cycle state (TaskState): bits 0-2 of `_bits`. */
+  get _state(): TaskStateCode {
+    return (this._bits & STATE_MASK) as TaskStateCode;
+  }
+  set _state(s: TaskStateCode) {
+    this._bits = (this._bits & ~STATE_MASK) | s;
+  }
+
+  /** @internal Resume mode for the next step (Resume table); the outcome (TaskState) while Finishing: bits 3-5. */
+  get _mode(): number {
+    return (this._bits >> MODE_SHIFT) & 7;
+  }
+  set _mode(m: number) {
+    this._bits = (this._bits & ~MODE_MASK) | (m << MODE_SHIFT);
+  }
+
+  /** @internal Bits of TaskFlag: bits 6 and up. */
+  get _flags(): number {
+    return this._bits >>> FLAG_SHIFT;
+  }
+  set _flags(f: number) {
+    this._bits = (this._bits & (STATE_MASK | MODE_MASK)) | (f << FLAG_SHIFT);
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
