@@ -6,7 +6,7 @@ import type { SchedulerCore } from "./core/scheduler-core.js";
 import { setCurrent } from "./current.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
 import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
-import { Task } from "./task.js";
+import { FLAG_SHIFT, MODE_SHIFT, MODE_MASK, STATE_MASK, Task } from "./task.js";
 import { parking } from "./op.js";
 import type { Body, Instruction, RunOptions } from "./types.js";
 import { Waiter } from "./waiter.js";
@@ -19,6 +19,18 @@ const SLICE_CHECK_MASK = 63;
 const ERR_PENDING = TaskFlag.ErrPending;
 /** Flags that stop a task at its next suspension point. */
 const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
+
+// The hot paths read and write Task._bits directly: one load and one store
+// where the _state/_mode/_flags accessors would make several.
+const B_STARTED = TaskFlag.Started << FLAG_SHIFT;
+const B_GENERATOR = TaskFlag.Generator << FLAG_SHIFT;
+const B_HOLDS_BODY = TaskFlag.HoldsBody << FLAG_SHIFT;
+const B_TIMER = TaskFlag.TimerArmed << FLAG_SHIFT;
+const B_EXTERNAL = TaskFlag.External << FLAG_SHIFT;
+const B_CANCELLING = TaskFlag.Cancelling << FLAG_SHIFT;
+const B_INTERRUPT = INTERRUPT << FLAG_SHIFT;
+/** Cleared, state and mode read TaskState.Ready and Resume.Next (both 0). */
+const B_STATE_MODE = STATE_MASK | MODE_MASK;
 
 /**
  * One run: a tree of tasks under one root, one scheduler core and one clock.
@@ -131,10 +143,12 @@ export class Scheduler {
 
   /** End `t`'s park with a value. The caller has already removed it from its wait structure. */
   wake(t: Task, value: unknown): void {
-    this.endPark(t);
-    t._mode = Resume.Next;
+    t._wait = null;
+    if ((t._bits & (B_TIMER | B_EXTERNAL)) !== 0) this.endPark(t);
+    t._bits &= ~B_STATE_MODE; // Ready, Resume.Next
     t._val = value;
-    this.makeReady(t);
+    this.runq[this.runLen++] = t;
+    if (!this.running) this.schedule();
   }
 
   /** End `t`'s park by throwing `error` at its `yield*`. */
@@ -180,11 +194,11 @@ export class Scheduler {
   }
 
   private park(t: Task, ins: Suspend): void {
-    t._state = TaskState.Parked;
     t._wait = ins;
-    if ((t._flags & TaskFlag.HoldsBody) !== 0) t.dropBody();
+    if ((t._bits & B_HOLDS_BODY) !== 0) t.dropBody();
+    let b = (t._bits & ~STATE_MASK) | TaskState.Parked;
     if (ins.external) {
-      t._flags |= TaskFlag.External;
+      b |= B_EXTERNAL;
       this.external++;
     }
     const d = this.parkDeadline;
@@ -193,22 +207,27 @@ export class Scheduler {
       if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
       this.armed++;
-      t._flags |= TaskFlag.TimerArmed;
+      b |= B_TIMER;
     }
+    t._bits = b;
   }
 
   // ----------------------------------------------------------------- driver
 
   /** Run one task until it parks, yields, or its body ends. */
   private step(t: Task): void {
-    if (t._state !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
-    if ((t._flags & TaskFlag.Started) === 0 && !this.start(t)) return;
+    let b = t._bits;
+    if ((b & STATE_MASK) !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
+    if ((b & B_STARTED) === 0) {
+      if (!this.start(t)) return;
+      b = t._bits;
+    }
     const gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    let mode: number = t._mode;
+    let mode = (b >> MODE_SHIFT) & 7;
     let val = t._val;
     t._val = undefined;
-    t._state = TaskState.Running;
-    const plain = (t._flags & TaskFlag.Generator) !== 0;
+    t._bits = b | TaskState.Running; // from Ready (0)
+    const plain = (b & B_GENERATOR) !== 0;
     const prev = setCurrent(t);
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
@@ -228,16 +247,15 @@ export class Scheduler {
           break;
         }
         const ins = r.value;
-        const f = t._flags;
-        if ((f & INTERRUPT) === 0 || (f & TaskFlag.Cancelling) !== 0) {
+        const fb = t._bits;
+        if ((fb & B_INTERRUPT) === 0 || (fb & B_CANCELLING) !== 0) {
           // The common case: nothing interrupts it, so it parks or yields as asked.
           if (ins === parking) {
             this.park(t, ins as Suspend);
             break;
           }
           if (ins === YIELD) {
-            t._state = TaskState.Ready;
-            t._mode = Resume.Next;
+            t._bits = fb & ~B_STATE_MODE; // Ready, Resume.Next
             t._val = RESUMED;
             this.runq[this.runLen++] = t;
             break;
@@ -254,6 +272,7 @@ export class Scheduler {
           continue;
         }
         // Cancelled, or a child failed, while it ran: stop at this suspension point.
+        const f = fb >>> FLAG_SHIFT;
         if (ins instanceof Suspend) ins.abandon(t);
         this.parkDeadline = Infinity;
         if ((f & TaskFlag.CancelRequested) !== 0) {
