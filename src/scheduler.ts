@@ -52,15 +52,16 @@ export class Scheduler {
    */
   private readonly tasks: (Task | undefined)[] = [];
   /**
-   * The run queue: tasks in the order they became ready, `runq[0, runLen)`.
-   * It is kept here rather than in the core, as Task objects, so that a wake
-   * is one array store and a tick needs no slot lookup; the core only hands
-   * back the slots whose timers expired. Swapped with `spare` at each tick:
-   * the filled one becomes the tick's batch.
+   * The run queue: tasks in the order they became ready, linked through
+   * their `_wnext` (a ready task waits in no list, so the link is free). It is
+   * kept here rather than in the core so that a wake is two stores and a tick
+   * needs no slot lookup; the core only hands back the slots whose timers
+   * expired. A tick takes the whole list as its batch. Linking tasks to each
+   * other rather than storing them in a long-lived array also spares the
+   * garbage collector a remembered-set entry per task spawned.
    */
-  private runq: (Task | undefined)[] = [];
-  private runLen = 0;
-  private spare: (Task | undefined)[] = [];
+  private runHead: Task | null = null;
+  private runTail: Task | null = null;
   /** Tasks not yet done. */
   private live = 0;
   /** Parked tasks whose wait ends from outside the run (Promise, I/O). */
@@ -134,7 +135,7 @@ export class Scheduler {
       px.nchildren++;
     }
     this.live++;
-    this.runq[this.runLen++] = t as Task;
+    this.enqueue(t as Task);
     if (!this.running) this.schedule();
     return t;
   }
@@ -147,7 +148,7 @@ export class Scheduler {
     if ((t._bits & (B_TIMER | B_EXTERNAL)) !== 0) this.endPark(t);
     t._bits &= ~B_STATE_MODE; // Ready, Resume.Next
     t._val = value;
-    this.runq[this.runLen++] = t;
+    this.enqueue(t);
     if (!this.running) this.schedule();
   }
 
@@ -161,8 +162,17 @@ export class Scheduler {
 
   private makeReady(t: Task): void {
     t._state = TaskState.Ready;
-    this.runq[this.runLen++] = t;
+    this.enqueue(t);
     if (!this.running) this.schedule();
+  }
+
+  /** Append `t` (not in any wait list) to the run queue. */
+  private enqueue(t: Task): void {
+    t._wnext = null;
+    const tail = this.runTail;
+    if (tail === null) this.runHead = t;
+    else tail._wnext = t;
+    this.runTail = t;
   }
 
   /** A core slot for `t`, which has none yet: it is about to arm its first timer (or it is the root). */
@@ -257,7 +267,7 @@ export class Scheduler {
           if (ins === YIELD) {
             t._bits = fb & ~B_STATE_MODE; // Ready, Resume.Next
             t._val = RESUMED;
-            this.runq[this.runLen++] = t;
+            this.enqueue(t);
             break;
           }
           if (ins instanceof Suspend) {
@@ -313,7 +323,7 @@ export class Scheduler {
       t._mode = Resume.Next;
       t._val = TIMED_OUT;
       t._state = TaskState.Ready;
-      this.runq[this.runLen++] = t;
+      this.enqueue(t);
     }
   }
 
@@ -530,17 +540,15 @@ export class Scheduler {
         const k = core.tick(clock.now());
         if (k > 0) this.expire(k);
       }
-      const n = this.runLen;
-      if (n > 0) {
-        const batch = this.runq;
-        this.runq = this.spare;
-        this.spare = batch;
-        this.runLen = 0;
-        for (let i = 0; i < n; i++) {
-          const t = batch[i]!;
-          batch[i] = undefined; // a done task is not kept alive by the queue
+      let t = this.runHead;
+      if (t !== null) {
+        this.runHead = this.runTail = null; // the batch; tasks readied from now on form the next one
+        do {
+          const next = t._wnext as Task | null;
+          t._wnext = null;
           this.step(t);
-        }
+          t = next;
+        } while (t !== null);
         if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
           this.schedule(); // let I/O and timers in, then carry on
           return;
