@@ -190,7 +190,7 @@ export class SendOp<T> extends Op<void> {
       return result(true, undefined);
     }
     if (ch.closed) throw ch.closedForSend();
-    if (ch.size < ch.capacity) {
+    if (ch.capacity !== 0 && ch.size < ch.capacity) {
       ch.buffer(this.payload);
       return result(true, undefined);
     }
@@ -232,8 +232,7 @@ export class RecvOp<T> extends Op<T> {
       const s = ch.sendq.shift();
       if (s !== null) {
         const v = s._val as T;
-        s._val = undefined;
-        deliver(s, undefined);
+        deliver(s, undefined); // which also clears the payload of a task (its _val)
         return result(true, v);
       }
       if (!ch.closed) {
