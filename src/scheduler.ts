@@ -31,6 +31,9 @@ const B_CANCELLING = TaskFlag.Cancelling << FLAG_SHIFT;
 const B_INTERRUPT = INTERRUPT << FLAG_SHIFT;
 /** Cleared, state and mode read TaskState.Ready and Resume.Next (both 0). */
 const B_STATE_MODE = STATE_MASK | MODE_MASK;
+/** `step`'s common case: ready, resumed with a value (Resume.Next), started, a plain generator. */
+const HOT_MASK = STATE_MASK | MODE_MASK | B_STARTED | B_GENERATOR;
+const HOT_BITS = B_STARTED | B_GENERATOR;
 
 /**
  * One run: a tree of tasks under one root, one scheduler core and one clock.
@@ -224,33 +227,79 @@ export class Scheduler {
 
   // ----------------------------------------------------------------- driver
 
-  /** Run one task until it parks, yields, or its body ends. */
+  /**
+   * Run one task until it parks, yields, or its body ends. The common case
+   * comes first, short enough to be inlined into the drain loop: a started
+   * generator resumed with a value that parks again on a built-in operation,
+   * with nothing interrupting it. Anything else goes on in `drive`.
+   */
   private step(t: Task): void {
-    let b = t._bits;
+    const b = t._bits;
+    if ((b & HOT_MASK) !== HOT_BITS) {
+      this.stepSlow(t, b);
+      return;
+    }
+    const val = t._val;
+    t._val = undefined;
+    t._bits = b | TaskState.Running; // from Ready (0)
+    const prev = setCurrent(t);
+    let r: IteratorResult<Instruction, unknown>;
+    try {
+      r = GEN_NEXT.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
+    } catch (e) {
+      setCurrent(prev);
+      this.bodyDone(t, TaskState.Failed, e);
+      return;
+    }
+    const ins = r.value;
+    if (ins === parking && r.done !== true && (t._bits & B_INTERRUPT) === 0) {
+      this.park(t, ins as Suspend);
+      setCurrent(prev);
+      return;
+    }
+    this.drive(t, Resume.Next, undefined, r, prev);
+  }
+
+  /** `step` for a task not yet started, resumed by throw or return, or not a plain generator. */
+  private stepSlow(t: Task, b: number): void {
     if ((b & STATE_MASK) !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
     if ((b & B_STARTED) === 0) {
       if (!this.start(t)) return;
       b = t._bits;
     }
-    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    let mode = (b >> MODE_SHIFT) & 7;
-    let val = t._val;
+    const mode = (b >> MODE_SHIFT) & 7;
+    const val = t._val;
     t._val = undefined;
     t._bits = b | TaskState.Running; // from Ready (0)
-    const plain = (b & B_GENERATOR) !== 0;
-    const prev = setCurrent(t);
+    this.drive(t, mode, val, null, setCurrent(t));
+  }
+
+  /**
+   * The driver loop of a running task: resume it (unless `first` is the
+   * result of a resume already made) and act on what it yields, until it
+   * parks, yields or its body ends; then restore `prev` as the current task.
+   */
+  private drive(t: Task, mode: number, val: unknown, first: IteratorResult<Instruction, unknown> | null, prev: Task | null): void {
+    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
+    const plain = (t._bits & B_GENERATOR) !== 0;
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
     try {
       for (;;) {
-        const r =
-          mode === Resume.Next
-            ? plain
-              ? GEN_NEXT.call(gen as Generator, val)
-              : gen.next(val)
-            : mode === Resume.Throw
-              ? gen.throw!(val)
-              : gen.return!(undefined);
+        let r: IteratorResult<Instruction, unknown>;
+        if (first !== null) {
+          r = first;
+          first = null;
+        } else {
+          r =
+            mode === Resume.Next
+              ? plain
+                ? (GEN_NEXT.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
+                : gen.next(val)
+              : mode === Resume.Throw
+                ? gen.throw!(val)
+                : gen.return!(undefined);
+        }
         if (r.done === true) {
           outcome = (t._flags & TaskFlag.Cancelling) !== 0 ? TaskState.Cancelled : TaskState.Completed;
           result = r.value;
