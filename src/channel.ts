@@ -173,6 +173,9 @@ export class SendOp<T> extends Op<void> {
   ) {
     super();
   }
+  override [Symbol.iterator](): Iterator<Instruction, void, unknown> {
+    return this.phase === 0 ? this : this.clone();
+  }
   override next(v?: unknown): IteratorResult<Instruction, void> {
     if (this.phase === 0) {
       this.phase = 1;
@@ -216,6 +219,9 @@ export class SendOp<T> extends Op<void> {
 export class RecvOp<T> extends Op<T> {
   constructor(readonly channel: Channel<T>) {
     super();
+  }
+  override [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return this.phase === 0 ? this : this.clone();
   }
   override next(v?: unknown): IteratorResult<Instruction, T> {
     if (this.phase === 0) {

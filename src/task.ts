@@ -245,6 +245,10 @@ class JoinOp<T> extends Op<T> {
     super();
   }
 
+  override [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return this.phase === 0 ? this : this.clone();
+  }
+
   override next(v?: unknown): IteratorResult<Instruction, T> {
     if (this.phase === 0) {
       this.phase = 1;
