@@ -711,11 +711,12 @@ export class Scheduler {
   /** Every task of the run not done yet, in spawn order: the root and its descendants. */
   private liveTaskList(): Task[] {
     const out: Task[] = [];
-    const walk = (t: Task): void => {
-      out.push(t);
-      if (t._x !== null) for (let c = t._x.firstChild; c !== null; c = c._nextSib) walk(c);
-    };
-    if (this.root !== null && this.root._state < TaskState.Completed) walk(this.root);
+    if (this.root !== null && this.root._state < TaskState.Completed) out.push(this.root);
+    // Breadth first over `out` itself: no recursion, however deep the tree.
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i]!._x;
+      if (x !== null) for (let c = x.firstChild; c !== null; c = c._nextSib) out.push(c);
+    }
     return out.sort((a, b) => a.id - b.id);
   }
 
