@@ -705,6 +705,7 @@ export class Scheduler {
     this.live = 0;
     this.external = 0;
     this.armed = 0;
+    this.runHead = this.runTail = null; // joiners woken above are done too
     this.idle();
   }
 
