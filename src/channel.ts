@@ -91,7 +91,7 @@ export class Channel<T> {
     return this.items.length;
   }
 
-  /** Stackless's balance: the number of parked senders minus the number of parked receivers. */
+  /** Stackless's balance: the number of parked senders minus the number of parked receivers (counted: O(waiters)). */
   get balance(): number {
     return this.sendq.length - this.recvq.length;
   }
@@ -108,12 +108,12 @@ export class Channel<T> {
 
   /** @internal A receive would complete now (a value is buffered or a sender waits). */
   ready(): boolean {
-    return this.items.length > 0 || this.sendq.length > 0;
+    return this.items.length > 0 || !this.sendq.isEmpty();
   }
 
   /** @internal A send would complete now. */
   canSend(): boolean {
-    return this.recvq.length > 0 || this.size < this.capacity;
+    return !this.recvq.isEmpty() || this.size < this.capacity;
   }
 
   /** @internal Take a value; the caller checked `ready()`. */

@@ -465,7 +465,7 @@ export class Scheduler {
     // Watchers (Pool's slot release) are told too, but do not count.
     let observed = false;
     const joiners = t._x === null ? null : t._x.joiners;
-    if (joiners !== null && joiners.length > 0) {
+    if (joiners !== null && !joiners.isEmpty()) {
       const err = outcome === TaskState.Completed ? undefined : t.failure();
       for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
         if (n instanceof Waiter) {
