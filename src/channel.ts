@@ -1,6 +1,6 @@
 import { currentTask } from "./current.js";
 import { ChannelClosedError } from "./errors.js";
-import { Op, result } from "./op.js";
+import { Op, parkOn, result } from "./op.js";
 import { Fifo } from "./fifo.js";
 import { TIMED_OUT, WaitList } from "./suspend.js";
 import type { Instruction } from "./types.js";
@@ -91,19 +91,29 @@ export class Channel<T> {
     return this.items.length;
   }
 
-  /** Stackless's balance: the number of parked senders minus the number of parked receivers. */
+  /** Stackless's balance: the number of parked senders minus the number of parked receivers (counted: O(waiters)). */
   get balance(): number {
     return this.sendq.length - this.recvq.length;
   }
 
+  /** @internal Append to the buffer; the caller checked that it has room and no receiver waits. */
+  buffer(value: T): void {
+    this.items.push(value);
+  }
+
+  /** @internal No value is buffered. */
+  bufferEmpty(): boolean {
+    return this.items.length === 0;
+  }
+
   /** @internal A receive would complete now (a value is buffered or a sender waits). */
   ready(): boolean {
-    return this.items.length > 0 || this.sendq.length > 0;
+    return this.items.length > 0 || !this.sendq.isEmpty();
   }
 
   /** @internal A send would complete now. */
   canSend(): boolean {
-    return this.recvq.length > 0 || this.size < this.capacity;
+    return !this.recvq.isEmpty() || this.size < this.capacity;
   }
 
   /** @internal Take a value; the caller checked `ready()`. */
@@ -133,7 +143,7 @@ export class Channel<T> {
       return true;
     }
     if (this.size < this.capacity) {
-      this.items.push(value);
+      this.buffer(value);
       return true;
     }
     return false;
@@ -163,6 +173,9 @@ export class SendOp<T> extends Op<void> {
   ) {
     super();
   }
+  override [Symbol.iterator](): Iterator<Instruction, void, unknown> {
+    return this.phase === 0 ? this : this.clone();
+  }
   override next(v?: unknown): IteratorResult<Instruction, void> {
     if (this.phase === 0) {
       this.phase = 1;
@@ -173,13 +186,22 @@ export class SendOp<T> extends Op<void> {
   }
   protected begin(): IteratorResult<Instruction, void> {
     const ch = this.channel;
+    const r = ch.recvq.shift();
+    if (r !== null) {
+      // A receiver waits, so the channel is open (close() empties recvq for good).
+      deliver(r, this.payload);
+      return result(true, undefined);
+    }
     if (ch.closed) throw ch.closedForSend();
-    if (ch.offer(this.payload)) return result(true, undefined);
+    if (ch.capacity !== 0 && ch.size < ch.capacity) {
+      ch.buffer(this.payload);
+      return result(true, undefined);
+    }
     const me = currentTask("send");
     me._val = this.payload;
     ch.sendq.push(me);
     if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
-    return result(false, ch.sendq);
+    return parkOn(ch.sendq);
   }
   protected clone(): Op<void> {
     return new SendOp(this.channel, this.payload);
@@ -198,6 +220,9 @@ export class RecvOp<T> extends Op<T> {
   constructor(readonly channel: Channel<T>) {
     super();
   }
+  override [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return this.phase === 0 ? this : this.clone();
+  }
   override next(v?: unknown): IteratorResult<Instruction, T> {
     if (this.phase === 0) {
       this.phase = 1;
@@ -208,12 +233,27 @@ export class RecvOp<T> extends Op<T> {
   }
   protected begin(): IteratorResult<Instruction, T> {
     const ch = this.channel;
+    if (ch.bufferEmpty()) {
+      // Unbuffered (or drained): take from a parked sender, else park.
+      const s = ch.sendq.shift();
+      if (s !== null) {
+        const v = s._val as T;
+        deliver(s, undefined); // which also clears the payload of a task (its _val)
+        return result(true, v);
+      }
+      if (!ch.closed) {
+        const me = currentTask("recv");
+        ch.recvq.push(me);
+        if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+        return parkOn(ch.recvq);
+      }
+    }
+    return this.slow(ch);
+  }
+  /** A buffered value, or closed and drained. */
+  private slow(ch: Channel<T>): IteratorResult<Instruction, T> {
     if (ch.ready()) return result(true, ch.take());
-    if (ch.closed) throw ch.closedForRecv();
-    const me = currentTask("recv");
-    ch.recvq.push(me);
-    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
-    return result(false, ch.recvq);
+    throw ch.closedForRecv();
   }
   protected clone(): Op<T> {
     return new RecvOp(this.channel);

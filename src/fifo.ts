@@ -6,19 +6,19 @@
 export class Fifo<T> {
   private items: T[] = [];
   private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
+  /** Values held; a field rather than a getter, for the channel's hot paths. */
+  length = 0;
 
   push(v: T): void {
     this.items.push(v);
+    this.length++;
   }
 
   /** The oldest value; the caller checks `length > 0` first. */
   shift(): T {
     const v = this.items[this.head]!;
     this.items[this.head++] = undefined as T; // let it be collected
+    this.length--;
     if (this.head === this.items.length) {
       this.items.length = 0;
       this.head = 0;

@@ -10,6 +10,21 @@ import type { Instruction, Operation } from "./types.js";
  * shape instead of one per operation class.
  */
 const RESULT: { done: boolean; value: unknown } = { done: false, value: undefined };
+/**
+ * @internal The last Suspend a built-in operation parked on. The driver
+ * compares what a task yields with it before anything else: equal, it is a
+ * Suspend (nothing else is ever stored here), with no prototype walk.
+ */
+export let parking: Suspend | null = null;
+
+/** @internal Park on `s`: the IteratorResult that yields it to the driver. */
+export function parkOn<T>(s: Suspend): IteratorResult<Instruction, T> {
+  parking = s;
+  RESULT.done = false;
+  RESULT.value = s;
+  return RESULT as IteratorResult<Instruction, T>;
+}
+
 /** @internal Fill and return the shared IteratorResult. */
 export function result<T>(done: boolean, value: unknown): IteratorResult<Instruction, T> {
   RESULT.done = done;
@@ -54,10 +69,11 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
     if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
     return result(true, this.resumed(v));
   }
-  // The hottest operations (channel send and recv, join) override `next` with
-  // the same steps written out: this `next` is shared by every subclass, so
-  // in a real program its property loads and the `begin` call see a dozen
-  // classes and go megamorphic, while an override sees one.
+  // The hottest operations (channel send and recv, join) override `next` and
+  // `[Symbol.iterator]` with the same steps written out: these methods are
+  // shared by every subclass, so in a real program their property loads (and
+  // the `begin` call) see a dozen classes and go megamorphic, while an
+  // override sees one. `yield*` calls both on every operation.
 
   throw(e: unknown): IteratorResult<Instruction, T> {
     throw e;
@@ -73,8 +89,8 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   }
 
   /** Park the current task (already registered with `suspend`'s owner) on `suspend`. */
-  protected wait(suspend: Suspend | Instruction): IteratorResult<Instruction, T> {
-    return result(false, suspend);
+  protected wait(suspend: Suspend): IteratorResult<Instruction, T> {
+    return parkOn(suspend);
   }
 
   /** Start the operation: `this.ok(value)` or `this.wait(suspend)`. */

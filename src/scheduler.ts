@@ -6,7 +6,8 @@ import type { SchedulerCore } from "./core/scheduler-core.js";
 import { setCurrent } from "./current.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
 import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
-import { Task } from "./task.js";
+import { FLAG_SHIFT, MODE_SHIFT, MODE_MASK, STATE_MASK, Task } from "./task.js";
+import { parking } from "./op.js";
 import type { Body, Instruction, RunOptions } from "./types.js";
 import { Waiter } from "./waiter.js";
 
@@ -18,6 +19,21 @@ const SLICE_CHECK_MASK = 63;
 const ERR_PENDING = TaskFlag.ErrPending;
 /** Flags that stop a task at its next suspension point. */
 const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
+
+// The hot paths read and write Task._bits directly: one load and one store
+// where the _state/_mode/_flags accessors would make several.
+const B_STARTED = TaskFlag.Started << FLAG_SHIFT;
+const B_GENERATOR = TaskFlag.Generator << FLAG_SHIFT;
+const B_HOLDS_BODY = TaskFlag.HoldsBody << FLAG_SHIFT;
+const B_TIMER = TaskFlag.TimerArmed << FLAG_SHIFT;
+const B_EXTERNAL = TaskFlag.External << FLAG_SHIFT;
+const B_CANCELLING = TaskFlag.Cancelling << FLAG_SHIFT;
+const B_INTERRUPT = INTERRUPT << FLAG_SHIFT;
+/** Cleared, state and mode read TaskState.Ready and Resume.Next (both 0). */
+const B_STATE_MODE = STATE_MASK | MODE_MASK;
+/** `step`'s common case: ready, resumed with a value (Resume.Next), started, a plain generator. */
+const HOT_MASK = STATE_MASK | MODE_MASK | B_STARTED | B_GENERATOR;
+const HOT_BITS = B_STARTED | B_GENERATOR;
 
 /**
  * One run: a tree of tasks under one root, one scheduler core and one clock.
@@ -32,12 +48,29 @@ const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
 export class Scheduler {
   readonly core: SchedulerCore;
   readonly clock: Clock;
-  /** Task of each core slot. */
+  /**
+   * Task of each core slot. A task takes a slot only when it first arms a
+   * timer (the root at once, so that the Wasm core keeps its instance for the
+   * whole run) and keeps it until it is done: most tasks never need one.
+   */
   private readonly tasks: (Task | undefined)[] = [];
+  /**
+   * The run queue: tasks in the order they became ready, linked through
+   * their `_wnext` (a ready task waits in no list, so the link is free). It is
+   * kept here rather than in the core so that a wake is two stores and a tick
+   * needs no slot lookup; the core only hands back the slots whose timers
+   * expired. A tick takes the whole list as its batch. Linking tasks to each
+   * other rather than storing them in a long-lived array also spares the
+   * garbage collector a remembered-set entry per task spawned.
+   */
+  private runHead: Task | null = null;
+  private runTail: Task | null = null;
   /** Tasks not yet done. */
   private live = 0;
   /** Parked tasks whose wait ends from outside the run (Promise, I/O). */
   private external = 0;
+  /** Timers armed in the core: the core's own count, kept here too so that each tick reads a field of one class. */
+  private armed = 0;
   private root: Task | null = null;
   private running = false;
   private scheduled = false;
@@ -82,6 +115,7 @@ export class Scheduler {
     const t = this.spawn(body, null, name);
     t._flags |= TaskFlag.Root;
     this.root = t;
+    this.giveSlot(t);
     void t.promise(); // created now, so a failure nobody awaits is an unhandled rejection, not silence
     return t;
   }
@@ -93,9 +127,7 @@ export class Scheduler {
     if (parent !== null && parent._state === TaskState.Finishing) {
       throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
     }
-    const slot = this.core.alloc();
-    const t = new Task<T>(this, slot, body, parent, name);
-    this.tasks[slot] = t as Task;
+    const t = new Task<T>(this, body, parent, name);
     if (parent !== null) {
       const px = parent.ext();
       const last = px.lastChild;
@@ -106,7 +138,7 @@ export class Scheduler {
       px.nchildren++;
     }
     this.live++;
-    this.core.ready(slot);
+    this.enqueue(t as Task);
     if (!this.running) this.schedule();
     return t;
   }
@@ -115,10 +147,12 @@ export class Scheduler {
 
   /** End `t`'s park with a value. The caller has already removed it from its wait structure. */
   wake(t: Task, value: unknown): void {
-    this.endPark(t);
-    t._mode = Resume.Next;
+    t._wait = null;
+    if ((t._bits & (B_TIMER | B_EXTERNAL)) !== 0) this.endPark(t);
+    t._bits &= ~B_STATE_MODE; // Ready, Resume.Next
     t._val = value;
-    this.makeReady(t);
+    this.enqueue(t);
+    if (!this.running) this.schedule();
   }
 
   /** End `t`'s park by throwing `error` at its `yield*`. */
@@ -131,8 +165,24 @@ export class Scheduler {
 
   private makeReady(t: Task): void {
     t._state = TaskState.Ready;
-    this.core.ready(t._slot);
+    this.enqueue(t);
     if (!this.running) this.schedule();
+  }
+
+  /** Append `t` (not in any wait list) to the run queue. */
+  private enqueue(t: Task): void {
+    t._wnext = null;
+    const tail = this.runTail;
+    if (tail === null) this.runHead = t;
+    else tail._wnext = t;
+    this.runTail = t;
+  }
+
+  /** A core slot for `t`, which has none yet: it is about to arm its first timer (or it is the root). */
+  private giveSlot(t: Task): void {
+    const slot = this.core.alloc();
+    t._slot = slot;
+    this.tasks[slot] = t;
   }
 
   /** Bookkeeping shared by every end of a park (the wait registration is handled by the caller). */
@@ -140,7 +190,10 @@ export class Scheduler {
     t._wait = null;
     const f = t._flags;
     if ((f & (TaskFlag.TimerArmed | TaskFlag.External)) !== 0) {
-      if ((f & TaskFlag.TimerArmed) !== 0) this.core.disarm(t._slot);
+      if ((f & TaskFlag.TimerArmed) !== 0) {
+        this.core.disarm(t._slot);
+        this.armed--;
+      }
       if ((f & TaskFlag.External) !== 0) this.external--;
       t._flags = f & ~(TaskFlag.TimerArmed | TaskFlag.External);
     }
@@ -154,60 +207,116 @@ export class Scheduler {
   }
 
   private park(t: Task, ins: Suspend): void {
-    t._state = TaskState.Parked;
     t._wait = ins;
-    if ((t._flags & TaskFlag.HoldsBody) !== 0) t.dropBody();
+    if ((t._bits & B_HOLDS_BODY) !== 0) t.dropBody();
+    let b = (t._bits & ~STATE_MASK) | TaskState.Parked;
     if (ins.external) {
-      t._flags |= TaskFlag.External;
+      b |= B_EXTERNAL;
       this.external++;
     }
     const d = this.parkDeadline;
     if (d !== Infinity) {
       this.parkDeadline = Infinity;
+      if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
-      t._flags |= TaskFlag.TimerArmed;
+      this.armed++;
+      b |= B_TIMER;
     }
+    t._bits = b;
   }
 
   // ----------------------------------------------------------------- driver
 
-  /** Run one task until it parks, yields, or its body ends. */
+  /**
+   * Run one task until it parks, yields, or its body ends. The common case
+   * comes first, short enough to be inlined into the drain loop: a started
+   * generator resumed with a value that parks again on a built-in operation,
+   * with nothing interrupting it. Anything else goes on in `drive`.
+   */
   private step(t: Task): void {
-    if (t._state !== TaskState.Ready && !this.expired(t)) return;
-    if ((t._flags & TaskFlag.Started) === 0 && !this.start(t)) return;
-    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    let mode: number = t._mode;
-    let val = t._val;
+    const b = t._bits;
+    if ((b & HOT_MASK) !== HOT_BITS) {
+      this.stepSlow(t, b);
+      return;
+    }
+    const val = t._val;
     t._val = undefined;
-    t._state = TaskState.Running;
-    const plain = (t._flags & TaskFlag.Generator) !== 0;
+    t._bits = b | TaskState.Running; // from Ready (0)
     const prev = setCurrent(t);
+    let r: IteratorResult<Instruction, unknown>;
+    try {
+      r = GEN_NEXT.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
+    } catch (e) {
+      setCurrent(prev);
+      this.bodyDone(t, TaskState.Failed, e);
+      return;
+    }
+    const ins = r.value;
+    if (ins === parking && r.done !== true && (t._bits & B_INTERRUPT) === 0) {
+      this.park(t, ins as Suspend);
+      setCurrent(prev);
+      return;
+    }
+    this.drive(t, Resume.Next, undefined, r, prev);
+  }
+
+  /** `step` for a task not yet started, resumed by throw or return, or not a plain generator. */
+  private stepSlow(t: Task, b: number): void {
+    if ((b & STATE_MASK) !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
+    if ((b & B_STARTED) === 0) {
+      if (!this.start(t)) return;
+      b = t._bits;
+    }
+    const mode = (b >> MODE_SHIFT) & 7;
+    const val = t._val;
+    t._val = undefined;
+    t._bits = b | TaskState.Running; // from Ready (0)
+    this.drive(t, mode, val, null, setCurrent(t));
+  }
+
+  /**
+   * The driver loop of a running task: resume it (unless `first` is the
+   * result of a resume already made) and act on what it yields, until it
+   * parks, yields or its body ends; then restore `prev` as the current task.
+   */
+  private drive(t: Task, mode: number, val: unknown, first: IteratorResult<Instruction, unknown> | null, prev: Task | null): void {
+    const gen = t._gen as Iterator<Instruction, unknown, unknown>;
+    const plain = (t._bits & B_GENERATOR) !== 0;
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
     try {
       for (;;) {
-        const r =
-          mode === Resume.Next
-            ? plain
-              ? GEN_NEXT.call(gen as Generator, val)
-              : gen.next(val)
-            : mode === Resume.Throw
-              ? gen.throw!(val)
-              : gen.return!(undefined);
+        let r: IteratorResult<Instruction, unknown>;
+        if (first !== null) {
+          r = first;
+          first = null;
+        } else {
+          r =
+            mode === Resume.Next
+              ? plain
+                ? (GEN_NEXT.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
+                : gen.next(val)
+              : mode === Resume.Throw
+                ? gen.throw!(val)
+                : gen.return!(undefined);
+        }
         if (r.done === true) {
           outcome = (t._flags & TaskFlag.Cancelling) !== 0 ? TaskState.Cancelled : TaskState.Completed;
           result = r.value;
           break;
         }
         const ins = r.value;
-        const f = t._flags;
-        if ((f & INTERRUPT) === 0 || (f & TaskFlag.Cancelling) !== 0) {
+        const fb = t._bits;
+        if ((fb & B_INTERRUPT) === 0 || (fb & B_CANCELLING) !== 0) {
           // The common case: nothing interrupts it, so it parks or yields as asked.
+          if (ins === parking) {
+            this.park(t, ins as Suspend);
+            break;
+          }
           if (ins === YIELD) {
-            t._state = TaskState.Ready;
-            t._mode = Resume.Next;
+            t._bits = fb & ~B_STATE_MODE; // Ready, Resume.Next
             t._val = RESUMED;
-            this.core.ready(t._slot);
+            this.enqueue(t);
             break;
           }
           if (ins instanceof Suspend) {
@@ -222,6 +331,7 @@ export class Scheduler {
           continue;
         }
         // Cancelled, or a child failed, while it ran: stop at this suspension point.
+        const f = fb >>> FLAG_SHIFT;
         if (ins instanceof Suspend) ins.abandon(t);
         this.parkDeadline = Infinity;
         if ((f & TaskFlag.CancelRequested) !== 0) {
@@ -246,17 +356,24 @@ export class Scheduler {
   }
 
   /**
-   * A parked task is in the batch only when its park's deadline passed: undo
-   * the park and resume it with TIMED_OUT. False for a task with nothing to
-   * run (done, or already run this tick).
+   * Timers that expired: their parks end now, at the start of the tick, so a
+   * task woken by its deadline is ready like any other (an earlier task of
+   * the batch can no longer wake it a second time, nor disarm a timer that
+   * has already fired). Each is resumed with TIMED_OUT.
    */
-  private expired(t: Task): boolean {
-    if (t._state !== TaskState.Parked) return false;
-    t._flags &= ~TaskFlag.TimerArmed;
-    this.abandonPark(t);
-    t._mode = Resume.Next;
-    t._val = TIMED_OUT;
-    return true;
+  private expire(k: number): void {
+    const slots = this.core.batch;
+    const tasks = this.tasks;
+    this.armed -= k;
+    for (let i = 0; i < k; i++) {
+      const t = tasks[slots[i]!]!;
+      t._flags &= ~TaskFlag.TimerArmed;
+      this.abandonPark(t);
+      t._mode = Resume.Next;
+      t._val = TIMED_OUT;
+      t._state = TaskState.Ready;
+      this.enqueue(t);
+    }
   }
 
   /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
@@ -341,16 +458,14 @@ export class Scheduler {
   private complete(t: Task): void {
     const outcome = t._mode as TaskStateCode;
     t._state = outcome;
-    this.core.release(t._slot);
-    this.tasks[t._slot] = undefined;
-    t._slot = -1;
+    if (t._slot >= 0) this.dropSlot(t);
     this.live--;
 
     // Joiners get the outcome; a failure some task joined counts as handled.
     // Watchers (Pool's slot release) are told too, but do not count.
     let observed = false;
     const joiners = t._x === null ? null : t._x.joiners;
-    if (joiners !== null && joiners.length > 0) {
+    if (joiners !== null && !joiners.isEmpty()) {
       const err = outcome === TaskState.Completed ? undefined : t.failure();
       for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
         if (n instanceof Waiter) {
@@ -390,6 +505,12 @@ export class Scheduler {
 
     if (p !== null && p._x!.nchildren === 0) this.childrenDone(p);
     if (this.live === 0) this.idle();
+  }
+
+  private dropSlot(t: Task): void {
+    this.core.release(t._slot);
+    this.tasks[t._slot] = undefined;
+    t._slot = -1;
   }
 
   /** An unhandled child error reaches the parent: siblings are cancelled, then it is thrown into the parent. */
@@ -460,18 +581,23 @@ export class Scheduler {
 
   private drain(): void {
     const core = this.core;
-    const tasks = this.tasks;
     const clock = this.clock;
     const sliceEnd = performance.now() + SLICE_MS;
     let ticks = 0;
     for (;;) {
-      const n = core.tick(core.timers > 0 ? clock.now() : -Infinity);
-      if (n > 0) {
-        const batch = core.batch;
-        for (let i = 0; i < n; i++) {
-          const t = tasks[batch[i]!];
-          if (t !== undefined) this.step(t);
-        }
+      if (this.armed > 0) {
+        const k = core.tick(clock.now());
+        if (k > 0) this.expire(k);
+      }
+      let t = this.runHead;
+      if (t !== null) {
+        this.runHead = this.runTail = null; // the batch; tasks readied from now on form the next one
+        do {
+          const next = t._wnext as Task | null;
+          t._wnext = null;
+          this.step(t);
+          t = next;
+        } while (t !== null);
         if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
           this.schedule(); // let I/O and timers in, then carry on
           return;
@@ -479,10 +605,12 @@ export class Scheduler {
         continue;
       }
       if (this.live === 0) return;
-      if (core.timers > 0) {
+      if (this.armed > 0) {
         if (clock.kind === "virtual") {
           if (this.external > 0) return; // a Promise or socket may still act first
-          clock.advanceTo(core.fireNext()); // the timers due then are queued for the next tick
+          clock.advanceTo(core.fireNext()); // the timers due then are queued in the core...
+          const k = core.tick(-Infinity); // ...and handed out here, firing nothing more
+          if (k > 0) this.expire(k);
           continue;
         }
         const next = core.nextDeadline();
@@ -519,8 +647,7 @@ export class Scheduler {
   private deadlock(): void {
     const stuck: StuckTask[] = [];
     const parked: Task[] = [];
-    for (const t of this.tasks) {
-      if (t === undefined) continue;
+    for (const t of this.liveTaskList()) {
       if (t._state === TaskState.Parked) {
         parked.push(t);
         stuck.push({ name: t.name, waitingOn: t._wait!.describe(t) });
@@ -555,15 +682,12 @@ export class Scheduler {
   /** Cleanup deadlocked too: give up on the remaining tasks without running them. */
   private abort(err: DeadlockError): void {
     const root = this.root!;
-    for (const t of this.tasks) {
-      if (t === undefined) continue;
+    for (const t of this.liveTaskList()) {
       if (t._state === TaskState.Parked) this.abandonPark(t);
       t._gen = null;
       t._state = t === root ? TaskState.Failed : TaskState.Cancelled;
       t._val = t === root ? (root._mode === TaskState.Failed && root._state === TaskState.Finishing ? root._val : err) : undefined;
-      this.core.release(t._slot);
-      this.tasks[t._slot] = undefined;
-      t._slot = -1;
+      if (t._slot >= 0) this.dropSlot(t);
       const joiners = t._x === null ? null : t._x.joiners;
       if (joiners !== null) {
         for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
@@ -580,7 +704,21 @@ export class Scheduler {
     }
     this.live = 0;
     this.external = 0;
+    this.armed = 0;
+    this.runHead = this.runTail = null; // joiners woken above are done too
     this.idle();
+  }
+
+  /** Every task of the run not done yet, in spawn order: the root and its descendants. */
+  private liveTaskList(): Task[] {
+    const out: Task[] = [];
+    if (this.root !== null && this.root._state < TaskState.Completed) out.push(this.root);
+    // Breadth first over `out` itself: no recursion, however deep the tree.
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i]!._x;
+      if (x !== null) for (let c = x.firstChild; c !== null; c = c._nextSib) out.push(c);
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   // --------------------------------------------------------- promise interop

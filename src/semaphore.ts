@@ -45,7 +45,7 @@ export class Semaphore {
 
   /** Take a permit if one is free now; true on success. */
   tryAcquire(): boolean {
-    if (this.free > 0 && this.waiters.length === 0) {
+    if (this.free > 0 && this.waiters.isEmpty()) {
       this.free--;
       return true;
     }

@@ -9,7 +9,7 @@ class SleepOp extends Op<void> {
   }
   protected begin(): IteratorResult<Instruction, void> {
     const me = currentTask("sleep");
-    if (this.ms === 0) return this.wait(YIELD);
+    if (this.ms === 0) return result(false, YIELD);
     if (this.ms !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(this.ms);
     return this.wait(SLEEP);
   }

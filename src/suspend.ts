@@ -42,7 +42,6 @@ export interface WaitNode {
 export class WaitList extends Suspend {
   head: WaitNode | null = null;
   tail: WaitNode | null = null;
-  length = 0;
 
   constructor(private readonly what: () => string) {
     super();
@@ -54,12 +53,30 @@ export class WaitList extends Suspend {
     if (this.tail === null) this.head = node;
     else this.tail._wnext = node;
     this.tail = node;
-    this.length++;
+  }
+
+  /** Whether nobody waits. */
+  isEmpty(): boolean {
+    return this.head === null;
+  }
+
+  /** Waiters in the list, counted by walking it: no counter to keep on every push and shift (few callers ask). */
+  get length(): number {
+    let n = 0;
+    for (let x = this.head; x !== null; x = x._wnext) n++;
+    return n;
   }
 
   shift(): WaitNode | null {
     const node = this.head;
-    if (node !== null) this.remove(node);
+    if (node !== null) {
+      // remove(node) for the head, whose _wprev is null
+      const next = node._wnext;
+      this.head = next;
+      if (next === null) this.tail = null;
+      else next._wprev = null;
+      node._wnext = null;
+    }
     return node;
   }
 
@@ -70,7 +87,6 @@ export class WaitList extends Suspend {
     if (next === null) this.tail = prev;
     else next._wprev = prev;
     node._wnext = node._wprev = null;
-    this.length--;
   }
 
   /** Whether `node` is in this list, given that it is in this list or in none (a node carries no back-pointer: tasks stay smaller). */

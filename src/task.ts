@@ -2,11 +2,17 @@ import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./con
 import { CancelledError } from "./errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { currentTask } from "./current.js";
-import { Op, result } from "./op.js";
+import { Op, parkOn, result } from "./op.js";
 import { TIMED_OUT, WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
+
+/** Layout of `Task._bits`: state in bits 0-2, resume mode (or outcome) in bits 3-5, TaskFlag bits from bit 6. */
+export const STATE_MASK = 7;
+export const MODE_SHIFT = 3;
+export const MODE_MASK = 7 << MODE_SHIFT;
+export const FLAG_SHIFT = 6;
 
 /**
  * A green thread: one generator driven by the scheduler. A Task is an
@@ -24,7 +30,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   // All fields below are internal; they are plain fields (not a Map or a
   // closure) so that a suspended task costs one small object.
   /** @internal */ _sched: Scheduler;
-  /** @internal Slot in the scheduler core; -1 once done. */ _slot: number;
+  /** @internal Slot in the scheduler core, taken when it first arms a timer; -1 when it has none. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
   /**
    * @internal The name given at spawn. Else the body function, until the name
@@ -34,9 +40,12 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
    * never parks (or is never named) is spared.
    */
   _name: string | Body<T>;
-  /** @internal */ _state: TaskStateCode = TaskState.Ready;
-  /** @internal Bits of TaskFlag. */ _flags: number;
-  /** @internal Resume mode for the next step (Resume table); the outcome while Finishing. */ _mode = 0;
+  /**
+   * @internal State, resume mode and flags in one small integer (see
+   * `_state`, `_mode`, `_flags`): one field instead of three keeps a task
+   * 16 bytes smaller, which counts when 100,000 of them are alive.
+   */
+  _bits: number;
   /** @internal Resume value for the next step; the payload of a parked sender; the result or error once done. */ _val: unknown = undefined;
   /** @internal What it is parked on. */ _wait: Suspend | null = null;
   /** @internal */ _parent: Task | null;
@@ -47,19 +56,43 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _wprev: WaitNode | null = null;
 
   /** @internal Use spawn() or run(). */
-  constructor(sched: Scheduler, slot: number, body: Body<T>, parent: Task | null, name: string | undefined) {
+  constructor(sched: Scheduler, body: Body<T>, parent: Task | null, name: string | undefined) {
     this.id = nextId++;
     this._sched = sched;
-    this._slot = slot;
+    this._slot = -1;
     this._gen = body;
     this._parent = parent;
     if (name === undefined) {
       this._name = body;
-      this._flags = TaskFlag.AutoName | TaskFlag.HoldsBody;
+      this._bits = (TaskFlag.AutoName | TaskFlag.HoldsBody) << FLAG_SHIFT; // Ready, Resume.Next
     } else {
       this._name = name;
-      this._flags = 0;
+      this._bits = 0;
     }
+  }
+
+  /** @internal Life-cycle state (TaskState): bits 0-2 of `_bits`. */
+  get _state(): TaskStateCode {
+    return (this._bits & STATE_MASK) as TaskStateCode;
+  }
+  set _state(s: TaskStateCode) {
+    this._bits = (this._bits & ~STATE_MASK) | s;
+  }
+
+  /** @internal Resume mode for the next step (Resume table); the outcome (TaskState) while Finishing: bits 3-5. */
+  get _mode(): number {
+    return (this._bits >> MODE_SHIFT) & 7;
+  }
+  set _mode(m: number) {
+    this._bits = (this._bits & ~MODE_MASK) | (m << MODE_SHIFT);
+  }
+
+  /** @internal Bits of TaskFlag: bits 6 and up. */
+  get _flags(): number {
+    return this._bits >>> FLAG_SHIFT;
+  }
+  set _flags(f: number) {
+    this._bits = (this._bits & (STATE_MASK | MODE_MASK)) | (f << FLAG_SHIFT);
   }
 
   /** The task's name: the one given to spawn/run, else `<function name>#<id>`. */
@@ -212,6 +245,10 @@ class JoinOp<T> extends Op<T> {
     super();
   }
 
+  override [Symbol.iterator](): Iterator<Instruction, T, unknown> {
+    return this.phase === 0 ? this : this.clone();
+  }
+
   override next(v?: unknown): IteratorResult<Instruction, T> {
     if (this.phase === 0) {
       this.phase = 1;
@@ -244,7 +281,7 @@ class JoinOp<T> extends Op<T> {
 
   private parkOn(me: Task, on: Suspend): IteratorResult<Instruction, T> {
     if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
-    return result(false, on);
+    return parkOn(on);
   }
 
   protected clone(): Op<T> {

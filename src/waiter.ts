@@ -1,6 +1,5 @@
-import type { Scheduler } from "./scheduler.js";
 import type { WaitNode } from "./suspend.js";
-import type { Task } from "./task.js";
+import { Task } from "./task.js";
 
 /**
  * A waiter that is not a task: `select` registers one per case (a task can
@@ -14,20 +13,18 @@ export abstract class Waiter implements WaitNode {
   abstract fire(ok: boolean, value: unknown): void;
 }
 
-/** Hand `value` to a waiter taken off a list: wake its task, or fire it. */
+/**
+ * Hand `value` to a waiter taken off a list: wake its task, or fire it. Asks
+ * `instanceof Task` first: a task's prototype chain meets Task at its first
+ * link, while `instanceof Waiter` would walk all of it before saying no.
+ */
 export function deliver(node: WaitNode, value: unknown): void {
-  if (node instanceof Waiter) node.fire(true, value);
-  else {
-    const t = node as Task;
-    (t._sched as Scheduler).wake(t, value);
-  }
+  if (node instanceof Task) node._sched.wake(node, value);
+  else (node as Waiter).fire(true, value);
 }
 
 /** Throw `error` at a waiter taken off a list. */
 export function deliverThrow(node: WaitNode, error: unknown): void {
-  if (node instanceof Waiter) node.fire(false, error);
-  else {
-    const t = node as Task;
-    (t._sched as Scheduler).wakeThrow(t, error);
-  }
+  if (node instanceof Task) node._sched.wakeThrow(node, error);
+  else (node as Waiter).fire(false, error);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Channel, TimeoutError, call, current, run, sleep, spawn, withTimeout, yieldNow } from "../src/index.js";
+import { withDeadline } from "../src/op.js";
 import { BACKENDS, makeLog, vrun } from "./helpers.js";
 
 describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
@@ -226,5 +227,31 @@ describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
       return spins;
     }, { backend });
     expect(r).toBeGreaterThan(10);
+  });
+  it("a park whose deadline passed when the tick began times out, even if an earlier task of that tick would wake it", async () => {
+    // x and the root arm timers for the same instant, x first, so both end up
+    // in one tick with x ahead. The root's deadline has passed when that tick
+    // begins: it is resumed with its timeout, and x finds no receiver. (Before,
+    // x woke it again and disarmed a timer that had already fired, which left
+    // the core's timer count wrong: the sleep below then ended in a deadlock.)
+    const r = await vrun(backend, function* () {
+      const ch = new Channel<string>();
+      const x = spawn(function* () {
+        yield* sleep(10);
+        return ch.trySend("v");
+      });
+      yield* yieldNow(); // x runs first and arms its timer
+      let got: string;
+      try {
+        got = yield* withDeadline(ch.recv(), 10, () => new TimeoutError("recv timed out", 10));
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      const sent = yield* x;
+      const t0 = current()._sched.now();
+      yield* sleep(5);
+      return { got, sent, slept: current()._sched.now() - t0 };
+    });
+    expect(r).toEqual({ got: "recv timed out", sent: false, slept: 5 });
   });
 });

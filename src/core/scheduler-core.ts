@@ -19,6 +19,13 @@
  *
  * A slot has at most one armed timer. Deadlines are whole milliseconds of the
  * run's clock; the runtime rounds them up.
+ *
+ * How the runtime (src/scheduler.ts) uses it: it keeps its own run queue of
+ * Task objects and never calls `ready`, so a core's run queue only carries
+ * the slots of expired timers, which the runtime takes with `tick` and
+ * appends to its own queue. It allocates a slot only for a task that arms a
+ * timer (and for the root). `ready` stays part of the interface, for the
+ * conformance tests and any driver that wants the core's queue.
  */
 export interface SchedulerCore {
   /** Which implementation this is. */
