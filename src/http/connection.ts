@@ -16,11 +16,12 @@ import { STATUS_TEXT } from "./status.js";
 /** Bytes of responses gathered before they are written even though more pipelined requests wait. */
 const FLUSH_AT = 64 * 1024;
 /**
- * First size of a connection's output buffer: room for one small response,
- * or, when pipelined requests wait behind it, for about 16 (just under half
- * of Node's 8 KiB pool slab, the largest size the pool serves). Every write
- * hands its buffer to the socket, so each response allocates one: sizing it
- * to need keeps the churn of pool slabs down.
+ * First size of an output buffer of a connection's own (when the shared one
+ * is lent out, see `spare`): room for one small response, or, when
+ * pipelined requests wait behind it, for about 16 (just under half of
+ * Node's 8 KiB pool slab, the largest size the pool serves). The socket
+ * keeps such a buffer until it is sent: sizing it to need keeps the churn of
+ * pool slabs down.
  */
 const OBUF_ONE = 512;
 const OBUF_MANY = 4000;
@@ -101,7 +102,8 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
    * framing) are copied into `obuf`; a large body is kept as its own chunk.
    * `chunks` holds what is sealed, in order. A write hands the buffers to
    * the socket, which keeps them until sent, so each write starts a new
-   * `obuf` (from Node's pool when small).
+   * `obuf`: the shared one when it is free (see `spare`), else one from
+   * Node's pool.
    */
   obuf: Buffer | null = null;
   private olen = 0;
