@@ -455,7 +455,18 @@ export class Scheduler {
     this.complete(t);
   }
 
-  private complete(t: Task): void {
+  /**
+   * `t` is done. When it was the last child of a finishing parent, the
+   * parent is done too, and so on up: a loop rather than recursion, so that
+   * a deep tree of tasks cannot overflow the stack.
+   */
+  private complete(first: Task): void {
+    for (let t: Task | null = first; t !== null; ) t = this.completeOne(t);
+    if (this.live === 0) this.idle();
+  }
+
+  /** Complete one task; returns its parent when that completes next (see `complete`). */
+  private completeOne(t: Task): Task | null {
     const outcome = t._mode as TaskStateCode;
     t._state = outcome;
     if (t._slot >= 0) this.dropSlot(t);
@@ -503,8 +514,7 @@ export class Scheduler {
       x.settle = null;
     }
 
-    if (p !== null && p._x!.nchildren === 0) this.childrenDone(p);
-    if (this.live === 0) this.idle();
+    return p !== null && p._x!.nchildren === 0 ? this.childrenDone(p) : null;
   }
 
   private dropSlot(t: Task): void {
@@ -538,12 +548,14 @@ export class Scheduler {
     // Ready or Running: the step loop sees ERR_PENDING at the next suspension point.
   }
 
-  private childrenDone(p: Task): void {
-    if (p._state === TaskState.Finishing) this.complete(p);
-    else if (p._state === TaskState.Parked && p._wait === DRAIN) {
+  /** The last child of `p` is done. Returns `p` when it completes now (it was finishing), for the caller to complete. */
+  private childrenDone(p: Task): Task | null {
+    if (p._state === TaskState.Finishing) return p;
+    if (p._state === TaskState.Parked && p._wait === DRAIN) {
       this.endPark(p);
       this.deliverPending(p);
     }
+    return null;
   }
 
   private deliverPending(p: Task): void {

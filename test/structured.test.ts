@@ -1,8 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { Task, current, sleep, spawn, yieldNow } from "../src/index.js";
+import { Event, Task, current, sleep, spawn, yieldNow, type Instruction } from "../src/index.js";
 import { BACKENDS, makeLog, vrun } from "./helpers.js";
 
 describe.each(BACKENDS)("structured lifetimes on the %s backend", (backend) => {
+  it("a tree 100,000 levels deep finishes: each parent completes after its only child, with no stack overflow", async () => {
+    // Every level spawns the next and waits; the deepest one sets the event,
+    // all bodies return at once, and each parent finishes only when its
+    // child has: one cascade of 100,000 completions from the leaf up.
+    const N = 100_000;
+    const ev = new Event();
+    const tasks: Task<number>[] = [];
+    function* level(d: number): Generator<Instruction, number, any> {
+      if (d < N) tasks.push(spawn(() => level(d + 1)));
+      else ev.set();
+      yield* ev.wait();
+      return d;
+    }
+    expect(await vrun(backend, () => level(0))).toBe(0);
+    expect(tasks.length).toBe(N);
+    expect(tasks.filter((t) => !t.done).length).toBe(0);
+  });
+
   it("a parent that returns cancels its unfinished children, and is done only after their cleanup", async () => {
     const log = makeLog();
     let child!: Task;
