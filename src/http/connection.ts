@@ -335,10 +335,17 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
 
   /** Take what is queued (the caller writes it). */
   private takeOut(): Uint8Array | Uint8Array[] {
-    this.seal();
-    const c = this.chunks!;
-    this.chunks = null;
     this.outBytes = 0;
+    if (this.chunks === null) {
+      // The common case: all of it is in the gathering buffer; one view of it, no array.
+      const out = this.obuf!.subarray(0, this.olen);
+      this.obuf = null;
+      this.olen = 0;
+      return out;
+    }
+    this.seal();
+    const c = this.chunks;
+    this.chunks = null;
     return c.length === 1 ? c[0]! : c;
   }
 
