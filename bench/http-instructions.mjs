@@ -18,10 +18,9 @@
 //   npm run bench -- http-instructions --servers=a,b       these servers only
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fmt, have, here, machine, progress, progressDone, table, writeResult } from "./lib.mjs";
+import { fmt, have, here, machine, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--servers="))?.slice("--servers=".length).split(",");
@@ -34,36 +33,10 @@ const CONNS = 10;
 // suite is level), which is not understood yet; so that scenario is left out.
 const SCENARIOS = [{ name: "16 pipelined", depth: 16, n: quick ? 8_000 : 16_000 }];
 
-/** Each of `CONNS` connections sends `total / CONNS / depth` batches of `depth` GETs, one batch after the answers to the last. */
+/** Send about `total` requests in batches of `depth` over `CONNS` connections; returns how many were sent. */
 async function load(port, total, depth) {
-  const batch = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n".repeat(depth);
   const batches = Math.round(total / CONNS / depth);
-  await Promise.all(
-    Array.from({ length: CONNS }, () =>
-      new Promise((resolve, reject) => {
-        const sock = net.connect(port, "127.0.0.1");
-        sock.on("error", reject);
-        let seen = 0;
-        let round = 0;
-        let tail = "";
-        sock.on("data", (d) => {
-          const text = tail + d.toString("latin1");
-          seen += text.split("Hello, World!").length - 1;
-          tail = text.slice(-12);
-          while (seen >= depth) {
-            seen -= depth;
-            if (++round === batches) {
-              sock.destroy();
-              resolve();
-              return;
-            }
-            sock.write(batch);
-          }
-        });
-        sock.write(batch);
-      }),
-    ),
-  );
+  await sendBatches(port, CONNS, batches, depth);
   return batches * CONNS * depth;
 }
 

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fmt, have, here, machine, median, progress, progressDone, table, writeResult } from "./lib.mjs";
+import { fmt, have, here, machine, median, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const quick = process.argv.includes("--quick");
 const DURATION = quick ? 2 : 5;
@@ -123,34 +123,6 @@ async function load(server, sc) {
   return { rps, p99, clientCpu, serverCpu, cpuPerReq: (serverCpu / rps) * 1e6 };
 }
 
-/** Send `rounds` batches of `depth` pipelined requests on each of `conns` connections, then close them. */
-async function warmLoad(port, conns, rounds, depth) {
-  const batch = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n".repeat(depth);
-  await Promise.all(
-    Array.from({ length: conns }, () =>
-      new Promise((resolve, reject) => {
-        const sock = net.connect(port, "127.0.0.1");
-        sock.on("error", reject);
-        let seen = 0;
-        let round = 0;
-        let tail = "";
-        sock.on("data", (d) => {
-          const text = tail + d.toString("latin1");
-          seen += text.split("Hello, World!").length - 1;
-          tail = text.slice(-12);
-          if (seen < depth) return;
-          seen -= depth;
-          if (++round === rounds) {
-            sock.destroy();
-            resolve();
-          } else sock.write(batch);
-        });
-        sock.write(batch);
-      }),
-    ),
-  );
-}
-
 /**
  * RSS per connection for `n` idle keep-alive connections that have each
  * served one request. With `warm`, the server first serves 20,000 requests
@@ -161,7 +133,7 @@ async function warmLoad(port, conns, rounds, depth) {
 async function idleMemory(kind, warm = false) {
   const server = await startServer(kind);
   try {
-    if (warm) await warmLoad(server.port, 100, 13, 16);
+    if (warm) await sendBatches(server.port, 100, 13, 16);
     const sockets = [];
     const open = () =>
       new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -141,4 +142,40 @@ export function have(cmd) {
   } catch {
     return false;
   }
+}
+
+/**
+ * A keep-alive HTTP client for the hello-world servers: each of `conns`
+ * connections sends `batches` batches of `depth` pipelined GETs, each batch
+ * once the answers to the one before have arrived (counted by their
+ * "Hello, World!" bodies), then closes. Resolves when all are done.
+ */
+export function sendBatches(port, conns, batches, depth) {
+  const batch = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n".repeat(depth);
+  return Promise.all(
+    Array.from({ length: conns }, () =>
+      new Promise((resolve, reject) => {
+        const sock = net.connect(port, "127.0.0.1");
+        sock.on("error", reject);
+        let seen = 0;
+        let round = 0;
+        let tail = "";
+        sock.on("data", (d) => {
+          const text = tail + d.toString("latin1");
+          seen += text.split("Hello, World!").length - 1;
+          tail = text.slice(-12);
+          while (seen >= depth) {
+            seen -= depth;
+            if (++round === batches) {
+              sock.destroy();
+              resolve();
+              return;
+            }
+            sock.write(batch);
+          }
+        });
+        sock.write(batch);
+      }),
+    ),
+  );
 }
