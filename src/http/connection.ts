@@ -178,7 +178,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
       for (;;) {
         if (this.pendingCount === 0) {
           if (this.error !== null) return yield* this.answerParseError(this.error);
-          yield* this.flush();
+          if (this.outBytes !== 0) yield* this.flush(); // (a generator object saved when there is nothing to write)
           if (this.mustClose) return;
           // Shutting down: serve what was already received, then close.
           if (this.draining && this.conn.bufferedLength === 0) return;
@@ -539,6 +539,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
 
   /** Flush before closing; a client that is gone is not an error. */
   private *flushQuietly(): Generator<Instruction, void, any> {
+    if (this.outBytes === 0) return;
     try {
       yield* this.flush();
     } catch (e) {

@@ -4,7 +4,7 @@ import { currentTask, peekCurrent } from "../current.js";
 import { TimeoutError } from "../errors.js";
 import { Event } from "../event.js";
 import { type Listener, listen } from "../net/listener.js";
-import { acceptNext } from "../net/serve-tcp.js";
+import { acceptEach } from "../net/serve-tcp.js";
 import { withDeadline } from "../op.js";
 import { run } from "../run.js";
 import type { Scheduler } from "../scheduler.js";
@@ -262,13 +262,11 @@ export class Server implements Operation<Server> {
   }
 
   private *acceptLoop(listener: Listener): Generator<Instruction, void, any> {
-    for (;;) {
-      const conn = yield* acceptNext(listener, this.slots, "tasklet http");
-      if (conn === null) return;
+    yield* acceptEach(listener, this.slots, "tasklet http", (conn) => {
       const c = new HttpConnection(conn, this.cfg);
       // A new connection idles until its first bytes arrive.
       if (!this._connIdle(c)) this.startTask(c);
-    }
+    });
   }
 
   /**

@@ -133,13 +133,11 @@ export class TcpServer {
   private *acceptLoop(server: Task): Generator<Instruction, void, any> {
     const listener = this.listener;
     const onError = this.options.onError ?? defaultOnError;
-    for (;;) {
-      const conn = yield* acceptNext(listener, this.slots, "tasklet serveTcp");
-      if (conn === null) return;
+    const handler = this.handler;
+    yield* acceptEach(listener, this.slots, "tasklet serveTcp", (conn) => {
       this.active++;
-      const handler = this.handler;
       server._sched.spawn(() => this.connection(conn, handler, onError), server, undefined);
-    }
+    });
   }
 
   private *connection(conn: Conn, handler: ConnHandler, onError: (error: unknown, conn: Conn) => void): Generator<Instruction, void, any> {
@@ -157,23 +155,31 @@ export class TcpServer {
 }
 
 /**
- * @internal One step of an accept loop: take a permit of `slots` (when
- * connections are limited), then the next connection. Returns null once the
- * listener is closed (the permit given back). Any other accept failure
- * (EMFILE and the like) is reported on stderr, prefixed with `who`, and
- * retried after 100 ms: a server keeps serving.
+ * @internal An accept loop: for each connection, take a permit of `slots`
+ * (when connections are limited), then the connection, and hand it to
+ * `take`. Returns once the listener is closed (the permit given back). Any
+ * other accept failure (EMFILE and the like) is reported on stderr, prefixed
+ * with `who`, and retried after 100 ms: a server keeps serving.
+ *
+ * One generator for the server's whole life, and a connection that is
+ * already queued is taken without an operation object: a burst of arrivals
+ * allocates nothing here per connection.
  */
-export function* acceptNext(listener: Listener, slots: Semaphore | null, who: string): Generator<Instruction, Conn | null, any> {
+export function* acceptEach(listener: Listener, slots: Semaphore | null, who: string, take: (conn: Conn) => void): Generator<Instruction, void, any> {
   for (;;) {
     if (slots !== null) yield* slots.acquire();
+    let conn: Conn | null;
     try {
-      return yield* listener.accept();
+      conn = listener._take();
+      if (conn === null) conn = yield* listener.accept();
     } catch (e) {
       if (slots !== null) slots.release();
-      if (listener.closed) return null;
+      if (listener.closed) return;
       console.error(`${who}: accept failed, retrying in 100 ms:`, e);
       yield* sleep(100);
+      continue;
     }
+    take(conn);
   }
 }
 
