@@ -181,6 +181,28 @@ describe.each(BACKENDS)("green sockets on the %s backend", (backend) => {
 });
 
 describe.each(BACKENDS)("reading without a buffer of one's own on the %s backend", (backend) => {
+  it("an accepted socket reads nothing until its first read, then gets every byte and the end", async () => {
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
+        raw.on("error", () => {});
+        raw.end("sent before accept"); // bytes and FIN wait in the kernel
+        const conn = yield* listener.accept();
+        yield* sleep(100);
+        const before = [conn.bufferedLength, conn.readPaused];
+        const parts: string[] = [];
+        for (let b = yield* conn.read(); b !== null; b = yield* conn.read()) parts.push(text(b)!);
+        conn.close();
+        listener.close();
+        return { before, text: parts.join("") };
+      },
+      { backend },
+    );
+    expect(got.before).toEqual([0, true]);
+    expect(got.text).toBe("sent before accept");
+  });
+
   it("waitReadable waits without taking; false at the end of the stream", async () => {
     const got = await run(
       function* () {

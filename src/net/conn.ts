@@ -686,6 +686,17 @@ export function adoptUserBuffer(socket: Socket): boolean {
   handle.useUserBuffer(sharedReadBuffer);
   s[userBufferKeys.buffer] = sharedReadBuffer;
   s[userBufferKeys.callback] = onSocketRead;
+  // pauseOnConnect left the stream "paused", so the first resume() would
+  // schedule a nextTick to restart a flow that, in onread mode, never carries
+  // data: bytes go to the callback and only the end of stream passes through
+  // the stream (which read(0) handles). Marked flowing, resume() restarts the
+  // handle at once (Socket.resume does that itself in onread mode) and does
+  // nothing else: one tick, its async-context bookkeeping and a 'resume'
+  // event fewer per connection. Reading stays stopped until that resume().
+  // (A setter of node's Readable; should one ever be missing, resume() just takes the tick.)
+  try {
+    (socket as { readableFlowing: boolean | null }).readableFlowing = true;
+  } catch {}
   return true;
 }
 
