@@ -7,6 +7,9 @@
 //   npm run bench -- http            5 s per measurement, 3 rounds
 //   npm run bench -- http --quick    2 s per measurement, 1 round, 2,000 idle connections
 //   npm run bench -- http --memory   only the idle-connection memory (printed, not written)
+//   npm run bench -- http --memory --idle-wait=60
+//                                    also the RSS after the servers sat idle that long (V8's
+//                                    memory reducer gives back young-generation pages then)
 //
 // The machine has 2 cores: a server and its load generator share them. With
 // `taskset` the server is pinned to core 0 and the client to core 1, and the
@@ -24,6 +27,8 @@ const DURATION = quick ? 2 : 5;
 const ROUNDS = quick ? 1 : 3;
 const IDLE_CONNS = quick ? 2_000 : 10_000;
 const MEMORY_ONLY = process.argv.includes("--memory");
+const IDLE_WAIT = Number(process.argv.find((a) => a.startsWith("--idle-wait="))?.slice("--idle-wait=".length) ?? 0);
+if (!(IDLE_WAIT >= 0)) throw new Error("--idle-wait=SECONDS takes a number of seconds");
 const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 const SCENARIOS = [
   { name: "100 connections", conns: 100, pipeline: 1 },
@@ -130,7 +135,7 @@ async function load(server, sc) {
  * generation of V8's heap has grown to its working size before the first
  * reading: what remains is what the connections themselves hold.
  */
-async function idleMemory(kind, warm = false) {
+async function idleMemory(kind, warm = false, idleWait = 0) {
   const server = await startServer(kind);
   try {
     if (warm) await sendBatches(server.port, 100, 13, 16);
@@ -158,9 +163,18 @@ async function idleMemory(kind, warm = false) {
       sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, IDLE_CONNS - i) }, open))));
     }
     const after = await settled();
-    for (const s of sockets) s.destroy();
     const n = IDLE_CONNS - 50;
-    return { rss: (after.rss - before.rss) / n, heap: (after.heap - before.heap) / n };
+    let idle = NaN;
+    if (idleWait > 0) {
+      // No forced GC now: what V8 gives back on its own once the server is quiet.
+      for (let t = 0; t < idleWait; t += 5) {
+        progress(`idle memory: ${kind}, idle ${t}/${idleWait} s`);
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+      idle = (rssBytes(server.child.pid) - before.rss) / n;
+    }
+    for (const s of sockets) s.destroy();
+    return { rss: (after.rss - before.rss) / n, heap: (after.heap - before.heap) / n, idle };
   } finally {
     stopServer(server);
   }
@@ -175,13 +189,13 @@ function memRow(kind, cold, warm) {
 async function memoryOnly() {
   const rows = [];
   for (const kind of SERVERS) {
-    const cold = await idleMemory(kind);
+    const cold = await idleMemory(kind, false, IDLE_WAIT);
     const warm = await idleMemory(kind, true);
-    rows.push(memRow(kind, cold, warm));
+    rows.push(IDLE_WAIT > 0 ? [...memRow(kind, cold, warm), fmt(cold.idle / 1024, 2)] : memRow(kind, cold, warm));
   }
   progressDone();
   console.log(`\nIdle keep-alive connections, ${fmt(IDLE_CONNS)} connections, growth per connection after a full GC (${machine()}):\n`);
-  console.log(table(MEM_COLUMNS, rows));
+  console.log(table(IDLE_WAIT > 0 ? [...MEM_COLUMNS, `after ${IDLE_WAIT} s idle`] : MEM_COLUMNS, rows));
 }
 
 export async function main() {
