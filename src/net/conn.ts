@@ -5,7 +5,16 @@ import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
-import { ReadBuffer, USE_SHARED_READ_BUFFER, sharedReadBuffer } from "./read-buffer.js";
+import {
+  USE_SHARED_READ_BUFFER,
+  fifoAppend,
+  fifoClear,
+  fifoIndexOf,
+  fifoLength,
+  fifoTake,
+  fifoTakeInto,
+  sharedReadBuffer,
+} from "./read-buffer.js";
 
 /**
  * Bytes buffered with no task reading, beyond which the socket stops reading
@@ -137,7 +146,9 @@ export class Conn {
   /** The node:net socket. Use it for options (`setKeepAlive`...), not for reading or writing. */
   readonly socket: Socket;
   private flags: number;
-  private readonly buf = new ReadBuffer();
+  /** @internal Received bytes nobody has read yet (a ByteFifo, see read-buffer.ts). */ _rbBlock: Uint8Array | null = null;
+  /** @internal */ _rbStart = 0;
+  /** @internal */ _rbEnd = 0;
   /** The socket's error, if any (delivered to every later operation). */
   private error: Error | null = null;
   /** The parked reader, or null. */
@@ -158,9 +169,10 @@ export class Conn {
    * arriving bytes: the park either times out or gets the bytes. For
    * `readExactly`/`readUntil` it limits each wait for more bytes, not the total.
    */
-  readTimeout = 0;
+  declare readTimeout: number;
   /** Limit, in ms, of a `write`'s wait for the peer to read (0: none); then `NetError` `ETIMEDOUT`, the bytes stay queued. */
-  writeTimeout = 0;
+  declare writeTimeout: number;
+  // (Both default to 0 on the prototype: a connection that sets neither carries no field for them.)
 
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
@@ -177,7 +189,6 @@ export class Conn {
     s.on("end", onSocketEnd);
     s.on("error", onSocketError);
     s.on("close", onSocketClose);
-    s.on("drain", onSocketDrain);
     if (!userBuffer) s.on("data", onSocketData);
   }
 
@@ -200,7 +211,7 @@ export class Conn {
 
   /** Bytes received and not read yet. */
   get bufferedLength(): number {
-    return this.buf.length;
+    return fifoLength(this);
   }
 
   /** Bytes written and not yet handed to the kernel (Node's queue). */
@@ -266,7 +277,7 @@ export class Conn {
     return {
       *[Symbol.iterator]() {
         yield* new FillOp(conn, 1);
-        return conn.buf.length > 0;
+        return fifoLength(conn) > 0;
       },
     };
   }
@@ -283,11 +294,11 @@ export class Conn {
     const conn = this;
     return {
       *[Symbol.iterator]() {
-        const buf = conn.buf;
-        while (buf.length < n && (conn.flags & ConnFlag.Eof) === 0) yield* new FillOp(conn, n);
-        if (buf.length >= n) return conn.takeBuffered(n);
-        if (buf.length === 0) return null;
-        throw conn.eofError("readExactly", `the peer ended the stream after ${buf.length} of ${n} bytes`);
+        while (fifoLength(conn) < n && (conn.flags & ConnFlag.Eof) === 0) yield* new FillOp(conn, n);
+        const have = fifoLength(conn);
+        if (have >= n) return conn.takeBuffered(n);
+        if (have === 0) return null;
+        throw conn.eofError("readExactly", `the peer ended the stream after ${have} of ${n} bytes`);
       },
     };
   }
@@ -308,20 +319,20 @@ export class Conn {
     const conn = this;
     return {
       *[Symbol.iterator]() {
-        const buf = conn.buf;
         let from = 0;
         for (;;) {
-          const i = buf.indexOf(needle, from);
+          const i = fifoIndexOf(conn, needle, from);
           if (i >= 0 && i + needle.length <= maxBytes) return conn.takeBuffered(i + needle.length);
-          if (i >= 0 || buf.length >= maxBytes) {
+          const have = fifoLength(conn);
+          if (i >= 0 || have >= maxBytes) {
             throw new NetError(NetErrorCode.EMSGSIZE, "readUntil", conn.address, `no delimiter within ${maxBytes} bytes`);
           }
           if ((conn.flags & ConnFlag.Eof) !== 0) {
-            if (buf.length === 0) return null;
-            throw conn.eofError("readUntil", `the peer ended the stream after ${buf.length} bytes without the delimiter`);
+            if (have === 0) return null;
+            throw conn.eofError("readUntil", `the peer ended the stream after ${have} bytes without the delimiter`);
           }
-          from = Math.max(0, buf.length - needle.length + 1);
-          yield* new FillOp(conn, buf.length + 1);
+          from = Math.max(0, have - needle.length + 1);
+          yield* new FillOp(conn, have + 1);
         }
       },
     };
@@ -370,7 +381,7 @@ export class Conn {
     void this.address;
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
-    this.buf.clear();
+    fifoClear(this);
     const s = this.socket;
     if (s.writableLength === 0 || s.destroyed) s.destroy();
     else {
@@ -393,7 +404,7 @@ export class Conn {
     void this.address;
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
-    this.buf.clear();
+    fifoClear(this);
     const s = this.socket;
     if (!s.destroyed) {
       if (typeof s.resetAndDestroy === "function" && !s.connecting) s.resetAndDestroy();
@@ -415,8 +426,8 @@ export class Conn {
     if (r !== null && r._wait === this.readWait) {
       const mode = this.readMode;
       if (mode === ReadMode.Fill) {
-        this.buf.append(src, 0, n);
-        if (this.buf.length < this.readMax) return true;
+        fifoAppend(this, src, 0, n);
+        if (fifoLength(this) < this.readMax) return true;
         this.reader = null;
         r._sched.wake(r, undefined);
       } else {
@@ -424,22 +435,22 @@ export class Conn {
         if (mode === ReadMode.Copy) {
           const k = n < this.readMax ? n : this.readMax;
           value = copyOut(src, k);
-          if (k < n) this.buf.append(src, k, n - k);
+          if (k < n) fifoAppend(this, src, k, n - k);
         } else {
           // readInto copies when the task resumes, not now: its target may be a
           // scratch buffer shared by many connections (the HTTP server's is),
           // which another connection's bytes would overwrite before this task runs.
-          this.buf.append(src, 0, n);
+          fifoAppend(this, src, 0, n);
           value = INTO_READY;
         }
         this.reader = null;
         r._sched.wake(r, value);
       }
     } else {
-      this.buf.append(src, 0, n);
+      fifoAppend(this, src, 0, n);
       if (this.watcher !== null) this.notifyWatcher();
     }
-    if (this.buf.length >= READ_HIGH_WATER) {
+    if (fifoLength(this) >= READ_HIGH_WATER) {
       this.flags |= ConnFlag.Paused;
       return false;
     }
@@ -480,7 +491,7 @@ export class Conn {
    * paused. `_unwatch()` cancels; `close()` does too.
    */
   _watch(w: ConnWatcher): boolean {
-    if (this.buf.length > 0 || this.error !== null || (this.flags & (ConnFlag.Eof | ConnFlag.Closed)) !== 0) return false;
+    if (fifoLength(this) > 0 || this.error !== null || (this.flags & (ConnFlag.Eof | ConnFlag.Closed)) !== 0) return false;
     this.watcher = w;
     this.resumeReading();
     return true;
@@ -578,15 +589,15 @@ export class Conn {
 
   /** @internal Take `n` buffered bytes; resume reading if the buffer fell low. */
   takeBuffered(n: number): Uint8Array {
-    const out = this.buf.take(n);
-    if (this.buf.length < READ_HIGH_WATER) this.resumeReading();
+    const out = fifoTake(this, n);
+    if (fifoLength(this) < READ_HIGH_WATER) this.resumeReading();
     return out;
   }
 
   /** @internal */
   _takeBufferedInto(dst: Uint8Array, at: number, max: number): number {
-    const n = this.buf.takeInto(dst, at, max);
-    if (this.buf.length < READ_HIGH_WATER) this.resumeReading();
+    const n = fifoTakeInto(this, dst, at, max);
+    if (fifoLength(this) < READ_HIGH_WATER) this.resumeReading();
     return n;
   }
 
@@ -623,12 +634,19 @@ export class Conn {
     if (list === null) {
       list = this.writers = new WaitList(() => `write on ${this.address} (waiting for the peer to read)`);
       list.external = true;
+      // Listened to from the first wait on: 'drain' comes from a later callback, never
+      // before this returns, and most connections never wait (one entry fewer in every
+      // socket's listener table).
+      this.socket.on("drain", onSocketDrain);
     }
     list.push(me);
     if (this.writeTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.writeTimeout);
     return list;
   }
 }
+
+Conn.prototype.readTimeout = 0;
+Conn.prototype.writeTimeout = 0;
 
 // One listener function per event for every socket: `this` is the socket.
 function onSocketData(this: ConnSocket, chunk: Buffer): void {

@@ -9,7 +9,7 @@
  *
  * - straight into the parked reader's result (`read`) or its own buffer
  *   (`readInto`: no allocation at all), when a task is already waiting; or
- * - into this per-connection ReadBuffer, when nobody is. A small first
+ * - into the connection's own FIFO (below), when nobody is. A small first
  *   arrival gets an exact-size Buffer that a later read takes as it is;
  *   more comes from a small process-wide pool of 16 KiB blocks that go back
  *   to the pool as soon as they are drained, so an idle connection holds no
@@ -61,85 +61,90 @@ export function pooledBlocks(): number {
 }
 
 /**
- * A FIFO of bytes in one contiguous block: `[start, end)` is unread. Appends
- * compact or grow it; reads advance `start`; when empty it returns its block.
- * Contiguity keeps `indexOf` (readUntil) and `readExactly` a single slice.
+ * @internal A FIFO of bytes in one contiguous block: `[_rbStart, _rbEnd)` of
+ * `_rbBlock` is unread. Appends compact or grow it; reads advance the start;
+ * when empty it returns its block. Contiguity keeps `indexOf` (readUntil)
+ * and `readExactly` a single slice.
+ *
+ * The three fields live in the object that owns the FIFO (a Conn) and the
+ * functions below work on them: an object of its own would cost every
+ * connection another 48 bytes.
  */
-export class ReadBuffer {
-  private block: Uint8Array | null = null;
-  private start = 0;
-  private end = 0;
+export interface ByteFifo {
+  _rbBlock: Uint8Array | null;
+  _rbStart: number;
+  _rbEnd: number;
+}
 
-  /** Unread bytes. */
-  get length(): number {
-    return this.end - this.start;
-  }
+/** Unread bytes. */
+export function fifoLength(q: ByteFifo): number {
+  return q._rbEnd - q._rbStart;
+}
 
-  /** Copy `src[from, from + n)` in. */
-  append(src: Uint8Array, from: number, n: number): void {
-    let b = this.block;
-    if (b === null) {
-      b = this.block = n <= SMALL ? Buffer.allocUnsafe(n) : takeBlock(n);
-      this.start = this.end = 0;
-    } else if (this.end + n > b.length) {
-      const len = this.end - this.start;
-      if (len + n <= b.length) {
-        b.copyWithin(0, this.start, this.end);
-      } else {
-        const nb = takeBlock(len + n);
-        nb.set(b.subarray(this.start, this.end), 0);
-        giveBlock(b);
-        b = this.block = nb;
-      }
-      this.start = 0;
-      this.end = len;
+/** Copy `src[from, from + n)` in. */
+export function fifoAppend(q: ByteFifo, src: Uint8Array, from: number, n: number): void {
+  let b = q._rbBlock;
+  if (b === null) {
+    b = q._rbBlock = n <= SMALL ? Buffer.allocUnsafe(n) : takeBlock(n);
+    q._rbStart = q._rbEnd = 0;
+  } else if (q._rbEnd + n > b.length) {
+    const len = q._rbEnd - q._rbStart;
+    if (len + n <= b.length) {
+      b.copyWithin(0, q._rbStart, q._rbEnd);
+    } else {
+      const nb = takeBlock(len + n);
+      nb.set(b.subarray(q._rbStart, q._rbEnd), 0);
+      giveBlock(b);
+      b = q._rbBlock = nb;
     }
-    b.set(n === src.length && from === 0 ? src : src.subarray(from, from + n), this.end);
-    this.end += n;
+    q._rbStart = 0;
+    q._rbEnd = len;
   }
+  b.set(n === src.length && from === 0 ? src : src.subarray(from, from + n), q._rbEnd);
+  q._rbEnd += n;
+}
 
-  /** Take the first `n` (<= length) bytes as a new Buffer (small ones from Node's allocation pool). */
-  take(n: number): Uint8Array {
-    const b = this.block!;
-    if (this.start === 0 && n === this.end && n === b.length && Buffer.isBuffer(b)) {
-      // All of an exact-size buffer (see SMALL): hand it over.
-      this.block = null;
-      this.end = 0;
-      return b;
-    }
-    const out = Buffer.allocUnsafe(n);
-    out.set(this.block!.subarray(this.start, this.start + n));
-    this.skip(n);
-    return out;
+/** Take the first `n` (<= length) bytes as a new Buffer (small ones from Node's allocation pool). */
+export function fifoTake(q: ByteFifo, n: number): Uint8Array {
+  const b = q._rbBlock!;
+  if (q._rbStart === 0 && n === q._rbEnd && n === b.length && Buffer.isBuffer(b)) {
+    // All of an exact-size buffer (see SMALL): hand it over.
+    q._rbBlock = null;
+    q._rbEnd = 0;
+    return b;
   }
+  const out = Buffer.allocUnsafe(n);
+  out.set(b.subarray(q._rbStart, q._rbStart + n));
+  fifoSkip(q, n);
+  return out;
+}
 
-  /** Copy up to `dst.length - at` bytes into `dst` at `at`; returns how many. */
-  takeInto(dst: Uint8Array, at: number, max: number): number {
-    const n = Math.min(max, this.end - this.start);
-    dst.set(this.block!.subarray(this.start, this.start + n), at);
-    this.skip(n);
-    return n;
-  }
+/** Copy up to `max` bytes into `dst` at `at`; returns how many. */
+export function fifoTakeInto(q: ByteFifo, dst: Uint8Array, at: number, max: number): number {
+  const n = Math.min(max, q._rbEnd - q._rbStart);
+  dst.set(q._rbBlock!.subarray(q._rbStart, q._rbStart + n), at);
+  fifoSkip(q, n);
+  return n;
+}
 
-  /** Position of `needle` in the unread bytes at or after `from`, or -1. */
-  indexOf(needle: Uint8Array, from: number): number {
-    const b = this.block;
-    if (b === null) return -1;
-    const view = b.subarray(this.start, this.end);
-    if (needle.length === 1) return view.indexOf(needle[0]!, from);
-    return Buffer.from(view.buffer, view.byteOffset, view.length).indexOf(needle, from);
-  }
+/** Position of `needle` in the unread bytes at or after `from`, or -1. */
+export function fifoIndexOf(q: ByteFifo, needle: Uint8Array, from: number): number {
+  const b = q._rbBlock;
+  if (b === null) return -1;
+  const view = b.subarray(q._rbStart, q._rbEnd);
+  if (needle.length === 1) return view.indexOf(needle[0]!, from);
+  return Buffer.from(view.buffer, view.byteOffset, view.length).indexOf(needle, from);
+}
 
-  /** Drop the first `n` bytes. */
-  skip(n: number): void {
-    this.start += n;
-    if (this.start === this.end) this.clear();
-  }
+/** Drop the first `n` bytes. */
+export function fifoSkip(q: ByteFifo, n: number): void {
+  q._rbStart += n;
+  if (q._rbStart === q._rbEnd) fifoClear(q);
+}
 
-  /** Forget everything and return the block to the pool. */
-  clear(): void {
-    if (this.block !== null) giveBlock(this.block);
-    this.block = null;
-    this.start = this.end = 0;
-  }
+/** Forget everything and return the block to the pool. */
+export function fifoClear(q: ByteFifo): void {
+  if (q._rbBlock !== null) giveBlock(q._rbBlock);
+  q._rbBlock = null;
+  q._rbStart = q._rbEnd = 0;
 }
