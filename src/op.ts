@@ -97,6 +97,10 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   protected abstract begin(): IteratorResult<Instruction, T>;
   /** A new, unstarted operation with the same arguments. */
   protected abstract clone(): Op<T>;
+  /** @internal This operation, or a copy when the object is shared by several callers (see RecvOp). */
+  unshared(): Op<T> {
+    return this;
+  }
   /** Map the resume value to the result (identity by default). */
   protected resumed(v: unknown): T {
     return v as T;
@@ -109,11 +113,13 @@ Op.prototype.onDeadline = null;
  * @internal Give an operation a deadline without a task of its own: if it
  * parks and `deadline` (ms of the run's clock) passes first, its wait is
  * undone and `onDeadline()` is thrown at its `yield*`. An operation that
- * completes without parking is unaffected. Returns the operation.
+ * completes without parking is unaffected. Returns the operation (a copy of
+ * it when the object is shared, as `ch.recv()` is).
  */
 export function withDeadline<T>(op: Operation<T>, deadline: number, onDeadline: () => unknown): Operation<T> {
   if (!(op instanceof Op)) throw new TypeError("withDeadline() takes one of tasklet's built-in operations");
-  op.deadline = deadline;
-  op.onDeadline = onDeadline;
-  return op;
+  const own = op.unshared();
+  own.deadline = deadline;
+  own.onDeadline = onDeadline;
+  return own;
 }
