@@ -184,7 +184,7 @@ export class SendOp<T> extends Op<void> {
       this.phase = 1;
       return this.begin();
     }
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, undefined);
   }
   protected begin(): IteratorResult<Instruction, void> {
@@ -241,7 +241,7 @@ export class RecvOp<T> extends Op<T> {
     // `begin` marks the object started only when it parks.
     if (this.phase === 0) return this.begin();
     this.phase = 0;
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, v);
   }
   override throw(e: unknown): IteratorResult<Instruction, T> {

@@ -254,7 +254,7 @@ class JoinOp<T> extends Op<T> {
       this.phase = 1;
       return this.begin();
     }
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, v);
   }
 
