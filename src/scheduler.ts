@@ -71,6 +71,14 @@ export class Scheduler {
    * running task can be about to park.
    */
   parkDeadline = Infinity;
+  /**
+   * %GeneratorPrototype%.next (GEN_NEXT), on the prototype: read through
+   * `this`, it is a constant to V8's optimizing compiler, which then calls
+   * the builtin directly; read from a module binding (a mutable `var` in the
+   * bundle), it is only known at run time, and each resume goes through the
+   * generic Call builtins first.
+   */
+  declare private readonly genNext: (this: Generator, v: unknown) => IteratorResult<unknown, unknown>;
 
   constructor(options: RunOptions = {}) {
     this.core = createCore(options.backend);
@@ -234,7 +242,7 @@ export class Scheduler {
     const prev = setCurrent(t);
     let r: IteratorResult<Instruction, unknown>;
     try {
-      r = GEN_NEXT.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
+      r = this.genNext.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
     } catch (e) {
       setCurrent(prev);
       this.bodyDone(t, TaskState.Failed, e);
@@ -283,7 +291,7 @@ export class Scheduler {
           r =
             mode === Resume.Next
               ? plain
-                ? (GEN_NEXT.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
+                ? (this.genNext.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
                 : gen.next(val)
               : mode === Resume.Throw
                 ? gen.throw!(val)
@@ -764,6 +772,7 @@ const GENERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf((functio
  * generator object whose hidden class differs per generator function.
  */
 const GEN_NEXT = (GENERATOR_PROTOTYPE as Generator).next;
+(Scheduler.prototype as unknown as { genNext: typeof GEN_NEXT }).genNext = GEN_NEXT;
 
 /** A constructor whose `prototype` is %GeneratorPrototype%: `v instanceof GeneratorObject` holds for every generator object. */
 function GeneratorObject(): void {}
