@@ -35,6 +35,8 @@ export class Channel<T> {
   /** @internal */ readonly sendq: WaitList;
   private readonly items = new Fifo<T>();
   private isClosed = false;
+  /** What `recv()` returns: one object serves every receive (see {@link RecvOp}). */
+  private readonly recvOp: RecvOp<T>;
 
   constructor(capacity = 0, name?: string) {
     if (typeof capacity !== "number" || Number.isNaN(capacity) || capacity < 0 || (capacity !== Infinity && !Number.isInteger(capacity))) {
@@ -45,6 +47,7 @@ export class Channel<T> {
     const kind = capacity === 0 ? "unbuffered" : `capacity ${capacity}`;
     this.recvq = new WaitList(() => `recv on ${this.name} (${kind})`);
     this.sendq = new WaitList(() => `send on ${this.name} (${kind})`);
+    this.recvOp = new RecvOp(this);
   }
 
   /** Send a value; waits while no receiver is ready and the buffer is full. */
@@ -54,7 +57,7 @@ export class Channel<T> {
 
   /** Receive a value; waits while the channel is empty and open. */
   recv(): RecvOp<T> {
-    return new RecvOp(this);
+    return this.recvOp;
   }
 
   /** Send without waiting: true if a receiver or the buffer took the value. Throws on a closed channel. */
@@ -181,7 +184,7 @@ export class SendOp<T> extends Op<void> {
       this.phase = 1;
       return this.begin();
     }
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, undefined);
   }
   protected begin(): IteratorResult<Instruction, void> {
@@ -212,6 +215,17 @@ export class SendOp<T> extends Op<void> {
 /**
  * The operation `ch.recv()` returns; also a case of `select`.
  *
+ * A receive has no arguments, so each channel hands out one RecvOp for all
+ * of its receives instead of allocating one per `recv()`: the per-wait state
+ * lives in the waiting task, and the object only records whether an
+ * iteration of it is in progress (`phase` 1 from its park until it is
+ * resumed). A second `yield*` of it meanwhile, by another task, gets a fresh
+ * copy, as for any started operation; once the receive is over, the object
+ * is free again. An iteration that is abandoned without being resumed
+ * (a task given up on by the deadlock abort) leaves it started, which only
+ * costs a copy per later receive. A deadline is never set on it:
+ * {@link withDeadline} works on a copy.
+ *
  * @example
  * const op: RecvOp<string> = ch.recv();
  * const msg = yield* op;
@@ -224,12 +238,19 @@ export class RecvOp<T> extends Op<T> {
     return this.phase === 0 ? this : this.clone();
   }
   override next(v?: unknown): IteratorResult<Instruction, T> {
-    if (this.phase === 0) {
-      this.phase = 1;
-      return this.begin();
-    }
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    // `begin` marks the object started only when it parks.
+    if (this.phase === 0) return this.begin();
+    this.phase = 0;
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, v);
+  }
+  override throw(e: unknown): IteratorResult<Instruction, T> {
+    this.phase = 0; // woken by an error (closed while parked, a child's failure)
+    throw e;
+  }
+  override return(v?: unknown): IteratorResult<Instruction, T> {
+    this.phase = 0; // cancelled while parked
+    return { done: true, value: v as T };
   }
   protected begin(): IteratorResult<Instruction, T> {
     const ch = this.channel;
@@ -244,6 +265,7 @@ export class RecvOp<T> extends Op<T> {
       if (!ch.closed) {
         const me = currentTask("recv");
         ch.recvq.push(me);
+        this.phase = 1;
         if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
         return parkOn(ch.recvq);
       }
@@ -257,5 +279,9 @@ export class RecvOp<T> extends Op<T> {
   }
   protected clone(): Op<T> {
     return new RecvOp(this.channel);
+  }
+  /** @internal A copy of its own when it is the channel's shared one, so that a deadline set on it stays on it. */
+  override unshared(): Op<T> {
+    return this === this.channel.recv() ? this.clone() : this;
   }
 }

@@ -20,16 +20,18 @@ export let parking: Suspend | null = null;
 /** @internal Park on `s`: the IteratorResult that yields it to the driver. */
 export function parkOn<T>(s: Suspend): IteratorResult<Instruction, T> {
   parking = s;
-  RESULT.done = false;
-  RESULT.value = s;
-  return RESULT as IteratorResult<Instruction, T>;
+  const r = RESULT;
+  r.done = false;
+  r.value = s;
+  return r as IteratorResult<Instruction, T>;
 }
 
 /** @internal Fill and return the shared IteratorResult. */
 export function result<T>(done: boolean, value: unknown): IteratorResult<Instruction, T> {
-  RESULT.done = done;
-  RESULT.value = value;
-  return RESULT as IteratorResult<Instruction, T>;
+  const r = RESULT; // one load of the module binding for both stores
+  r.done = done;
+  r.value = value;
+  return r as IteratorResult<Instruction, T>;
 }
 
 /**
@@ -66,7 +68,11 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
       if (this.deadline !== Infinity && r.done === false) peekCurrent()!._sched.parkDeadline = this.deadline;
       return r;
     }
-    if (v === TIMED_OUT && this.deadline !== Infinity) throw this.onDeadline!();
+    // The deadline first: it is a number that is Infinity on almost every
+    // operation, while `v` can be anything, so `v === TIMED_OUT` compiles to
+    // a call of V8's generic StrictEqual; this way it runs only when a
+    // deadline was set.
+    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
     return result(true, this.resumed(v));
   }
   // The hottest operations (channel send and recv, join) override `next` and
@@ -97,6 +103,10 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
   protected abstract begin(): IteratorResult<Instruction, T>;
   /** A new, unstarted operation with the same arguments. */
   protected abstract clone(): Op<T>;
+  /** @internal This operation, or a copy when the object is shared by several callers (see RecvOp). */
+  unshared(): Op<T> {
+    return this;
+  }
   /** Map the resume value to the result (identity by default). */
   protected resumed(v: unknown): T {
     return v as T;
@@ -109,11 +119,13 @@ Op.prototype.onDeadline = null;
  * @internal Give an operation a deadline without a task of its own: if it
  * parks and `deadline` (ms of the run's clock) passes first, its wait is
  * undone and `onDeadline()` is thrown at its `yield*`. An operation that
- * completes without parking is unaffected. Returns the operation.
+ * completes without parking is unaffected. Returns the operation (a copy of
+ * it when the object is shared, as `ch.recv()` is).
  */
 export function withDeadline<T>(op: Operation<T>, deadline: number, onDeadline: () => unknown): Operation<T> {
   if (!(op instanceof Op)) throw new TypeError("withDeadline() takes one of tasklet's built-in operations");
-  op.deadline = deadline;
-  op.onDeadline = onDeadline;
-  return op;
+  const own = op.unshared();
+  own.deadline = deadline;
+  own.onDeadline = onDeadline;
+  return own;
 }

@@ -6,7 +6,7 @@ import type { SchedulerCore } from "./core/scheduler-core.js";
 import { setCurrent } from "./current.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
 import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
-import { FLAG_SHIFT, MODE_SHIFT, MODE_MASK, STATE_MASK, Task } from "./task.js";
+import { Bits, Task } from "./task.js";
 import { parking } from "./op.js";
 import type { Body, Instruction, RunOptions } from "./types.js";
 import { Waiter } from "./waiter.js";
@@ -17,23 +17,9 @@ const SLICE_MS = 4;
 const SLICE_CHECK_MASK = 63;
 
 const ERR_PENDING = TaskFlag.ErrPending;
-/** Flags that stop a task at its next suspension point. */
-const INTERRUPT = TaskFlag.CancelRequested | ERR_PENDING;
-
-// The hot paths read and write Task._bits directly: one load and one store
-// where the _state/_mode/_flags accessors would make several.
-const B_STARTED = TaskFlag.Started << FLAG_SHIFT;
-const B_GENERATOR = TaskFlag.Generator << FLAG_SHIFT;
-const B_HOLDS_BODY = TaskFlag.HoldsBody << FLAG_SHIFT;
-const B_TIMER = TaskFlag.TimerArmed << FLAG_SHIFT;
-const B_EXTERNAL = TaskFlag.External << FLAG_SHIFT;
-const B_CANCELLING = TaskFlag.Cancelling << FLAG_SHIFT;
-const B_INTERRUPT = INTERRUPT << FLAG_SHIFT;
-/** Cleared, state and mode read TaskState.Ready and Resume.Next (both 0). */
-const B_STATE_MODE = STATE_MASK | MODE_MASK;
-/** `step`'s common case: ready, resumed with a value (Resume.Next), started, a plain generator. */
-const HOT_MASK = STATE_MASK | MODE_MASK | B_STARTED | B_GENERATOR;
-const HOT_BITS = B_STARTED | B_GENERATOR;
+// The hot paths read and write Task._bits directly, with the values of
+// `Bits` (literals in the bundle): one load and one store where the
+// _state/_mode/_flags accessors would make several.
 
 /**
  * One run: a tree of tasks under one root, one scheduler core and one clock.
@@ -85,6 +71,14 @@ export class Scheduler {
    * running task can be about to park.
    */
   parkDeadline = Infinity;
+  /**
+   * %GeneratorPrototype%.next (GEN_NEXT), on the prototype: read through
+   * `this`, it is a constant to V8's optimizing compiler, which then calls
+   * the builtin directly; read from a module binding (a mutable `var` in the
+   * bundle), it is only known at run time, and each resume goes through the
+   * generic Call builtins first.
+   */
+  declare private readonly genNext: (this: Generator, v: unknown) => IteratorResult<unknown, unknown>;
 
   constructor(options: RunOptions = {}) {
     this.core = createCore(options.backend);
@@ -139,7 +133,7 @@ export class Scheduler {
     }
     this.live++;
     this.enqueue(t as Task);
-    if (!this.running) this.schedule();
+    if (this.running === false) this.schedule();
     return t;
   }
 
@@ -148,11 +142,14 @@ export class Scheduler {
   /** End `t`'s park with a value. The caller has already removed it from its wait structure. */
   wake(t: Task, value: unknown): void {
     t._wait = null;
-    if ((t._bits & (B_TIMER | B_EXTERNAL)) !== 0) this.endPark(t);
-    t._bits &= ~B_STATE_MODE; // Ready, Resume.Next
+    if ((t._bits & (Bits.TimerArmed | Bits.External)) !== 0) this.endPark(t);
+    t._bits &= ~Bits.StateMode; // Ready, Resume.Next
     t._val = value;
     this.enqueue(t);
-    if (!this.running) this.schedule();
+    // `=== false` rather than `!`: V8 types a boolean field only as a heap
+    // object, so `!this.running` compiles to a full truthiness test, which
+    // for `true` (as during a drain) makes half a dozen comparisons.
+    if (this.running === false) this.schedule();
   }
 
   /** End `t`'s park by throwing `error` at its `yield*`. */
@@ -166,7 +163,7 @@ export class Scheduler {
   private makeReady(t: Task): void {
     t._state = TaskState.Ready;
     this.enqueue(t);
-    if (!this.running) this.schedule();
+    if (this.running === false) this.schedule();
   }
 
   /** Append `t` (not in any wait list) to the run queue. */
@@ -208,10 +205,10 @@ export class Scheduler {
 
   private park(t: Task, ins: Suspend): void {
     t._wait = ins;
-    if ((t._bits & B_HOLDS_BODY) !== 0) t.dropBody();
-    let b = (t._bits & ~STATE_MASK) | TaskState.Parked;
+    if ((t._bits & Bits.HoldsBody) !== 0) t.dropBody();
+    let b = (t._bits & ~Bits.StateMask) | Bits.Parked;
     if (ins.external) {
-      b |= B_EXTERNAL;
+      b |= Bits.External;
       this.external++;
     }
     const d = this.parkDeadline;
@@ -220,7 +217,7 @@ export class Scheduler {
       if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
       this.armed++;
-      b |= B_TIMER;
+      b |= Bits.TimerArmed;
     }
     t._bits = b;
   }
@@ -235,24 +232,24 @@ export class Scheduler {
    */
   private step(t: Task): void {
     const b = t._bits;
-    if ((b & HOT_MASK) !== HOT_BITS) {
+    if ((b & Bits.HotMask) !== Bits.HotBits) {
       this.stepSlow(t, b);
       return;
     }
     const val = t._val;
     t._val = undefined;
-    t._bits = b | TaskState.Running; // from Ready (0)
+    t._bits = b | Bits.Running; // from Ready (0)
     const prev = setCurrent(t);
     let r: IteratorResult<Instruction, unknown>;
     try {
-      r = GEN_NEXT.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
+      r = this.genNext.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
     } catch (e) {
       setCurrent(prev);
       this.bodyDone(t, TaskState.Failed, e);
       return;
     }
     const ins = r.value;
-    if (ins === parking && r.done !== true && (t._bits & B_INTERRUPT) === 0) {
+    if (ins === parking && r.done !== true && (t._bits & Bits.Interrupt) === 0) {
       this.park(t, ins as Suspend);
       setCurrent(prev);
       return;
@@ -262,15 +259,15 @@ export class Scheduler {
 
   /** `step` for a task not yet started, resumed by throw or return, or not a plain generator. */
   private stepSlow(t: Task, b: number): void {
-    if ((b & STATE_MASK) !== TaskState.Ready) return; // done meanwhile (the run was abandoned)
-    if ((b & B_STARTED) === 0) {
+    if ((b & Bits.StateMask) !== Bits.Ready) return; // done meanwhile (the run was abandoned)
+    if ((b & Bits.Started) === 0) {
       if (!this.start(t)) return;
       b = t._bits;
     }
-    const mode = (b >> MODE_SHIFT) & 7;
+    const mode = (b >> Bits.ModeShift) & 7;
     const val = t._val;
     t._val = undefined;
-    t._bits = b | TaskState.Running; // from Ready (0)
+    t._bits = b | Bits.Running; // from Ready (0)
     this.drive(t, mode, val, null, setCurrent(t));
   }
 
@@ -281,7 +278,7 @@ export class Scheduler {
    */
   private drive(t: Task, mode: number, val: unknown, first: IteratorResult<Instruction, unknown> | null, prev: Task | null): void {
     const gen = t._gen as Iterator<Instruction, unknown, unknown>;
-    const plain = (t._bits & B_GENERATOR) !== 0;
+    const plain = (t._bits & Bits.Generator) !== 0;
     let outcome: TaskStateCode | 0 = 0;
     let result: unknown;
     try {
@@ -294,7 +291,7 @@ export class Scheduler {
           r =
             mode === Resume.Next
               ? plain
-                ? (GEN_NEXT.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
+                ? (this.genNext.call(gen as Generator, val) as IteratorResult<Instruction, unknown>)
                 : gen.next(val)
               : mode === Resume.Throw
                 ? gen.throw!(val)
@@ -307,14 +304,14 @@ export class Scheduler {
         }
         const ins = r.value;
         const fb = t._bits;
-        if ((fb & B_INTERRUPT) === 0 || (fb & B_CANCELLING) !== 0) {
+        if ((fb & Bits.Interrupt) === 0 || (fb & Bits.Cancelling) !== 0) {
           // The common case: nothing interrupts it, so it parks or yields as asked.
           if (ins === parking) {
             this.park(t, ins as Suspend);
             break;
           }
           if (ins === YIELD) {
-            t._bits = fb & ~B_STATE_MODE; // Ready, Resume.Next
+            t._bits = fb & ~Bits.StateMode; // Ready, Resume.Next
             t._val = RESUMED;
             this.enqueue(t);
             break;
@@ -331,7 +328,7 @@ export class Scheduler {
           continue;
         }
         // Cancelled, or a child failed, while it ran: stop at this suspension point.
-        const f = fb >>> FLAG_SHIFT;
+        const f = fb >>> Bits.FlagShift;
         if (ins instanceof Suspend) ins.abandon(t);
         this.parkDeadline = Infinity;
         if ((f & TaskFlag.CancelRequested) !== 0) {
@@ -775,6 +772,7 @@ const GENERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf((functio
  * generator object whose hidden class differs per generator function.
  */
 const GEN_NEXT = (GENERATOR_PROTOTYPE as Generator).next;
+(Scheduler.prototype as unknown as { genNext: typeof GEN_NEXT }).genNext = GEN_NEXT;
 
 /** A constructor whose `prototype` is %GeneratorPrototype%: `v instanceof GeneratorObject` holds for every generator object. */
 function GeneratorObject(): void {}
