@@ -124,6 +124,30 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
     expect(c.nextDeadline()).toBe(Infinity);
   });
 
+  it("re-arms timers disarmed since the last tick: each fires once, at its new deadline, in arm order", () => {
+    const c = make();
+    const s = Array.from({ length: 5 }, () => c.alloc());
+    for (const x of s) c.arm(x, 10);
+    expect(c.tick(0)).toBe(0); // every arm applied: the Wasm core disarms the next two itself
+    c.disarm(s[1]!);
+    c.disarm(s[3]!);
+    c.arm(s[3]!, 10); // the same deadline again: after s[4], which was armed before it
+    c.arm(s[1]!, 5);
+    expect(c.timers).toBe(5);
+    expect(c.nextDeadline()).toBe(5);
+    expect(tickBatch(c, 10)).toEqual([s[1], s[0], s[2], s[4], s[3]]);
+    // Fired timers armed again at once, one disarmed and armed again before any tick.
+    c.arm(s[0]!, 20);
+    c.arm(s[2]!, 20);
+    c.disarm(s[0]!);
+    c.arm(s[0]!, 20);
+    expect(c.timers).toBe(2);
+    expect(tickBatch(c, 19)).toEqual([]);
+    expect(tickBatch(c, 20)).toEqual([s[2], s[0]]);
+    expect(c.timers).toBe(0);
+    expect(c.nextDeadline()).toBe(Infinity);
+  });
+
   it("reports Infinity as the next deadline when no timer is armed", () => {
     const c = make();
     expect(c.nextDeadline()).toBe(Infinity);
@@ -338,6 +362,31 @@ describe("the wasm scheduler core's memory", () => {
     expect(c.fireNext()).toBe(2000);
     expect(tickBatch(c, 2000)).toEqual([slots[7]]);
     expect(c.timers).toBe(0);
+  });
+});
+
+describe("the wasm scheduler core's direct disarms", () => {
+  it("are counted in before the commands that follow them, through a full command ring and a new instance", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const first = Array.from({ length: 2000 }, () => c.alloc());
+    for (const s of first) c.arm(s, 100 + (s % 7));
+    c.tick(0); // the ring is empty from here: the next disarms clear tags in JS
+    for (let i = 0; i < 500; i++) c.disarm(first[i]!);
+    const more = Array.from({ length: 1500 }, () => c.alloc()); // more arms than the ring holds: a flush
+    for (const s of more) c.arm(s, 50);
+    expect(c.debugState().timers).toBe(3000);
+    expect(c.debugState().deadEntries).toBe(500);
+    expect(c.nextDeadline()).toBe(50); // every command applied: the ring is empty again
+    for (const s of [...first.slice(500), ...more]) c.disarm(s);
+    for (const s of [...first, ...more]) c.release(s);
+    expect(c.instance).toBeNull(); // given back with 3,000 direct disarms that no call has passed on
+    const s = c.alloc();
+    c.arm(s, 7);
+    expect(c.debugState().timers).toBe(1);
+    expect(tickBatch(c, 7)).toEqual([s]);
+    expect(c.timers).toBe(0);
+    expect(c.debugState().timers).toBe(0);
   });
 });
 
