@@ -365,6 +365,61 @@ describe("the wasm scheduler core's memory", () => {
   });
 });
 
+describe("the wasm scheduler core's timer entries", () => {
+  it("take about 12 bytes of memory per armed timer (an 8-byte entry and a 4-byte tag)", async () => {
+    const { createWasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore();
+    const n = 1_000_000;
+    const before = c.memoryBytes();
+    for (let i = 0; i < n; i++) c.arm(c.alloc(), 1000 + (i * 7919) % 59_000);
+    c.tick(0);
+    const bytes = (c.memoryBytes() - before) / n;
+    expect(bytes).toBeGreaterThan(12);
+    expect(bytes).toBeLessThan(13.2); // the last growth of memory leaves up to 1 MiB unused
+  });
+
+  it("are dropped when dead as a cascade reaches them, and the live ones still fire in order", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const slots = Array.from({ length: 1000 }, () => c.alloc());
+    slots.forEach((s, i) => c.arm(s, 5000 + (i % 300))); // one slot of level 2: [4096, 8192)
+    c.tick(0);
+    for (let i = 0; i < slots.length; i += 2) c.disarm(slots[i]!);
+    expect(c.debugState().deadEntries).toBe(500);
+    expect(c.nextDeadline()).toBe(5001); // cascaded down to level 0 on the way
+    expect(c.debugState().deadEntries).toBe(0);
+    const want = slots.map((s, i) => [5000 + (i % 300), s] as const).filter((_, i) => i % 2 === 1);
+    want.sort((x, y) => x[0] - y[0]);
+    const got: number[] = [];
+    for (let t = 5000; t < 5300; t++) got.push(...tickBatch(c, t));
+    expect(got).toEqual(want.map((x) => x[1]));
+    expect(c.timers).toBe(0);
+  });
+
+  it("never take a dead entry for live, however often its slot is re-armed meanwhile", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const s = c.alloc();
+    const other = c.alloc();
+    c.arm(s, 300_000); // level 3 of the wheel
+    c.arm(other, 300_000);
+    c.tick(0);
+    c.disarm(s); // its entry stays there, dead
+    let now = 0;
+    for (let i = 0; i < 5000; i++) {
+      // Re-armed at short deadlines, each fired: its entries come and go in chunks that are reused.
+      c.arm(s, now + 1 + (i % 70));
+      now = c.fireNext();
+      expect(tickBatch(c, now)).toEqual([s]);
+    }
+    expect(now).toBeLessThan(300_000);
+    c.arm(s, 300_000); // the same deadline as the dead entry, after `other`
+    expect(c.fireNext()).toBe(300_000);
+    expect(tickBatch(c, 300_000)).toEqual([other, s]);
+    expect(c.timers).toBe(0);
+  });
+});
+
 describe("the wasm scheduler core's direct disarms", () => {
   it("are counted in before the commands that follow them, through a full command ring and a new instance", async () => {
     const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
