@@ -3,10 +3,10 @@
 // from the arena, and with the regions the arena's owners outgrow.
 //
 //   chunk (CHUNK_BYTES = 1024)
-//   ┌──────────┬──────────┬──────────────────────────────────────┬─────┐
-//   │ next i32 │ count i32│ entries: 84 x 12 B (timer-wheel.ts)  │ pad │
-//   └──────────┴──────────┴──────────────────────────────────────┴─────┘
-//   0          4          8                                      1016  1024
+//   ┌──────────┬──────────┬────────────────────────────────────────────┐
+//   │ next i32 │ count i32│ entries: 127 x 8 B (timer-wheel.ts)        │
+//   └──────────┴──────────┴────────────────────────────────────────────┘
+//   0          4          8                                         1024
 
 import { CHUNK_BYTES, NO_CHUNK } from "./constants";
 import { bump } from "./arena";

@@ -28,14 +28,12 @@
 @inline export const TAG_BYTES: i32 = 4;
 /** Tag bits 0-1: where the slot's timer is. No timer armed. */
 @inline export const TAG_NONE: u32 = 0;
-/** Tag state: in a wheel slot or LIST_FAR, as an entry of a chunk list (the entry carries the whole tag). */
+/** Tag state: in a wheel slot or LIST_FAR, as an entry of a chunk list (the rest of the tag is that entry's address). */
 @inline export const TAG_WHEEL: u32 = 1;
 /** Tag state: in LIST_DUE, linked through the records. */
 @inline export const TAG_DUE: u32 = 2;
-/** Mask of the tag's state bits. */
+/** Mask of the tag's state bits (entries are 8-aligned, so an entry's address leaves them free). */
 @inline export const TAG_STATE: u32 = 3;
-/** Tag bits 2-31 count the slot's arms: one arm adds this. A wheel entry whose tag is not the slot's is dead. */
-@inline export const TAG_ARM: u32 = 4;
 
 /** Bytes of one task record, the cold part of a slot: used only for LIST_DUE and LIST_FAR. A multiple of 8: the f64 stays aligned. */
 @inline export const REC_BYTES: i32 = 16;
@@ -68,10 +66,10 @@
 @inline export const CHUNK_BYTES: i32 = 1024;
 /** Chunk header: next chunk i32, entry count i32. */
 @inline export const CHUNK_HEAD: i32 = 8;
-/** Bytes of a wheel entry: slot i32, tag u32, key bits u32. */
-@inline export const ENTRY_BYTES: i32 = 12;
-/** Entries per chunk: (1024 - 8) / 12. */
-@inline export const CHUNK_ENTRIES: i32 = 84;
+/** Bytes of a wheel entry: slot i32, key bits u32. A multiple of 8: entry addresses leave the tag's state bits free. */
+@inline export const ENTRY_BYTES: i32 = 8;
+/** Entries per chunk: (1024 - 8) / 8. */
+@inline export const CHUNK_ENTRIES: i32 = 127;
 /** "No chunk" (address 0 is static data, never a chunk). */
 @inline export const NO_CHUNK: usize = 0;
 /** Dead wheel entries tolerated before a compaction (checked at each arm), at least (and no more than the live ones). */

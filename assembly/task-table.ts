@@ -4,22 +4,27 @@
 //
 // A slot has two parts, kept apart because they are used at different rates:
 //
-// - its tag, 4 bytes, read and written for every timer that is armed, fired
-//   or disarmed. Tags sit densely, 1,024 to 4 KiB, so a million timers that
+// - its tag, 4 bytes, read and written for every timer that is armed, moved
+//   down the wheel, fired or disarmed. Tags sit densely, 1,024 to 4 KiB, so a million timers that
 //   fire in random slot order touch 4 MB of tags, not 24 MB of whole records
 //   (an earlier layout): fewer cache and TLB misses, the main cost of firing.
 //
 //   tag u32
 //   ┌──────────────────────────────────────────┬──────────┐
-//   │ arm count (bits 2-31): +1 per arm          │ state 2b │  state: TAG_NONE, TAG_WHEEL
-//   └──────────────────────────────────────────┴──────────┘  or TAG_DUE
+//   │ address of the slot's live wheel entry     │ state 2b │  state: TAG_NONE, TAG_WHEEL
+//   │ (bits 2-31; entries are 8-aligned)         │          │  or TAG_DUE
+//   └──────────────────────────────────────────┴──────────┘
 //
-//   A wheel entry (timer-wheel.ts) carries the tag its arm gave the slot; it
-//   is live only while the slot's tag is still that (same arm, still in the
-//   wheel). Disarming or firing clears the state bits, and re-arming bumps the
-//   count, so either makes older entries dead without finding them. (The count
-//   wraps after 2^30 arms of one slot: a dead entry could pass for live only
-//   if it stayed in the wheel, uncompacted, through that many re-arms.)
+//   A wheel entry (timer-wheel.ts) is live only while its slot's tag is its
+//   own address with TAG_WHEEL; whatever moves an entry (a cascade, a
+//   compaction) writes the new address. Disarming or firing clears the state
+//   bits, and re-arming points the tag at the new entry, so either makes older
+//   entries dead without finding them. Two entries never share an address
+//   while both are in a list (a chunk is reused only once every entry in it
+//   has been moved, fired or dropped), so a dead entry can never pass for
+//   live, however often its slot is re-armed. (An earlier layout kept an arm
+//   count in the tag and a copy of it in every entry: 4 bytes more per entry,
+//   and a count that could wrap.)
 //
 // - its record, 16 bytes, used only by the rare timers that go to LIST_DUE (a
 //   deadline behind the wheel's time) or LIST_FAR (beyond the wheel's span):
@@ -85,7 +90,7 @@ export function resetRecords(): void {
   capacity = 0;
 }
 
-/** Give tags to slots up to `cap` (rounded up to whole blocks): no timer, arm count zero. */
+/** Give tags to slots up to `cap` (rounded up to whole blocks): no timer. */
 export function addRecords(cap: i32): void {
   if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the directory can address
   while (capacity < cap) {

@@ -1,11 +1,11 @@
 // Timers: a hierarchical timing wheel after tokio's (runtime/time/wheel), in
-// whole milliseconds. Each wheel slot is a list of 12-byte entries in 1 KiB
+// whole milliseconds. Each wheel slot is a list of 8-byte entries in 1 KiB
 // chunks (chunk-pool.ts), not a linked list through the task records: moving
 // and firing timers then reads memory in order instead of chasing a pointer
-// per timer, which is what makes a million timers cheap (about 16 bytes each:
-// a 12-byte entry and the slot's 4-byte tag, and no JS object). The only
-// memory a timer touches outside its list is that tag (task-table.ts), once
-// when armed and once when fired.
+// per timer, which is what makes a million timers cheap (about 12 bytes each:
+// an 8-byte entry and the slot's 4-byte tag, and no JS object). The only
+// memory a timer touches outside its list is that tag (task-table.ts), when
+// it is armed, moved down the wheel and fired.
 //
 // A timer's key is its deadline rounded up to a whole ms. The wheel has a time
 // `now` (every key below it has been handled) and 6 levels of 64 slots; a key
@@ -29,14 +29,17 @@
 // exact deadline, so only their timers write it into the slot's record.
 //
 // Disarming a wheel timer only marks it: the slot's tag loses its TAG_WHEEL
-// state, and re-arming bumps its arm count, so an entry is live only if it
-// carries the slot's tag. Dead entries travel with cascades (which never read
-// tags) and are dropped when their slot fires. Lists only grow when a timer
-// is armed, so that is when dead entries are counted: if they outnumber the
-// live ones (and COMPACT_MIN), every list is compacted first. The lists so
-// never hold more than about twice the timers live at the last arm, and a
-// mass disarm (a million sleepers cancelled) costs no walk at all; if nothing
-// is live when the next arm comes, the lists are dropped whole.
+// state. A live entry's slot has a tag that is the entry's own address with
+// TAG_WHEEL, so re-arming (which points the tag at the new entry) leaves the
+// old one dead too; whatever moves a live entry writes its new address into
+// the tag. Dead entries are dropped when a cascade or a firing reaches them
+// (both read every entry's tag anyway: a cascade to keep it current, a firing
+// to clear it). Lists only grow when a timer is armed, so that is when dead
+// entries are counted: if they outnumber the live ones (and COMPACT_MIN),
+// every list is compacted first. The lists so never hold more than about
+// twice the timers live at the last arm, and a mass disarm (a million
+// sleepers cancelled) costs no walk at all; if nothing is live when the next
+// arm comes, the lists are dropped whole.
 //
 // Because every entry's level is the highest digit where it differs from
 // `now`, the lowest non-empty level holds the earliest keys, and its first
@@ -58,15 +61,16 @@
 //   └───────────────┴───────────────┘          └──────────────────────────┘
 //   lists 0..383: level * 64 + slot; 384: LIST_FAR
 //
-//   entry, in a chunk (chunk-pool.ts)
-//   ┌──────────┬──────────┬──────────────────────────────────────────────┐
-//   │ slot i32 │ tag u32  │ key u32: low 32 bits of the key (the list's   │
-//   │          │          │ slot start gives the rest; slots span <= 2^30)│
-//   └──────────┴──────────┴──────────────────────────────────────────────┘
+//   entry, in a chunk (chunk-pool.ts); its address, 8-aligned, is its id
+//   ┌──────────┬──────────────────────────────────────────────┐
+//   │ slot i32 │ key u32: low 32 bits of the key (the list's   │
+//   │          │ slot start gives the rest; slots span <= 2^30)│
+//   └──────────┴──────────────────────────────────────────────┘
+//   0          4                                               8
 
 import {
   CHUNK_ENTRIES, CHUNK_HEAD, COMPACT_MIN, ENTRY_BYTES, LEVELS, LISTS, LIST_FAR, MAX_KEY, NONE, NO_CHUNK,
-  REC_DEADLINE, REC_NEXT, REC_PREV, SLOT_BITS, SLOT_MASK, SLOTS, TAG_ARM, TAG_DUE, TAG_NONE, TAG_STATE, TAG_WHEEL,
+  REC_DEADLINE, REC_NEXT, REC_PREV, SLOT_BITS, SLOT_MASK, SLOTS, TAG_DUE, TAG_NONE, TAG_STATE, TAG_WHEEL,
   WHEEL_BITS, WHEEL_LISTS,
 } from "./constants";
 import { rec, recFor, tagAt } from "./task-table";
@@ -174,10 +178,16 @@ let dueTail: i32 = NONE;
   store<u64>(OCCUPIED + (<usize>level << 3), mask);
 }
 
-/** Whether an entry is its slot's current timer (the tag is only read, never written). */
+/** The tag of a slot whose live entry is at `e`. */
+// @ts-ignore: decorator
+@inline function liveTag(e: usize): u32 {
+  return <u32>e | TAG_WHEEL;
+}
+
+/** Whether an entry is its slot's current timer. */
 // @ts-ignore: decorator
 @inline function isLive(e: usize): bool {
-  return load<u32>(tagAt(load<i32>(e))) == load<u32>(e, 4);
+  return load<u32>(tagAt(load<i32>(e))) == liveTag(e);
 }
 
 /** Make room for one entry at the end of a chunk list (taking a chunk if the tail is full); returns its address. */
@@ -202,21 +212,21 @@ let dueTail: i32 = NONE;
   return entryAt(c, n);
 }
 
-/** Append an entry to a chunk list. */
+/** Append an entry to a chunk list and make it its slot's live one. */
 // @ts-ignore: decorator
-@inline function push(list: i32, slot: i32, tag: u32, key: i64): void {
+@inline function push(list: i32, slot: i32, key: i64): void {
   const e = append(list);
   store<i32>(e, slot);
-  store<u32>(e, tag, 4);
-  store<u32>(e, <u32>key, 8);
+  store<u32>(e, <u32>key, 4);
+  store<u32>(tagAt(slot), liveTag(e));
 }
 
-/** Append a copy of the entry at `from` (moved by a cascade: slot, tag and key bits unchanged). */
+/** Append a copy of the live entry at `from`, whose slot's tag is at `t` (moved by a cascade: slot and key bits unchanged). */
 // @ts-ignore: decorator
-@inline function pushCopy(list: i32, from: usize): void {
+@inline function pushCopy(list: i32, from: usize, t: usize): void {
   const e = append(list);
   store<u64>(e, load<u64>(from));
-  store<u32>(e, load<u32>(from, 8), 8);
+  store<u32>(t, liveTag(e));
 }
 
 /** Take a whole list out (clearing its occupancy bit); returns its first chunk. */
@@ -249,19 +259,19 @@ export function clearWheel(): void {
  * when the key is beyond the wheel's span, for the caller to put it in LIST_FAR.
  */
 // @ts-ignore: decorator
-@inline function placeKey(slot: i32, tag: u32, key: i64): bool {
+@inline function placeKey(slot: i32, key: i64): bool {
   const level = levelFor(wheelTime, key);
   if (level >= LEVELS) return false;
   const s = slotFor(key, level);
-  push(level * SLOTS + s, slot, tag, key);
+  push(level * SLOTS + s, slot, key);
   setOccupied(level, occupied(level) | ((<u64>1) << <u64>s));
   return true;
 }
 
 /** Put an entry in LIST_FAR, with the exact deadline in the slot's record (refar needs the whole key). */
-function pushFar(slot: i32, tag: u32, key: i64, deadline: f64): void {
+function pushFar(slot: i32, key: i64, deadline: f64): void {
   store<f64>(recFor(slot), deadline, REC_DEADLINE);
-  push(LIST_FAR, slot, tag, key);
+  push(LIST_FAR, slot, key);
 }
 
 /** Insert into LIST_DUE after every deadline <= this one (FIFO among equals); O(1) when deadlines come in order. */
@@ -290,18 +300,14 @@ function unlinkDue(slot: i32): void {
 
 /** Arm `slot`'s timer at `deadline` (the slot has none armed). */
 export function armTimer(slot: i32, deadline: f64): void {
-  const t = tagAt(slot);
-  const count = (load<u32>(t) & ~TAG_STATE) + TAG_ARM;
   if (deadline < <f64>wheelTime) {
-    store<u32>(t, count | TAG_DUE);
+    store<u32>(tagAt(slot), TAG_DUE);
     store<f64>(recFor(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
     if (dead > compactMin && dead > live) compact();
-    const tag = count | TAG_WHEEL;
-    store<u32>(t, tag);
     const key = keyOf(deadline);
-    if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
+    if (!placeKey(slot, key)) pushFar(slot, key, deadline); // either writes the tag
     live++;
   }
   armed++;
@@ -351,9 +357,9 @@ export function disarmTimer(slot: i32): void {
 }
 
 /**
- * Re-place the entries of a detached list of wheel slot (level, start), the
- * wheel's time now, in order. Dead entries move too: telling them apart would
- * read a tag per entry.
+ * Re-place the live entries of a detached list of wheel slot (level, start),
+ * the wheel's time now, in order, pointing their tags at their new places;
+ * dead entries are dropped (the tag read tells them apart).
  *
  * No key needs rebuilding: every key in the slot has the bits of `start` above
  * the slot's range and differs from the wheel's time only below it, so the
@@ -369,14 +375,19 @@ function cascade(first: usize, level: i32): void {
     const n = countOf(c);
     for (let i = 0; i < n; i++) {
       const e = entryAt(c, i);
-      const low = load<u32>(e, 8) & mask;
+      const t = tagAt(load<i32>(e));
+      if (load<u32>(t) != liveTag(e)) {
+        dead--;
+        continue;
+      }
+      const low = load<u32>(e, 4) & mask;
       if (low < <u32>SLOTS) {
-        pushCopy(<i32>low, e);
+        pushCopy(<i32>low, e, t);
         zero |= (<u64>1) << <u64>low;
       } else {
         const to = (31 - <i32>clz<u32>(low)) / SLOT_BITS; // 1 .. level - 1
         const s = <i32>((low >>> (<u32>to * SLOT_BITS)) & <u32>SLOT_MASK);
-        pushCopy(to * SLOTS + s, e);
+        pushCopy(to * SLOTS + s, e, t);
         setOccupied(to, occupied(to) | ((<u64>1) << <u64>s));
       }
     }
@@ -396,10 +407,9 @@ function refar(first: usize): void {
       const e = entryAt(c, i);
       if (isLive(e)) {
         const slot = load<i32>(e);
-        const tag = load<u32>(e, 4);
         const deadline = load<f64>(rec(slot), REC_DEADLINE);
         const key = keyOf(deadline);
-        if (!placeKey(slot, tag, key)) pushFar(slot, tag, key, deadline);
+        if (!placeKey(slot, key)) pushFar(slot, key, deadline); // either points the tag at the new entry
       } else dead--;
     }
     const next = nextChunk(c);
@@ -418,9 +428,8 @@ function fire(first: usize, n: i32): i32 {
       const e = entryAt(c, i);
       const slot = load<i32>(e);
       const t = tagAt(slot);
-      const tag = load<u32>(e, 4);
-      if (load<u32>(t) == tag) {
-        store<u32>(t, tag & ~TAG_STATE);
+      if (load<u32>(t) == liveTag(e)) {
+        store<u32>(t, <u32>e); // state TAG_NONE
         putReady(n++, slot);
       } else dead--;
     }
@@ -469,17 +478,16 @@ function compact(): void {
       const k = countOf(c);
       for (let i = 0; i < k; i++) {
         const e = entryAt(c, i);
-        if (!isLive(e)) continue;
+        const t = tagAt(load<i32>(e));
+        if (load<u32>(t) != liveTag(e)) continue;
         if (wi == CHUNK_ENTRIES) {
           store<i32>(w, CHUNK_ENTRIES, 4);
           w = nextChunk(w);
           wi = 0;
         }
-        const to = entryAt(w, wi); // 12 bytes: loads and stores, cheaper than a memory.copy call
-        const head8 = load<u64>(e);
-        const key = load<u32>(e, 8);
-        store<u64>(to, head8);
-        store<u32>(to, key, 8);
+        const to = entryAt(w, wi);
+        store<u64>(to, load<u64>(e));
+        store<u32>(t, liveTag(to));
         wi++;
       }
     }

@@ -124,6 +124,30 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
     expect(c.nextDeadline()).toBe(Infinity);
   });
 
+  it("re-arms timers disarmed since the last tick: each fires once, at its new deadline, in arm order", () => {
+    const c = make();
+    const s = Array.from({ length: 5 }, () => c.alloc());
+    for (const x of s) c.arm(x, 10);
+    expect(c.tick(0)).toBe(0); // every arm applied: the Wasm core disarms the next two itself
+    c.disarm(s[1]!);
+    c.disarm(s[3]!);
+    c.arm(s[3]!, 10); // the same deadline again: after s[4], which was armed before it
+    c.arm(s[1]!, 5);
+    expect(c.timers).toBe(5);
+    expect(c.nextDeadline()).toBe(5);
+    expect(tickBatch(c, 10)).toEqual([s[1], s[0], s[2], s[4], s[3]]);
+    // Fired timers armed again at once, one disarmed and armed again before any tick.
+    c.arm(s[0]!, 20);
+    c.arm(s[2]!, 20);
+    c.disarm(s[0]!);
+    c.arm(s[0]!, 20);
+    expect(c.timers).toBe(2);
+    expect(tickBatch(c, 19)).toEqual([]);
+    expect(tickBatch(c, 20)).toEqual([s[2], s[0]]);
+    expect(c.timers).toBe(0);
+    expect(c.nextDeadline()).toBe(Infinity);
+  });
+
   it("reports Infinity as the next deadline when no timer is armed", () => {
     const c = make();
     expect(c.nextDeadline()).toBe(Infinity);
@@ -338,6 +362,86 @@ describe("the wasm scheduler core's memory", () => {
     expect(c.fireNext()).toBe(2000);
     expect(tickBatch(c, 2000)).toEqual([slots[7]]);
     expect(c.timers).toBe(0);
+  });
+});
+
+describe("the wasm scheduler core's timer entries", () => {
+  it("take about 12 bytes of memory per armed timer (an 8-byte entry and a 4-byte tag)", async () => {
+    const { createWasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore();
+    const n = 1_000_000;
+    const before = c.memoryBytes();
+    for (let i = 0; i < n; i++) c.arm(c.alloc(), 1000 + (i * 7919) % 59_000);
+    c.tick(0);
+    const bytes = (c.memoryBytes() - before) / n;
+    expect(bytes).toBeGreaterThan(12);
+    expect(bytes).toBeLessThan(13.2); // the last growth of memory leaves up to 1 MiB unused
+  });
+
+  it("are dropped when dead as a cascade reaches them, and the live ones still fire in order", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const slots = Array.from({ length: 1000 }, () => c.alloc());
+    slots.forEach((s, i) => c.arm(s, 5000 + (i % 300))); // one slot of level 2: [4096, 8192)
+    c.tick(0);
+    for (let i = 0; i < slots.length; i += 2) c.disarm(slots[i]!);
+    expect(c.debugState().deadEntries).toBe(500);
+    expect(c.nextDeadline()).toBe(5001); // cascaded down to level 0 on the way
+    expect(c.debugState().deadEntries).toBe(0);
+    const want = slots.map((s, i) => [5000 + (i % 300), s] as const).filter((_, i) => i % 2 === 1);
+    want.sort((x, y) => x[0] - y[0]);
+    const got: number[] = [];
+    for (let t = 5000; t < 5300; t++) got.push(...tickBatch(c, t));
+    expect(got).toEqual(want.map((x) => x[1]));
+    expect(c.timers).toBe(0);
+  });
+
+  it("never take a dead entry for live, however often its slot is re-armed meanwhile", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const s = c.alloc();
+    const other = c.alloc();
+    c.arm(s, 300_000); // level 3 of the wheel
+    c.arm(other, 300_000);
+    c.tick(0);
+    c.disarm(s); // its entry stays there, dead
+    let now = 0;
+    for (let i = 0; i < 5000; i++) {
+      // Re-armed at short deadlines, each fired: its entries come and go in chunks that are reused.
+      c.arm(s, now + 1 + (i % 70));
+      now = c.fireNext();
+      expect(tickBatch(c, now)).toEqual([s]);
+    }
+    expect(now).toBeLessThan(300_000);
+    c.arm(s, 300_000); // the same deadline as the dead entry, after `other`
+    expect(c.fireNext()).toBe(300_000);
+    expect(tickBatch(c, 300_000)).toEqual([other, s]);
+    expect(c.timers).toBe(0);
+  });
+});
+
+describe("the wasm scheduler core's direct disarms", () => {
+  it("are counted in before the commands that follow them, through a full command ring and a new instance", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const first = Array.from({ length: 2000 }, () => c.alloc());
+    for (const s of first) c.arm(s, 100 + (s % 7));
+    c.tick(0); // the ring is empty from here: the next disarms clear tags in JS
+    for (let i = 0; i < 500; i++) c.disarm(first[i]!);
+    const more = Array.from({ length: 1500 }, () => c.alloc()); // more arms than the ring holds: a flush
+    for (const s of more) c.arm(s, 50);
+    expect(c.debugState().timers).toBe(3000);
+    expect(c.debugState().deadEntries).toBe(500);
+    expect(c.nextDeadline()).toBe(50); // every command applied: the ring is empty again
+    for (const s of [...first.slice(500), ...more]) c.disarm(s);
+    for (const s of [...first, ...more]) c.release(s);
+    expect(c.instance).toBeNull(); // given back with 3,000 direct disarms that no call has passed on
+    const s = c.alloc();
+    c.arm(s, 7);
+    expect(c.debugState().timers).toBe(1);
+    expect(tickBatch(c, 7)).toEqual([s]);
+    expect(c.timers).toBe(0);
+    expect(c.debugState().timers).toBe(0);
   });
 });
 
