@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import {
@@ -216,6 +217,49 @@ describe.each(BACKENDS)("green sockets under load on the %s backend", (backend) 
     expect(got.open).toBe(0);
     expect(got.outcomes).toHaveLength(3);
     for (const o of got.outcomes) expect(o).toMatch(/^NetError (ECONNRESET|EPIPE)$/);
+  });
+
+  it("a burst of 1,000 connections before the first accept: the listen queue holds them all (no SYN waits for a retransmission)", async () => {
+    // listen() asks for the system's limit (net.core.somaxconn); with Node's
+    // 511 the kernel drops the SYNs of the rest, and each of those clients
+    // only tries again a second later.
+    let somaxconn = 511;
+    try {
+      somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "latin1").trim());
+    } catch {}
+    const N = Math.min(1000, somaxconn, Math.floor((openFileLimit() - 200) / 2));
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const clients: net.Socket[] = [];
+        for (let i = 0; i < N; i++) {
+          const c = net.connect(listener.port, "127.0.0.1");
+          c.on("error", () => {});
+          clients.push(c);
+        }
+        // The connects go out in nextTicks; this one runs after them and keeps
+        // the process from accepting for a moment, so the whole burst lands
+        // in the kernel's queue first.
+        process.nextTick(() => {
+          const t = Date.now();
+          while (Date.now() - t < 100);
+        });
+        let accepted = 0;
+        try {
+          yield* withTimeout(700, function* () {
+            while (accepted < N) {
+              (yield* listener.accept()).close();
+              accepted++;
+            }
+          });
+        } catch {}
+        for (const c of clients) c.destroy();
+        listener.close();
+        return accepted;
+      },
+      { backend },
+    );
+    expect(got).toBe(N);
   });
 
   it("5,000 connections held open at once, all served", async () => {

@@ -55,7 +55,7 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Requests on one connection before it is closed (the last response says `Connection: close`). Default: no limit. */
   maxRequestsPerConnection?: number;
-  /** Listen backlog. */
+  /** Listen backlog: the kernel queue of connections not yet accepted. Default: the system limit (`net.core.somaxconn`), else 511; see `listen`. */
   backlog?: number;
   /** Called with errors thrown by handlers (the client got a 500). Default: print to stderr. */
   onError?: (error: unknown, req: Request) => void;

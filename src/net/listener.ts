@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { currentTask } from "../current.js";
 import { Op } from "../op.js";
@@ -15,7 +16,12 @@ export interface ListenOptions {
   port?: number;
   /** Address to bind. Default `"127.0.0.1"`. */
   host?: string;
-  /** Kernel queue of connections not yet accepted. Default 511 (Node's). */
+  /**
+   * Kernel queue of connections not yet accepted. Default: the system's
+   * limit (`net.core.somaxconn` on Linux, as Go does), else 511 (Node's
+   * default). A burst of connections larger than the queue loses SYNs, and
+   * each lost one costs its client a second (the SYN retransmission timer).
+   */
   backlog?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true: small request/response exchanges are not delayed. */
   noDelay?: boolean;
@@ -184,6 +190,22 @@ class AcceptOp extends Op<Conn> {
   }
 }
 
+let systemBacklog = 0;
+
+/** @internal The backlog `listen` asks for by default: the kernel's limit, read once. */
+export function defaultBacklog(): number {
+  if (systemBacklog === 0) {
+    let n = NaN;
+    try {
+      n = Number(readFileSync("/proc/sys/net/core/somaxconn", "latin1").trim());
+    } catch {
+      // not Linux, or no /proc: Node's default
+    }
+    systemBacklog = Number.isInteger(n) && n >= 511 ? Math.min(n, 65535) : 511;
+  }
+  return systemBacklog;
+}
+
 /**
  * Listen for TCP connections (gevent's `socket.bind` + `listen`). Waits until
  * the socket is bound; throws `NetError` (`EADDRINUSE`, `EACCES`,
@@ -216,7 +238,7 @@ export function listen(options: ListenOptions = {}): Operation<Listener> {
         listener._bound(typeof a === "object" && a !== null ? a.port : port);
         wait.resolve(listener);
       });
-      server.listen({ port, host, backlog: options.backlog ?? 511 });
+      server.listen({ port, host, backlog: options.backlog ?? defaultBacklog() });
       return (yield wait.park("listen")) as Listener;
     },
   };
