@@ -55,7 +55,12 @@ export class Channel<T> {
     return new SendOp(this, value);
   }
 
-  /** Receive a value; waits while the channel is empty and open. */
+  /**
+   * Receive a value; waits while the channel is empty and open. A receive
+   * takes no arguments, so every call returns the same operation object
+   * (`ch.recv() === ch.recv()`); any number of tasks may `yield*` it at
+   * once, each gets its own receive.
+   */
   recv(): RecvOp<T> {
     return this.recvOp;
   }
