@@ -192,8 +192,8 @@ class AcceptOp extends Op<Conn> {
 
 let systemBacklog = 0;
 
-/** @internal The backlog `listen` asks for by default: the kernel's limit, read once. */
-export function defaultBacklog(): number {
+/** The backlog `listen` asks for by default: the kernel's limit, read once. */
+function defaultBacklog(): number {
   if (systemBacklog === 0) {
     let n = NaN;
     try {
