@@ -121,7 +121,27 @@ export class Scheduler {
     if (parent !== null && parent._state === TaskState.Finishing) {
       throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
     }
-    const t = new Task<T>(this, body, parent, name);
+    return this.adopt(new Task<T>(this, body, parent, name), parent);
+  }
+
+  /**
+   * @internal Spawn a task whose generator exists already: the runtime's own
+   * per-connection tasks, which so cost no body closure. The task counts as
+   * started (cancelled before its first step, it runs to its first
+   * suspension point and is cancelled there, so its `finally` blocks run);
+   * its name is `${base}#${id}`, built when first read.
+   */
+  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: string): Task<T> {
+    if (parent._state === TaskState.Finishing) {
+      throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
+    }
+    const t = new Task<T>(this, gen as unknown as Body<T>, parent, base);
+    t._gen = gen;
+    t._bits = Bits.AutoName | Bits.Started | Bits.Generator; // Ready, Resume.Next
+    return this.adopt(t, parent);
+  }
+
+  private adopt<T>(t: Task<T>, parent: Task | null): Task<T> {
     if (parent !== null) {
       const px = parent.ext();
       const last = px.lastChild;

@@ -214,3 +214,62 @@ describe.each(BACKENDS)("cancellation on the %s backend", (backend) => {
     await expect(t).rejects.toBeInstanceOf(CancelledError);
   });
 });
+
+// The runtime's own per-connection tasks are spawned from a generator that
+// already exists (Scheduler.spawnGenerator), with no body closure.
+describe.each(BACKENDS)("tasks spawned from a generator on the %s backend", (backend) => {
+  it("run as children, are named base#id, and return their value", async () => {
+    const out = await vrun(backend, function* () {
+      const me = current();
+      function* body(x: number) {
+        yield* sleep(2);
+        return x * 2;
+      }
+      const t = me._sched.spawnGenerator(body(21), me, "worker");
+      expect(t.parent).toBe(me);
+      expect(t.state).toBe("ready");
+      const v: number = yield* t;
+      return [v, t.name, t.id];
+    });
+    expect(out[0]).toBe(42);
+    expect(out[1]).toBe(`worker#${out[2]}`);
+  });
+
+  it("cancelled before their first step, run to their first suspension and run their finally blocks", async () => {
+    const log = makeLog();
+    await vrun(backend, function* () {
+      const me = current();
+      function* body() {
+        log.add("started");
+        try {
+          yield* sleep(10);
+          log.add("not reached");
+        } finally {
+          log.add("finally");
+        }
+      }
+      const t = me._sched.spawnGenerator(body(), me, "c");
+      t.cancel();
+      yield* t.cancel();
+      expect(t.state).toBe("cancelled");
+    });
+    expect(log).toEqual(["started", "finally"]);
+  });
+
+  it("are cancelled with their parent", async () => {
+    const log = makeLog();
+    await vrun(backend, function* () {
+      const me = current();
+      function* forever() {
+        try {
+          for (;;) yield* sleep(1);
+        } finally {
+          log.add("child finally");
+        }
+      }
+      me._sched.spawnGenerator(forever(), me, "c");
+      yield* sleep(5);
+    });
+    expect(log).toEqual(["child finally"]);
+  });
+});

@@ -13,6 +13,7 @@ import {
   startTcpServer,
   withTimeout,
 } from "../src/index.js";
+import { copyBytes } from "../src/net/read-buffer.js";
 import { BACKENDS } from "./helpers.js";
 
 
@@ -708,5 +709,60 @@ describe.each(BACKENDS)("cancellation and close on the %s backend", (backend) =>
       { backend },
     );
     expect(got).toEqual({ handling: 2, peak: 2, replies: ["ok\n", "ok\n", "ok\n", "ok\n", "ok\n"] });
+  });
+});
+
+describe("copyBytes (short copies by loop, long ones by set)", () => {
+  it("copies exactly the range asked for, on either side of the loop's limit", () => {
+    const src = Uint8Array.from({ length: 600 }, (_, i) => (i * 7 + 3) & 255);
+    for (const n of [0, 1, 2, 191, 192, 193, 400, 597]) {
+      for (const from of [0, 3]) {
+        const dst = new Uint8Array(610).fill(0xee);
+        copyBytes(dst, 5, src, from, n);
+        expect(Array.from(dst.subarray(5, 5 + n))).toEqual(Array.from(src.subarray(from, from + n)));
+        expect(dst.subarray(0, 5).every((b) => b === 0xee)).toBe(true);
+        expect(dst.subarray(5 + n).every((b) => b === 0xee)).toBe(true);
+      }
+    }
+  });
+});
+
+describe.each(BACKENDS)("reads of every size near the copy limit on the %s backend", (backend) => {
+  it("delivers every byte, buffered while no task reads and straight to a parked reader", async () => {
+    const sizes = [1, 100, 191, 192, 193, 194, 300, 1000];
+    const pattern = (n: number, k: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + k * 17 + n) & 255));
+    const got = await run(
+      function* () {
+        const listener = yield* listen({ port: 0 });
+        const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
+        raw.on("error", () => {});
+        raw.setNoDelay(true);
+        const conn = yield* listener.accept();
+        const out: boolean[] = [];
+        for (let k = 0; k < sizes.length; k++) {
+          const want = pattern(sizes[k]!, k);
+          raw.write(want);
+          // Even k: the bytes wait in the connection's FIFO first; odd k: the reader is parked already.
+          if (k % 2 === 0) {
+            for (let w = 0; w < 200 && conn.bufferedLength < want.length; w++) yield* sleep(5);
+          }
+          const parts: Buffer[] = [];
+          let have = 0;
+          while (have < want.length) {
+            const b = yield* conn.read();
+            if (b === null) break;
+            parts.push(Buffer.from(b));
+            have += b.length;
+          }
+          out.push(Buffer.concat(parts).equals(want));
+        }
+        raw.destroy();
+        conn.close();
+        listener.close();
+        return out;
+      },
+      { backend },
+    );
+    expect(got).toEqual(sizes.map(() => true));
   });
 });

@@ -305,7 +305,7 @@ export class Server implements Operation<Server> {
 
   private startTask(c: HttpConnection): void {
     this.active.push(c, 0);
-    this.sched!.spawn(() => c.serve(), this._root!, undefined);
+    this.sched!.spawnGenerator(c.serve(), this._root!, "http connection");
   }
 
   // ------------------------------------------- connections (ConnOwner)

@@ -7,6 +7,7 @@ import type { Instruction, Operation } from "../types.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import {
   USE_SHARED_READ_BUFFER,
+  copyBytes,
   fifoAppend,
   fifoClear,
   fifoIndexOf,
@@ -66,7 +67,7 @@ const ReadMode = {
  */
 function copyOut(src: Uint8Array, k: number): Buffer {
   const out = Buffer.allocUnsafe(k);
-  out.set(k === src.length ? src : src.subarray(0, k));
+  copyBytes(out, 0, src, 0, k);
   return out;
 }
 

@@ -136,7 +136,7 @@ export class TcpServer {
     const handler = this.handler;
     yield* acceptEach(listener, this.slots, "tasklet serveTcp", (conn) => {
       this.active++;
-      server._sched.spawn(() => this.connection(conn, handler, onError), server, undefined);
+      server._sched.spawnGenerator(this.connection(conn, handler, onError), server, "connection");
     });
   }
 
