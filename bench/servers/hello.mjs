@@ -18,6 +18,25 @@ process.on("SIGUSR2", () => {
   if (process.env.BENCH_MEM_REPORT) console.error(JSON.stringify(process.memoryUsage()));
 });
 
+// The allocation benchmark (bench/http-alloc.mjs) writes "alloc\n" to stdin
+// and reads back the bytes in use in V8's young generation and the number of
+// garbage collections so far: with a young generation too large to fill, the
+// difference of two readings is what the server allocated between them.
+if (process.env.BENCH_ALLOC) {
+  const { PerformanceObserver } = await import("node:perf_hooks");
+  const v8 = await import("node:v8");
+  let gcs = 0;
+  new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ["gc"] });
+  let line = "";
+  process.stdin.on("data", (d) => {
+    line += d;
+    for (let i; (i = line.indexOf("\n")) >= 0; line = line.slice(i + 1)) {
+      const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === "new_space");
+      process.stdout.write(`alloc ${young.space_used_size} ${gcs}\n`);
+    }
+  });
+}
+
 function ready(p) {
   process.stdout.write(`listening ${p}\n`);
 }
