@@ -269,10 +269,19 @@ export class Scheduler {
       return;
     }
     const ins = r.value;
-    if (ins === parking && r.done !== true && (t._bits & Bits.Interrupt) === 0) {
-      this.park(t, ins as Suspend);
-      setCurrent(prev);
-      return;
+    if (r.done !== true && (t._bits & Bits.Interrupt) === 0) {
+      if (ins === parking) {
+        this.park(t, ins as Suspend);
+        setCurrent(prev);
+        return;
+      }
+      if (ins === YIELD) {
+        t._bits &= ~Bits.StateMode; // Ready, Resume.Next
+        t._val = RESUMED;
+        this.enqueue(t);
+        setCurrent(prev);
+        return;
+      }
     }
     this.drive(t, Resume.Next, undefined, r, prev);
   }
