@@ -3,8 +3,8 @@
 // src/constants.ts; test/core-constants.test.ts checks that both sides agree
 // through the values re-exported by scheduler.ts.
 
-/** Layout version of memory, commands and exports; the JS side refuses a core below 3 (2: tags, `fireNext`; 3: disarms by JS). */
-@inline export const CORE_VERSION: i32 = 3;
+/** Layout version of memory, commands and exports; the JS side refuses a core below 4 (2: tags, `fireNext`; 3: disarms by JS; 4: one tag table). */
+@inline export const CORE_VERSION: i32 = 4;
 
 // ---------------------------------------------------------------- opcodes
 
@@ -44,14 +44,12 @@
 /** i32: previous slot in LIST_DUE, or NONE. */
 @inline export const REC_PREV: i32 = 12;
 
-/** Slots per block of the task table: a power of two, so a slot's block is a shift. */
+/** Slots per block of records, and the unit the tag table grows by: a power of two, so a slot's block is a shift. */
 @inline export const BLOCK_SLOTS: i32 = 1024;
 @inline export const BLOCK_SHIFT: i32 = 10;
-/** Bytes of a block of tags (4 KiB). */
-@inline export const TAG_BLOCK_BYTES: i32 = BLOCK_SLOTS * TAG_BYTES;
 /** Bytes of a block of records (16 KiB), taken only when one of its slots first needs a record. */
 @inline export const REC_BLOCK_BYTES: i32 = BLOCK_SLOTS * REC_BYTES;
-/** Blocks the directory can address: 8,192 x 1,024 = 8,388,608 slots. */
+/** Blocks the record directory can address: 8,192 x 1,024 = 8,388,608 slots. */
 @inline export const MAX_BLOCKS: i32 = 8192;
 
 /** Slots the ready ring holds at first; it doubles when a tick expires more. */
@@ -116,7 +114,7 @@
 @inline export const HDR_OUT_CAP: i32 = 32;
 /** i32: timers the last `fireNext` fired into the ready ring. */
 @inline export const HDR_FIRED: i32 = 36;
-/** i32: byte offset of the tag directory (task-table.ts), for JS to find a slot's tag. */
-@inline export const HDR_TAG_DIR: i32 = 40;
+/** i32: byte offset of the tag table (task-table.ts), HDR_CAP tags: JS disarms a wheel timer through a view on it. */
+@inline export const HDR_TAGS: i32 = 40;
 /** i32: wheel timers JS disarmed itself, by clearing their tags, since the last call; the core counts them in at its next call. */
 @inline export const HDR_DIRECT: i32 = 44;

@@ -6,9 +6,9 @@
 //          ├──────────┴──────────┼──────────┴──────────┤  timers armed
 //       16 │ low  f64            │ time f64            │  lower bound of the next
 //          ├──────────┬──────────┴─────────────────────┘  deadline; wheel time
-//       32 │outCap i32│fired i32 │tagDir i32│direct i32│  slots the ready ring holds; timers the
+//       32 │outCap i32│fired i32 │tags i32  │direct i32│  slots the ready ring holds; timers the
 //          └──────────┴──────────┴──────────┴──────────┘  last fireNext fired; where the tag
-//                                                         directory is; disarms JS made itself
+//                                                         table is; disarms JS made itself
 
 import { HDR_BYTES } from "./constants";
 

@@ -8,21 +8,21 @@
 //           │ command ring: CMD_CAP x 16 B              │  fixed (command-ring.ts)
 //   arena   ├───────────────────────────────────────────┤  1 KiB-aligned (arena.ts)
 //           │ ready ring: outCap x i32   (ready-ring.ts)│  these kinds of region,
-//           │ tag blocks: 4 KiB, record blocks: 16 KiB  │  in the order they were
-//           │ (task-table.ts)                           │
+//           │ tag table: cap x u32, record blocks:      │  in the order they were
+//           │ 16 KiB (task-table.ts)                    │
 //           │ chunks: 1 KiB each         (chunk-pool.ts)│  needed
 //           ├───────────────────────────────────────────┤  arena top
 //           │ unused tail of the last page              │
 //           └───────────────────────────────────────────┘  memory.size() x 64 KiB
 //
-// Nothing in the arena moves except the ready ring, whose outgrown regions
-// become chunks; tags, records and chunks stay where they are, so growth
-// copies nothing else and wastes nothing.
+// Nothing in the arena moves except the ready ring and the tag table, whose
+// outgrown regions become chunks; records and chunks stay where they are, so
+// growth copies nothing else and wastes nothing.
 
-import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAG_DIR } from "./constants";
+import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAGS } from "./constants";
 import { HEADER } from "./header";
 import { arenaStart } from "./arena";
-import { TAG_DIR, addRecords, capacity, resetRecords } from "./task-table";
+import { TAGS, addRecords, capacity, resetRecords } from "./task-table";
 import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
 import { CMD, setCmd } from "./command-ring";
@@ -42,12 +42,12 @@ export function layOut(cap: i32): void {
   makeReadyRing();
   grow(cap);
   store<i32>(HEADER + HDR_CMD, <i32>CMD);
-  store<i32>(HEADER + HDR_TAG_DIR, <i32>TAG_DIR);
   store<i32>(HEADER + HDR_DIRECT, 0);
 }
 
-/** Grow to at least `cap` slots. */
+/** Grow to at least `cap` slots (the tag table moves). */
 export function grow(cap: i32): void {
   addRecords(cap);
   store<i32>(HEADER + HDR_CAP, capacity);
+  store<i32>(HEADER + HDR_TAGS, <i32>TAGS);
 }

@@ -7,7 +7,7 @@
 // below the published lower bound of the next deadline. On a virtual clock,
 // `fireNext` does what `nextDeadline` then `tick` at that deadline would do,
 // in one call. One shortcut: while the ring is empty, JS disarms a wheel
-// timer itself by clearing its slot's tag (HDR_TAG_DIR gives the tags), and
+// timer itself by clearing its slot's tag (HDR_TAGS gives the tag table), and
 // leaves the count in HDR_DIRECT for the next call to take in.
 //
 // Exports                         │ called
@@ -45,7 +45,7 @@ export function setup(cap: i32): usize {
   return HEADER;
 }
 
-/** Give records to `cap` slots (memory may grow: JS rebuilds its views). */
+/** Give tags to `cap` slots (the tag table moves, memory may grow: JS rebuilds its views). */
 export function growSlots(cap: i32): void {
   grow(cap);
 }
@@ -142,8 +142,7 @@ export const HDR_TIME: i32 = C.HDR_TIME;
 export const HDR_OUT_CAP: i32 = C.HDR_OUT_CAP;
 export const HDR_FIRED: i32 = C.HDR_FIRED;
 export const HDR_BYTES: i32 = C.HDR_BYTES;
-export const HDR_TAG_DIR: i32 = C.HDR_TAG_DIR;
+export const HDR_TAGS: i32 = C.HDR_TAGS;
 export const HDR_DIRECT: i32 = C.HDR_DIRECT;
 export const TAG_STATE: u32 = C.TAG_STATE;
 export const TAG_WHEEL: u32 = C.TAG_WHEEL;
-export const BLOCK_SHIFT: i32 = C.BLOCK_SHIFT;

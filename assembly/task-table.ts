@@ -5,9 +5,13 @@
 // A slot has two parts, kept apart because they are used at different rates:
 //
 // - its tag, 4 bytes, read and written for every timer that is armed, moved
-//   down the wheel, fired or disarmed. Tags sit densely, 1,024 to 4 KiB, so a million timers that
-//   fire in random slot order touch 4 MB of tags, not 24 MB of whole records
-//   (an earlier layout): fewer cache and TLB misses, the main cost of firing.
+//   down the wheel, fired or disarmed. Tags sit densely in one table indexed
+//   by slot, so a million timers that fire in random slot order touch 4 MB of
+//   tags, not 24 MB of whole records (an earlier layout): fewer cache and TLB
+//   misses, the main cost of firing. One table, not blocks found through a
+//   directory (an earlier layout), so that a tag is one indexed access, from
+//   Wasm and from JS (wasm-core.ts disarms a wheel timer by clearing its tag
+//   through a view on the table): no directory load ahead of it.
 //
 //   tag u32
 //   ┌──────────────────────────────────────────┬──────────┐
@@ -38,33 +42,41 @@
 //   └─────────────────────┴──────────┴──────────┘
 //   0                     8          12         16
 //
-// Blocks of 1,024 slots are taken from the arena and found through two
-// directories; growing never moves or copies a tag or a record.
+// The tag table is one region of the arena, grown by moving: a larger region
+// is taken, the tags are copied, and the old region goes to the chunk pool (a
+// whole number of 4 KiB, so of chunks), as the ready ring's does. JS doubles
+// the slots each time, so a tag is copied about once on average, and the old
+// regions become the chunks the timers of those slots need anyway. Slots are
+// added only by `growSlots`, between commands, so no tag address is held
+// across a move; JS rebuilds its view after the call. Records come in blocks
+// found through a directory, taken when one of the block's slots first needs
+// a record; growing never moves a record.
 //
-//   TAG_DIR (static)                   tag block (arena, when slots are added)
-//   ┌──────────┬──────────┬─────┐      ┌───────────────────────────────────┐
-//   │ block 0  │ block 1  │ ... │ ───► │ 1,024 x u32 tags (4 KiB)           │
-//   └──────────┴──────────┴─────┘      └───────────────────────────────────┘
+//   TAGS (arena, moved when slots are added; HDR_TAGS, HDR_CAP)
+//   ┌──────────┬──────────┬─────┬──────────────────────┐
+//   │ tag 0    │ tag 1    │ ... │ tag capacity - 1     │  capacity x u32,
+//   └──────────┴──────────┴─────┴──────────────────────┘  capacity a multiple of 1,024
 //   REC_DIR (static)                   record block (arena, at first need)
 //   ┌──────────┬──────────┬─────┐      ┌───────────────────────────────────┐
 //   │ block 0  │ 0: none  │ ... │ ───► │ 1,024 x 16 B records (16 KiB)      │
 //   └──────────┴──────────┴─────┘      └───────────────────────────────────┘
-//   MAX_BLOCKS x u32 addresses each
+//   MAX_BLOCKS x u32 addresses
 
-import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BLOCK_BYTES, REC_BYTES, TAG_BLOCK_BYTES, TAG_BYTES, TAG_NONE } from "./constants";
+import { BLOCK_SHIFT, BLOCK_SLOTS, MAX_BLOCKS, REC_BLOCK_BYTES, REC_BYTES, TAG_BYTES, TAG_NONE } from "./constants";
 import { bump } from "./arena";
+import { giveRegion } from "./chunk-pool";
 
-/** The tag directory; JS reads it too (HDR_TAG_DIR), to disarm a wheel timer by clearing its tag (wasm-core.ts). */
-export const TAG_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
 const REC_DIR: usize = memory.data(MAX_BLOCKS * 4, 4);
 
+/** Address of the tag table; JS keeps a view on it (HDR_TAGS), to disarm a wheel timer by clearing its tag (wasm-core.ts). */
+export let TAGS: usize = 0;
 /** Slots with a tag. */
 export let capacity: i32 = 0;
 
 /** Address of a slot's tag. */
 // @ts-ignore: decorator
 @inline export function tagAt(slot: i32): usize {
-  return <usize>load<u32>(TAG_DIR + ((<usize>slot >>> BLOCK_SHIFT) << 2)) + (<usize>slot & (BLOCK_SLOTS - 1)) * TAG_BYTES;
+  return TAGS + <usize>slot * TAG_BYTES;
 }
 
 /** Address of the record of a slot that has one (its timer is in LIST_DUE or LIST_FAR, so `recFor` made it). */
@@ -87,16 +99,22 @@ export function recFor(slot: i32): usize {
 /** Forget every slot (the arena restarts: a pooled instance is set up again). */
 export function resetRecords(): void {
   memory.fill(REC_DIR, 0, <usize>(capacity >>> BLOCK_SHIFT) << 2);
+  TAGS = 0;
   capacity = 0;
 }
 
-/** Give tags to slots up to `cap` (rounded up to whole blocks): no timer. */
+/** Give tags to slots up to `cap` (rounded up to whole blocks): no timer. The tag table moves. */
 export function addRecords(cap: i32): void {
-  if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the directory can address
-  while (capacity < cap) {
-    const b = bump(<usize>TAG_BLOCK_BYTES);
-    store<u32>(TAG_DIR + ((<usize>capacity >>> BLOCK_SHIFT) << 2), <u32>b);
-    memory.fill(b, <u8>TAG_NONE, <usize>TAG_BLOCK_BYTES);
-    capacity += BLOCK_SLOTS;
+  if (cap <= capacity) return;
+  if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the record directory can address
+  const to = (cap + BLOCK_SLOTS - 1) & ~(BLOCK_SLOTS - 1);
+  const at = bump(<usize>to * TAG_BYTES);
+  const had = <usize>capacity * TAG_BYTES;
+  if (had != 0) {
+    memory.copy(at, TAGS, had);
+    giveRegion(TAGS, had);
   }
+  memory.fill(at + had, <u8>TAG_NONE, <usize>to * TAG_BYTES - had);
+  TAGS = at;
+  capacity = to;
 }

@@ -443,6 +443,31 @@ describe("the wasm scheduler core's direct disarms", () => {
     expect(c.timers).toBe(0);
     expect(c.debugState().timers).toBe(0);
   });
+
+  it("reach the tag table after it has moved, and the old table's memory serves as timer lists", async () => {
+    const { createWasmCore, WasmCore } = await import("../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const first = Array.from({ length: 1000 }, () => c.alloc()); // within the first 1,024 tags
+    for (const s of first) c.arm(s, 200 + (s % 5));
+    c.tick(0);
+    for (let i = 0; i < 1000; i += 4) c.disarm(first[i]!); // through the view on the first table
+    const more = Array.from({ length: 7000 }, () => c.alloc()); // the table moves three times
+    expect(c.debugState().slotCapacity).toBe(8192);
+    for (let i = 1; i < 1000; i += 4) c.disarm(first[i]!); // through the view on the new table
+    for (const s of more) c.arm(s, 100 + (s % 3)); // their entries take chunks from the old tables
+    c.tick(0);
+    for (let i = 0; i < 7000; i += 2) c.disarm(more[i]!);
+    const live = first.filter((_, i) => i % 4 >= 2);
+    const want = [
+      ...[0, 1, 2].flatMap((k) => more.filter((s, i) => i % 2 === 1 && s % 3 === k)),
+      ...[0, 1, 2, 3, 4].flatMap((k) => live.filter((s) => s % 5 === k)),
+    ];
+    const got: number[] = [];
+    for (let t = 100; t <= 204; t++) got.push(...tickBatch(c, t));
+    expect(got).toEqual(want);
+    expect(c.timers).toBe(0);
+    expect(c.debugState().timers).toBe(0);
+  });
 });
 
 describe("the wasm scheduler core's instance", () => {

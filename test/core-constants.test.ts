@@ -28,14 +28,13 @@ describe("constants shared by src/ and assembly/", () => {
     expect(value("HDR_OUT_CAP")).toBe(WasmLayout.HdrOutCap * 4);
     expect(value("HDR_FIRED")).toBe(WasmLayout.HdrFired * 4);
     expect(value("HDR_BYTES")).toBe(WasmLayout.HdrBytes);
-    expect(value("HDR_TAG_DIR")).toBe(WasmLayout.HdrTagDir * 4);
+    expect(value("HDR_TAGS")).toBe(WasmLayout.HdrTags * 4);
     expect(value("HDR_DIRECT")).toBe(WasmLayout.HdrDirect * 4);
-    expect(value("BLOCK_SHIFT")).toBe(WasmLayout.BlockShift);
     expect(value("TAG_STATE")).toBe(WasmLayout.TagState);
     expect(value("TAG_WHEEL")).toBe(WasmLayout.TagWheel);
   });
 
-  it("reports layout version 3", () => {
-    expect((ex.coreVersion as () => number)()).toBe(3);
+  it("reports layout version 4", () => {
+    expect((ex.coreVersion as () => number)()).toBe(4);
   });
 });

@@ -7,8 +7,8 @@ describe("the Wasm build pipeline", () => {
     expect(path).not.toBeInstanceOf(Error);
     const inst = instantiateWasm("scheduler");
     expect(typeof inst.exports.coreVersion).toBe("function");
-    // The runtime uses the Wasm core only from layout version 3 on.
-    expect((inst.exports.coreVersion as () => number)()).toBeGreaterThanOrEqual(3);
+    // The runtime uses the Wasm core only from layout version 4 on.
+    expect((inst.exports.coreVersion as () => number)()).toBeGreaterThanOrEqual(4);
   });
 
   it("says where it looked when a module is missing", () => {

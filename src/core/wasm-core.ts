@@ -31,10 +31,12 @@ import { FreeList, RunQueue } from "./slots.js";
  *   the tags in Wasm memory are current), `disarm` of a wheel timer clears its
  *   slot's tag here, as the core would, and counts it in a field; the count
  *   goes into the header (HdrDirect) just before the next call, which takes
- *   it in before any command. A cancellation of many tasks then costs two
- *   loads and a store each, with no command to write and apply. (Counting in
- *   the header itself, a read-modify-write of Wasm memory per disarm, cost
- *   about 17 more instructions a disarm: measured with callgrind.)
+ *   it in before any command. A cancellation of many tasks then costs a load
+ *   and a store each, through a view on the core's tag table, with no command
+ *   to write and apply. (Counting in the header itself, a read-modify-write
+ *   of Wasm memory per disarm, cost about 17 more instructions a disarm:
+ *   measured with callgrind. Tags in blocks found through a directory, an
+ *   earlier layout, put a dependent load ahead of every tag.)
  * - On a virtual clock, the runtime's "nothing to run: jump to the next
  *   deadline" is one call, `fireNext`, instead of `nextDeadline` then `tick`.
  * - The run queue itself lives on this side, in two `Int32Array`s that swap
@@ -43,7 +45,7 @@ import { FreeList, RunQueue } from "./slots.js";
  *   the runtime walks it even if Wasm memory grows meanwhile (growth detaches
  *   every view on the old buffer).
  * - Slots are allocated from a free list on this side; `growSlots` is called
- *   when they run out, doubling the task table.
+ *   when they run out, doubling the task table (which moves the tag table).
  * - An instance serves one core at a time. When the last slot is released
  *   with no timer armed (the run is over), the core gives its instance back to
  *   a small pool, since an empty core is the same as a new one; it takes an
@@ -95,12 +97,10 @@ export const WasmLayout = {
   HdrOutCap: 8,
   /** Header, as i32 index: timers the last `fireNext` fired into the ready ring. */
   HdrFired: 9,
-  /** Header, as i32 index: byte offset of the tag directory (one u32 block address per 2^BlockShift slots). */
-  HdrTagDir: 10,
+  /** Header, as i32 index: byte offset of the tag table (one u32 tag per slot, HdrCap of them; it moves when slots are added). */
+  HdrTags: 10,
   /** Header, as i32 index: wheel timers disarmed here by clearing their tags since the last call. */
   HdrDirect: 11,
-  /** Slots per block of tags, as a shift. */
-  BlockShift: 10,
   /** Mask of a tag's state bits. */
   TagState: 3,
   /** Tag state of a timer in a wheel list (or LIST_FAR). */
@@ -108,15 +108,14 @@ export const WasmLayout = {
 } as const;
 
 /** Layout version of scheduler.wasm this file is written for (assembly/constants.ts: CORE_VERSION). */
-const CORE_VERSION = 3;
+const CORE_VERSION = 4;
 
-const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, HdrOutCap, HdrFired, HdrTagDir, HdrDirect } = WasmLayout;
-const { BlockShift: BLOCK_SHIFT, TagState: TAG_STATE, TagWheel: TAG_WHEEL } = WasmLayout;
-const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
+const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, HdrOutCap, HdrFired, HdrTags, HdrDirect } = WasmLayout;
+const { TagState: TAG_STATE, TagWheel: TAG_WHEEL } = WasmLayout;
 const OP_ARM = CoreOp.Arm;
 const OP_DISARM = CoreOp.Disarm;
-const INITIAL_SLOTS = 1024; // one block of slot tags
-/** Slots the task table's directory can address (assembly/constants.ts: MAX_BLOCKS x BLOCK_SLOTS). */
+const INITIAL_SLOTS = 1024; // the tag table's unit of growth
+/** Slots the task table's record directory can address (assembly/constants.ts: MAX_BLOCKS x BLOCK_SLOTS). */
 const MAX_SLOTS = 8192 * 1024;
 const INITIAL_QUEUE = 1024;
 
@@ -134,10 +133,8 @@ export class WasmCore implements SchedulerCore {
   private cmdI32!: Int32Array;
   private cmdF64!: Float64Array;
   private out!: Int32Array;
-  /** All of memory as i32, for tags: a slot's tag is mem32[(dir[slot >> BLOCK_SHIFT] >> 2) + (slot & BLOCK_MASK)]. */
-  private mem32!: Int32Array;
-  /** i32 index of the tag directory in mem32. */
-  private tagDir = 0;
+  /** The core's tag table: a slot's tag is tags[slot]. */
+  private tags!: Int32Array;
 
   // commands recorded since the last call
   private cmdLen = 0;
@@ -205,11 +202,10 @@ export class WasmCore implements SchedulerCore {
     if (i === 0) {
       // Every command is applied, so the tag is current: a wheel timer is disarmed by
       // clearing its state, as the core would; the core counts it in at its next call.
-      const m = this.mem32;
-      const t = (m[this.tagDir + (slot >>> BLOCK_SHIFT)]! >>> 2) + (slot & BLOCK_MASK);
-      const tag = m[t]!;
+      const tags = this.tags;
+      const tag = tags[slot]!;
       if ((tag & TAG_STATE) === TAG_WHEEL) {
-        m[t] = tag & ~TAG_STATE;
+        tags[slot] = tag & ~TAG_STATE;
         this.direct++;
         this.timers--;
         return;
@@ -335,6 +331,7 @@ export class WasmCore implements SchedulerCore {
       throw new RangeError(`the wasm scheduler core holds at most ${MAX_SLOTS} live tasks; use the ts backend for more`);
     }
     this.ex.growSlots(this.cap * 2);
+    this.hdrI32 = undefined!; // the tag table has moved, whether memory grew or not
     this.views();
     this.cap = this.hdrI32[HdrCap]!;
   }
@@ -343,7 +340,8 @@ export class WasmCore implements SchedulerCore {
   /**
    * Rebuild the views when memory has grown (growth detaches the old buffer,
    * and a view on a detached buffer has length 0) or the ready ring has moved
-   * (it grows by moving).
+   * (it grows by moving). The tag table moves only in `growSlots`, which asks
+   * for a rebuild.
    */
   private views(): void {
     const h = this.hdrI32;
@@ -354,8 +352,7 @@ export class WasmCore implements SchedulerCore {
     const cmd = this.hdrI32[HdrCmd]!;
     this.cmdI32 = new Int32Array(buf, cmd, CMD_CAP * 4);
     this.cmdF64 = new Float64Array(buf, cmd, CMD_CAP * 2);
-    this.mem32 = new Int32Array(buf);
-    this.tagDir = this.hdrI32[HdrTagDir]! >>> 2;
+    this.tags = new Int32Array(buf, this.hdrI32[HdrTags]!, this.hdrI32[HdrCap]!);
     this.out = new Int32Array(buf, this.hdrI32[HdrOut]!, this.hdrI32[HdrOutCap]!);
   }
 }
