@@ -11,9 +11,8 @@
 //
 //   npm run bench -- http-alloc
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { join } from "node:path";
-import { fmt, here, machine, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
+import { fmt, here, machine, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 const WARM_CONNS = 200;
@@ -55,20 +54,6 @@ function startServer(kind) {
   });
 }
 
-/** Open a keep-alive connection that has had one response. */
-function openOne(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, "127.0.0.1");
-    sock.on("error", reject);
-    let got = "";
-    sock.on("data", (d) => {
-      got += d.toString("latin1");
-      if (got.includes("Hello, World!")) resolve(sock);
-    });
-    sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
-  });
-}
-
 const settle = () => new Promise((r) => setTimeout(r, 200));
 
 /** Bytes allocated between readings a and b over n events, or NaN when a collection came between. */
@@ -79,12 +64,12 @@ async function measure(kind) {
   const sockets = [];
   try {
     progress(`${kind}: ${WARM_CONNS} connections to warm up`);
-    for (let i = 0; i < WARM_CONNS; i++) sockets.push(await openOne(server.port));
+    for (let i = 0; i < WARM_CONNS; i++) sockets.push(await openAfterOneRequest(server.port));
     await settle();
     const a = await server.read();
     for (let i = 0; i < ARRIVALS; i += 250) {
       progress(`${kind}: ${i}/${ARRIVALS} arriving connections`);
-      sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, ARRIVALS - i) }, () => openOne(server.port)))));
+      sockets.push(...(await Promise.all(Array.from({ length: Math.min(250, ARRIVALS - i) }, () => openAfterOneRequest(server.port)))));
     }
     await settle();
     const b = await server.read();

@@ -17,10 +17,9 @@
 // for the server's.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fmt, have, here, machine, median, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
+import { fmt, have, here, machine, median, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const quick = process.argv.includes("--quick");
 const DURATION = quick ? 2 : 5;
@@ -140,17 +139,7 @@ async function idleMemory(kind, warm = false, idleWait = 0) {
   try {
     if (warm) await sendBatches(server.port, 100, 13, 16);
     const sockets = [];
-    const open = () =>
-      new Promise((resolve, reject) => {
-        const sock = net.connect(server.port, "127.0.0.1");
-        sock.on("error", reject);
-        let got = "";
-        sock.on("data", (d) => {
-          got += d.toString("latin1");
-          if (got.includes("Hello, World!")) resolve(sock);
-        });
-        sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
-      });
+    const open = () => openAfterOneRequest(server.port);
     for (let i = 0; i < 50; i++) sockets.push(await open()); // warm the server up
     const settled = async () => {
       server.child.kill("SIGUSR2"); // full GC in the server

@@ -179,3 +179,17 @@ export function sendBatches(port, conns, batches, depth) {
     ),
   );
 }
+
+/** Open a keep-alive connection to the hello-world server at `port` and resolve with it once its first response has arrived. */
+export function openAfterOneRequest(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    sock.on("error", reject);
+    let got = "";
+    sock.on("data", (d) => {
+      got += d.toString("latin1");
+      if (got.includes("Hello, World!")) resolve(sock);
+    });
+    sock.write("GET / HTTP/1.1\r\nHost: bench\r\n\r\n");
+  });
+}
