@@ -118,9 +118,7 @@ export class Scheduler {
     if (typeof body !== "function") {
       throw new TypeError(`spawn() expects a generator function (function* () {...}), got ${describeValue(body)}`);
     }
-    if (parent !== null && parent._state === TaskState.Finishing) {
-      throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
-    }
+    this.checkParent(parent);
     return this.adopt(new Task<T>(this, body, parent, name), parent);
   }
 
@@ -132,15 +130,20 @@ export class Scheduler {
    * its name is `${base}#${id}`, built when first read.
    */
   spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: string): Task<T> {
-    if (parent._state === TaskState.Finishing) {
-      throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
-    }
+    this.checkParent(parent);
     const t = new Task<T>(this, gen as unknown as Body<T>, parent, base);
     t._gen = gen;
     t._bits = Bits.AutoName | Bits.Started | Bits.Generator; // Ready, Resume.Next
     return this.adopt(t, parent);
   }
 
+  private checkParent(parent: Task | null): void {
+    if (parent !== null && parent._state === TaskState.Finishing) {
+      throw new Error(`task ${parent.name} has finished its body and cannot spawn children`);
+    }
+  }
+
+  /** Link a new task under its parent and queue its first step. */
   private adopt<T>(t: Task<T>, parent: Task | null): Task<T> {
     if (parent !== null) {
       const px = parent.ext();
@@ -184,6 +187,13 @@ export class Scheduler {
     t._state = TaskState.Ready;
     this.enqueue(t);
     if (this.running === false) this.schedule();
+  }
+
+  /** `t` yielded (`yieldNow`): back to the end of the run queue, to be resumed with RESUMED. */
+  private requeue(t: Task): void {
+    t._bits &= ~Bits.StateMode; // Ready, Resume.Next
+    t._val = RESUMED;
+    this.enqueue(t);
   }
 
   /** Append `t` (not in any wait list) to the run queue. */
@@ -276,9 +286,7 @@ export class Scheduler {
         return;
       }
       if (ins === YIELD) {
-        t._bits &= ~Bits.StateMode; // Ready, Resume.Next
-        t._val = RESUMED;
-        this.enqueue(t);
+        this.requeue(t);
         setCurrent(prev);
         return;
       }
@@ -340,9 +348,7 @@ export class Scheduler {
             break;
           }
           if (ins === YIELD) {
-            t._bits = fb & ~Bits.StateMode; // Ready, Resume.Next
-            t._val = RESUMED;
-            this.enqueue(t);
+            this.requeue(t);
             break;
           }
           if (ins instanceof Suspend) {

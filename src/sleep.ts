@@ -1,6 +1,6 @@
 import { currentTask } from "./current.js";
 import { Op, result } from "./op.js";
-import { RESUMED, SLEEP, YIELD } from "./suspend.js";
+import { SLEEP, YIELD } from "./suspend.js";
 import type { Instruction, Operation } from "./types.js";
 
 class SleepOp extends Op<void> {
@@ -36,8 +36,8 @@ export function sleep(ms: number): Operation<void> {
 }
 
 /**
- * Stateless and shared: the driver resumes a yielded task with RESUMED, which
- * tells the two steps apart. It returns the shared IteratorResult like every
+ * Stateless and shared: its first step (called with undefined) yields, and the
+ * driver resumes the yielded task with RESUMED, which ends it. It returns the shared IteratorResult like every
  * built-in operation, so the driver's reads of `done` and `value` see one
  * hidden class fewer.
  */
@@ -46,9 +46,8 @@ const YIELD_NOW: Operation<void> & Iterator<Instruction, void, unknown> = {
     return YIELD_NOW;
   },
   next(v?: unknown) {
-    // `undefined` on the first step, RESUMED on the second: told apart with a
-    // test for undefined, which V8 compiles to one compare (`v === RESUMED`,
-    // a symbol against undefined, calls its generic equality builtin).
+    // Told apart with a test for undefined, which V8 compiles to one compare
+    // (`v === RESUMED`, a symbol against undefined, calls its generic equality builtin).
     return v === undefined ? result<void>(false, YIELD) : result<void>(true, undefined);
   },
   throw(e: unknown): never {

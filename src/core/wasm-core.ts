@@ -331,21 +331,19 @@ export class WasmCore implements SchedulerCore {
       throw new RangeError(`the wasm scheduler core holds at most ${MAX_SLOTS} live tasks; use the ts backend for more`);
     }
     this.ex.growSlots(this.cap * 2);
-    this.hdrI32 = undefined!; // the tag table has moved, whether memory grew or not
     this.views();
     this.cap = this.hdrI32[HdrCap]!;
   }
 
-
   /**
    * Rebuild the views when memory has grown (growth detaches the old buffer,
-   * and a view on a detached buffer has length 0) or the ready ring has moved
-   * (it grows by moving). The tag table moves only in `growSlots`, which asks
-   * for a rebuild.
+   * and a view on a detached buffer has length 0) or the ready ring or the
+   * tag table has moved (they grow by moving; the tag table only in
+   * `growSlots`).
    */
   private views(): void {
     const h = this.hdrI32;
-    if (h !== undefined && h.length !== 0 && h[HdrOut] === this.out.byteOffset) return;
+    if (h !== undefined && h.length !== 0 && h[HdrOut] === this.out.byteOffset && h[HdrTags] === this.tags.byteOffset) return;
     const buf = this.ex.memory.buffer;
     this.hdrI32 = new Int32Array(buf, this.hdrAt, WasmLayout.HdrBytes >> 2);
     this.hdrF64 = new Float64Array(buf, this.hdrAt, WasmLayout.HdrBytes >> 3);
