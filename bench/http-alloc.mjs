@@ -99,7 +99,8 @@ export async function main() {
   const show = (v) => (Number.isNaN(v) ? "a collection came between the readings" : fmt(v));
   const rows = SERVERS.map((k) => {
     const r = res.get(k);
-    return [k, show(r.arrival), `${(r.arrival / raw.arrival).toFixed(2)}x`, show(r.request), `${(r.request / raw.request).toFixed(2)}x`];
+    const ratio = (v, base) => (Number.isNaN(v / base) ? "–" : `${(v / base).toFixed(2)}x`);
+    return [k, show(r.arrival), ratio(r.arrival, raw.arrival), show(r.request), ratio(r.request, raw.request)];
   });
   const secs = ((performance.now() - started) / 1000).toFixed(0);
   const md = [
