@@ -4,39 +4,52 @@
 // connections and 16-deep pipelining; then the memory of 10,000 idle
 // keep-alive connections per server.
 //
-//   npm run bench -- http            5 s per measurement, 3 rounds
+//   npm run bench -- http            3 s per measurement, 5 rounds
 //   npm run bench -- http --quick    2 s per measurement, 1 round, 2,000 idle connections
+//   npm run bench -- http --servers=tasklet-wasm,raw-net --scenarios=1000,pipelined
+//                                    a subset (printed, not written); scenarios 100, 1000, pipelined
 //   npm run bench -- http --memory   only the idle-connection memory (printed, not written)
 //   npm run bench -- http --memory --idle-wait=60
 //                                    also the RSS after the servers sat idle that long (V8's
 //                                    memory reducer gives back young-generation pages then)
 //
+// A measurement is a window read from the server's own counters, opened once
+// every connection of the load is open (see `load`).
+//
 // The machine has 2 cores: a server and its load generator share them. With
 // `taskset` the server is pinned to core 0 and the client to core 1, and the
 // report gives each one's CPU share, so a client-bound figure is never taken
 // for the server's.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fmt, have, here, machine, median, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const quick = process.argv.includes("--quick");
-const DURATION = quick ? 2 : 5;
-const ROUNDS = quick ? 1 : 3;
+const DURATION = quick ? 2 : 3;
+const ROUNDS = quick ? 1 : 5;
 const IDLE_CONNS = quick ? 2_000 : 10_000;
 const MEMORY_ONLY = process.argv.includes("--memory");
 const IDLE_WAIT = Number(process.argv.find((a) => a.startsWith("--idle-wait="))?.slice("--idle-wait=".length) ?? 0);
 if (!(IDLE_WAIT >= 0)) throw new Error("--idle-wait=SECONDS takes a number of seconds");
-const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
-const SCENARIOS = [
-  { name: "100 connections", conns: 100, pipeline: 1 },
-  { name: "1,000 connections", conns: 1000, pipeline: 1 },
-  { name: "100 connections, 16 pipelined", conns: 100, pipeline: 16 },
+const option = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
+const ALL_SCENARIOS = [
+  { key: "100", name: "100 connections", conns: 100, pipeline: 1 },
+  { key: "1000", name: "1,000 connections", conns: 1000, pipeline: 1 },
+  { key: "pipelined", name: "100 connections, 16 pipelined", conns: 100, pipeline: 16 },
 ];
+// --servers=tasklet-wasm,raw-net and --scenarios=1000,pipelined pick a subset
+// (the ratio columns need node-http and raw-net).
+const SERVERS = option("servers")?.split(",") ?? ALL_SERVERS;
+const SCENARIOS = option("scenarios") === undefined ? ALL_SCENARIOS : option("scenarios").split(",").map((k) => ALL_SCENARIOS.find((sc) => sc.key === k));
+for (const k of SERVERS) if (!ALL_SERVERS.includes(k)) throw new Error(`--servers: unknown server ${k} (one of ${ALL_SERVERS.join(", ")})`);
+if (SCENARIOS.includes(undefined)) throw new Error(`--scenarios: one of ${ALL_SCENARIOS.map((sc) => sc.key).join(", ")}`);
 const PIN = have("taskset");
 const CLIENT = have("wrk") ? "wrk" : "autocannon";
 const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
+const RAMP_LIMIT = 20; // s to wait for the load's connections to open
 
 function cpuSeconds(pid) {
   try {
@@ -56,14 +69,17 @@ function rssBytes(pid) {
 function startServer(kind) {
   const cmd = PIN ? "taskset" : process.execPath;
   const args = [...(PIN ? ["-c", "0", process.execPath] : []), "--expose-gc", join(here, "servers", "hello.mjs"), kind, "0"];
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
-    const server = { kind, child, port: 0, heapUsed: NaN };
+    const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [] };
     child.stdout.on("data", (d) => {
       out += d;
       // After each full GC the server prints "heap <bytes used>" (see servers/hello.mjs).
       for (let m; (m = out.match(/heap (\d+)\n/)) !== null; out = out.slice(m.index + m[0].length)) server.heapUsed = Number(m[1]);
+      for (let m; (m = out.match(/stats (\d+) (\d+) ([\d.]+) (\d+)\n/)) !== null; out = out.slice(m.index + m[0].length)) {
+        server.statsWaiting.shift()?.({ requests: Number(m[1]), connections: Number(m[2]), ms: Number(m[3]), cpuUs: Number(m[4]) });
+      }
       const m = out.match(/listening (\d+)/);
       if (m && server.port === 0) {
         server.port = Number(m[1]);
@@ -93,38 +109,79 @@ request = function() return req end
 `,
 );
 
-/** One load run: requests/s, p99 latency (ms), client CPU share, server CPU share. */
+/** The server's counters: requests answered, connections open, its clock (ms) and CPU time (us). */
+function stats(server) {
+  return new Promise((resolve) => {
+    server.statsWaiting.push(resolve);
+    server.child.stdin.write("stats\n");
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds of a process, or of this one (autocannon runs in it). */
+function clientCpuSeconds(pid) {
+  if (pid !== undefined) return cpuSeconds(pid);
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+}
+
+/**
+ * One load run: requests/s, p99 latency (ms), client and server CPU shares,
+ * server CPU per request, and how long the connections took to open.
+ *
+ * The figures come from the server's own counters over a window of DURATION
+ * seconds that starts once every connection of the load is open. The load
+ * generator opens its connections all at once, and Node 20's libuv accepts
+ * one connection per turn of the event loop; once the first connections are
+ * busy, a turn takes milliseconds, so 1,000 connections can take seconds to
+ * be accepted. A fixed-length run would count a different share of that ramp
+ * every time. p99 is the client's, over its whole run, ramp included.
+ */
 async function load(server, sc) {
   const url = `http://127.0.0.1:${server.port}/`;
-  const s0 = cpuSeconds(server.child.pid);
-  const t0 = performance.now();
-  let rps;
-  let p99;
-  let clientCpu;
+  for (let t = 0; (await stats(server)).connections > 0 && t < 50; t++) await sleep(100); // the last run's connections are gone
+  let client;
+  let done;
   if (CLIENT === "wrk") {
-    const wrkArgs = ["-t1", `-c${sc.conns}`, `-d${DURATION}s`, "--latency", ...(sc.pipeline > 1 ? ["-s", pipelineLua, url, "--", String(sc.pipeline)] : [url])];
-    const script = `${PIN ? "taskset -c 1 " : ""}wrk ${wrkArgs.map((a) => `'${a}'`).join(" ")}; times`;
-    const out = await new Promise((resolve, reject) =>
-      execFile("bash", ["-c", script], { maxBuffer: 1 << 20 }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
-    );
-    rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
-    const l = out.match(/99%\s+([\d.]+)(us|ms|s)/);
-    p99 = l ? Number(l[1]) * (l[2] === "us" ? 0.001 : l[2] === "s" ? 1000 : 1) : NaN;
-    // `times` prints shell then children user/sys times: "0m1.234s 0m0.567s"
-    const t = [...out.matchAll(/(\d+)m([\d.]+)s/g)].slice(-2).map((m) => Number(m[1]) * 60 + Number(m[2]));
-    clientCpu = (t[0] + t[1]) / DURATION;
+    const wrkArgs = ["-t1", `-c${sc.conns}`, `-d${RAMP_LIMIT + DURATION + 10}s`, "--latency", ...(sc.pipeline > 1 ? ["-s", pipelineLua, url, "--", String(sc.pipeline)] : [url])];
+    client = PIN ? spawn("taskset", ["-c", "1", "wrk", ...wrkArgs]) : spawn("wrk", wrkArgs);
+    let out = "";
+    client.stdout.on("data", (d) => (out += d));
+    done = new Promise((resolve) => client.on("exit", () => resolve(out)));
   } else {
     const { default: autocannon } = await import("autocannon");
-    const c0 = process.cpuUsage();
-    const r = await autocannon({ url, connections: sc.conns, pipelining: sc.pipeline, duration: DURATION });
-    const c = process.cpuUsage(c0);
-    rps = r.requests.average;
-    p99 = r.latency.p99;
-    clientCpu = (c.user + c.system) / 1e6 / DURATION;
+    done = new Promise((resolve) => {
+      client = autocannon({ url, connections: sc.conns, pipelining: sc.pipeline, duration: RAMP_LIMIT + DURATION + 10 }, (_e, r) => resolve(r));
+    });
   }
-  const wall = (performance.now() - t0) / 1000;
-  const serverCpu = (cpuSeconds(server.child.pid) - s0) / wall;
-  return { rps, p99, clientCpu, serverCpu, cpuPerReq: (serverCpu / rps) * 1e6 };
+  const t0 = performance.now();
+  let s = await stats(server);
+  while (s.connections < sc.conns && performance.now() - t0 < RAMP_LIMIT * 1000) {
+    await sleep(50);
+    s = await stats(server);
+  }
+  const rampMs = performance.now() - t0;
+  const open = s.connections;
+  await sleep(500);
+  const a = await stats(server);
+  const c0 = clientCpuSeconds(client.pid);
+  await sleep(DURATION * 1000);
+  const b = await stats(server);
+  const clientCpuSecs = clientCpuSeconds(client.pid) - c0;
+  if (CLIENT === "wrk") client.kill("SIGINT"); // wrk stops and prints its summary
+  else client.stop();
+  const out = await done;
+  let p99;
+  if (CLIENT === "wrk") {
+    const l = out.match(/99%\s+([\d.]+)(us|ms|s)/);
+    p99 = l ? Number(l[1]) * (l[2] === "us" ? 0.001 : l[2] === "s" ? 1000 : 1) : NaN;
+  } else p99 = out.latency.p99;
+  const secs = (b.ms - a.ms) / 1000;
+  const answered = b.requests - a.requests;
+  const rps = answered / secs;
+  const serverCpu = (b.cpuUs - a.cpuUs) / 1e6 / secs;
+  return { rps, p99, clientCpu: clientCpuSecs / secs, serverCpu, cpuPerReq: (serverCpu / rps) * 1e6, rampMs, open };
 }
 
 /**
@@ -196,7 +253,8 @@ export async function main() {
   try {
     for (const sc of SCENARIOS) {
       for (let r = -1; r < ROUNDS; r++) {
-        for (const s of servers) {
+        // Every other round in the reverse order, so that a steady drift of the machine favours no server.
+        for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
           progress(`http: ${sc.name}, ${r < 0 ? "warm-up" : `round ${r + 1}/${ROUNDS}`}, ${s.kind}`);
           const x = await load(s, sc);
           if (r < 0) continue;
@@ -209,32 +267,51 @@ export async function main() {
   } finally {
     for (const s of servers) stopServer(s);
   }
+  const subset = option("servers") !== undefined || option("scenarios") !== undefined;
   const mem = new Map();
-  for (const kind of SERVERS) mem.set(kind, [await idleMemory(kind), await idleMemory(kind, true)]);
+  if (!subset) for (const kind of SERVERS) mem.set(kind, [await idleMemory(kind), await idleMemory(kind, true)]);
   progressDone();
 
   const med = (key, f) => median(results.get(key).map((x) => x[f]));
+  // The median of the ratios within each round (the two servers measured one
+  // after the other, so that slow drifts of the machine cancel), and their range.
+  const ratio = (sc, kind, base) => {
+    const a = results.get(`${sc.name}|${kind}`);
+    const b = results.get(`${sc.name}|${base}`);
+    if (b === undefined) return "–";
+    if (kind === base) return "1.00x";
+    const each = a.map((x, i) => x.rps / b[i].rps).sort((x, y) => x - y);
+    const mid = `${median(each).toFixed(2)}x`;
+    return each.length < 2 ? mid : `${mid} (${each[0].toFixed(2)}-${each[each.length - 1].toFixed(2)})`;
+  };
   const rows = [];
   const notes = [];
   for (const sc of SCENARIOS) {
-    const nodeRps = med(`${sc.name}|node-http`, "rps");
-    const rawRps = med(`${sc.name}|raw-net`, "rps");
     for (const kind of SERVERS) {
       const key = `${sc.name}|${kind}`;
-      const rps = med(key, "rps");
       rows.push([
         sc.name,
         kind,
-        fmt(rps),
-        `${(rps / nodeRps).toFixed(2)}x`,
-        `${(rps / rawRps).toFixed(2)}x`,
+        fmt(med(key, "rps")),
+        ratio(sc, kind, "node-http"),
+        ratio(sc, kind, "raw-net"),
         sc.pipeline > 1 ? "–" : fmt(med(key, "p99"), 2),
         `${fmt(med(key, "serverCpu") * 100)}%`,
         fmt(med(key, "cpuPerReq"), 2),
         `${fmt(med(key, "clientCpu") * 100)}%`,
+        fmt(med(key, "rampMs") / 1000, 1),
       ]);
       if (med(key, "clientCpu") > 0.9) notes.push(`${sc.name}, ${kind}: the client used ${fmt(med(key, "clientCpu") * 100)}% of its core, so this figure may be the client's limit, not the server's`);
+      const short = results.get(key).filter((x) => x.open < sc.conns);
+      if (short.length > 0) notes.push(`${sc.name}, ${kind}: in ${short.length} run(s) only ${short.map((x) => x.open).join(", ")} of ${sc.conns} connections were open after ${RAMP_LIMIT} s; measured anyway`);
     }
+  }
+  const HEADER = ["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "server CPU us per request", "client CPU", "s until all connections were open"];
+  if (subset) {
+    console.log(`\n${machine()}; ${CLIENT}; ${DURATION} s windows, ${ROUNDS} round(s)\n`);
+    console.log(table(HEADER, rows));
+    if (notes.length > 0) console.log(notes.map((n) => `- ${n}`).join("\n"));
+    return;
   }
   const memRows = SERVERS.map((k) => memRow(k, ...mem.get(k)));
   const secs = ((performance.now() - started) / 1000).toFixed(0);
@@ -242,11 +319,15 @@ export async function main() {
     "# HTTP benchmark",
     "",
     `Machine: ${machine()}.`,
-    `Command: \`npm run bench -- http${quick ? " --quick" : ""}\` (${secs} s). Client: ${CLIENT}${CLIENT === "wrk" ? " (1 thread)" : ""}; ${PIN ? "server pinned to core 0 and client to core 1 with taskset" : "no taskset: server and client float over both cores"}. ${DURATION} s per measurement, medians of ${ROUNDS} interleaved rounds after a warm-up round. Every server answers \`Hello, World!\` (13 bytes) with keep-alive; tasklet runs on its default scheduler backend.`,
+    `Command: \`npm run bench -- http${quick ? " --quick" : ""}\` (${secs} s). Client: ${CLIENT}${CLIENT === "wrk" ? " (1 thread)" : ""}; ${PIN ? "server pinned to core 0 and client to core 1 with taskset" : "no taskset: server and client float over both cores"}. Each measurement is a window of ${DURATION} s that starts once all the load's connections are open, read from the server's own counters; medians of ${ROUNDS} rounds after a warm-up round, the servers in turn, in the reverse order every other round. Every server answers \`Hello, World!\` (13 bytes) with keep-alive; tasklet runs on its default scheduler backend.`,
     "",
-    table(["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "server CPU us per request", "client CPU"], rows),
+    table(HEADER, rows),
     "",
-    "p99 latency is the client's; with pipelining wrk times batches, not requests, so it is left out there. Server CPU per request (user + system time of the server process over the run, divided by the requests answered) is the figure least moved by other load on the machine.",
+    "The ratio columns give the median of the ratios within each round (the two servers measured one after the other, so that slow drifts of the machine cancel), then in brackets the lowest and highest of them. On this machine one server measured several times in a row moves by up to 20% between windows.",
+    "",
+    "Requests/s, server CPU and server CPU per request (user + system time of the server process, divided by the requests it answered) are counted by the server over the window. The load generator opens all its connections at once, and Node 20's libuv accepts one connection per turn of the event loop: once the first connections are busy, a turn takes milliseconds, so 1,000 connections take up to seconds to be accepted (the last column; every server here is a Node server and waits the same way). The window leaves that ramp out; a run of fixed length would count a different share of it each time.",
+    "",
+    "p99 latency is the client's over its whole run, ramp included: at 1,000 connections it is mostly the wait of the last connections to be accepted. With pipelining wrk times batches, not requests, so it is left out there. Server CPU per request is the figure least moved by other load on the machine.",
     "",
     `Idle keep-alive connections: RSS growth of the server process per connection after a full GC, ${fmt(IDLE_CONNS)} connections that each served one request.`,
     "",

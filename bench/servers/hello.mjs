@@ -18,23 +18,48 @@ process.on("SIGUSR2", () => {
   if (process.env.BENCH_MEM_REPORT) console.error(JSON.stringify(process.memoryUsage()));
 });
 
-// The allocation benchmark (bench/http-alloc.mjs) writes "alloc\n" to stdin
-// and reads back the bytes in use in V8's young generation and the number of
-// garbage collections so far: with a young generation too large to fill, the
-// difference of two readings is what the server allocated between them.
+// Requests answered and connections open, for the "stats" line below.
+let requests = 0;
+let connections = () => 0;
+
+// A bench writes lines to stdin and reads the answers on stdout:
+// - "stats": "stats <requests answered> <connections open> <ms on the
+//   process's clock> <CPU us, user + system>". bench/http.mjs measures between
+//   two of these, once every connection is open.
+// - "alloc" (with BENCH_ALLOC set; bench/http-alloc.mjs): the bytes in use in
+//   V8's young generation and the number of garbage collections so far. With a
+//   young generation too large to fill, the difference of two readings is what
+//   the server allocated between them.
+let gcs = 0;
+let v8 = null;
 if (process.env.BENCH_ALLOC) {
   const { PerformanceObserver } = await import("node:perf_hooks");
-  const v8 = await import("node:v8");
-  let gcs = 0;
+  v8 = await import("node:v8");
   new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ["gc"] });
-  let line = "";
-  process.stdin.on("data", (d) => {
-    line += d;
-    for (let i; (i = line.indexOf("\n")) >= 0; line = line.slice(i + 1)) {
+}
+let line = "";
+process.stdin.on("data", (d) => {
+  line += d;
+  for (let i; (i = line.indexOf("\n")) >= 0; line = line.slice(i + 1)) {
+    const cmd = line.slice(0, i);
+    if (cmd === "stats") {
+      const cpu = process.cpuUsage();
+      process.stdout.write(`stats ${requests} ${connections()} ${performance.now()} ${cpu.user + cpu.system}\n`);
+    } else if (cmd === "alloc" && v8 !== null) {
       const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === "new_space");
       process.stdout.write(`alloc ${young.space_used_size} ${gcs}\n`);
     }
+  }
+});
+
+/** Counts the open connections of a node:net or node:http server. */
+function countConnections(server) {
+  let open = 0;
+  server.on("connection", (sock) => {
+    open++;
+    sock.on("close", () => open--);
   });
+  connections = () => open;
 }
 
 function ready(p) {
@@ -43,19 +68,23 @@ function ready(p) {
 
 if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
   const server = serve({ port, parser: kind === "tasklet-wasm" ? "wasm" : "ts", keepAliveTimeout: 600_000, headersTimeout: 600_000 }, function* hello(_req, res) {
+    requests++;
     res.setHeader("content-type", "text/plain");
     yield* res.end(BODY);
   });
   await server.ready;
+  connections = () => server.connections;
   ready(server.port);
 } else if (kind === "node-http") {
   const server = http.createServer((_req, res) => {
+    requests++;
     res.setHeader("content-type", "text/plain");
     res.end(BODY);
   });
   server.keepAliveTimeout = 600_000;
   server.headersTimeout = 600_000;
   server.requestTimeout = 0;
+  countConnections(server);
   server.listen(port, "127.0.0.1", () => ready(server.address().port));
 } else if (kind === "raw-net") {
   // No parsing at all: one fixed response per blank line seen. The ceiling for Node.
@@ -74,11 +103,13 @@ if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
           }
         } else tail = c === 13 ? 1 : 0;
       }
+      requests += n;
       if (n === 1) sock.write(response);
       else if (n > 1) sock.write(Buffer.concat(Array(n).fill(response)));
     });
     sock.on("error", () => {});
   });
+  countConnections(server);
   server.listen(port, "127.0.0.1", () => ready(server.address().port));
 } else {
   console.error(`unknown server kind ${kind}`);
