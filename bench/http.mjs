@@ -65,11 +65,12 @@ function rssBytes(pid) {
   return Number(m[1]) * 1024;
 }
 
-/** Start a server process (pinned to core 0) and wait for its port. */
-function startServer(kind) {
+/** Start a server process (pinned to core 0) and wait for its port; `countConnections` for load runs (see servers/hello.mjs). */
+function startServer(kind, countConnections = false) {
   const cmd = PIN ? "taskset" : process.execPath;
   const args = [...(PIN ? ["-c", "0", process.execPath] : []), "--expose-gc", join(here, "servers", "hello.mjs"), kind, "0"];
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const env = countConnections ? { ...process.env, BENCH_STATS: "1" } : process.env;
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let out = "";
     const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [] };
@@ -249,7 +250,7 @@ export async function main() {
   const started = performance.now();
   const results = new Map(); // `${scenario}|${server}` -> samples
   const servers = [];
-  for (const kind of SERVERS) servers.push(await startServer(kind));
+  for (const kind of SERVERS) servers.push(await startServer(kind, true));
   try {
     for (const sc of SCENARIOS) {
       for (let r = -1; r < ROUNDS; r++) {
