@@ -26,6 +26,15 @@ const BACKENDS = ["ts", "wasm"].filter((b) => {
   }
 });
 
+/**
+ * The control variants: each backend once more, measured as if it were a
+ * backend of its own. Both get one, so that the JavaScript they share sees
+ * as much of one core as of the other before the rows that follow.
+ */
+const AGAIN = " again";
+const CONTROLS = BACKENDS.map((b) => b + AGAIN);
+const backendOf = (v) => (v.endsWith(AGAIN) ? v.slice(0, -AGAIN.length) : v);
+
 const now = () => performance.now();
 const perOp = (t0, n) => ((now() - t0) * 1e6) / n;
 
@@ -542,21 +551,25 @@ export async function main() {
   const notes = [];
   const B = BACKENDS;
   const col = (samples, b, field) => median(samples.get(b).map((s) => (field ? s[field] : s)));
+  // Rows that run the same JavaScript on both backends also measure each
+  // backend a second time, as a variant of its own (CONTROLS): a backend
+  // against itself shows how far two identical variants drift apart in one run.
   const addRow = (name, unit, samples, field, baselines = []) => {
     const vals = Object.fromEntries(B.map((b) => [b, col(samples, b, field)]));
     const ratio = vals.wasm !== undefined ? vals.ts / vals.wasm : undefined;
-    rows.push([name, unit, ...B.map((b) => fmt(vals[b], vals[b] < 10 ? 1 : 0)), ratio === undefined ? "–" : `${ratio.toFixed(2)}x`, baselines.map(([n, v]) => `${n}: ${fmt(v, v < 10 ? 1 : 0)}`).join("; ") || "–"]);
+    const control = samples.has(CONTROLS[0]) ? B.map((b) => `${(vals[b] / col(samples, b + AGAIN, field)).toFixed(2)}x`).join(" / ") : "–";
+    rows.push([name, unit, ...B.map((b) => fmt(vals[b], vals[b] < 10 ? 1 : 0)), ratio === undefined ? "–" : `${ratio.toFixed(2)}x`, control, baselines.map(([n, v]) => `${n}: ${fmt(v, v < 10 ? 1 : 0)}`).join("; ") || "–"]);
     if (ratio !== undefined) chart.push({ label: name, ratio });
     return vals;
   };
 
   // spawn + join
   {
-    const variants = [...B.map((b) => `${b}/hoisted`), ...B.map((b) => `${b}/inline`), "floor", ...(effection ? ["effection"] : [])];
+    const variants = [...B.map((b) => `${b}/hoisted`), ...CONTROLS.map((b) => `${b}/hoisted`), ...B.map((b) => `${b}/inline`), "floor", ...(effection ? ["effection"] : [])];
     const s = await interleave("spawn+join", variants, ROUNDS, (v) =>
-      v === "effection" ? effectionSpawn() : v === "floor" ? spawnFloor() : spawnJoin(...v.split("/")),
+      v === "effection" ? effectionSpawn() : v === "floor" ? spawnFloor() : spawnJoin(backendOf(v.split("/")[0]), v.split("/")[1]),
     );
-    const pick = (style) => new Map(B.map((b) => [b, s.get(`${b}/${style}`)]));
+    const pick = (style) => new Map([...B, ...CONTROLS].filter((b) => s.has(`${b}/${style}`)).map((b) => [b, s.get(`${b}/${style}`)]));
     const base = [["object + closure + generator floor (no scheduler)", median(s.get("floor"))]];
     if (effection) base.push(["Effection 4 (10k)", median(s.get("effection"))]);
     addRow(`spawn+join ${fmt(SIZES.spawn)} tasks, hoisted body`, "ns/task", pick("hoisted"), null, base);
@@ -570,14 +583,14 @@ export async function main() {
   } else notes.push("memory rows skipped: run with --expose-gc (npm run bench does)");
   // round robin
   {
-    const s = await interleave("round robin", [...B, "floor"], ROUNDS, (v) => (v === "floor" ? genFloor() : roundRobin(v)));
+    const s = await interleave("round robin", [...B, ...CONTROLS, "floor"], ROUNDS, (v) => (v === "floor" ? genFloor() : roundRobin(backendOf(v))));
     const floor = median(s.get("floor"));
     const vals = addRow(`yieldNow round robin ${SIZES.rrTasks}x${SIZES.rrYields}`, "ns/switch", s, null, [["bare gen.next() floor", floor]]);
     for (const b of B) notes.push(`${b}: a switch costs ${(vals[b] / floor).toFixed(1)}x the bare gen.next() floor (goal: within 3x)`);
   }
   // ping-pong
   {
-    const variants = [...B, "async/await", "await resolved", "floor", ...(effection ? ["effection"] : [])];
+    const variants = [...B, ...CONTROLS, "async/await", "await resolved", "floor", ...(effection ? ["effection"] : [])];
     const s = await interleave("channel ping-pong", variants, ROUNDS, (v) =>
       v === "async/await"
         ? asyncPingPong()
@@ -587,7 +600,7 @@ export async function main() {
             ? pingFloor()
             : v === "effection"
               ? effectionPingPong()
-              : pingPong(v),
+              : pingPong(backendOf(v)),
     );
     const base = [
       ["async/await channel", median(s.get("async/await"))],
@@ -646,20 +659,20 @@ export async function main() {
   }
   // contention
   {
-    const s = await interleave("Semaphore(10) contention", B, ROUNDS, (b) => semaphoreContention(b));
+    const s = await interleave("Semaphore(10) contention", [...B, ...CONTROLS], ROUNDS, (b) => semaphoreContention(backendOf(b)));
     addRow(`${fmt(SIZES.contend)} tasks on a Semaphore(10)`, "ns/hand-off", s);
-    const q = await interleave("Queue hand-off", B, ROUNDS, (b) => queueHandoff(b));
+    const q = await interleave("Queue hand-off", [...B, ...CONTROLS], ROUNDS, (b) => queueHandoff(backendOf(b)));
     addRow(`${fmt(SIZES.contend)} producers, 10 consumers, Queue(64)`, "ns/item", q);
   }
   progressDone();
 
-  const header = ["benchmark", "unit", ...B.map((b) => `${b} (median)`), "TS/Wasm", "baselines (median, same run)"];
+  const header = ["benchmark", "unit", ...B.map((b) => `${b} (median)`), "TS/Wasm", "control: TS/TS again, Wasm/Wasm again", "baselines (median, same run)"];
   const secs = ((now() - started) / 1000).toFixed(0);
   const md = [
     "# Scheduler benchmarks",
     "",
     `Machine: ${machine()}.`,
-    `Command: \`npm run bench -- scheduler${quick ? " --quick" : ""}\` (${secs} s). Medians of ${ROUNDS} interleaved rounds (${HEAVY_ROUNDS} for the million-sleeper and memory rows) after a warm-up round; lower is better. TS/Wasm above 1 means the Wasm backend is faster (or smaller).`,
+    `Command: \`npm run bench -- scheduler${quick ? " --quick" : ""}\` (${secs} s). Medians of ${ROUNDS} interleaved rounds (${HEAVY_ROUNDS} for the million-sleeper and memory rows) after a warm-up round; lower is better. TS/Wasm above 1 means the Wasm backend is faster (or smaller). On the rows that run the same JavaScript on both backends, each backend is also measured a second time as a variant of its own ("ts again", "wasm again"): the control column gives the ratios that two identical variants read in this run.`,
     `Backends measured: ${B.join(", ")}.`,
     "",
     table(header, rows),
