@@ -73,13 +73,14 @@ function startServer(kind, countConnections = false) {
   const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let out = "";
-    const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [] };
+    const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [], exited: null };
+    child.stdin.on("error", () => {}); // EPIPE once it has exited: reported through `exited`
     child.stdout.on("data", (d) => {
       out += d;
       // After each full GC the server prints "heap <bytes used>" (see servers/hello.mjs).
       for (let m; (m = out.match(/heap (\d+)\n/)) !== null; out = out.slice(m.index + m[0].length)) server.heapUsed = Number(m[1]);
       for (let m; (m = out.match(/stats (\d+) (\d+) ([\d.]+) (\d+)\n/)) !== null; out = out.slice(m.index + m[0].length)) {
-        server.statsWaiting.shift()?.({ requests: Number(m[1]), connections: Number(m[2]), ms: Number(m[3]), cpuUs: Number(m[4]) });
+        server.statsWaiting.shift()?.resolve({ requests: Number(m[1]), connections: Number(m[2]), ms: Number(m[3]), cpuUs: Number(m[4]) });
       }
       const m = out.match(/listening (\d+)/);
       if (m && server.port === 0) {
@@ -87,7 +88,12 @@ function startServer(kind, countConnections = false) {
         resolve(server);
       }
     });
-    child.on("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    child.on("exit", (code, signal) => {
+      const e = new Error(`${kind} server exited (${signal ?? `code ${code}`})`);
+      server.exited = e;
+      for (const w of server.statsWaiting.splice(0)) w.reject(e); // a load run waiting on it fails instead of hanging
+      reject(e);
+    });
   });
 }
 
@@ -112,8 +118,9 @@ request = function() return req end
 
 /** The server's counters: requests answered, connections open, its clock (ms) and CPU time (us). */
 function stats(server) {
-  return new Promise((resolve) => {
-    server.statsWaiting.push(resolve);
+  return new Promise((resolve, reject) => {
+    if (server.exited !== null) return reject(server.exited);
+    server.statsWaiting.push({ resolve, reject });
     server.child.stdin.write("stats\n");
   });
 }
@@ -156,22 +163,27 @@ async function load(server, sc) {
       client = autocannon({ url, connections: sc.conns, pipelining: sc.pipeline, duration: RAMP_LIMIT + DURATION + 10 }, (_e, r) => resolve(r));
     });
   }
-  const t0 = performance.now();
-  let s = await stats(server);
-  while (s.connections < sc.conns && performance.now() - t0 < RAMP_LIMIT * 1000) {
-    await sleep(50);
-    s = await stats(server);
+  let rampMs, open, a, b, clientCpuSecs;
+  try {
+    const t0 = performance.now();
+    let s = await stats(server);
+    while (s.connections < sc.conns && performance.now() - t0 < RAMP_LIMIT * 1000) {
+      await sleep(50);
+      s = await stats(server);
+    }
+    rampMs = performance.now() - t0;
+    open = s.connections;
+    await sleep(500);
+    a = await stats(server);
+    const c0 = clientCpuSeconds(client.pid);
+    await sleep(DURATION * 1000);
+    b = await stats(server);
+    clientCpuSecs = clientCpuSeconds(client.pid) - c0;
+  } finally {
+    // Also when the server failed: the client stops now, not at the end of its run.
+    if (CLIENT === "wrk") client.kill("SIGINT"); // wrk stops and prints its summary
+    else client.stop();
   }
-  const rampMs = performance.now() - t0;
-  const open = s.connections;
-  await sleep(500);
-  const a = await stats(server);
-  const c0 = clientCpuSeconds(client.pid);
-  await sleep(DURATION * 1000);
-  const b = await stats(server);
-  const clientCpuSecs = clientCpuSeconds(client.pid) - c0;
-  if (CLIENT === "wrk") client.kill("SIGINT"); // wrk stops and prints its summary
-  else client.stop();
   const out = await done;
   let p99;
   if (CLIENT === "wrk") {
