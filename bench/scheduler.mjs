@@ -1,7 +1,9 @@
 // Scheduler benchmarks: every benchmark runs on each scheduler backend side
 // by side in one process, interleaved (ABAB) after a warm-up round, with the
 // baselines (bare generators, async/await, setTimeout, Effection 4) measured
-// in the same rounds. Prints medians and ratios; writes
+// in the same rounds. The rows where both backends run the same JavaScript
+// also measure each backend a second time (a control: what two identical
+// variants read against each other). Prints medians and ratios; writes
 // bench/results/scheduler.md and bench/results/scheduler.svg.
 //
 //   npm run bench -- scheduler            full sizes
