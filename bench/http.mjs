@@ -21,6 +21,7 @@
 // report gives each one's CPU share, so a client-bound figure is never taken
 // for the server's.
 import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,12 +66,11 @@ function rssBytes(pid) {
   return Number(m[1]) * 1024;
 }
 
-/** Start a server process (pinned to core 0) and wait for its port; `countConnections` for load runs (see servers/hello.mjs). */
-function startServer(kind, countConnections = false) {
+/** Start a server process (pinned to core 0) and wait for its port. */
+function startServer(kind) {
   const cmd = PIN ? "taskset" : process.execPath;
   const args = [...(PIN ? ["-c", "0", process.execPath] : []), "--expose-gc", join(here, "servers", "hello.mjs"), kind, "0"];
-  const env = countConnections ? { ...process.env, BENCH_STATS: "1" } : process.env;
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], env });
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [], exited: null };
@@ -124,8 +124,6 @@ function stats(server) {
     server.child.stdin.write("stats\n");
   });
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU seconds of a process, or of this one (autocannon runs in it). */
 function clientCpuSeconds(pid) {
@@ -213,7 +211,7 @@ async function idleMemory(kind, warm = false, idleWait = 0) {
     for (let i = 0; i < 50; i++) sockets.push(await open()); // warm the server up
     const settled = async () => {
       server.child.kill("SIGUSR2"); // full GC in the server
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       return { rss: rssBytes(server.child.pid), heap: server.heapUsed };
     };
     const before = await settled();
@@ -228,7 +226,7 @@ async function idleMemory(kind, warm = false, idleWait = 0) {
       // No forced GC now: what V8 gives back on its own once the server is quiet.
       for (let t = 0; t < idleWait; t += 5) {
         progress(`idle memory: ${kind}, idle ${t}/${idleWait} s`);
-        await new Promise((r) => setTimeout(r, 5000));
+        await sleep(5000);
       }
       idle = (rssBytes(server.child.pid) - before.rss) / n;
     }
@@ -262,7 +260,7 @@ export async function main() {
   const started = performance.now();
   const results = new Map(); // `${scenario}|${server}` -> samples
   const servers = [];
-  for (const kind of SERVERS) servers.push(await startServer(kind, true));
+  for (const kind of SERVERS) servers.push(await startServer(kind));
   try {
     for (const sc of SCENARIOS) {
       for (let r = -1; r < ROUNDS; r++) {

@@ -18,9 +18,10 @@ process.on("SIGUSR2", () => {
   if (process.env.BENCH_MEM_REPORT) console.error(JSON.stringify(process.memoryUsage()));
 });
 
-// Requests answered and connections open, for the "stats" line below.
+// Requests answered, and how to count the connections open (it calls back
+// with the count), for the "stats" line below.
 let requests = 0;
-let connections = () => 0;
+let connections = (cb) => cb(0);
 
 // A bench writes lines to stdin and reads the answers on stdout:
 // - "stats": "stats <requests answered> <connections open> <ms on the
@@ -43,8 +44,10 @@ process.stdin.on("data", (d) => {
   for (let i; (i = line.indexOf("\n")) >= 0; line = line.slice(i + 1)) {
     const cmd = line.slice(0, i);
     if (cmd === "stats") {
-      const cpu = process.cpuUsage();
-      process.stdout.write(`stats ${requests} ${connections()} ${performance.now()} ${cpu.user + cpu.system}\n`);
+      connections((open) => {
+        const cpu = process.cpuUsage();
+        process.stdout.write(`stats ${requests} ${open} ${performance.now()} ${cpu.user + cpu.system}\n`);
+      });
     } else if (cmd === "alloc" && v8 !== null) {
       const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === "new_space");
       process.stdout.write(`alloc ${young.space_used_size} ${gcs}\n`);
@@ -52,20 +55,9 @@ process.stdin.on("data", (d) => {
   }
 });
 
-/**
- * Counts the open connections of a node:net or node:http server, when
- * BENCH_STATS is set (bench/http.mjs's load runs): the memory and allocation
- * suites run without it, so that its listener and closure per connection do
- * not count against these servers.
- */
+/** The open connections of a node:net or node:http server, as node:net counts them (nothing added per connection). */
 function countConnections(server) {
-  if (!process.env.BENCH_STATS) return;
-  let open = 0;
-  server.on("connection", (sock) => {
-    open++;
-    sock.on("close", () => open--);
-  });
-  connections = () => open;
+  connections = (cb) => server.getConnections((_e, n) => cb(n));
 }
 
 function ready(p) {
@@ -79,7 +71,7 @@ if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
     yield* res.end(BODY);
   });
   await server.ready;
-  connections = () => server.connections;
+  connections = (cb) => cb(server.connections);
   ready(server.port);
 } else if (kind === "node-http") {
   const server = http.createServer((_req, res) => {
