@@ -37,6 +37,16 @@ const AGAIN = " again";
 const CONTROLS = BACKENDS.map((b) => b + AGAIN);
 const backendOf = (v) => (v.endsWith(AGAIN) ? v.slice(0, -AGAIN.length) : v);
 
+/**
+ * The sleepers' deadlines, 1-60 s: the same seeded sequence for the
+ * sleepers, their floor and the setTimeout baseline (and, written out in its
+ * timed loop, `armAll`).
+ */
+function deadlines() {
+  let rnd = 12345;
+  return () => 1000 + ((rnd = (rnd * 1103515245 + 12345) & 0x7fffffff) % 59_000);
+}
+
 const now = () => performance.now();
 const perOp = (t0, n) => ((now() - t0) * 1e6) / n;
 
@@ -344,8 +354,7 @@ async function effectionSpawn() {
 async function sleepers(backend, end = "expire") {
   const N = SIZES.sleepers;
   const out = {};
-  let rnd = 12345;
-  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const next = deadlines();
   function* sleeper(ms) {
     yield* sleep(ms);
   }
@@ -354,7 +363,7 @@ async function sleepers(backend, end = "expire") {
   await run(function* () {
     const t0 = now();
     for (let i = 0; i < N; i++) {
-      const ms = 1000 + (next() % 59_000);
+      const ms = next();
       spawn(() => sleeper(ms));
     }
     yield* yieldNow(); // every sleeper has run and armed its timer
@@ -447,8 +456,7 @@ function disarmAll(core, slots) {
  */
 async function parkedGenerators() {
   const N = SIZES.sleepers;
-  let rnd = 12345;
-  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const next = deadlines();
   const op = {
     [Symbol.iterator]() {
       return this;
@@ -465,7 +473,7 @@ async function parkedGenerators() {
   const gens = new Array(N);
   const ms = new Float64Array(N);
   for (let i = 0; i < N; i++) {
-    ms[i] = 1000 + (next() % 59_000);
+    ms[i] = next();
     gens[i] = sleeper(ms[i]);
     gens[i].next();
   }
@@ -484,13 +492,12 @@ async function parkedGenerators() {
 
 async function setTimeouts() {
   const N = SIZES.sleepers;
-  let rnd = 12345;
-  const next = () => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+  const next = deadlines();
   const noop = () => {};
   const before = usedBytes();
   const t0 = now();
   const handles = new Array(N);
-  for (let i = 0; i < N; i++) handles[i] = setTimeout(noop, 1000 + (next() % 59_000));
+  for (let i = 0; i < N; i++) handles[i] = setTimeout(noop, next());
   const createNs = perOp(t0, N);
   const bytes = (usedBytes() - before) / N;
   const t1 = now();
