@@ -22,7 +22,7 @@
 import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAGS } from "./constants";
 import { HEADER } from "./header";
 import { arenaStart } from "./arena";
-import { TAGS, addRecords, capacity, resetRecords } from "./task-table";
+import { TAGS, addSlots, capacity, resetSlots } from "./task-table";
 import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
 import { CMD, setCmd } from "./command-ring";
@@ -38,7 +38,7 @@ export function layOut(cap: i32): void {
   setCmd(cmd);
   arenaStart(cmd + <usize>CMD_CAP * CMD_BYTES);
   resetChunks();
-  resetRecords();
+  resetSlots();
   makeReadyRing();
   grow(cap);
   store<i32>(HEADER + HDR_CMD, <i32>CMD);
@@ -47,7 +47,7 @@ export function layOut(cap: i32): void {
 
 /** Grow to at least `cap` slots (the tag table moves). */
 export function grow(cap: i32): void {
-  addRecords(cap);
+  addSlots(cap);
   store<i32>(HEADER + HDR_CAP, capacity);
   store<i32>(HEADER + HDR_TAGS, <i32>TAGS);
 }

@@ -97,14 +97,14 @@ export function recFor(slot: i32): usize {
 }
 
 /** Forget every slot (the arena restarts: a pooled instance is set up again). */
-export function resetRecords(): void {
+export function resetSlots(): void {
   memory.fill(REC_DIR, 0, <usize>(capacity >>> BLOCK_SHIFT) << 2);
   TAGS = 0;
   capacity = 0;
 }
 
 /** Give tags to slots up to `cap` (rounded up to whole blocks): no timer. The tag table moves. */
-export function addRecords(cap: i32): void {
+export function addSlots(cap: i32): void {
   if (cap <= capacity) return;
   if (cap > MAX_BLOCKS * BLOCK_SLOTS) unreachable(); // more live tasks than the record directory can address
   const to = (cap + BLOCK_SLOTS - 1) & ~(BLOCK_SLOTS - 1);

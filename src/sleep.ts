@@ -36,10 +36,10 @@ export function sleep(ms: number): Operation<void> {
 }
 
 /**
- * Stateless and shared: its first step (called with undefined) yields, and the
- * driver resumes the yielded task with RESUMED, which ends it. It returns the shared IteratorResult like every
- * built-in operation, so the driver's reads of `done` and `value` see one
- * hidden class fewer.
+ * Stateless and shared: its first step (called with undefined) yields, and
+ * the driver resumes the yielded task with RESUMED, which ends it. It returns
+ * the shared IteratorResult like every built-in operation, so the driver's
+ * reads of `done` and `value` see one hidden class fewer.
  */
 const YIELD_NOW: Operation<void> & Iterator<Instruction, void, unknown> = {
   [Symbol.iterator]() {
