@@ -50,7 +50,7 @@ if (SCENARIOS.includes(undefined)) throw new Error(`--scenarios: one of ${ALL_SC
 const PIN = have("taskset");
 const CLIENT = have("wrk") ? "wrk" : "autocannon";
 const TICKS = 100; // clock ticks per second in /proc/<pid>/stat
-const RAMP_LIMIT = 20; // s to wait for the load's connections to open
+const RAMP_LIMIT = 60; // s to wait for the load's connections to open (node:http needs about 30 s for 1,000)
 
 function cpuSeconds(pid) {
   try {
