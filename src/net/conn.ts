@@ -1,9 +1,11 @@
 import type { Socket } from "node:net";
+import { getSystemErrorName } from "node:util";
 import { currentTask } from "../current.js";
 import { Op } from "../op.js";
 import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
+import { type DirectWriteReq, type StreamHandle, directWrite } from "./direct-write.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import {
   USE_SHARED_READ_BUFFER,
@@ -174,6 +176,8 @@ export class Conn {
   /** Limit, in ms, of a `write`'s wait for the peer to read (0: none); then `NetError` `ETIMEDOUT`, the bytes stay queued. */
   declare writeTimeout: number;
   // (Both default to 0 on the prototype: a connection that sets neither carries no field for them.)
+  /** @internal Bytes of direct writes (see direct-write.ts) waiting in libuv's queue; 0 on the prototype too. */
+  declare _directQueued: number;
 
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
@@ -215,9 +219,9 @@ export class Conn {
     return fifoLength(this);
   }
 
-  /** Bytes written and not yet handed to the kernel (Node's queue). */
+  /** Bytes written and not yet handed to the kernel (Node's queue and libuv's). */
   get writableLength(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this._directQueued;
   }
 
   /** True once the socket is closed (locally, by an error, or both sides ended). */
@@ -384,7 +388,7 @@ export class Conn {
     this.watcher = null;
     fifoClear(this);
     const s = this.socket;
-    if (s.writableLength === 0 || s.destroyed) s.destroy();
+    if (this.writableLength === 0 || s.destroyed) s.destroy();
     else {
       if (!s.writableEnded) s.end();
       s.once("finish", destroyThis);
@@ -620,12 +624,74 @@ export class Conn {
     if (this.error !== null || (f & ConnFlag.Closed) !== 0) throw this.failure("write");
     if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
     const s = this.socket;
-    if (typeof data === "string" || data instanceof Uint8Array) return s.write(data);
-    if (data.length === 1) return s.write(data[0]!);
+    if (data instanceof Uint8Array) {
+      // Straight to the handle while the stream has nothing queued (see direct-write.ts).
+      if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
+        const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+        if (h != null && typeof h.writeBuffer === "function") return this.writeDirect(h, data);
+      }
+      return s.write(data);
+    }
+    if (typeof data === "string") return s.write(data);
+    if (data.length === 1) return this._write(data[0]!);
     s.cork();
     for (let i = 0; i < data.length; i++) s.write(data[i]!);
     s.uncork();
     return !s.writableNeedDrain;
+  }
+
+  /**
+   * Write `b` through the handle. True if the caller may go on (the kernel
+   * took it all, or what waits in libuv's queue is under the stream's
+   * high-water mark), false if it should wait for the drain.
+   */
+  private writeDirect(h: StreamHandle, b: Uint8Array): boolean {
+    let req = freeReq;
+    if (req === null) {
+      req = directWrite!.newReq();
+      req.oncomplete = onDirectWriteDone;
+      req.async = false;
+      req.buffer = null;
+    }
+    req.handle = h;
+    req.bytes = b.length;
+    req.owner = this;
+    const err = h.writeBuffer(req, b);
+    if (!directWrite!.lastWasAsync() && err === 0) {
+      // The kernel took it all: node never bound the request to a libuv
+      // write (it does so only for what must wait), so it serves the next one.
+      req.handle = req.owner = null;
+      freeReq = req;
+      return true;
+    }
+    freeReq = null; // libuv holds it until its callback (or it failed: not reused either)
+    if (err !== 0) {
+      // The kernel refused it (the peer reset, the socket is gone): the socket fails as the stream would fail it.
+      const e = errnoError(err);
+      this._errored(e);
+      this.socket.destroy(e);
+      throw this.failure("write");
+    }
+    req.async = true;
+    req.buffer = b;
+    this._directQueued += b.length;
+    return this._directQueued < this.socket.writableHighWaterMark;
+  }
+
+  /** @internal A direct write that waited in libuv's queue is done (or failed, or was dropped by a destroy). */
+  _directDone(req: DirectWriteReq, status: number): void {
+    this._directQueued -= req.bytes;
+    req.buffer = null;
+    const s = this.socket;
+    if (status < 0) {
+      if (!s.destroyed) {
+        const e = errnoError(status);
+        this._errored(e);
+        s.destroy(e);
+      }
+      return;
+    }
+    if (this._directQueued === 0 && s.writableLength === 0) this._drained();
   }
 
   /** @internal */
@@ -648,6 +714,30 @@ export class Conn {
 
 Conn.prototype.readTimeout = 0;
 Conn.prototype.writeTimeout = 0;
+Conn.prototype._directQueued = 0;
+
+/**
+ * A request object for the next direct write. A write the kernel takes
+ * whole leaves it untouched (node binds a request to libuv only when bytes
+ * must wait), so one object serves every such write; one that waits keeps
+ * its own until done.
+ */
+let freeReq: DirectWriteReq | null = null;
+
+function onDirectWriteDone(this: DirectWriteReq, status: number): void {
+  (this.owner as Conn)._directDone(this, status);
+}
+
+/** A libuv error number as the Error node:net would give for it. */
+function errnoError(errno: number): Error {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = `E${-errno}`;
+  }
+  return Object.assign(new Error(`write ${code}`), { errno, code, syscall: "write" });
+}
 
 // One listener function per event for every socket: `this` is the socket.
 function onSocketData(this: ConnSocket, chunk: Buffer): void {

@@ -1,0 +1,70 @@
+/**
+ * Writing a Buffer straight to a socket's libuv handle, as node:net's own
+ * `writeGeneric` does underneath the Writable stream, without the stream:
+ * no stream state to update, no callback queue, no 'drain' bookkeeping. On
+ * a server answering small requests over many connections that machinery is
+ * a tenth of the CPU per request (measured in bench/RESULTS.md).
+ *
+ * It needs two things node:net keeps to itself: the `WriteWrap` request
+ * constructor and the `streamBaseState` array that says whether the last
+ * write finished at once. Both come from `process.binding("stream_wrap")`,
+ * which Node 20 to 24 still allow (a documentation-only deprecation,
+ * DEP0111). When they are missing, when `--pending-deprecation` would turn
+ * the lookup into a warning, or with `TASKLET_NET_WRITE=stream`, every write
+ * goes through `socket.write` as before: `directWrite` is null then.
+ *
+ * How Conn uses it (see `Conn._write`): only while the socket's own stream
+ * has nothing queued (`writableLength === 0`), so that bytes written either
+ * way reach libuv's queue in the order they were written. A write the
+ * kernel does not take at once stays in libuv's queue with the request
+ * holding its buffer; Conn counts those bytes until the request completes.
+ */
+
+/** The request object libuv's write completes (node's WriteWrap, with the fields its callback reads). */
+export interface DirectWriteReq {
+  handle: unknown;
+  oncomplete: (this: DirectWriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  /** Keeps the bytes alive while libuv still holds a pointer to them. */
+  buffer: Uint8Array | null;
+  /** Who to tell when it completes (set by Conn). */
+  owner: unknown;
+}
+
+/** The part of a socket's `_handle` that a direct write uses. */
+export interface StreamHandle {
+  writeBuffer(req: DirectWriteReq, data: Uint8Array): number;
+}
+
+export interface DirectWrite {
+  /** A new request for `handle.writeBuffer`. */
+  newReq(): DirectWriteReq;
+  /** Whether the write just made is still in libuv's queue (its completion comes later). */
+  lastWasAsync(): boolean;
+}
+
+function pendingDeprecation(): boolean {
+  const flag = "--pending-deprecation";
+  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? "").includes(flag) || process.env.NODE_PENDING_DEPRECATION === "1";
+}
+
+function load(): DirectWrite | null {
+  if (process.env.TASKLET_NET_WRITE === "stream" || pendingDeprecation()) return null;
+  try {
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
+    const WriteWrap = binding.WriteWrap as (new () => DirectWriteReq) | undefined;
+    const state = binding.streamBaseState;
+    const kAsync = binding.kLastWriteWasAsync;
+    if (typeof WriteWrap !== "function" || !(state instanceof Int32Array) || typeof kAsync !== "number") return null;
+    return {
+      newReq: () => new WriteWrap(),
+      lastWasAsync: () => state[kAsync] !== 0,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** How to write to a handle directly, or null: write through the stream. */
+export const directWrite: DirectWrite | null = load();
