@@ -1,17 +1,21 @@
 /**
  * Writing a Buffer straight to a socket's libuv handle, as node:net's own
  * `writeGeneric` does underneath the Writable stream, without the stream:
- * no stream state to update, no callback queue, no 'drain' bookkeeping. On
- * a server answering small requests over many connections that machinery is
- * a tenth of the CPU per request (measured in bench/RESULTS.md).
+ * no stream state to update, no callback queue, no 'drain' bookkeeping. For
+ * the HTTP server answering hello-world over 1,000 connections that is about
+ * 5% of its CPU per request (bench/RESULTS.md).
  *
  * It needs two things node:net keeps to itself: the `WriteWrap` request
  * constructor and the `streamBaseState` array that says whether the last
- * write finished at once. Both come from `process.binding("stream_wrap")`,
- * which Node 20 to 24 still allow (a documentation-only deprecation,
- * DEP0111). When they are missing, when `--pending-deprecation` would turn
- * the lookup into a warning, or with `TASKLET_NET_WRITE=stream`, every write
- * goes through `socket.write` as before: `directWrite` is null then.
+ * write finished at once. Both come from `process.binding("stream_wrap")`
+ * (deprecated in the documentation only, DEP0111). Conn also relies on
+ * node's C++ `StreamBase::Write` returning before it binds the request
+ * object when the kernel takes the bytes whole, to use one object for all
+ * such writes. That is node 20's code, tested here; majors 21 to 24 have the
+ * same binding, and later ones get the stream path until someone checks
+ * them. So do a Node without the binding, `--pending-deprecation` (the
+ * lookup would print a warning), and `TASKLET_NET_WRITE=stream`: every write
+ * goes through `socket.write` then, and `directWrite` is null.
  *
  * How Conn uses it (see `Conn._write`): only while the socket's own stream
  * has nothing queued (`writableLength === 0`), so that bytes written either
@@ -50,7 +54,8 @@ function pendingDeprecation(): boolean {
 }
 
 function load(): DirectWrite | null {
-  if (process.env.TASKLET_NET_WRITE === "stream" || pendingDeprecation()) return null;
+  const major = Number(process.versions.node.split(".")[0]);
+  if (!(major >= 20 && major <= 24) || process.env.TASKLET_NET_WRITE === "stream" || pendingDeprecation()) return null;
   try {
     const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
     const WriteWrap = binding.WriteWrap as (new () => DirectWriteReq) | undefined;
