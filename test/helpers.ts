@@ -1,5 +1,6 @@
 import { wasmCoreError } from "../src/core/wasm-core.js";
-import { run, type Body, type BackendName, type RunOptions, type Task } from "../src/index.js";
+import net from "node:net";
+import { run, listen, type Body, type BackendName, type Conn, type Instruction, type Listener, type RunOptions, type Task } from "../src/index.js";
 
 /**
  * Every scheduler suite runs on each backend listed here. The Wasm core is
@@ -18,4 +19,17 @@ export function makeLog(): string[] & { add: (s: string) => void } {
   // Not enumerable, so toEqual compares only the entries.
   Object.defineProperty(log, "add", { value: (s: string) => void log.push(s), enumerable: false });
   return log;
+}
+
+/**
+ * Listen on a free port, connect a plain node:net client that never reads
+ * (paused), and accept it: a peer whose buffers fill up. The caller closes
+ * all three.
+ */
+export function* pausedPeer(): Generator<Instruction, { listener: Listener; raw: net.Socket; conn: Conn }, any> {
+  const listener = yield* listen({ port: 0 });
+  const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
+  raw.pause();
+  const conn = yield* listener.accept();
+  return { listener, raw, conn };
 }

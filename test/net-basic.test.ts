@@ -14,7 +14,7 @@ import {
   withTimeout,
 } from "../src/index.js";
 import { copyBytes } from "../src/net/read-buffer.js";
-import { BACKENDS } from "./helpers.js";
+import { BACKENDS, pausedPeer } from "./helpers.js";
 
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString("utf8"));
@@ -491,10 +491,7 @@ describe.each(BACKENDS)("readTimeout and writeTimeout on the %s backend", (backe
   it("a write parked past writeTimeout throws ETIMEDOUT naming the peer", async () => {
     const got = await run(
       function* () {
-        const listener = yield* listen({ port: 0 });
-        const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
-        raw.pause();
-        const conn = yield* listener.accept();
+        const { listener, raw, conn } = yield* pausedPeer();
         conn.writeTimeout = 50;
         const chunk = new Uint8Array(1 << 20);
         let message = "";

@@ -19,7 +19,7 @@ import {
   type Task,
   withTimeout,
 } from "../src/index.js";
-import { BACKENDS } from "./helpers.js";
+import { BACKENDS, pausedPeer } from "./helpers.js";
 
 
 /** Deterministic bytes: a xorshift stream, so a lost or reordered chunk changes the digest. */
@@ -94,10 +94,7 @@ describe.each(BACKENDS)("green sockets under load on the %s backend", (backend) 
     // A raw client that connects and never reads (paused).
     const got = await run(
       function* () {
-        const listener = yield* listen({ port: 0 });
-        const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
-        raw.pause();
-        const conn = yield* listener.accept();
+        const { listener, raw, conn } = yield* pausedPeer();
         let written = 0;
         const writer = spawn(function* () {
           const chunk = new Uint8Array(CHUNK);

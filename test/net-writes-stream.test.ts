@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { writeSuite } from "./net-writes.js";
 
 // Every write through node:net's stream, as on a Node without the direct
 // path (or with TASKLET_NET_WRITE=stream). Read once, when the module loads:
-// so set before the import. (Each test file runs in a process of its own.)
+// so set before anything imports it. (Each test file runs in a process of its own.)
 process.env.TASKLET_NET_WRITE = "stream";
 const lib = await import("../src/index.js");
 const { directWrite } = await import("../src/net/direct-write.js");
 const { BACKENDS } = await import("./helpers.js");
+const { writeSuite } = await import("./net-writes.js");
 
 describe("TASKLET_NET_WRITE=stream", () => {
   it("switches the direct path off", () => {

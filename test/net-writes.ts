@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type * as Tasklet from "../src/index.js";
 import type { BackendName } from "../src/index.js";
+import { pausedPeer } from "./helpers.js";
 
 type Lib = typeof Tasklet;
 
@@ -81,10 +82,7 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], direct: b
     it(direct ? "bytes that must wait are held in libuv's queue, not the stream's" : "bytes that must wait are held in the stream's queue", async () => {
       const got = await run(
         function* () {
-          const listener = yield* listen({ port: 0 });
-          const raw = net.connect({ port: listener.port, host: "127.0.0.1" });
-          raw.pause();
-          const conn = yield* listener.accept();
+          const { listener, raw, conn } = yield* pausedPeer();
           const writer = spawn(function* () {
             try {
               yield* conn.write(new Uint8Array(16 << 20)); // more than the kernel buffers for a peer that does not read
