@@ -11,11 +11,13 @@
  * (deprecated in the documentation only, DEP0111). Conn also relies on
  * node's C++ `StreamBase::Write` returning before it binds the request
  * object when the kernel takes the bytes whole, to use one object for all
- * such writes. That is node 20's code, tested here; majors 21 to 24 have the
- * same binding, and later ones get the stream path until someone checks
- * them. So do a Node without the binding, `--pending-deprecation` (the
- * lookup would print a warning), and `TASKLET_NET_WRITE=stream`: every write
- * goes through `socket.write` then, and `directWrite` is null.
+ * such writes. That is node 20's code, the only major tested here. The
+ * path is on for majors 20 to 24 (21-24 untested, expected to behave the
+ * same: run test/net-writes.test.ts there) and off for later ones until
+ * someone checks them. It is off, too, on a Node without the binding, with
+ * `--pending-deprecation` (the lookup would print a warning), and with
+ * `TASKLET_NET_WRITE=stream`: every write goes through `socket.write` then,
+ * and `directWrite` is null.
  *
  * How Conn uses it (see `Conn._write`): only while the socket's own stream
  * has nothing queued (`writableLength === 0`), so that bytes written either
