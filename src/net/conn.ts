@@ -163,8 +163,13 @@ export class Conn {
   private watcher: ConnWatcher | null = null;
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
-  /** `host:port` of the peer, made on first use (or before the socket forgets it). */
-  private addr: string | null;
+  /**
+   * The peer's host and port for error messages, read when the connection
+   * is made: Node forgets them once the socket is reset or destroyed (the
+   * host string is shared between connections from one host, see listener.ts).
+   */
+  private peerHost: string | undefined;
+  private peerPort: number | undefined;
   /**
    * Inactivity limit of every read wait, in ms of the run's clock (0: none).
    * A wait that reaches it throws `NetError` `ETIMEDOUT` and consumes
@@ -181,13 +186,13 @@ export class Conn {
 
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
-   * already installed or not) or a connecting one. `address` is the peer's
-   * `host:port`, kept for error messages (Node forgets it once the socket is
-   * destroyed); null to ask the socket now.
+   * already installed or not) or a connecting one. `host` and `port` name
+   * the peer in error messages (undefined: ask the socket when needed).
    */
-  constructor(socket: Socket, paused: boolean, userBuffer: boolean, address: string | null = null) {
+  constructor(socket: Socket, paused: boolean, userBuffer: boolean, host?: string, port?: number) {
     this.socket = socket;
-    this.addr = address;
+    this.peerHost = host;
+    this.peerPort = port;
     this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
     const s = socket as ConnSocket;
     s[kConn] = this;
@@ -209,9 +214,17 @@ export class Conn {
     return this.socket.remotePort;
   }
 
-  /** `host:port` of the peer, as used in error messages. */
+  /** `host:port` of the peer, as used in error messages (`?:?` if it was never known). */
   get address(): string {
-    return (this.addr ??= formatAddress(this.socket.remoteAddress, this.socket.remotePort));
+    this.keepPeer();
+    return formatAddress(this.peerHost, this.peerPort);
+  }
+
+  /** Read the peer's address from the socket if it was not given (before the socket forgets it). */
+  private keepPeer(): void {
+    if (this.peerHost !== undefined) return;
+    this.peerHost = this.socket.remoteAddress;
+    this.peerPort = this.socket.remotePort;
   }
 
   /** Bytes received and not read yet. */
@@ -383,7 +396,7 @@ export class Conn {
    */
   close(): void {
     if ((this.flags & ConnFlag.Closed) !== 0) return;
-    void this.address;
+    this.keepPeer();
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     fifoClear(this);
@@ -406,7 +419,7 @@ export class Conn {
    */
   abort(): void {
     if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
-    void this.address;
+    this.keepPeer();
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     fifoClear(this);
@@ -464,7 +477,7 @@ export class Conn {
 
   /** @internal The peer sent FIN. */
   _ended(): void {
-    void this.address; // kept for error messages: the socket forgets it once closed
+    this.keepPeer(); // for error messages: the socket forgets it once closed
     this.flags |= ConnFlag.Eof;
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
@@ -476,7 +489,7 @@ export class Conn {
 
   /** @internal */
   _errored(e: Error): void {
-    void this.address;
+    this.keepPeer();
     if (this.error === null) this.error = e;
   }
 

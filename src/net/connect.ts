@@ -47,7 +47,7 @@ export function connect(options: ConnectOptions): Operation<Conn> {
       const addr = formatAddress(host, port);
       const onread = onreadOption();
       const socket = net.connect({ port, host, allowHalfOpen: true, noDelay: options.noDelay ?? true, onread });
-      const conn = new Conn(socket, false, onread !== undefined, addr);
+      const conn = new Conn(socket, false, onread !== undefined, host, port);
       const wait = new IoWait(`connect to ${addr}`, () => socket.destroy());
       const onConnect = (): void => wait.resolve(conn);
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));

@@ -162,7 +162,8 @@ export class Listener {
       return;
     }
     if (this.noDelay) socket.setNoDelay(true);
-    const conn = new Conn(socket, true, adoptUserBuffer(socket));
+    readPeer(socket);
+    const conn = new Conn(socket, true, adoptUserBuffer(socket), peerHost, peerPort);
     const n = this.accepters.shift();
     if (n !== null) deliver(n, conn);
     else this.queue.push(conn);
@@ -242,4 +243,37 @@ export function listen(options: ListenOptions = {}): Operation<Listener> {
       return (yield wait.park("listen")) as Listener;
     },
   };
+}
+
+/** What `readPeer` found: the peer of the socket being accepted. */
+let peerHost: string | undefined;
+let peerPort: number | undefined;
+const peerOut: { address?: string; port?: number } = {};
+
+/**
+ * Read an accepted socket's peer address now, while the kernel still knows
+ * it (a peer that resets the connection before its first use takes it
+ * along, and errors would then say `?:?`). Through the handle, as node:net's
+ * own `remoteAddress` does, with one scratch object instead of the one
+ * node:net would keep on every socket; the host string is shared with the
+ * previous connection's when they match (most connections come from few
+ * hosts).
+ */
+function readPeer(socket: net.Socket): void {
+  const h = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
+  let host: string | undefined;
+  let port: number | undefined;
+  if (h != null && typeof h.getpeername === "function") {
+    peerOut.address = undefined;
+    peerOut.port = undefined;
+    if (h.getpeername(peerOut) === 0) {
+      host = peerOut.address;
+      port = peerOut.port;
+    }
+  } else {
+    host = socket.remoteAddress;
+    port = socket.remotePort;
+  }
+  if (host !== peerHost) peerHost = host; // equal: keep the string the previous connection holds
+  peerPort = port;
 }
