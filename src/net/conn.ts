@@ -164,9 +164,9 @@ export class Conn {
   /** Tasks parked in `write` until 'drain'. */
   private writers: WaitList | null = null;
   /**
-   * The peer's host and port for error messages, read when the connection
+   * The peer's host and port for error messages, given when the connection
    * is made: Node forgets them once the socket is reset or destroyed (the
-   * host string is shared between connections from one host, see listener.ts).
+   * listener reads them at accept, see `readPeer` in listener.ts).
    */
   private peerHost: string | undefined;
   private peerPort: number | undefined;
@@ -187,7 +187,8 @@ export class Conn {
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
    * already installed or not) or a connecting one. `host` and `port` name
-   * the peer in error messages (undefined: ask the socket when needed).
+   * the peer in error messages (undefined: ask the socket when needed, which
+   * fails once it is reset).
    */
   constructor(socket: Socket, paused: boolean, userBuffer: boolean, host?: string, port?: number) {
     this.socket = socket;
@@ -216,15 +217,7 @@ export class Conn {
 
   /** `host:port` of the peer, as used in error messages (`?:?` if it was never known). */
   get address(): string {
-    this.keepPeer();
-    return formatAddress(this.peerHost, this.peerPort);
-  }
-
-  /** Read the peer's address from the socket if it was not given (before the socket forgets it). */
-  private keepPeer(): void {
-    if (this.peerHost !== undefined) return;
-    this.peerHost = this.socket.remoteAddress;
-    this.peerPort = this.socket.remotePort;
+    return formatAddress(this.peerHost ?? this.socket.remoteAddress, this.peerPort ?? this.socket.remotePort);
   }
 
   /** Bytes received and not read yet. */
@@ -396,7 +389,6 @@ export class Conn {
    */
   close(): void {
     if ((this.flags & ConnFlag.Closed) !== 0) return;
-    this.keepPeer();
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     fifoClear(this);
@@ -419,7 +411,6 @@ export class Conn {
    */
   abort(): void {
     if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
-    this.keepPeer();
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     fifoClear(this);
@@ -477,7 +468,6 @@ export class Conn {
 
   /** @internal The peer sent FIN. */
   _ended(): void {
-    this.keepPeer(); // for error messages: the socket forgets it once closed
     this.flags |= ConnFlag.Eof;
     const r = this.reader;
     if (r !== null && r._wait === this.readWait) {
@@ -489,7 +479,6 @@ export class Conn {
 
   /** @internal */
   _errored(e: Error): void {
-    this.keepPeer();
     if (this.error === null) this.error = e;
   }
 
@@ -641,7 +630,7 @@ export class Conn {
       // Straight to the handle while the stream has nothing queued (see direct-write.ts).
       if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
         const h = (s as unknown as { _handle: StreamHandle | null })._handle;
-        if (h != null && typeof h.writeBuffer === "function") return this.writeDirect(h, data);
+        if (h !== null) return this.writeDirect(h, data);
       }
       return s.write(data);
     }
@@ -663,29 +652,24 @@ export class Conn {
     if (req === null) {
       req = directWrite!.newReq();
       req.oncomplete = onDirectWriteDone;
-      req.async = false;
       req.buffer = null;
     }
-    req.handle = h;
     req.bytes = b.length;
     req.owner = this;
     const err = h.writeBuffer(req, b);
     if (!directWrite!.lastWasAsync() && err === 0) {
       // The kernel took it all: node never bound the request to a libuv
       // write (it does so only for what must wait), so it serves the next one.
-      req.handle = req.owner = null;
+      req.owner = null;
       freeReq = req;
       return true;
     }
     freeReq = null; // libuv holds it until its callback (or it failed: not reused either)
     if (err !== 0) {
-      // The kernel refused it (the peer reset, the socket is gone): the socket fails as the stream would fail it.
-      const e = errnoError(err);
-      this._errored(e);
-      this.socket.destroy(e);
+      // The kernel refused it (the peer reset, the socket is gone).
+      this.failSocket(err);
       throw this.failure("write");
     }
-    req.async = true;
     req.buffer = b;
     this._directQueued += b.length;
     return this._directQueued < this.socket.writableHighWaterMark;
@@ -695,16 +679,18 @@ export class Conn {
   _directDone(req: DirectWriteReq, status: number): void {
     this._directQueued -= req.bytes;
     req.buffer = null;
-    const s = this.socket;
     if (status < 0) {
-      if (!s.destroyed) {
-        const e = errnoError(status);
-        this._errored(e);
-        s.destroy(e);
-      }
+      if (!this.socket.destroyed) this.failSocket(status); // (a destroy drops what waits: ECANCELED, nothing to report)
       return;
     }
-    if (this._directQueued === 0 && s.writableLength === 0) this._drained();
+    if (this._directQueued === 0 && this.socket.writableLength === 0) this._drained();
+  }
+
+  /** A direct write failed with libuv error `errno`: the socket fails as node:net fails it when its stream's write does. */
+  private failSocket(errno: number): void {
+    const e = errnoError(errno);
+    this._errored(e);
+    this.socket.destroy(e);
   }
 
   /** @internal */

@@ -26,11 +26,10 @@
  * holding its buffer; Conn counts those bytes until the request completes.
  */
 
-/** The request object libuv's write completes (node's WriteWrap, with the fields its callback reads). */
+/** The request object of a direct write (node's WriteWrap; the C++ side calls `oncomplete` when a write that waited is done). */
 export interface DirectWriteReq {
-  handle: unknown;
   oncomplete: (this: DirectWriteReq, status: number) => void;
-  async: boolean;
+  /** Its length: what `Conn._directQueued` counts until it completes. */
   bytes: number;
   /** Keeps the bytes alive while libuv still holds a pointer to them. */
   buffer: Uint8Array | null;
