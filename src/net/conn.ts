@@ -1,12 +1,12 @@
 import type { Socket } from "node:net";
-import { getSystemErrorName } from "node:util";
 import { currentTask } from "../current.js";
 import { Op } from "../op.js";
 import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
-import { type DirectWriteReq, type StreamHandle, directWrite } from "./direct-write.js";
-import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
+import { directReads } from "./direct-read.js";
+import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./direct-write.js";
+import { NetError, NetErrorCode, errnoError, formatAddress, toNetError } from "./errors.js";
 import {
   USE_SHARED_READ_BUFFER,
   copyBytes,
@@ -197,6 +197,7 @@ export class Conn {
     this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
     const s = socket as ConnSocket;
     s[kConn] = this;
+    if (userBuffer && takeReads !== null) takeReads(socket);
     s.on("end", onSocketEnd);
     s.on("error", onSocketError);
     s.on("close", onSocketClose);
@@ -630,7 +631,10 @@ export class Conn {
       // Straight to the handle while the stream has nothing queued (see direct-write.ts).
       if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
         const h = (s as unknown as { _handle: StreamHandle | null })._handle;
-        if (h !== null) return this.writeDirect(h, data);
+        if (h !== null) {
+          refreshSocketTimer(s);
+          return this.writeDirect(h, data);
+        }
       }
       return s.write(data);
     }
@@ -688,7 +692,7 @@ export class Conn {
 
   /** A direct write failed with libuv error `errno`: the socket fails as node:net fails it when its stream's write does. */
   private failSocket(errno: number): void {
-    const e = errnoError(errno);
+    const e = errnoError(errno, "write");
     this._errored(e);
     this.socket.destroy(e);
   }
@@ -727,17 +731,6 @@ function onDirectWriteDone(this: DirectWriteReq, status: number): void {
   (this.owner as Conn)._directDone(this, status);
 }
 
-/** A libuv error number as the Error node:net would give for it. */
-function errnoError(errno: number): Error {
-  let code: string;
-  try {
-    code = getSystemErrorName(errno);
-  } catch {
-    code = `E${-errno}`;
-  }
-  return Object.assign(new Error(`write ${code}`), { errno, code, syscall: "write" });
-}
-
 // One listener function per event for every socket: `this` is the socket.
 function onSocketData(this: ConnSocket, chunk: Buffer): void {
   if (!this[kConn]!._received(chunk, chunk.length)) this.pause();
@@ -763,6 +756,15 @@ export function onSocketRead(this: ConnSocket, n: number, buf: Uint8Array): bool
   if (c === undefined) return true;
   return c._received(buf, n);
 }
+
+/**
+ * Reads of n > 0 bytes, straight from the handle (direct-read.ts), else
+ * through node's `onStreamRead` and `onSocketRead` above.
+ */
+const takeReads = directReads((s, n) => {
+  const c = (s as ConnSocket)[kConn];
+  return c === undefined || c._received(sharedReadBuffer, n);
+});
 
 /** @internal The `onread` option for net.connect (undefined when the shared buffer is switched off). */
 export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } | undefined {
@@ -906,3 +908,4 @@ class WriteOp extends Op<void> {
     if (v === TIMED_OUT) throw this.conn._timedOut("write", true);
   }
 }
+

@@ -54,22 +54,61 @@ function pendingDeprecation(): boolean {
   return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? "").includes(flag) || process.env.NODE_PENDING_DEPRECATION === "1";
 }
 
-function load(): DirectWrite | null {
+/** The parts of node's `stream_wrap` binding that direct writes and reads (direct-read.ts) use. */
+export interface StreamBinding {
+  WriteWrap: new () => DirectWriteReq;
+  /** Filled by node's C++ on every write and read: bytes read or error, whether the last write waits... */
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+  kReadBytesOrError: number;
+}
+
+function loadBinding(): StreamBinding | null {
   const major = Number(process.versions.node.split(".")[0]);
-  if (!(major >= 20 && major <= 24) || process.env.TASKLET_NET_WRITE === "stream" || pendingDeprecation()) return null;
+  if (!(major >= 20 && major <= 24) || pendingDeprecation()) return null;
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
-    const WriteWrap = binding.WriteWrap as (new () => DirectWriteReq) | undefined;
-    const state = binding.streamBaseState;
-    const kAsync = binding.kLastWriteWasAsync;
-    if (typeof WriteWrap !== "function" || !(state instanceof Int32Array) || typeof kAsync !== "number") return null;
-    return {
-      newReq: () => new WriteWrap(),
-      lastWasAsync: () => state[kAsync] !== 0,
-    };
+    const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
+    if (
+      typeof b.WriteWrap !== "function" ||
+      !(b.streamBaseState instanceof Int32Array) ||
+      typeof b.kLastWriteWasAsync !== "number" ||
+      typeof b.kReadBytesOrError !== "number"
+    ) {
+      return null;
+    }
+    return b as unknown as StreamBinding;
   } catch {
     return null;
   }
+}
+
+/** @internal node's stream binding, or null where this Node is not one these paths were checked on. */
+export const streamBinding: StreamBinding | null = loadBinding();
+
+function load(): DirectWrite | null {
+  const b = streamBinding;
+  if (b === null || process.env.TASKLET_NET_WRITE === "stream") return null;
+  const { WriteWrap, streamBaseState: state, kLastWriteWasAsync: kAsync } = b;
+  return {
+    newReq: () => new WriteWrap(),
+    lastWasAsync: () => state[kAsync] !== 0,
+  };
+}
+
+type TimedSocket = { _unrefTimer(): void; _parent: unknown } & Record<symbol, unknown>;
+/** node:net's symbol for the timer of `socket.setTimeout` (null on the socket when none is set); null if not found. */
+let kTimeout: symbol | null | undefined;
+
+/**
+ * @internal What node:net does on every read and write of its own: push back
+ * the inactivity timer of `socket.setTimeout`, if one is set. The direct
+ * paths call it so that a Conn's socket times out as it would without them.
+ */
+export function refreshSocketTimer(socket: object): void {
+  const s = socket as TimedSocket;
+  if (kTimeout === undefined) kTimeout = Object.getOwnPropertySymbols(s).find((k) => k.description === "timeout") ?? null;
+  // (Not found: refresh every time, which is what node does.)
+  if (kTimeout === null || s[kTimeout] != null || s._parent != null) s._unrefTimer();
 }
 
 /** How to write to a handle directly, or null: write through the stream. */

@@ -1,3 +1,4 @@
+import { getSystemErrorName } from "node:util";
 import { TaskletError } from "../errors.js";
 
 /**
@@ -98,4 +99,15 @@ export function toNetError(e: unknown, operation: string, address: string): NetE
 export function formatAddress(host: string | undefined, port: number | undefined): string {
   const h = host ?? "?";
   return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
+}
+
+/** A libuv error number as the Error node:net would give for it (`read ECONNRESET`, with `errno`, `code` and `syscall`). */
+export function errnoError(errno: number, syscall: string): Error {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = `E${-errno}`;
+  }
+  return Object.assign(new Error(`${syscall} ${code}`), { errno, code, syscall });
 }
