@@ -60,6 +60,8 @@ export class Scheduler {
   private root: Task | null = null;
   private running = false;
   private scheduled = false;
+  /** What `atTickEnd` asked for, called once when the current tick's batch has run. */
+  private tickEnd: (() => void)[] | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
   /** Set after the first deadlock: every stuck task was cancelled to let it clean up. */
@@ -614,8 +616,25 @@ export class Scheduler {
       this.drain();
     } finally {
       this.running = false;
+      if (this.tickEnd !== null) this.endTick(); // (a drain that threw part way)
     }
   };
+
+  /**
+   * @internal Call `fn` once at the end of the tick now running, after the
+   * last task of its batch: green sockets gather the small writes of a tick
+   * and hand them to the kernel together there (src/net/outbox.ts). Only
+   * from inside a task's step.
+   */
+  atTickEnd(fn: () => void): void {
+    (this.tickEnd ??= []).push(fn);
+  }
+
+  private endTick(): void {
+    const fns = this.tickEnd!;
+    this.tickEnd = null;
+    for (const fn of fns) fn();
+  }
 
   private readonly onWakeTimer = (): void => {
     this.wakeTimer = null;
@@ -642,6 +661,7 @@ export class Scheduler {
           this.step(t);
           t = next;
         } while (t !== null);
+        if (this.tickEnd !== null) this.endTick();
         if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
           this.schedule(); // let I/O and timers in, then carry on
           return;

@@ -15,4 +15,4 @@ describe("TASKLET_NET_WRITE=stream", () => {
   });
 });
 
-writeSuite(lib, BACKENDS, false);
+writeSuite(lib, BACKENDS, "stream");

@@ -13,4 +13,4 @@ describe("the direct write path", () => {
   });
 });
 
-writeSuite(lib, BACKENDS, true);
+writeSuite(lib, BACKENDS, "gather");

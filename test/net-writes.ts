@@ -1,5 +1,7 @@
-// The write paths of a Conn, shared by net-writes.test.ts (writes go straight
-// to the socket's handle when this Node allows it) and
+// The write paths of a Conn, shared by net-writes.test.ts (the default: small
+// writes of a task are gathered for the end of the tick, the others go
+// straight to the socket's handle when this Node allows it),
+// net-writes-direct.test.ts (TASKLET_NET_WRITE=direct: nothing gathered) and
 // net-writes-stream.test.ts (TASKLET_NET_WRITE=stream: every write goes
 // through node:net's stream). The module under test is passed in, imported
 // after the environment is set.
@@ -75,7 +77,22 @@ function slowReader(port: number, ms: number, throttle = false): { done: Promise
   return { done, socket };
 }
 
-export function writeSuite(lib: Lib, backends: readonly BackendName[], direct: boolean): void {
+/** Which write paths the module under test was loaded with. */
+export type WriteMode = "gather" | "direct" | "stream";
+
+/** A plain node:net client that collects all it receives until the end (or an error, then `error` is its code). */
+function collector(port: number): Promise<{ data: Buffer; error: string | null }> {
+  const socket = net.connect({ port, host: "127.0.0.1" });
+  const parts: Buffer[] = [];
+  return new Promise((resolve) => {
+    socket.on("data", (d: Buffer) => parts.push(d));
+    socket.on("end", () => resolve({ data: Buffer.concat(parts), error: null }));
+    socket.on("error", (e: NodeJS.ErrnoException) => resolve({ data: Buffer.concat(parts), error: e.code ?? "?" }));
+  });
+}
+
+export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: WriteMode): void {
+  const direct = mode !== "stream";
   const { run, listen, spawn, sleep, NetError } = lib;
 
   describe.each(backends)(`writes ${direct ? "straight to the handle" : "through the stream"} on the %s backend`, (backend) => {
@@ -212,6 +229,176 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], direct: b
       // The peer's address was read at accept: the reset, before any use, does not take it along.
       expect((got.err as Error).message).toMatch(/^write to 127\.0\.0\.1:\d+: (connection reset by peer \(ECONNRESET\)|.*\(EPIPE\))$/);
       expect(got.writes).toBeLessThan(100);
+    });
+  });
+
+  describe.each(backends)(`small writes of a tick ${mode === "gather" ? "are gathered for its end" : "leave at once"} on the %s backend`, (backend) => {
+    it(mode === "gather" ? "they wait in the outbox until the tick ends, as copies, and then leave" : "nothing waits after a small write", async () => {
+      const got = await run(
+        function* () {
+          const listener = yield* listen({ port: 0 });
+          const a = collector(listener.port);
+          const ca = yield* listener.accept();
+          const b = collector(listener.port);
+          const cb = yield* listener.accept();
+          const piece = Buffer.alloc(100, 0x61);
+          // Alternating between two connections in one step of this task.
+          for (let i = 0; i < 10; i++) {
+            yield* ca.write(piece);
+            piece.fill(0x62); // reusing the buffer at once is fine: it was copied (or written)
+            yield* cb.write(piece);
+            piece.fill(0x61);
+          }
+          const inTick = { a: ca.writableLength, b: cb.writableLength, retained: ca._retainedLength + cb._retainedLength };
+          yield* lib.yieldNow();
+          const after = { a: ca.writableLength, b: cb.writableLength };
+          ca.end();
+          cb.end();
+          const [ra, rb] = yield* lib.call(Promise.all([a, b]));
+          ca.close();
+          cb.close();
+          listener.close();
+          return { inTick, after, a: ra.data.toString(), b: rb.data.toString() };
+        },
+        { backend },
+      );
+      expect(got.inTick).toEqual(mode === "gather" ? { a: 1000, b: 1000, retained: 0 } : { a: 0, b: 0, retained: 0 });
+      expect(got.after).toEqual({ a: 0, b: 0 });
+      expect(got.a).toBe("a".repeat(1000));
+      expect(got.b).toBe("b".repeat(1000));
+    });
+
+    it("one tick writing more than the outbox holds, mixed with larger writes, strings and arrays: every connection gets its bytes in order", async () => {
+      const got = await run(
+        function* () {
+          const listener = yield* listen({ port: 0 });
+          const conns: InstanceType<typeof lib.Conn>[] = [];
+          const clients: Promise<{ data: Buffer; error: string | null }>[] = [];
+          for (let i = 0; i < 8; i++) {
+            clients.push(collector(listener.port));
+            conns.push(yield* listener.accept());
+          }
+          // 8 connections x 100 rounds of up to 4 KiB: about 1.9 MiB in one step, several arenas' worth.
+          const sent: Buffer[][] = conns.map(() => []);
+          for (let r = 0; r < 100; r++) {
+            for (let i = 0; i < conns.length; i++) {
+              const n = 1 + ((r * 977 + i * 131) % 4096);
+              const b = Buffer.alloc(n, (r * 7 + i) & 255);
+              sent[i]!.push(b);
+              if (r % 25 === 7) {
+                yield* conns[i]!.write(b.toString("latin1")); // a string goes through the stream: what was gathered must go first
+                sent[i]![sent[i]!.length - 1] = Buffer.from(b.toString("latin1"));
+              } else if (r % 25 === 13) {
+                const big = Buffer.alloc(9000, 0xee);
+                sent[i]!.push(big);
+                yield* conns[i]!.write([b, big]);
+              } else if (r % 25 === 19) {
+                const big = Buffer.alloc(20_000, 0xdd);
+                sent[i]!.push(big);
+                yield* conns[i]!.write(b);
+                yield* conns[i]!.write(big);
+              } else {
+                yield* conns[i]!.write(b);
+              }
+            }
+          }
+          for (const c of conns) c.end();
+          const rs = yield* lib.call(Promise.all(clients));
+          for (const c of conns) c.close();
+          listener.close();
+          return rs.map((r, i) => ({ error: r.error, same: Buffer.compare(r.data, Buffer.concat(sent[i]!)) === 0, bytes: r.data.length }));
+        },
+        { backend },
+      );
+      for (const r of got) expect(r).toMatchObject({ error: null, same: true });
+    });
+
+    it("close() and end() in the tick of the writes: the bytes first, then the end of stream; abort() drops its own and no other's", async () => {
+      const got = await run(
+        function* () {
+          const listener = yield* listen({ port: 0 });
+          const pa = collector(listener.port);
+          const a = yield* listener.accept();
+          const pb = collector(listener.port);
+          const b = yield* listener.accept();
+          const pc = collector(listener.port);
+          const c = yield* listener.accept();
+          yield* a.write(Buffer.from("to a, then close"));
+          yield* c.write(Buffer.from("to c, then abort"));
+          yield* b.write(Buffer.from("to b, then end"));
+          c.abort();
+          a.close();
+          b.end();
+          const [ra, rb, rc] = yield* lib.call(Promise.all([pa, pb, pc]));
+          b.close();
+          listener.close();
+          return { a: ra, b: rb, c: rc };
+        },
+        { backend },
+      );
+      expect(got.a).toEqual({ data: Buffer.from("to a, then close"), error: null });
+      expect(got.b).toEqual({ data: Buffer.from("to b, then end"), error: null });
+      // Gathered bytes of an aborted connection are dropped: its peer gets the
+      // reset alone. Bytes written at once are in the peer's kernel already,
+      // and whether it reads them before it sees the reset is up to the kernel.
+      if (mode === "gather") expect(got.c).toEqual({ data: Buffer.alloc(0), error: "ECONNRESET" });
+      else expect(["", "to c, then abort"]).toContain(got.c.data.toString());
+    });
+
+    it("a task writing small pieces to a peer that does not read parks at the high-water mark and goes on once they leave", async () => {
+      const got = await run(
+        function* () {
+          const { listener, raw, conn } = yield* pausedPeer();
+          const piece = new Uint8Array(4096);
+          let written = 0;
+          const writer = spawn(function* () {
+            // 16 MiB: far more than the kernel takes from a peer that does not read.
+            try {
+              for (; written < 4096; written++) yield* conn.write(piece);
+            } catch (e) {
+              if (!(e instanceof NetError)) throw e; // closed below
+            }
+          });
+          yield* sleep(150);
+          const state = writer.state;
+          const queued = conn.writableLength;
+          raw.destroy();
+          conn.close();
+          listener.close();
+          return { state, queued, written };
+        },
+        { backend },
+      );
+      expect(got.state).toBe("parked");
+      expect(got.written).toBeGreaterThan(4); // it got past the first high-water mark: the flush woke it
+      expect(got.written).toBeLessThan(4096);
+      expect(got.queued).toBeLessThan(64 * 1024 + 4096 * 8);
+    });
+
+    it("writes made outside any task are not gathered", async () => {
+      const got = await run(
+        function* () {
+          const listener = yield* listen({ port: 0 });
+          const p = collector(listener.port);
+          const conn = yield* listener.accept();
+          const queued = yield* lib.call(
+            new Promise<number>((resolve) =>
+              setTimeout(() => {
+                conn._write(Buffer.from("from a timer"));
+                resolve(conn.writableLength);
+              }, 1),
+            ),
+          );
+          conn.end();
+          const r = yield* lib.call(p);
+          conn.close();
+          listener.close();
+          return { queued, r };
+        },
+        { backend },
+      );
+      expect(got.queued).toBe(0);
+      expect(got.r).toEqual({ data: Buffer.from("from a timer"), error: null });
     });
   });
 }

@@ -368,7 +368,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   private wrote(): void {
     if (spareHolder !== this) return;
     spareHolder = null;
-    if (this.conn.writableLength !== 0) spare = null;
+    if (this.conn._retainedLength !== 0) spare = null;
   }
 
   /** The task ends with output never written (the connection closes): forget the shared buffer rather than reason about it. */

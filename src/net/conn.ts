@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { currentTask } from "../current.js";
+import { currentTask, peekCurrent } from "../current.js";
 import { Op } from "../op.js";
 import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
@@ -7,6 +7,7 @@ import type { Instruction, Operation } from "../types.js";
 import { directReads } from "./direct-read.js";
 import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./direct-write.js";
 import { NetError, NetErrorCode, errnoError, formatAddress, toNetError } from "./errors.js";
+import { GATHER_MAX, flush, gather } from "./outbox.js";
 import {
   USE_SHARED_READ_BUFFER,
   copyBytes,
@@ -183,6 +184,8 @@ export class Conn {
   // (Both default to 0 on the prototype: a connection that sets neither carries no field for them.)
   /** @internal Bytes of direct writes (see direct-write.ts) waiting in libuv's queue; 0 on the prototype too. */
   declare _directQueued: number;
+  /** @internal Bytes gathered in the outbox (see outbox.ts), written at the end of the tick; 0 on the prototype too. */
+  declare _gathered: number;
 
   /**
    * @internal Attach to a socket: an accepted one (paused, `userBuffer`
@@ -226,8 +229,17 @@ export class Conn {
     return fifoLength(this);
   }
 
-  /** Bytes written and not yet handed to the kernel (Node's queue and libuv's). */
+  /** Bytes written and not yet handed to the kernel (gathered for the end of the tick, in Node's queue or in libuv's). */
   get writableLength(): number {
+    return this.socket.writableLength + this._directQueued + this._gathered;
+  }
+
+  /**
+   * @internal Bytes written whose buffers Node or libuv still hold: a
+   * buffer written once this is 0 may be reused. Gathered bytes are copies,
+   * so they do not count.
+   */
+  get _retainedLength(): number {
     return this.socket.writableLength + this._directQueued;
   }
 
@@ -373,6 +385,7 @@ export class Conn {
    */
   end(): void {
     if ((this.flags & (ConnFlag.Ended | ConnFlag.Closed)) !== 0) return;
+    if (this._gathered !== 0) flush(); // the FIN goes after them
     this.flags |= ConnFlag.Ended;
     this.socket.end();
   }
@@ -390,6 +403,7 @@ export class Conn {
    */
   close(): void {
     if ((this.flags & ConnFlag.Closed) !== 0) return;
+    if (this._gathered !== 0) flush(); // then they count as queued below
     this.flags |= ConnFlag.Closed;
     this.watcher = null;
     fifoClear(this);
@@ -628,22 +642,59 @@ export class Conn {
     if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
     const s = this.socket;
     if (data instanceof Uint8Array) {
-      // Straight to the handle while the stream has nothing queued (see direct-write.ts).
+      // Straight to the handle while the stream has nothing queued (see direct-write.ts)...
       if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
         const h = (s as unknown as { _handle: StreamHandle | null })._handle;
         if (h !== null) {
           refreshSocketTimer(s);
+          // ...or, if small and written by a task, at the end of its tick (see outbox.ts).
+          const n = data.length;
+          if (n <= GATHER_MAX) {
+            const t = peekCurrent();
+            if (t !== null) {
+              if (gather(this, data, n)) t._sched.atTickEnd(flush);
+              return this._gathered + this._directQueued < s.writableHighWaterMark;
+            }
+          }
+          if (this._gathered !== 0) flush();
           return this.writeDirect(h, data);
         }
       }
+      if (this._gathered !== 0) flush();
       return s.write(data);
     }
+    if (this._gathered !== 0) flush();
     if (typeof data === "string") return s.write(data);
     if (data.length === 1) return this._write(data[0]!);
     s.cork();
     for (let i = 0; i < data.length; i++) s.write(data[i]!);
     s.uncork();
     return !s.writableNeedDrain;
+  }
+
+  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if Node or libuv kept a reference to `arena`. */
+  _sendGathered(arena: Buffer, start: number, end: number): boolean {
+    this._gathered -= end - start;
+    // Failed or aborted since: dropped, as every unsent byte is then.
+    if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) return false;
+    const s = this.socket;
+    const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+    if (h === null) return false;
+    const b = arena.subarray(start, end);
+    let kept = true;
+    if (s.writableLength === 0) {
+      const before = this._directQueued;
+      try {
+        this.writeDirect(h, b);
+      } catch {
+        return false; // the socket failed; its error is recorded for the next operation
+      }
+      kept = this._directQueued !== before;
+    } else {
+      s.write(b); // (not reached as things are: a stream write flushes the outbox first)
+    }
+    if (this._gathered === 0 && this._directQueued === 0 && s.writableLength === 0) this._drained();
+    return kept;
   }
 
   /**
@@ -718,6 +769,7 @@ export class Conn {
 Conn.prototype.readTimeout = 0;
 Conn.prototype.writeTimeout = 0;
 Conn.prototype._directQueued = 0;
+Conn.prototype._gathered = 0;
 
 /**
  * A request object for the next direct write. A write the kernel takes
