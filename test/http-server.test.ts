@@ -232,6 +232,29 @@ describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) =
     }
   });
 
+  it("responses of many connections written in one tick each reach their own client, whole and in order", async () => {
+    // Small responses are gathered across connections for the end of the
+    // scheduler's tick (src/net/outbox.ts), larger ones leave at once: a mix
+    // of both, over 48 connections that all send at the same moment.
+    const s = await start(combo, function* (req) {
+      const n = Number(req.query.get("n"));
+      return { body: `${req.query.get("c")}/${n}:`.padEnd(n % 3 === 2 ? 6000 : 40 + n * 9, "abcdefghijklmnopqrstuvwxyz"[n % 26]!) };
+    });
+    const conns = Array.from({ length: 48 }, (_, c) => c);
+    // One request at a time on each connection (20 ms apart), so that each response is written on its own.
+    const reqs = (c: number) => Array.from({ length: 5 }, (_, n) => `GET /?c=${c}&n=${n} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const results = await Promise.all(conns.map((c) => raw(s.port, reqs(c), { idleMs: 400, gapMs: 20 })));
+    for (const [c, r] of results.entries()) {
+      expect(statuses(r.text)).toEqual([200, 200, 200, 200, 200]);
+      const bodies = r.text.split(/HTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n/).slice(1);
+      expect(bodies.map((b) => b.slice(0, b.indexOf(":")))).toEqual([0, 1, 2, 3, 4].map((n) => `${c}/${n}`));
+      for (const [n, b] of bodies.entries()) {
+        const want = `${c}/${n}:`.padEnd(n % 3 === 2 ? 6000 : 40 + n * 9, "abcdefghijklmnopqrstuvwxyz"[n % 26]!);
+        expect(b).toBe(want);
+      }
+    }
+  });
+
   it("a response still queued in a socket (a client that does not read) is never overwritten by other connections' responses", async () => {
     // Small writes are gathered in one buffer shared by all connections and
     // reused once the kernel has taken a write whole. Here one client stops

@@ -388,7 +388,17 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pendingCount > 0)) return null;
     let drained: boolean;
     try {
-      drained = this.conn._write(this.takeOut());
+      if (this.chunks === null) {
+        // All of it in the gathering buffer: no view of it needed when the bytes are gathered.
+        const buf = this.obuf!;
+        const n = this.olen;
+        this.obuf = null;
+        this.olen = 0;
+        this.outBytes = 0;
+        drained = this.conn._writeFrom(buf, n);
+      } else {
+        drained = this.conn._write(this.takeOut());
+      }
     } finally {
       this.wrote();
     }

@@ -115,10 +115,13 @@ class ReadWait extends Suspend {
  * {@link READ_HIGH_WATER}, then the socket stops reading until a task reads).
  * At end of stream `read` returns `null`, after every buffered byte.
  *
- * **Writes.** `write` hands the bytes to the socket at once, in call order, and
+ * **Writes.** `write` hands the bytes to the socket in call order, and
  * returns when the socket's buffer is below its high-water mark (at once in
  * the common case), so a peer that does not read parks the writer and memory
- * stays bounded. Node keeps a reference to a written Uint8Array until it is
+ * stays bounded. A small write (up to 4 KiB of bytes) made by a task is
+ * copied and leaves with the other small writes of the scheduler's tick when
+ * the tick ends (see src/net/outbox.ts); anything else goes at once.
+ * Node keeps a reference to a larger written Uint8Array until it is
  * sent: reuse it only once `conn.writableLength === 0`.
  *
  * **Cancellation** (a task cancelled, or timed out by `withTimeout`, while
@@ -672,29 +675,41 @@ export class Conn {
     return !s.writableNeedDrain;
   }
 
-  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if Node or libuv kept a reference to `arena`. */
+  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if libuv kept a reference to `arena`. */
   _sendGathered(arena: Buffer, start: number, end: number): boolean {
     this._gathered -= end - start;
     // Failed or aborted since: dropped, as every unsent byte is then.
     if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) return false;
-    const s = this.socket;
-    const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+    const h = (this.socket as unknown as { _handle: StreamHandle | null })._handle;
     if (h === null) return false;
-    const b = arena.subarray(start, end);
-    let kept = true;
-    if (s.writableLength === 0) {
-      const before = this._directQueued;
-      try {
-        this.writeDirect(h, b);
-      } catch {
-        return false; // the socket failed; its error is recorded for the next operation
-      }
-      kept = this._directQueued !== before;
-    } else {
-      s.write(b); // (not reached as things are: a stream write flushes the outbox first)
+    // The stream is still empty: bytes were gathered only while it was, and
+    // whatever would write to it, or end it, flushes the outbox first.
+    const before = this._directQueued;
+    try {
+      this.writeDirect(h, arena.subarray(start, end));
+    } catch {
+      return false; // the socket failed; its error is recorded for the next operation
     }
-    if (this._gathered === 0 && this._directQueued === 0 && s.writableLength === 0) this._drained();
-    return kept;
+    if (this.writers !== null && this._gathered === 0 && this._directQueued === 0) this._drained();
+    return this._directQueued !== before;
+  }
+
+  /**
+   * @internal `_write(buf.subarray(0, n))`, without making the view when the
+   * bytes are gathered (the HTTP server's responses: `buf` is its output
+   * buffer, free again as soon as this returns true... or false).
+   */
+  _writeFrom(buf: Uint8Array, n: number): boolean {
+    if (n <= GATHER_MAX && this.error === null && (this.flags & (ConnFlag.Closed | ConnFlag.Ended)) === 0) {
+      const s = this.socket;
+      const t = peekCurrent();
+      if (t !== null && s.writableLength === 0 && !s.connecting && (s as unknown as { _handle: StreamHandle | null })._handle !== null) {
+        refreshSocketTimer(s);
+        if (gather(this, buf, n)) t._sched.atTickEnd(flush);
+        return this._gathered + this._directQueued < s.writableHighWaterMark;
+      }
+    }
+    return this._write(buf.subarray(0, n));
   }
 
   /**

@@ -28,12 +28,15 @@
  * one and the old one lives as long as that write.
  */
 
+import { directWrite } from "./direct-write.js";
+
 /**
  * Gathered writes are at most this long; longer ones go straight out (their
- * copy would cost more than the batching saves). 0 (nothing gathered) with
- * `TASKLET_NET_WRITE=direct`, or `stream`, which turns direct writes off too.
+ * copy would cost more than the batching saves). 0 (nothing gathered) where
+ * direct writes are off (`TASKLET_NET_WRITE=stream`, other Node majors) and
+ * with `TASKLET_NET_WRITE=direct`.
  */
-export const GATHER_MAX: number = process.env.TASKLET_NET_WRITE === "direct" || process.env.TASKLET_NET_WRITE === "stream" ? 0 : 4096;
+export const GATHER_MAX: number = directWrite === null || process.env.TASKLET_NET_WRITE === "direct" ? 0 : 4096;
 /** Size of the arena: what one tick gathers before the outbox flushes early (about 2,000 hello-world responses). */
 const ARENA_BYTES = 256 * 1024;
 
