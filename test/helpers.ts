@@ -33,3 +33,16 @@ export function* pausedPeer(): Generator<Instruction, { listener: Listener; raw:
   const conn = yield* listener.accept();
   return { listener, raw, conn };
 }
+
+/** Deterministic bytes: a xorshift stream, so a lost, shifted or reordered chunk changes the digest. */
+export function pattern(seed: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

@@ -19,21 +19,8 @@ import {
   type Task,
   withTimeout,
 } from "../src/index.js";
-import { BACKENDS, pausedPeer } from "./helpers.js";
+import { BACKENDS, pattern, pausedPeer } from "./helpers.js";
 
-
-/** Deterministic bytes: a xorshift stream, so a lost or reordered chunk changes the digest. */
-function pattern(seed: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function* echo(conn: Conn) {
   for (let b = yield* conn.read(); b !== null; b = yield* conn.read()) yield* conn.write(b);

@@ -8,23 +8,11 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type * as Tasklet from "../src/index.js";
 import type { BackendName } from "../src/index.js";
+import { pattern } from "./helpers.js";
 
 type Lib = typeof Tasklet;
 
 const onreadName = (conn: Tasklet.Conn): string => (conn.socket as unknown as { _handle: { onread: { name: string } } })._handle.onread.name;
-
-/** `n` bytes of a pattern that a shifted or dropped byte would break. */
-function pattern(n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 255;
-  }
-  return b;
-}
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -55,7 +43,7 @@ export function readSuite(lib: Lib, backends: readonly BackendName[], direct: bo
     });
 
     it("a peer sending 4 MiB to a task that does not read: the socket stops reading at the limit, then every byte arrives in order", async () => {
-      const data = pattern(4 << 20);
+      const data = Buffer.from(pattern(0x9e3779b9, 4 << 20));
       const got = await run(
         function* () {
           const listener = yield* listen({ port: 0 });

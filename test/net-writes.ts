@@ -93,6 +93,16 @@ function collector(port: number): Promise<{ data: Buffer; error: string | null }
 
 export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: WriteMode): void {
   const direct = mode !== "stream";
+
+  /** `k` collectors (above), each with the Conn accepted for it. */
+  function* collectors(listener: Tasklet.Listener, k: number) {
+    const out: { got: ReturnType<typeof collector>; conn: Tasklet.Conn }[] = [];
+    for (let i = 0; i < k; i++) {
+      const got = collector(listener.port);
+      out.push({ got, conn: yield* listener.accept() });
+    }
+    return out;
+  }
   const { run, listen, spawn, sleep, NetError } = lib;
 
   describe.each(backends)(`writes ${direct ? "straight to the handle" : "through the stream"} on the %s backend`, (backend) => {
@@ -237,10 +247,7 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
       const got = await run(
         function* () {
           const listener = yield* listen({ port: 0 });
-          const a = collector(listener.port);
-          const ca = yield* listener.accept();
-          const b = collector(listener.port);
-          const cb = yield* listener.accept();
+          const [{ got: a, conn: ca }, { got: b, conn: cb }] = yield* collectors(listener, 2);
           const piece = Buffer.alloc(100, 0x61);
           // Alternating between two connections in one step of this task.
           for (let i = 0; i < 10; i++) {
@@ -272,12 +279,9 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
       const got = await run(
         function* () {
           const listener = yield* listen({ port: 0 });
-          const conns: InstanceType<typeof lib.Conn>[] = [];
-          const clients: Promise<{ data: Buffer; error: string | null }>[] = [];
-          for (let i = 0; i < 8; i++) {
-            clients.push(collector(listener.port));
-            conns.push(yield* listener.accept());
-          }
+          const peers = yield* collectors(listener, 8);
+          const conns = peers.map((p) => p.conn);
+          const clients = peers.map((p) => p.got);
           // 8 connections x 100 rounds of up to 4 KiB: about 1.9 MiB in one step, several arenas' worth.
           const sent: Buffer[][] = conns.map(() => []);
           for (let r = 0; r < 100; r++) {
@@ -317,12 +321,7 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
       const got = await run(
         function* () {
           const listener = yield* listen({ port: 0 });
-          const pa = collector(listener.port);
-          const a = yield* listener.accept();
-          const pb = collector(listener.port);
-          const b = yield* listener.accept();
-          const pc = collector(listener.port);
-          const c = yield* listener.accept();
+          const [{ got: pa, conn: a }, { got: pb, conn: b }, { got: pc, conn: c }] = yield* collectors(listener, 3);
           yield* a.write(Buffer.from("to a, then close"));
           yield* c.write(Buffer.from("to c, then abort"));
           yield* b.write(Buffer.from("to b, then end"));
