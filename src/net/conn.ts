@@ -652,7 +652,7 @@ export class Conn {
           refreshSocketTimer(s);
           // ...or, if small and written by a task, at the end of its tick (see outbox.ts).
           const n = data.length;
-          if (n <= GATHER_MAX) {
+          if (n <= GATHER_MAX && n !== 0) {
             const t = peekCurrent();
             if (t !== null) {
               if (gather(this, data, n)) t._sched.atTickEnd(flush);
@@ -695,12 +695,13 @@ export class Conn {
   }
 
   /**
-   * @internal `_write(buf.subarray(0, n))`, without making the view when the
-   * bytes are gathered (the HTTP server's responses: `buf` is its output
-   * buffer, free again as soon as this returns true... or false).
+   * @internal `_write(buf.subarray(0, n))`, without making that view when
+   * the bytes are gathered (the HTTP server's responses, from its output
+   * buffer). As after `_write`, `buf` may be reused once `_retainedLength`
+   * is 0: at once when the bytes were gathered (copied).
    */
   _writeFrom(buf: Uint8Array, n: number): boolean {
-    if (n <= GATHER_MAX && this.error === null && (this.flags & (ConnFlag.Closed | ConnFlag.Ended)) === 0) {
+    if (n <= GATHER_MAX && n !== 0 && this.error === null && (this.flags & (ConnFlag.Closed | ConnFlag.Ended)) === 0) {
       const s = this.socket;
       const t = peekCurrent();
       if (t !== null && s.writableLength === 0 && !s.connecting && (s as unknown as { _handle: StreamHandle | null })._handle !== null) {
