@@ -640,39 +640,52 @@ export class Conn {
 
   /** @internal */
   _write(data: Uint8Array | string | readonly (Uint8Array | string)[]): boolean {
-    const f = this.flags;
-    if (this.error !== null || (f & ConnFlag.Closed) !== 0) throw this.failure("write");
-    if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
-    const s = this.socket;
-    if (data instanceof Uint8Array) {
-      // Straight to the handle while the stream has nothing queued (see direct-write.ts)...
-      if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
-        const h = (s as unknown as { _handle: StreamHandle | null })._handle;
-        if (h !== null) {
-          refreshSocketTimer(s);
-          // ...or, if small and written by a task, at the end of its tick (see outbox.ts).
-          const n = data.length;
-          if (n <= GATHER_MAX && n !== 0) {
-            const t = peekCurrent();
-            if (t !== null) {
-              if (gather(this, data, n)) t._sched.atTickEnd(flush);
-              return this._gathered + this._directQueued < s.writableHighWaterMark;
-            }
-          }
-          if (this._gathered !== 0) flush();
-          return this.writeDirect(h, data);
-        }
-      }
-      if (this._gathered !== 0) flush();
-      return s.write(data);
-    }
+    if (data instanceof Uint8Array) return this._writeFrom(data, data.length);
+    this.checkWritable();
     if (this._gathered !== 0) flush();
+    const s = this.socket;
     if (typeof data === "string") return s.write(data);
     if (data.length === 1) return this._write(data[0]!);
     s.cork();
     for (let i = 0; i < data.length; i++) s.write(data[i]!);
     s.uncork();
     return !s.writableNeedDrain;
+  }
+
+  /**
+   * @internal Write `buf[0, n)` (`_write` of bytes is this with all of
+   * them). The HTTP server passes its output buffer and its length, so a
+   * gathered response needs no view of it. `buf` may be reused once
+   * `_retainedLength` is 0: at once when the bytes were gathered (copied).
+   */
+  _writeFrom(buf: Uint8Array, n: number): boolean {
+    this.checkWritable();
+    const s = this.socket;
+    // Straight to the handle while the stream has nothing queued (see direct-write.ts)...
+    if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
+      const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+      if (h !== null) {
+        refreshSocketTimer(s);
+        // ...or, if small and written by a task, at the end of its tick (see outbox.ts).
+        if (n <= GATHER_MAX && n !== 0) {
+          const t = peekCurrent();
+          if (t !== null) {
+            if (gather(this, buf, n)) t._sched.atTickEnd(flush);
+            return this._gathered + this._directQueued < s.writableHighWaterMark;
+          }
+        }
+        if (this._gathered !== 0) flush();
+        return this.writeDirect(h, n === buf.length ? buf : buf.subarray(0, n));
+      }
+    }
+    if (this._gathered !== 0) flush();
+    return s.write(n === buf.length ? buf : buf.subarray(0, n));
+  }
+
+  private checkWritable(): void {
+    const f = this.flags;
+    if (this.error !== null || (f & ConnFlag.Closed) !== 0) throw this.failure("write");
+    if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
   }
 
   /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if libuv kept a reference to `arena`. */
@@ -692,25 +705,6 @@ export class Conn {
     }
     if (this.writers !== null && this._gathered === 0 && this._directQueued === 0) this._drained();
     return this._directQueued !== before;
-  }
-
-  /**
-   * @internal `_write(buf.subarray(0, n))`, without making that view when
-   * the bytes are gathered (the HTTP server's responses, from its output
-   * buffer). As after `_write`, `buf` may be reused once `_retainedLength`
-   * is 0: at once when the bytes were gathered (copied).
-   */
-  _writeFrom(buf: Uint8Array, n: number): boolean {
-    if (n <= GATHER_MAX && n !== 0 && this.error === null && (this.flags & (ConnFlag.Closed | ConnFlag.Ended)) === 0) {
-      const s = this.socket;
-      const t = peekCurrent();
-      if (t !== null && s.writableLength === 0 && !s.connecting && (s as unknown as { _handle: StreamHandle | null })._handle !== null) {
-        refreshSocketTimer(s);
-        if (gather(this, buf, n)) t._sched.atTickEnd(flush);
-        return this._gathered + this._directQueued < s.writableHighWaterMark;
-      }
-    }
-    return this._write(buf.subarray(0, n));
   }
 
   /**
@@ -754,7 +748,7 @@ export class Conn {
       if (!this.socket.destroyed) this.failSocket(status); // (a destroy drops what waits: ECANCELED, nothing to report)
       return;
     }
-    if (this._directQueued === 0 && this.socket.writableLength === 0) this._drained();
+    if (this._directQueued === 0 && this._gathered === 0 && this.socket.writableLength === 0) this._drained();
   }
 
   /** A direct write failed with libuv error `errno`: the socket fails as node:net fails it when its stream's write does. */

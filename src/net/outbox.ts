@@ -8,8 +8,8 @@
  * request and the next, a fast client catches up, sleeps, and is woken
  * again by the next write. Written back to back, at the end of the tick,
  * they wake it about once per tick. Measured with wrk at 1,000 connections:
- * the client slept once per 8 responses before, once per 200 after, and the
- * server used about 4% less CPU per request (bench/RESULTS.md).
+ * the client slept once per 7-18 responses before, once per 55-110 after,
+ * and the server used about 5% less CPU per request (bench/RESULTS.md).
  *
  * How: a write of at most `GATHER_MAX` bytes that a Conn would have made
  * straight to its handle (direct-write.ts), made from inside a task, is
@@ -29,6 +29,7 @@
  */
 
 import { directWrite } from "./direct-write.js";
+import { copyBytes } from "./read-buffer.js";
 
 /**
  * Gathered writes are at most this long; longer ones go straight out (their
@@ -62,11 +63,7 @@ const ends: number[] = [];
 export function gather(c: GatheringConn, b: Uint8Array, n: number): boolean {
   if (used + n > ARENA_BYTES) flush();
   const a = (arena ??= Buffer.allocUnsafeSlow(ARENA_BYTES));
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) a[used + i] = b[i]!;
-  } else {
-    a.set(n === b.length ? b : b.subarray(0, n), used);
-  }
+  copyBytes(a, used, b, 0, n);
   used += n;
   c._gathered += n;
   const last = conns.length - 1;
