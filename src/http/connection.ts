@@ -141,9 +141,13 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   }
 
   onBody(chunk: Uint8Array): void {
+    // `chunk` is a view of the parser's input (Wasm memory for the Wasm
+    // core), which the next read overwrites. Buffer#slice would be another
+    // view, so the bytes are copied (Buffer.from of a typed array copies).
     const req = this.receiving!;
-    if (req._chunks === NO_CHUNKS) req._chunks = [chunk.slice()];
-    else req._chunks.push(chunk.slice());
+    const copy = Buffer.from(chunk);
+    if (req._chunks === NO_CHUNKS) req._chunks = [copy];
+    else req._chunks.push(copy);
   }
 
   onEnd(trailers: HeaderList | null): void {
