@@ -141,13 +141,11 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   }
 
   onBody(chunk: Uint8Array): void {
-    // `chunk` is a view of the parser's input (Wasm memory for the Wasm
-    // core), which the next read overwrites. Buffer#slice would be another
-    // view, so the bytes are copied (Buffer.from of a typed array copies).
+    // A view of the chunk this connection passed to execute(), which came
+    // from conn.read() and is never reused: the request may keep it.
     const req = this.receiving!;
-    const copy = Buffer.from(chunk);
-    if (req._chunks === NO_CHUNKS) req._chunks = [copy];
-    else req._chunks.push(copy);
+    if (req._chunks === NO_CHUNKS) req._chunks = [chunk];
+    else req._chunks.push(chunk);
   }
 
   onEnd(trailers: HeaderList | null): void {

@@ -17,9 +17,10 @@
  * A call parses every complete request in the chunk (pipelining) and reports
  * them in order. The core writes offsets into a table (parser-constants.ts,
  * `EventKind`); the strings of a head are made lazily, only when read.
- * Heads and body chunks are views into the parse buffer, valid until the
- * next `execute` on the same parser; {@link RequestHead.retain} copies a head
- * out when it must live longer (e.g. across a scheduler tick).
+ * Heads are views into the parse buffer, valid until the next `execute` on
+ * the same parser; {@link RequestHead.retain} copies a head out when it must
+ * live longer (e.g. across a scheduler tick). Body chunks are views of the
+ * caller's own chunk, so they live as long as the caller keeps it intact.
  */
 import { EventKind, HeadFlag, Layout, METHODS, ParserState } from "./parser-constants.js";
 import { HttpParseError } from "./parse-error.js";
@@ -38,7 +39,11 @@ export type BodyFraming = "none" | "length" | "chunked";
 export interface ParserSink {
   /** A complete request head. It is a view: call `head.retain()` to keep it past the next `execute`. */
   onHead(head: RequestHead): void;
-  /** Body bytes (de-chunked); a view valid until the next `execute`. */
+  /**
+   * Body bytes (de-chunked): a view of the `chunk` passed to the `execute`
+   * that reports them (never of the parser's own buffer). They stay valid
+   * for as long as the caller leaves that chunk unmodified.
+   */
   onBody(chunk: Uint8Array): void;
   /** The message is complete; `trailers` are the chunked trailer fields, if any. */
   onEnd(trailers: HeaderList | null): void;
@@ -481,6 +486,20 @@ export class HttpParser implements ViewOwner {
     return chunk.length;
   }
 
+  /**
+   * Body bytes [s, e) of the parse buffer, as a view of the caller's own
+   * chunk: body bytes are consumed as they arrive, so they always lie in
+   * the chunk of this execute, never in bytes kept from an earlier one. No
+   * view of the parse buffer (Wasm memory, reused by the next execute)
+   * reaches the sink; should a range ever start before the chunk, it is
+   * copied.
+   */
+  private bodyView(src: Buffer, s: number, e: number): Uint8Array {
+    const chunk = this.chunk!, at = this.chunkAt;
+    if (s >= at) return chunk.subarray(s - at, e - at);
+    return copyOf(src, s, e);
+  }
+
   private dispatch(conn: ParserConnection, sink: ParserSink): void {
     const core = this.core, ev = core.events, n = core.eventWords, src = core.source, epoch = this.epoch;
     let w = 0;
@@ -494,7 +513,7 @@ export class HttpParser implements ViewOwner {
         continue;
       }
       if (kind === EventKind.BODY) {
-        sink.onBody(src.subarray(ev[w + 1], ev[w + 2]));
+        sink.onBody(this.bodyView(src, ev[w + 1], ev[w + 2]));
       } else if (kind === EventKind.END) {
         const count = ev[w + 2];
         sink.onEnd(count === 0 ? null : new HeaderList(src, core.headers, ev[w + 1] * Layout.HEADER_WORDS, count, this, epoch));
