@@ -4,14 +4,18 @@ import { describe, expect, it } from "vitest";
 import { createParser, type ParserSink } from "../src/index.js";
 
 describe.each(["wasm", "ts"] as const)("body views, %s parser", (kind) => {
-  it("a sink that keeps every body chunk across executes reads the body as sent", () => {
+  const body = "The quick brown fox jumps over the lazy dog";
+  const framings = {
+    chunked: `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nThe q\r\n${(body.length - 5).toString(16)}\r\n${body.slice(5)}\r\n0\r\n\r\n`,
+    length: `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  };
+  it.each(Object.entries(framings))("a sink that keeps every %s body chunk across executes reads the body as sent", (_name, text) => {
     const parser = createParser(kind);
     const conn = parser.createConnection();
     const kept: Uint8Array[] = [];
     const fed: Uint8Array[] = [];
     const sink: ParserSink = { onHead() {}, onBody: (c) => void kept.push(c), onEnd() {}, onError: (e) => { throw e; } };
-    const body = "The quick brown fox jumps over the lazy dog";
-    const wire = Buffer.from(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nThe q\r\n${(body.length - 5).toString(16)}\r\n${body.slice(5)}\r\n0\r\n\r\n`);
+    const wire = Buffer.from(text);
     for (let i = 0; i < wire.length; i += 3) {
       const piece = Buffer.from(wire.subarray(i, i + 3));
       fed.push(piece);

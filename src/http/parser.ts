@@ -444,6 +444,14 @@ export class HttpParser implements ViewOwner {
   execute(conn: ParserConnection, chunk: Uint8Array, sink: ParserSink): number {
     const state = conn.state;
     if (state === ParserState.ERROR || state === ParserState.UPGRADED) return 0;
+    if ((state === ParserState.BODY_LENGTH || state === ParserState.CHUNK_DATA) && chunk.length < conn.remaining && conn.pending === null) {
+      // The whole chunk is body data and does not finish it: nothing for a
+      // core to look at, so it is reported as it is, with no copy into the
+      // parse buffer (most reads of a large upload take this path).
+      conn.remaining -= chunk.length;
+      if (chunk.length !== 0) sink.onBody(chunk);
+      return chunk.length;
+    }
     this.epoch++;
     const pending = conn.pending;
     if (pending !== null && pending.length >= REPARSE_GATE && (state === ParserState.HEAD || state === ParserState.TRAILERS) && pending.length + chunk.length <= this.limits.maxHeaderSize && chunk.indexOf(10) < 0) {
