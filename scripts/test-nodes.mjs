@@ -69,6 +69,13 @@ function runSuite(bin, label, env) {
     env: { ...process.env, ...env, PATH: `${dirname(bin)}${process.platform === "win32" ? ";" : ":"}${process.env.PATH ?? ""}` },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Stopped (Ctrl-C, a CI timeout): the suite it started stops too.
+  const stop = (sig) => {
+    child.kill(sig);
+    process.exit(1);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   const out = createWriteStream(log);
   for (const s of [child.stdout, child.stderr]) {
     s.pipe(out, { end: false });
@@ -76,6 +83,8 @@ function runSuite(bin, label, env) {
   }
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
       out.end();
       let report = null;
       try {
