@@ -1,16 +1,18 @@
-// The write paths of a Conn, shared by net-writes.test.ts (the default: small
-// writes of a task are gathered for the end of the tick, the others go
-// straight to the socket's handle when this Node allows it),
-// net-writes-direct.test.ts (TASKLET_NET_WRITE=direct: nothing gathered) and
-// net-writes-stream.test.ts (TASKLET_NET_WRITE=stream: every write goes
-// through node:net's stream). The module under test is passed in, imported
+// The write paths of a Conn, shared by net-writes.test.ts (the default:
+// small writes of a task are gathered for the end of the tick, the others go
+// straight to the socket's handle where this Node allows it, else through
+// node:net's stream), net-writes-direct.test.ts (TASKLET_NET_WRITE=direct:
+// nothing gathered), net-writes-stream.test.ts (TASKLET_NET_WRITE=stream:
+// every write through the stream, small ones gathered) and
+// net-writes-each.test.ts (TASKLET_NET_GATHER=off with the stream: each write
+// through the stream at once). The module under test is passed in, imported
 // after the environment is set.
 import net from "node:net";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type * as Tasklet from "../src/index.js";
 import type { BackendName } from "../src/index.js";
-import { pausedPeer } from "./helpers.js";
+import { pattern, pausedPeer } from "./helpers.js";
 
 type Lib = typeof Tasklet;
 
@@ -77,8 +79,11 @@ function slowReader(port: number, ms: number, throttle = false): { done: Promise
   return { done, socket };
 }
 
-/** Which write paths the module under test was loaded with. */
-export type WriteMode = "gather" | "direct" | "stream";
+/** Which write paths the module under test was loaded with: straight to the handle or through the stream; small writes of a tick gathered or not. */
+export interface WriteMode {
+  direct: boolean;
+  gather: boolean;
+}
 
 /** A plain node:net client that collects all it receives until the end (or an error, then `error` is its code). */
 function collector(port: number): Promise<{ data: Buffer; error: string | null }> {
@@ -92,7 +97,7 @@ function collector(port: number): Promise<{ data: Buffer; error: string | null }
 }
 
 export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: WriteMode): void {
-  const direct = mode !== "stream";
+  const { direct, gather } = mode;
 
   /** `k` collectors (above), each with the Conn accepted for it. */
   function* collectors(listener: Tasklet.Listener, k: number) {
@@ -242,8 +247,8 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
     });
   });
 
-  describe.each(backends)(`small writes of a tick ${mode === "gather" ? "are gathered for its end" : "leave at once"} on the %s backend`, (backend) => {
-    it(mode === "gather" ? "they wait in the outbox until the tick ends, as copies, and then leave" : "nothing waits after a small write", async () => {
+  describe.each(backends)(`small writes of a tick ${gather ? "are gathered for its end" : "leave at once"} ${direct ? "for the handle" : "for the stream"} on the %s backend`, (backend) => {
+    it(gather ? "they wait in the outbox until the tick ends, as copies, and then leave" : "nothing waits after a small write", async () => {
       const got = await run(
         function* () {
           const listener = yield* listen({ port: 0 });
@@ -269,11 +274,86 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
         },
         { backend },
       );
-      expect(got.inTick).toEqual(mode === "gather" ? { a: 1000, b: 1000, retained: 0 } : { a: 0, b: 0, retained: 0 });
+      expect(got.inTick).toEqual(gather ? { a: 1000, b: 1000, retained: 0 } : { a: 0, b: 0, retained: 0 });
       expect(got.after).toEqual({ a: 0, b: 0 });
       expect(got.a).toBe("a".repeat(1000));
       expect(got.b).toBe("b".repeat(1000));
     });
+
+    it(gather ? "ten small writes of one step leave in one write call at the tick's end" : "ten small writes leave in ten write calls", async () => {
+      const got = await run(
+        function* () {
+          const listener = yield* listen({ port: 0 });
+          const [{ got: p, conn }] = yield* collectors(listener, 1);
+          // Count the calls on the path in use: the handle's writeBuffer, or the stream's write.
+          let calls = 0;
+          const target = (direct ? (conn.socket as unknown as { _handle: object })._handle : conn.socket) as Record<string, (...a: unknown[]) => unknown>;
+          const key = direct ? "writeBuffer" : "write";
+          const original = target[key]!;
+          target[key] = function (this: unknown, ...a: unknown[]) {
+            calls++;
+            return original.apply(this, a);
+          };
+          for (let i = 0; i < 10; i++) yield* conn.write(Buffer.from(`piece ${i};`));
+          yield* lib.yieldNow();
+          const made = calls;
+          conn.end();
+          const r = yield* lib.call(p);
+          conn.close();
+          listener.close();
+          return { made, data: r.data.toString() };
+        },
+        { backend },
+      );
+      expect(got.made).toBe(gather ? 1 : 10);
+      expect(got.data).toBe(Array.from({ length: 10 }, (_, i) => `piece ${i};`).join(""));
+    });
+
+    if (gather) {
+      it("a gathered run that has to wait keeps its bytes while other connections gather on in later ticks", async () => {
+        const got = await run(
+          function* () {
+            const { listener, raw, conn: a } = yield* pausedPeer();
+            const pb = collector(listener.port);
+            const b = yield* listener.accept();
+            const sentA: Buffer[] = [];
+            const sentB: Buffer[] = [];
+            // A's peer does not read: sooner or later the kernel takes only part
+            // of A's run, and the rest waits holding a view of the arena. B goes
+            // on gathering in the ticks after.
+            let waited = -1;
+            for (let t = 0; t < 8192 && (waited < 0 || t < waited + 8); t++) {
+              const x = Buffer.from(pattern(2 * t + 1, 4000));
+              const y = Buffer.from(pattern(2 * t + 2, 4000));
+              a._write(x); // (never reused: once A's stream holds bytes, they are not copied)
+              b._write(y);
+              sentA.push(x);
+              sentB.push(y);
+              yield* lib.yieldNow();
+              if (waited < 0 && a._retainedLength > 0) waited = t;
+            }
+            const parts: Buffer[] = [];
+            const gotA = new Promise<Buffer>((resolve, reject) => {
+              raw.on("data", (d: Buffer) => parts.push(d));
+              raw.on("end", () => resolve(Buffer.concat(parts)));
+              raw.on("error", reject);
+            });
+            raw.resume();
+            a.end();
+            b.end();
+            const [da, rb] = yield* lib.call(Promise.all([gotA, pb]));
+            a.close();
+            b.close();
+            raw.destroy();
+            listener.close();
+            return { waited, a: Buffer.compare(da, Buffer.concat(sentA)) === 0, b: Buffer.compare(rb.data, Buffer.concat(sentB)) === 0, bytes: da.length };
+          },
+          { backend },
+        );
+        expect(got.waited).toBeGreaterThanOrEqual(0);
+        expect(got).toMatchObject({ a: true, b: true });
+      });
+    }
 
     it("one tick writing more than the outbox holds, mixed with larger writes, strings and arrays: every connection gets its bytes in order", async () => {
       const got = await run(
@@ -340,7 +420,7 @@ export function writeSuite(lib: Lib, backends: readonly BackendName[], mode: Wri
       // Gathered bytes of an aborted connection are dropped: its peer gets the
       // reset alone. Bytes written at once are in the peer's kernel already,
       // and whether it reads them before it sees the reset is up to the kernel.
-      if (mode === "gather") expect(got.c).toEqual({ data: Buffer.alloc(0), error: "ECONNRESET" });
+      if (gather) expect(got.c).toEqual({ data: Buffer.alloc(0), error: "ECONNRESET" });
       else expect(["", "to c, then abort"]).toContain(got.c.data.toString());
     });
 

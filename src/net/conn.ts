@@ -661,21 +661,25 @@ export class Conn {
   _writeFrom(buf: Uint8Array, n: number): boolean {
     this.checkWritable();
     const s = this.socket;
-    // Straight to the handle while the stream has nothing queued (see direct-write.ts)...
-    if (directWrite !== null && s.writableLength === 0 && !s.connecting) {
-      const h = (s as unknown as { _handle: StreamHandle | null })._handle;
-      if (h !== null) {
-        refreshSocketTimer(s);
-        // ...or, if small and written by a task, at the end of its tick (see outbox.ts).
+    // While the stream has nothing queued: straight to the handle where this
+    // Node allows it (see direct-write.ts), and if small and written by a
+    // task, at the end of its tick (see outbox.ts), on either path.
+    if (s.writableLength === 0 && !s.connecting) {
+      const h = directWrite !== null ? (s as unknown as { _handle: StreamHandle | null })._handle : null;
+      if (h !== null || directWrite === null) {
         if (n <= GATHER_MAX && n !== 0) {
           const t = peekCurrent();
           if (t !== null) {
+            if (h !== null) refreshSocketTimer(s); // (the stream does it when it writes)
             if (gather(this, buf, n)) t._sched.atTickEnd(flush);
             return this._gathered + this._directQueued < s.writableHighWaterMark;
           }
         }
-        if (this._gathered !== 0) flush();
-        return this.writeDirect(h, n === buf.length ? buf : buf.subarray(0, n));
+        if (h !== null) {
+          refreshSocketTimer(s);
+          if (this._gathered !== 0) flush();
+          return this.writeDirect(h, n === buf.length ? buf : buf.subarray(0, n));
+        }
       }
     }
     if (this._gathered !== 0) flush();
@@ -688,15 +692,25 @@ export class Conn {
     if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
   }
 
-  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if libuv kept a reference to `arena`. */
+  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if node or libuv kept a reference to `arena`. */
   _sendGathered(arena: Buffer, start: number, end: number): boolean {
     this._gathered -= end - start;
     // Failed or aborted since: dropped, as every unsent byte is then.
     if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) return false;
-    const h = (this.socket as unknown as { _handle: StreamHandle | null })._handle;
-    if (h === null) return false;
+    const s = this.socket;
     // The stream is still empty: bytes were gathered only while it was, and
     // whatever would write to it, or end it, flushes the outbox first.
+    if (directWrite === null) {
+      if (s.destroyed) return false;
+      // One write of the connection's run. The stream keeps the view only
+      // while the write waits: if the kernel took it at once, nothing is queued.
+      s.write(arena.subarray(start, end));
+      const kept = s.writableLength !== 0;
+      if (!kept && this.writers !== null && this._gathered === 0) this._drained();
+      return kept;
+    }
+    const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+    if (h === null) return false;
     const before = this._directQueued;
     try {
       this.writeDirect(h, arena.subarray(start, end));

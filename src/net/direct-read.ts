@@ -20,7 +20,7 @@
  * It needs `streamBaseState` and `kReadBytesOrError` from
  * `process.binding("stream_wrap")` (see direct-write.ts), and the handle's
  * `owner_symbol` property (its socket), found by its description on the
- * first socket. Same Node majors and switches as direct-write.ts, plus
+ * first socket. On the same systems and Node majors as direct-write.ts, plus
  * `TASKLET_NET_READ=stream` to keep node's `onStreamRead`.
  */
 import type { Socket } from "node:net";

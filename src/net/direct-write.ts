@@ -11,13 +11,15 @@
  * (deprecated in the documentation only, DEP0111). Conn also relies on
  * node's C++ `StreamBase::Write` returning before it binds the request
  * object when the kernel takes the bytes whole, to use one object for all
- * such writes. That is node 20's code, the only major tested here. The
- * path is on for majors 20 to 24 (21-24 untested, expected to behave the
- * same: run test/net-writes.test.ts there) and off for later ones until
- * someone checks them. It is off, too, on a Node without the binding, with
- * `--pending-deprecation` (the lookup would print a warning), and with
- * `TASKLET_NET_WRITE=stream`: every write goes through `socket.write` then,
- * and `directWrite` is null.
+ * such writes, and on `writeBuffer(req, data)` returning a status number
+ * (Node 24 added a form without `req` that returns an object; the form with
+ * `req` stays as before). The path is on where it was tested: Linux, Node
+ * majors 20 to 26 (the suite runs on 20, 22, 24 and 26, see
+ * scripts/test-nodes.mjs), with the binding's parts present. Elsewhere (other
+ * systems, later majors until someone runs the suite there, a Node without
+ * the binding, `--pending-deprecation`, where the lookup would print a
+ * warning) and with `TASKLET_NET_WRITE=stream`, every write goes through
+ * `socket.write`, and `directWrite` is null.
  *
  * How Conn uses it (see `Conn._write`): only while the socket's own stream
  * has nothing queued (`writableLength === 0`), so that bytes written either
@@ -63,9 +65,18 @@ export interface StreamBinding {
   kReadBytesOrError: number;
 }
 
-function loadBinding(): StreamBinding | null {
+/** The Node majors the direct paths were tested on (on Linux); later ones take the public path until tested. */
+const FIRST_MAJOR = 20;
+const LAST_MAJOR = 26;
+
+/** Whether this process runs on a system and Node major where the direct paths were tested. */
+function testedRuntime(): boolean {
   const major = Number(process.versions.node.split(".")[0]);
-  if (!(major >= 20 && major <= 24) || pendingDeprecation()) return null;
+  return process.platform === "linux" && major >= FIRST_MAJOR && major <= LAST_MAJOR;
+}
+
+function loadBinding(): StreamBinding | null {
+  if (!testedRuntime() || pendingDeprecation()) return null;
   try {
     const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
     if (
@@ -82,7 +93,7 @@ function loadBinding(): StreamBinding | null {
   }
 }
 
-/** @internal node's stream binding, or null where this Node is not one these paths were checked on. */
+/** @internal node's stream binding, or null where this runtime is not one these paths were tested on. */
 export const streamBinding: StreamBinding | null = loadBinding();
 
 function load(): DirectWrite | null {

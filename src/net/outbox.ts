@@ -12,20 +12,24 @@
  * and the server used about 5% less CPU per request (bench/RESULTS.md).
  *
  * How: a write of at most `GATHER_MAX` bytes that a Conn would have made
- * straight to its handle (direct-write.ts), made from inside a task, is
- * copied into one shared arena instead, behind the bytes gathered before
- * it; the caller's buffer is free at once, as after a write the kernel took
- * whole. The first one of a tick asks the task's scheduler to call `flush`
- * at the tick's end (`Scheduler.atTickEnd`), which writes each
- * connection's run of bytes with one call, in the order gathered. Bytes
- * reach the kernel in the order written: before a Conn writes anything
- * that is not gathered (a larger buffer, a string, an array) or ends or
- * closes its side, it flushes the outbox. A Conn counts its gathered bytes
+ * at once (straight to its handle, direct-write.ts, or with `socket.write`
+ * where that path is off), made from inside a task while the socket's
+ * stream has nothing queued, is copied into one shared arena instead,
+ * behind the bytes gathered before it; the caller's buffer is free at once,
+ * as after a write the kernel took whole. The first one of a tick asks the
+ * task's scheduler to call `flush` at the tick's end
+ * (`Scheduler.atTickEnd`), which writes each connection's run of bytes with
+ * one call, in the order gathered: one handle write, or one `socket.write`
+ * (leaner than corking the stream for the tick, which still queues every
+ * write with its callback, then builds a writev of them). Bytes reach the
+ * kernel in the order written: before a Conn writes anything that is not
+ * gathered (a larger buffer, a string, an array) or ends or closes its
+ * side, it flushes the outbox. A Conn counts its gathered bytes
  * (`_gathered`) in `writableLength` and for backpressure.
  *
- * The arena is reused from tick to tick unless a write had to wait in
- * libuv's queue, which then keeps a view of it: the next tick takes a new
- * one and the old one lives as long as that write.
+ * The arena is reused from tick to tick unless a write had to wait (in
+ * libuv's queue, or in the stream's), which keeps a view of it: the next
+ * tick takes a new one and the old one lives as long as that write.
  */
 
 import { directWrite } from "./direct-write.js";
@@ -33,11 +37,11 @@ import { copyBytes } from "./read-buffer.js";
 
 /**
  * Gathered writes are at most this long; longer ones go straight out (their
- * copy would cost more than the batching saves). 0 (nothing gathered) where
- * direct writes are off (`TASKLET_NET_WRITE=stream`, other Node majors) and
- * with `TASKLET_NET_WRITE=direct`.
+ * copy would cost more than the batching saves). 0 (nothing gathered) with
+ * `TASKLET_NET_GATHER=off`, and with `TASKLET_NET_WRITE=direct` where the
+ * direct path is on (a diagnostic: each write straight to the handle).
  */
-export const GATHER_MAX: number = directWrite === null || process.env.TASKLET_NET_WRITE === "direct" ? 0 : 4096;
+export const GATHER_MAX: number = process.env.TASKLET_NET_GATHER === "off" || (directWrite !== null && process.env.TASKLET_NET_WRITE === "direct") ? 0 : 4096;
 /** Size of the arena: what one tick gathers before the outbox flushes early (about 2,000 hello-world responses). */
 const ARENA_BYTES = 256 * 1024;
 
