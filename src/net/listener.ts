@@ -150,6 +150,8 @@ export class Listener {
       if (this.isClosed) throw this.closedError();
       return null;
     }
+    // A connection came through: an accept error reported before it is stale.
+    this.pendingError = null;
     const c = this.queue[this.qhead]!;
     this.queue[this.qhead++] = undefined as unknown as Conn;
     if (this.qhead === this.queue.length) {
