@@ -237,6 +237,7 @@ describe.each(BACKENDS)("serveTcp() ends with its scope, %s backend", (backend) 
         const started = new Event("handler started");
         const s = yield* serveTcp({ port: 0, closeTimeout: 300 }, function* (conn) {
           const line = yield* conn.readUntil("\n", 1024);
+          if (line === null) return;
           if (new TextDecoder().decode(line) === "stuck\n") {
             try {
               yield* sleep(60_000);
