@@ -75,7 +75,7 @@ export interface ServeOptions {
 
 /** Options of {@link Server.close}. */
 export interface ServerCloseOptions {
-  /** How long in-flight requests may take to finish before their tasks are cancelled; default 10 s. */
+  /** How long in-flight requests may take to finish before their tasks are cancelled; default: the server's `closeTimeout`, else 10 s. */
   timeout?: number;
 }
 
