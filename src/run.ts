@@ -1,4 +1,5 @@
 import { currentTask, peekCurrent } from "./current.js";
+import { RUN_OPTIONS, checkOptions } from "./options.js";
 import { Scheduler } from "./scheduler.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./types.js";
@@ -16,6 +17,7 @@ import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./t
  * }, { clock: "virtual" });
  */
 export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
+  checkOptions("run()", RUN_OPTIONS, options);
   return new Scheduler(options).spawnRoot(body, options.name);
 }
 
@@ -29,6 +31,7 @@ export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
  * const greeting = yield* child;
  */
 export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
+  checkOptions("spawn()", RUN_OPTIONS, options);
   const parent = peekCurrent();
   if (parent === null) return run(body, options);
   if (options !== undefined && (options.backend !== undefined || options.clock !== undefined)) {

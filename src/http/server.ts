@@ -3,9 +3,10 @@ import { withTimeout } from "../combinators.js";
 import { currentTask, peekCurrent } from "../current.js";
 import { TimeoutError } from "../errors.js";
 import { Event } from "../event.js";
-import { type Listener, listen } from "../net/listener.js";
-import { acceptEach } from "../net/serve-tcp.js";
+import { type Listener, checkPathExclusive, listenChecked } from "../net/listener.js";
+import { SCOPE_END_GRACE_MS, acceptEach } from "../net/serve-tcp.js";
 import { withDeadline } from "../op.js";
+import { CLOSE_OPTIONS, SERVE_OPTIONS, checkOptions, describeValue } from "../options.js";
 import { run } from "../run.js";
 import type { Scheduler } from "../scheduler.js";
 import { Semaphore } from "../semaphore.js";
@@ -31,6 +32,8 @@ export interface ServeOptions {
   port?: number;
   /** Address to bind; default `127.0.0.1`. */
   host?: string;
+  /** Path of a Unix domain socket to listen on instead of a TCP port (not with `port`/`host`); the file is removed on close. */
+  path?: string;
   /** Request parser: `"wasm"` (default) or the TypeScript twin `"ts"`. */
   parser?: ParserKind;
   /** Scheduler backend of the server's run (only when called outside a task). */
@@ -57,6 +60,13 @@ export interface ServeOptions {
   maxRequestsPerConnection?: number;
   /** Listen backlog: the kernel queue of connections not yet accepted. Default: the system limit (`net.core.somaxconn`), else 511; see `listen`. */
   backlog?: number;
+  /**
+   * How long requests in flight may take to finish when the server stops
+   * because its task ends without `close()` (the scope that started it
+   * returned, failed or was cancelled); also `close()`'s default timeout.
+   * Default 10 s.
+   */
+  closeTimeout?: number;
   /** Called with errors thrown by handlers (the client got a 500). Default: print to stderr. */
   onError?: (error: unknown, req: Request) => void;
   /** Name of the server task. */
@@ -65,7 +75,7 @@ export interface ServeOptions {
 
 /** Options of {@link Server.close}. */
 export interface ServerCloseOptions {
-  /** How long in-flight requests may take to finish before their tasks are cancelled; default 10 s. */
+  /** How long in-flight requests may take to finish before their tasks are cancelled; default: the server's `closeTimeout`, else 10 s. */
   timeout?: number;
 }
 
@@ -132,13 +142,16 @@ export class Server implements Operation<Server> {
   private readonly stop = new Event("http server stop");
   private readonly drained = new Event("http server drained");
   private stopping = false;
-  private graceMs = 10_000;
+  private graceMs: number;
   private readonly slots: Semaphore | null;
 
   /** @internal Use serve(). */
   constructor(options: ServeOptions, handler: Handler) {
-    if (typeof handler !== "function") throw new TypeError("serve(options, handler): handler must be a generator function");
+    checkOptions("serve()", SERVE_OPTIONS, options);
+    if (typeof handler !== "function") throw new TypeError(`serve(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
+    checkPathExclusive("serve()", options);
     this.options = options;
+    this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
     const parser = createParser(options.parser ?? "wasm", {
       maxHeaderSize: options.maxHeaderSize,
       maxHeaders: options.maxHeaders,
@@ -176,9 +189,14 @@ export class Server implements Operation<Server> {
     this.ready.catch(() => {}); // a failure is also thrown at `yield*` and by listening()
   }
 
-  /** The bound port (0 until listening). */
+  /** The bound port (0 until listening, and on a Unix domain socket). */
   get port(): number {
     return this.listener?.port ?? 0;
+  }
+
+  /** Where it listens: `host:port`, or the socket path (empty until listening). */
+  get address(): string {
+    return this.listener?.address ?? "";
   }
 
   /** Connections open now (served or idle). */
@@ -211,17 +229,22 @@ export class Server implements Operation<Server> {
    * Calling it again returns the same task (the first timeout stands).
    */
   close(options: ServerCloseOptions = {}): Task<void> {
+    checkOptions("close()", CLOSE_OPTIONS, options);
     if (this.listener === null || this._root === null) throw new Error("close(): the server is not listening yet; await server.ready first");
     if (!this.stopping) {
-      const timeout = options.timeout ?? 10_000;
-      if (!(timeout >= 0)) throw new RangeError(`close(): timeout must be a number of ms >= 0, got ${String(timeout)}`);
-      this.stopping = true;
-      this.graceMs = timeout;
-      for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) c.draining = true;
-      this.closeIdle();
+      this.graceMs = options.timeout ?? this.options.closeTimeout ?? SCOPE_END_GRACE_MS;
+      this.beginStop();
       this.stop.set();
     }
     return this._root;
+  }
+
+  /** Stop taking work: requests in flight get `Connection: close`, idle connections close. */
+  private beginStop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) c.draining = true;
+    this.closeIdle();
   }
 
   // ------------------------------------------------------------ the tasks
@@ -232,18 +255,27 @@ export class Server implements Operation<Server> {
     const sched = (this.sched = me._sched);
     this.cfg.now = () => sched.now();
     let listener: Listener;
+    const o = this.options;
     try {
-      listener = yield* listen({ port: this.options.port ?? 0, host: this.options.host ?? "127.0.0.1", backlog: this.options.backlog });
+      listener = yield* listenChecked(o.path !== undefined ? { path: o.path, backlog: o.backlog } : { port: o.port ?? 0, host: o.host ?? "127.0.0.1", backlog: o.backlog });
+      this.listener = listener;
     } catch (e) {
       this.readyReject(e);
       throw e;
+    } finally {
+      // Cancelled while binding: nobody will ever hear `ready` otherwise.
+      if (this.listener === null) this.readyReject(new Error("serve(): the server task ended before it listened"));
     }
-    this.listener = listener;
     this.readyResolve(this);
-    const acceptor = sched.spawn(() => this.acceptLoop(listener), me, `accept on ${listener.address}`);
-    sched.spawn(() => this.reap(), me, `idle connections of ${listener.address}`);
+    const acceptor = sched.spawnGenerator(this.acceptLoop(listener), me, `accept on ${listener.address}`);
+    sched.spawnGenerator(this.reap(), me, `idle connections of ${listener.address}`);
     try {
       yield* this.stop.wait();
+    } finally {
+      // However the task ends (close(), its scope returning or failing, a
+      // cancel): stop accepting, close idle connections, let requests in
+      // flight finish within the grace time; returning then cancels the rest.
+      this.beginStop();
       listener.close();
       yield* acceptor.cancel();
       if (this.active.length > 0) {
@@ -253,11 +285,6 @@ export class Server implements Operation<Server> {
           if (!(e instanceof TimeoutError)) throw e;
         }
       }
-      // Returning ends the body: connection tasks still running are cancelled now.
-    } finally {
-      listener.close();
-      this.stopping = true;
-      this.closeIdle();
     }
   }
 
@@ -374,7 +401,9 @@ export function serve(options: ServeOptions, handler: Handler): Server {
     server._root.then(undefined, () => {}); // failures surface through `ready`
   } else {
     if (options.backend !== undefined) throw new TypeError("serve(): `backend` applies only when serve() starts its own run (outside a task)");
-    server._root = parent._sched.spawn(httpServer, parent, options.name ?? "http server");
+    // A generator already made (see TcpServer): cancelled before it first
+    // runs, it still reaches its finally blocks, and `ready` is settled.
+    server._root = parent._sched.spawnGenerator(server._main(), parent, options.name ?? "http server");
   }
   return server;
 }

@@ -5,6 +5,7 @@ import type { Operation } from "../types.js";
 import { Conn, onreadOption } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
+import { CONNECT_OPTIONS, checkOptions } from "../options.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -34,6 +35,8 @@ export interface ConnectOptions {
  * const conn = yield* connect({ port: 7000, timeout: 2000 });
  */
 export function connect(options: ConnectOptions): Operation<Conn> {
+  checkOptions("connect()", CONNECT_OPTIONS, options);
+  if (options === undefined) throw new TypeError("connect(): options with a port are required, got undefined");
   const { port } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`connect: port must be a whole number from 1 to 65535, got ${String(port)}`);

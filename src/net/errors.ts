@@ -95,8 +95,9 @@ export function toNetError(e: unknown, operation: string, address: string): NetE
   return new NetError(c, operation, address, detail, e);
 }
 
-/** @internal `host:port`, with brackets for IPv6. */
+/** @internal `host:port`, with brackets for IPv6; a Unix socket path (a "host" with a slash, no port) as it is. */
 export function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (port === undefined && host !== undefined && host.includes("/")) return host;
   const h = host ?? "?";
   return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
 }

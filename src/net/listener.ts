@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { currentTask } from "../current.js";
 import { Op } from "../op.js";
+import { LISTEN_OPTIONS, checkOptions } from "../options.js";
 import { WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
@@ -17,6 +18,13 @@ export interface ListenOptions {
   /** Address to bind. Default `"127.0.0.1"`. */
   host?: string;
   /**
+   * Path of a Unix domain socket to listen on instead of a TCP port (as
+   * node:http's `listen({ path })`); not with `port` or `host`. The socket
+   * file is removed when the listener closes; one left behind by a crashed
+   * process makes listen fail with `EADDRINUSE`.
+   */
+  path?: string;
+  /**
    * Kernel queue of connections not yet accepted. Default: the system's
    * limit (`net.core.somaxconn` on Linux, as Go does), else 511 (Node's
    * default). A burst of connections larger than the queue loses SYNs, and
@@ -28,7 +36,7 @@ export interface ListenOptions {
 }
 
 /**
- * A listening TCP socket. `accept()` waits for the next connection;
+ * A listening TCP (or Unix domain) socket. `accept()` waits for the next connection;
  * connections that arrive while no task accepts wait in order (they read
  * nothing until accepted). node:net cannot stop accepting, so that queue is
  * not bounded by `backlog`: accept promptly (serveTcp does). Made by
@@ -42,8 +50,10 @@ export interface ListenOptions {
 export class Listener {
   /** The node:net server. */
   readonly server: net.Server;
-  /** The bound address. */
+  /** The bound address (the socket path for a Unix domain socket). */
   readonly host: string;
+  /** The socket path of a Unix domain socket listener, else undefined. */
+  readonly path: string | undefined;
   private boundPort = 0;
   private readonly noDelay: boolean;
   /** Accepted connections no task has taken yet. */
@@ -56,23 +66,24 @@ export class Listener {
   private isClosed = false;
 
   /** @internal Use {@link listen}. */
-  constructor(server: net.Server, host: string, noDelay: boolean) {
+  constructor(server: net.Server, host: string, noDelay: boolean, path?: string) {
     this.server = server;
-    this.host = host;
-    this.noDelay = noDelay;
+    this.host = path ?? host;
+    this.path = path;
+    this.noDelay = noDelay && path === undefined;
     this.accepters = new WaitList(() => `accept on ${this.address}`);
     this.accepters.external = true;
     server.on("connection", (socket: net.Socket) => this.onConnection(socket));
   }
 
-  /** The bound port (useful with `port: 0`). */
+  /** The bound port (useful with `port: 0`); 0 for a Unix domain socket. */
   get port(): number {
     return this.boundPort;
   }
 
-  /** `host:port`. */
+  /** `host:port`, or the socket path. */
   get address(): string {
-    return formatAddress(this.host, this.boundPort);
+    return this.path ?? formatAddress(this.host, this.boundPort);
   }
 
   /** True once `close()` was called. */
@@ -139,6 +150,8 @@ export class Listener {
       if (this.isClosed) throw this.closedError();
       return null;
     }
+    // A connection came through: an accept error reported before it is stale.
+    this.pendingError = null;
     const c = this.queue[this.qhead]!;
     this.queue[this.qhead++] = undefined as unknown as Conn;
     if (this.qhead === this.queue.length) {
@@ -161,9 +174,15 @@ export class Listener {
       socket.destroy();
       return;
     }
-    if (this.noDelay) socket.setNoDelay(true);
-    readPeer(socket);
-    const conn = new Conn(socket, true, adoptUserBuffer(socket), peerHost, peerPort);
+    let conn: Conn;
+    if (this.path !== undefined) {
+      // A Unix socket's peer has no address: errors name the socket path.
+      conn = new Conn(socket, true, adoptUserBuffer(socket), this.path, undefined);
+    } else {
+      if (this.noDelay) socket.setNoDelay(true);
+      readPeer(socket);
+      conn = new Conn(socket, true, adoptUserBuffer(socket), peerHost, peerPort);
+    }
     const n = this.accepters.shift();
     if (n !== null) deliver(n, conn);
     else this.queue.push(conn);
@@ -207,26 +226,40 @@ function defaultBacklog(): number {
   return systemBacklog;
 }
 
+/** @internal Throws a TypeError when `options` names a socket path and a port or host too. */
+export function checkPathExclusive(fn: string, options: { path?: string; port?: number; host?: string }): void {
+  if (options.path !== undefined && (options.port !== undefined || options.host !== undefined)) {
+    const both = options.port !== undefined ? "port" : "host";
+    throw new TypeError(`${fn}: path (a Unix domain socket) and ${both} exclude each other; got path ${JSON.stringify(options.path)} and ${both} ${JSON.stringify(options[both])}`);
+  }
+}
+
 /**
- * Listen for TCP connections (gevent's `socket.bind` + `listen`). Waits until
- * the socket is bound; throws `NetError` (`EADDRINUSE`, `EACCES`,
- * `EADDRNOTAVAIL`) naming the address if it cannot be.
+ * Listen for TCP connections (gevent's `socket.bind` + `listen`), or on a
+ * Unix domain socket with `path`. Waits until the socket is bound; throws
+ * `NetError` (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`) naming the address if
+ * it cannot be. Unknown options and wrong types are a TypeError.
  *
  * @example
  * const listener = yield* listen({ port: 8000 });
  * const conn = yield* listener.accept();
  */
 export function listen(options: ListenOptions = {}): Operation<Listener> {
+  checkOptions("listen()", LISTEN_OPTIONS, options);
+  return listenChecked(options);
+}
+
+/** @internal listen() with options already checked (by serve or serveTcp, against their own tables). */
+export function listenChecked(options: ListenOptions): Operation<Listener> {
+  checkPathExclusive("listen()", options);
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`listen: port must be a whole number from 0 to 65535, got ${String(options.port)}`);
-  }
   const host = options.host ?? "127.0.0.1";
+  const path = options.path;
   return {
     *[Symbol.iterator]() {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-      const listener = new Listener(server, host, options.noDelay ?? true);
-      const addr = formatAddress(host, port);
+      const listener = new Listener(server, host, options.noDelay ?? true, path);
+      const addr = path ?? formatAddress(host, port);
       let listening = false;
       const wait = new IoWait(`listen on ${addr}`, () => server.close());
       server.on("error", (e) => {
@@ -236,10 +269,12 @@ export function listen(options: ListenOptions = {}): Operation<Listener> {
       server.once("listening", () => {
         listening = true;
         const a = server.address();
-        listener._bound(typeof a === "object" && a !== null ? a.port : port);
+        listener._bound(typeof a === "object" && a !== null ? a.port : 0);
         wait.resolve(listener);
       });
-      server.listen({ port, host, backlog: options.backlog ?? defaultBacklog() });
+      const backlog = options.backlog ?? defaultBacklog();
+      if (path !== undefined) server.listen({ path, backlog });
+      else server.listen({ port, host, backlog });
       return (yield wait.park("listen")) as Listener;
     },
   };

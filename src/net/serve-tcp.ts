@@ -2,6 +2,7 @@ import { withTimeout } from "../combinators.js";
 import { currentTask } from "../current.js";
 import { TimeoutError } from "../errors.js";
 import { Event } from "../event.js";
+import { CLOSE_OPTIONS, START_TCP_SERVER_OPTIONS, SERVE_TCP_OPTIONS, checkOptions, describeValue } from "../options.js";
 import { run } from "../run.js";
 import { Semaphore } from "../semaphore.js";
 import { sleep } from "../sleep.js";
@@ -9,7 +10,7 @@ import type { Task } from "../task.js";
 import type { BackendName, Instruction, Operation } from "../types.js";
 import type { Conn } from "./conn.js";
 import { NetError, NetErrorCode } from "./errors.js";
-import { type ListenOptions, type Listener, listen } from "./listener.js";
+import { type ListenOptions, type Listener, checkPathExclusive, listenChecked } from "./listener.js";
 
 /** Handles one connection; the connection is closed when it returns or throws. */
 export type ConnHandler = (conn: Conn) => Operation<unknown>;
@@ -24,6 +25,13 @@ export interface ServeTcpOptions extends ListenOptions {
    */
   maxConnections?: number;
   /**
+   * How long handlers may keep running, in ms, when the server stops because
+   * its task ends without `close()` (the scope that started it returned,
+   * failed or was cancelled); then they are cancelled. Also the default of
+   * `close()`'s timeout when given. Default: 10 s.
+   */
+  closeTimeout?: number;
+  /**
    * Called when a handler throws (the server keeps serving). Default: print to
    * stderr, except the routine network errors of a peer going away
    * (`ECONNRESET`, `EPIPE`, `ECLOSED`, `EOF`).
@@ -35,9 +43,12 @@ export interface ServeTcpOptions extends ListenOptions {
 
 /** Options of {@link TcpServer.close}. */
 export interface CloseOptions {
-  /** How long handlers may keep running after accepting stops, in ms; then they are cancelled. Default: Infinity. */
+  /** How long handlers may keep running after accepting stops, in ms; then they are cancelled. Default: the server's `closeTimeout` if set, else Infinity. */
   timeout?: number;
 }
+
+/** Grace of in-flight work when a server stops because its scope ended (no `close()`, no `closeTimeout`). */
+export const SCOPE_END_GRACE_MS = 10_000;
 
 /** Network errors that mean the peer went away; not worth a log line. */
 const ROUTINE: ReadonlySet<string> = new Set([NetErrorCode.ECONNRESET, NetErrorCode.EPIPE, NetErrorCode.ECLOSED, NetErrorCode.EOF]);
@@ -62,7 +73,7 @@ export class TcpServer {
   readonly task: Task<void>;
   private active = 0;
   private stopping = false;
-  private graceMs = Infinity;
+  private graceMs: number;
   private readonly stop = new Event("TcpServer stop");
   private readonly drained = new Event("TcpServer drained");
   private readonly slots: Semaphore | null;
@@ -75,8 +86,11 @@ export class TcpServer {
       throw new RangeError(`serveTcp: maxConnections must be a whole number >= 1, got ${String(max)}`);
     }
     this.slots = max === Infinity ? null : new Semaphore(max, `maxConnections of ${listener.address}`);
-    const server = this;
-    this.task = parent._sched.spawn(() => server.main(), parent, options.name ?? `TcpServer(${listener.address})`);
+    this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
+    // A generator already made, not a body: cancelled before its first step,
+    // the task still runs to its first suspension point and its finally
+    // closes the listener (a body would never be called, the listener left open).
+    this.task = parent._sched.spawnGenerator(this.main(), parent, options.name ?? `TcpServer(${listener.address})`);
   }
 
   /** The bound port. */
@@ -100,8 +114,9 @@ export class TcpServer {
    * process.on("SIGINT", () => void server.close({ timeout: 2000 }));
    */
   close(options: CloseOptions = {}): Task<void> {
+    checkOptions("close()", CLOSE_OPTIONS, options);
     if (!this.stopping) {
-      const t = options.timeout ?? Infinity;
+      const t = options.timeout ?? this.options.closeTimeout ?? Infinity;
       if (!(t >= 0)) throw new RangeError(`close: timeout must be a number of ms >= 0, got ${String(t)}`);
       this.stopping = true;
       this.graceMs = t;
@@ -112,9 +127,14 @@ export class TcpServer {
 
   private *main(): Generator<Instruction, void, any> {
     const me = currentTask("serveTcp");
-    const acceptor = me._sched.spawn(() => this.acceptLoop(me), me, `accept on ${this.listener.address}`);
+    const acceptor = me._sched.spawnGenerator(this.acceptLoop(me), me, `accept on ${this.listener.address}`);
     try {
       yield* this.stop.wait();
+    } finally {
+      // However the task ends (close(), its scope returning or failing, a
+      // cancel): stop accepting, give the handlers their grace, and only
+      // then return, which cancels the ones still running.
+      this.stopping = true;
       this.listener.close();
       yield* acceptor.cancel();
       if (this.active > 0) {
@@ -124,9 +144,6 @@ export class TcpServer {
           if (!(e instanceof TimeoutError)) throw e;
         }
       }
-      // Returning ends the body: connection tasks still running are cancelled now.
-    } finally {
-      this.listener.close();
     }
   }
 
@@ -154,18 +171,26 @@ export class TcpServer {
   }
 }
 
+/** First pause after an accept failure (EMFILE...); doubled on each failure in a row, up to ACCEPT_BACKOFF_MAX_MS. */
+export const ACCEPT_BACKOFF_MIN_MS = 10;
+export const ACCEPT_BACKOFF_MAX_MS = 1000;
+
 /**
  * @internal An accept loop: for each connection, take a permit of `slots`
  * (when connections are limited), then the connection, and hand it to
  * `take`. Returns once the listener is closed (the permit given back). Any
- * other accept failure (EMFILE and the like) is reported on stderr, prefixed
- * with `who`, and retried after 100 ms: a server keeps serving.
+ * other accept failure (EMFILE and the like) is retried after a pause that
+ * doubles from ACCEPT_BACKOFF_MIN_MS to ACCEPT_BACKOFF_MAX_MS while the
+ * failures go on; one warning per episode (not per try), prefixed with
+ * `who`, goes to `console.warn`. Connections already accepted are served
+ * meanwhile: a server keeps serving.
  *
  * One generator for the server's whole life, and a connection that is
  * already queued is taken without an operation object: a burst of arrivals
  * allocates nothing here per connection.
  */
 export function* acceptEach(listener: Listener, slots: Semaphore | null, who: string, take: (conn: Conn) => void): Generator<Instruction, void, any> {
+  let backoff = 0; // 0: not in a failure episode
   for (;;) {
     if (slots !== null) yield* slots.acquire();
     let conn: Conn | null;
@@ -175,10 +200,17 @@ export function* acceptEach(listener: Listener, slots: Semaphore | null, who: st
     } catch (e) {
       if (slots !== null) slots.release();
       if (listener.closed) return;
-      console.error(`${who}: accept failed, retrying in 100 ms:`, e);
-      yield* sleep(100);
+      if (backoff === 0) {
+        backoff = ACCEPT_BACKOFF_MIN_MS;
+        const what = e instanceof Error ? e.message : String(e);
+        console.warn(`${who}: accepting on ${listener.address} fails (${what}); retrying every ${ACCEPT_BACKOFF_MIN_MS} ms to ${ACCEPT_BACKOFF_MAX_MS} ms until it works, connections already accepted are served meanwhile`);
+      } else {
+        backoff = Math.min(2 * backoff, ACCEPT_BACKOFF_MAX_MS);
+      }
+      yield* sleep(backoff);
       continue;
     }
+    backoff = 0;
     take(conn);
   }
 }
@@ -195,11 +227,17 @@ export function* acceptEach(listener: Listener, slots: Semaphore | null, who: st
  * });
  */
 export function serveTcp(options: ServeTcpOptions, handler: ConnHandler): Operation<TcpServer> {
-  if (typeof handler !== "function") throw new TypeError("serveTcp(options, handler): handler must be a generator function");
+  checkOptions("serveTcp()", SERVE_TCP_OPTIONS, options);
+  return serveTcpChecked(options, handler);
+}
+
+function serveTcpChecked(options: ServeTcpOptions, handler: ConnHandler): Operation<TcpServer> {
+  if (typeof handler !== "function") throw new TypeError(`serveTcp(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
+  checkPathExclusive("serveTcp()", options);
   return {
     *[Symbol.iterator]() {
       const me = currentTask("serveTcp");
-      const listener = yield* listen(options);
+      const listener = yield* listenChecked(options);
       try {
         return new TcpServer(listener, handler, options, me);
       } catch (e) {
@@ -226,14 +264,17 @@ export interface StartTcpServerOptions extends ServeTcpOptions {
  * process.on("SIGINT", () => void server.close({ timeout: 1000 }));
  */
 export function startTcpServer(options: StartTcpServerOptions, handler: ConnHandler): Promise<TcpServer> {
+  checkOptions("startTcpServer()", START_TCP_SERVER_OPTIONS, options);
+  const { backend, ...rest } = options;
+  const op = serveTcpChecked(rest, handler);
   return new Promise<TcpServer>((resolve, reject) => {
     const root = run(
       function* tcpServerRoot() {
-        const server = yield* serveTcp(options, handler);
+        const server = yield* op;
         resolve(server);
         yield* server.task;
       },
-      { backend: options.backend, name: options.name === undefined ? "startTcpServer" : `${options.name} root` },
+      { backend, name: options.name === undefined ? "startTcpServer" : `${options.name} root` },
     );
     root.then(undefined, reject);
   });
