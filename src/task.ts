@@ -39,6 +39,7 @@ export const enum Bits {
   Generator = 256 << FlagShift,
   AutoName = 512 << FlagShift,
   HoldsBody = 1024 << FlagShift,
+  Racer = 2048 << FlagShift,
   /** Flags that stop a task at its next suspension point. */
   Interrupt = CancelRequested | ErrPending,
   /** State and mode; cleared, they read TaskState.Ready and Resume.Next (both 0). */
@@ -271,6 +272,13 @@ export class TaskExtra {
   /** The PromiseLike side, created on first then() (at once for roots). */
   promise: Promise<unknown> | null = null;
   settle: ((ok: boolean, v: unknown) => void) | null = null;
+  /** The race this task is a racer of (see `race` in combinators.ts). */
+  race: RaceDecider | null = null;
+}
+
+/** @internal What the scheduler needs of a race: decide it for the racer `t` whose operation just completed. */
+export interface RaceDecider {
+  decide(t: Task): boolean;
 }
 
 /** `yield* task`: wait for a task's outcome. */
