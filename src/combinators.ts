@@ -86,7 +86,7 @@ type Winner<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = Resul
  * @example
  * const first = yield* race([fetchFrom(mirrorA), fetchFrom(mirrorB)]);
  * @example
- * const job = yield* race([jobs.get(), sleep(1000)]); // undefined after 1 s, and no job taken
+ * const job = yield* race([inbox.get(), sleep(1000)]); // undefined after 1 s, and no job taken
  */
 export function race<const Ops extends readonly (Operation<unknown> | Body<unknown>)[]>(ops: Ops): Operation<Winner<Ops>> {
   if (ops.length === 0) throw new TypeError("race() needs at least one operation");
