@@ -427,16 +427,21 @@ export class Scheduler {
     const slots = this.core.batch;
     const tasks = this.tasks;
     this.armed -= k;
+    let racers: Task[] | null = null;
     for (let i = 0; i < k; i++) {
       const t = tasks[slots[i]!]!;
       t._flags &= ~TaskFlag.TimerArmed;
       this.abandonPark(t);
-      if ((t._flags & TaskFlag.Racer) !== 0) this.decideRace(t); // its deadline completes its operation
       t._mode = Resume.Next;
       t._val = TIMED_OUT;
       t._state = TaskState.Ready;
       this.enqueue(t);
+      if ((t._flags & TaskFlag.Racer) !== 0) (racers ??= []).push(t);
     }
+    // Its deadline completes a racer's operation. Decided once the whole
+    // batch is ready: deciding cancels rivals, whose timers may be in this
+    // very batch (already fired: nothing to disarm, and ready already).
+    if (racers !== null) for (const t of racers) this.decideRace(t);
   }
 
   /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */

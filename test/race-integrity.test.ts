@@ -41,6 +41,17 @@ describe.each(BACKENDS)("losers take nothing on the %s backend", (backend) => {
     if (putAt < 10) expect(r.v).toBe(7);
   });
 
+  it("racers whose timers fire in the same instant: one wins, the others stand down", async () => {
+    const r = await vrun(backend, function* () {
+      const q = new Queue<number>();
+      const a = yield* race([sleep(10), sleep(10), sleep(10)]);
+      const b = yield* race([q.get(), sleep(3), q.get(), sleep(3)]);
+      yield* q.put(5);
+      return { a, b, left: q.size };
+    });
+    expect(r).toEqual({ a: undefined, b: undefined, left: 1 });
+  });
+
   it("race over two gets of one queue takes exactly one item", async () => {
     const r = await vrun(backend, function* () {
       const q = new Queue<number>();
