@@ -2,9 +2,10 @@ import { currentTask } from "./current.js";
 import { TimeoutError } from "./errors.js";
 import { Event } from "./event.js";
 import { scope, toBody } from "./run.js";
-import { TaskState } from "./constants.js";
+import { TaskFlag, TaskState } from "./constants.js";
+import { Op } from "./op.js";
 import { TIMED_OUT } from "./suspend.js";
-import type { Task } from "./task.js";
+import type { RaceDecider, Task } from "./task.js";
 import type { Body, Instruction, Operation } from "./types.js";
 
 /**
@@ -75,28 +76,60 @@ type Winner<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = Resul
  * returns. If one fails before any completes, the others are cancelled and the
  * error is thrown.
  *
+ * A built-in operation given to `race` itself (`q.get()`, `ch.recv()`,
+ * `ch.send(v)`, `sem.acquire()`, `select(...)`, `sleep(ms)`...) either wins
+ * or takes nothing: the race is decided the moment one of them completes, and
+ * the others are withdrawn from their queues then, so a losing `get` never
+ * consumes an item. A generator body decides the race when it returns; if it
+ * loses, the steps it had already taken stand.
+ *
  * @example
  * const first = yield* race([fetchFrom(mirrorA), fetchFrom(mirrorB)]);
+ * @example
+ * const job = yield* race([inbox.get(), sleep(1000)]); // undefined after 1 s, and no job taken
  */
 export function race<const Ops extends readonly (Operation<unknown> | Body<unknown>)[]>(ops: Ops): Operation<Winner<Ops>> {
   if (ops.length === 0) throw new TypeError("race() needs at least one operation");
   const bodies = Array.from(ops, (op, i) => toBody(op, `race(): item ${i}`));
   return scope("race", function* race() {
-    const done = new Event("race winner");
-    let winner: { value: unknown } | null = null;
-    for (const b of bodies) {
-      spawnChild(function* racer() {
+    const gate = new RaceGate();
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      const t = spawnChild(function* racer() {
         const value = yield* b();
-        if (winner === null) {
-          winner = { value };
-          done.set();
+        if (gate.decide(t)) {
+          gate.value = value;
+          gate.done.set();
         }
       });
+      t.ext().race = gate;
+      if (ops[i] instanceof Op) t._flags |= TaskFlag.Racer;
+      gate.racers.push(t);
     }
-    yield* done.wait();
-    return (winner as unknown as { value: unknown }).value as Winner<Ops>;
+    yield* gate.done.wait();
+    return gate.value as Winner<Ops>;
     // returning ends the scope's body: the remaining racers are cancelled.
   });
+}
+
+/**
+ * One race: the first racer to complete wins, and its rivals are cancelled
+ * at that moment. The scheduler calls `decide` from the wake that completes a
+ * racer's built-in operation (TaskFlag.Racer), which holds because a built-in
+ * operation parks at most once; a generator racer calls it when it returns.
+ */
+class RaceGate implements RaceDecider {
+  winner: Task | null = null;
+  value: unknown = undefined;
+  readonly racers: Task[] = [];
+  readonly done = new Event("race winner");
+
+  decide(t: Task): boolean {
+    if (this.winner !== null) return this.winner === t;
+    this.winner = t;
+    for (const r of this.racers) if (r !== t) r._sched.cancel(r, undefined);
+    return true;
+  }
 }
 
 function spawnChild<T>(body: Body<T>): Task<T> {

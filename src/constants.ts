@@ -60,6 +60,8 @@ export const TaskFlag = {
   AutoName: 512,
   /** `_name` still holds the body function; swapped for the function's name when the task first parks. */
   HoldsBody: 1024,
+  /** A racer of `race` whose body is one built-in operation: the wake that completes it decides the race (TaskExtra.race). */
+  Racer: 2048,
 } as const;
 
 /** Scheduler core opcodes written to the command ring of the Wasm core. */

@@ -65,7 +65,9 @@ export interface StuckTask {
  * nothing can ever wake: no timer, no I/O, no pending Promise.
  *
  * @example
- * run(function* () { yield* new Channel().recv(); }).catch((e) => console.log(e.stuck)); // [{ name, waitingOn }]
+ * run(function* () { yield* new Channel().recv(); }).catch((e) => {
+ *   if (e instanceof DeadlockError) console.log(e.stuck); // [{ name, waitingOn }]
+ * });
  */
 export class DeadlockError extends TaskletError {
   override name = "DeadlockError";

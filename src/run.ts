@@ -26,6 +26,11 @@ export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
  * outlives its parent); outside any task it is a root task, as with `run`.
  * Returns at once; the child first runs on a later scheduler tick.
  *
+ * A task whose scope is failing (one of its children threw, and the error is
+ * on its way to it) cannot start new work: a child it spawns then is
+ * cancelled at birth, as in a cancelled Trio nursery. Its body never runs (so
+ * it has no `finally` to run), and joining it throws a `CancelledError`.
+ *
  * @example
  * const child = spawn(function* () { yield* sleep(5); return "hi"; });
  * const greeting = yield* child;

@@ -159,6 +159,12 @@ export class Scheduler {
     this.live++;
     this.enqueue(t as Task);
     if (this.running === false) this.schedule();
+    // A scope that is failing (a child's error waits to be thrown into
+    // `parent`) cancelled its children when the error arrived; one spawned
+    // since is cancelled at birth, as in a cancelled Trio nursery: its body
+    // never starts, and the parent settles with the first error instead of
+    // waiting for a child nobody will ever cancel.
+    if (parent !== null && (parent._bits & Bits.ErrPending) !== 0) this.cancel(t as Task, undefined);
     return t;
   }
 
@@ -167,7 +173,7 @@ export class Scheduler {
   /** End `t`'s park with a value. The caller has already removed it from its wait structure. */
   wake(t: Task, value: unknown): void {
     t._wait = null;
-    if ((t._bits & (Bits.TimerArmed | Bits.External)) !== 0) this.endPark(t);
+    if ((t._bits & (Bits.TimerArmed | Bits.External | Bits.Racer)) !== 0) this.endPark(t);
     t._bits &= ~Bits.StateMode; // Ready, Resume.Next
     t._val = value;
     this.enqueue(t);
@@ -214,8 +220,18 @@ export class Scheduler {
     this.tasks[slot] = t;
   }
 
-  /** Bookkeeping shared by every end of a park (the wait registration is handled by the caller). */
+  /**
+   * Bookkeeping shared by every end of a park that completes its operation
+   * (the wait registration is handled by the caller): a value or an error
+   * handed over, or its own deadline.
+   */
   private endPark(t: Task): void {
+    this.releasePark(t);
+    if ((t._flags & TaskFlag.Racer) !== 0) this.decideRace(t);
+  }
+
+  /** Disarm the park's timer and uncount an external wait. */
+  private releasePark(t: Task): void {
     t._wait = null;
     const f = t._flags;
     if ((f & (TaskFlag.TimerArmed | TaskFlag.External)) !== 0) {
@@ -228,11 +244,23 @@ export class Scheduler {
     }
   }
 
-  /** End a park for a reason other than its Suspend's own wake: undo the registration too. */
+  /**
+   * `t` races with one built-in operation, which has just completed: the
+   * race is decided now, at the hand-over, not when `t` next runs. Its rivals
+   * are cancelled at once, so that none of them, still parked, can be handed
+   * an item, a permit or a message it would then have to drop; a rival
+   * parked on a channel or queue is simply taken off it.
+   */
+  private decideRace(t: Task): void {
+    t._flags &= ~TaskFlag.Racer;
+    t._x!.race!.decide(t);
+  }
+
+  /** End a park for a reason other than its Suspend's own wake (cancelled, a child failed): undo the registration too. */
   private abandonPark(t: Task): void {
     const w = t._wait;
     if (w !== null) w.abandon(t);
-    this.endPark(t);
+    this.releasePark(t);
   }
 
   private park(t: Task, ins: Suspend): void {
@@ -399,6 +427,7 @@ export class Scheduler {
     const slots = this.core.batch;
     const tasks = this.tasks;
     this.armed -= k;
+    let racers: Task[] | null = null;
     for (let i = 0; i < k; i++) {
       const t = tasks[slots[i]!]!;
       t._flags &= ~TaskFlag.TimerArmed;
@@ -407,7 +436,12 @@ export class Scheduler {
       t._val = TIMED_OUT;
       t._state = TaskState.Ready;
       this.enqueue(t);
+      if ((t._flags & TaskFlag.Racer) !== 0) (racers ??= []).push(t);
     }
+    // Its deadline completes a racer's operation. Decided once the whole
+    // batch is ready: deciding cancels rivals, whose timers may be in this
+    // very batch (already fired: nothing to disarm, and ready already).
+    if (racers !== null) for (const t of racers) this.decideRace(t);
   }
 
   /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
@@ -586,7 +620,7 @@ export class Scheduler {
   private childrenDone(p: Task): Task | null {
     if (p._state === TaskState.Finishing) return p;
     if (p._state === TaskState.Parked && p._wait === DRAIN) {
-      this.endPark(p);
+      this.releasePark(p);
       this.deliverPending(p);
     }
     return null;

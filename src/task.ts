@@ -39,6 +39,7 @@ export const enum Bits {
   Generator = 256 << FlagShift,
   AutoName = 512 << FlagShift,
   HoldsBody = 1024 << FlagShift,
+  Racer = 2048 << FlagShift,
   /** Flags that stop a task at its next suspension point. */
   Interrupt = CancelRequested | ErrPending,
   /** State and mode; cleared, they read TaskState.Ready and Resume.Next (both 0). */
@@ -51,7 +52,8 @@ export const enum Bits {
 /**
  * A green thread: one generator driven by the scheduler. A Task is an
  * `Operation<T>` (`yield* task` waits for it and returns its value or rethrows
- * its error) and a `PromiseLike<T>` (`await task` from ordinary async code).
+ * its error) and a `PromiseLike<T>` with `then`, `catch` and `finally`
+ * (`await task` from ordinary async code).
  *
  * @example
  * const t = spawn(function* () { yield* sleep(10); return 42; });
@@ -204,12 +206,40 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     return new CancelWaitOp(this);
   }
 
-  /** `await task`: resolves with its value, rejects with its error or a CancelledError. */
+  /**
+   * `await task`: resolves with its value, rejects with its error or a CancelledError.
+   *
+   * @example
+   * const v = await run(function* () { return 1; }).then((n) => n + 1); // 2
+   */
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.promise().then(onfulfilled, onrejected);
+  }
+
+  /**
+   * `task.catch(f)`: the task's promise with a rejection handler, as
+   * `Promise#catch`. Settles after the task is done (its children too).
+   *
+   * @example
+   * const n = await run(function* () { throw new Error("no"); }).catch(() => 0); // 0
+   */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.promise().catch(onrejected);
+  }
+
+  /**
+   * `task.finally(f)`: the task's promise with a handler called however it
+   * ends, as `Promise#finally`; the outcome passes through.
+   *
+   * @example
+   * const t = run(function* () { yield* sleep(10); return "done"; });
+   * const v = await t.finally(() => console.log("the run is over")); // "done"
+   */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.promise().finally(onfinally);
   }
 
   /** @internal The promise side, created on demand. */
@@ -271,6 +301,13 @@ export class TaskExtra {
   /** The PromiseLike side, created on first then() (at once for roots). */
   promise: Promise<unknown> | null = null;
   settle: ((ok: boolean, v: unknown) => void) | null = null;
+  /** The race this task is a racer of (see `race` in combinators.ts). */
+  race: RaceDecider | null = null;
+}
+
+/** @internal What the scheduler needs of a race: decide it for the racer `t` whose operation just completed. */
+export interface RaceDecider {
+  decide(t: Task): boolean;
 }
 
 /** `yield* task`: wait for a task's outcome. */

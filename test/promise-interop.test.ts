@@ -59,6 +59,34 @@ describe.each(BACKENDS)("Promise interop on the %s backend", (backend) => {
     await expect(child.then((v) => v * 2)).resolves.toBe(18);
   });
 
+  it("catch and finally behave as on a Promise: typed results, outcome passed through, handlers after the task is done", async () => {
+    const order: string[] = [];
+    const failing = vrun(backend, function* () {
+      yield* sleep(5);
+      throw new Error("nope");
+    });
+    const recovered: number | string = await failing.catch((e: unknown) => (e as Error).message);
+    expect(recovered).toBe("nope");
+    expect(failing.done).toBe(true);
+
+    const ok = vrun(backend, function* () {
+      yield* sleep(5);
+      order.push("body");
+      return 3;
+    });
+    const v: number = await ok.finally(() => order.push(`finally, done=${ok.done}`));
+    expect(v).toBe(3);
+    expect(order).toEqual(["body", "finally, done=true"]);
+    // finally passes a rejection through; catch with no handler keeps it
+    await expect(failing.finally(() => order.push("again"))).rejects.toThrow("nope");
+    await expect(failing.catch(null)).rejects.toThrow("nope");
+    const cancelled = vrun(backend, function* () {
+      yield* sleep(Infinity);
+    });
+    cancelled.cancel("stop");
+    await expect(cancelled.catch((e: unknown) => (e as Error).name)).resolves.toBe("CancelledError");
+  });
+
   it("tasks from async code and back: a root awaits an async function that awaits another root", async () => {
     const inner = () => run(function* () {
       yield* sleep(2);

@@ -223,12 +223,14 @@ describe.each(BACKENDS)("Pool on the %s backend", (backend) => {
     ]);
   });
 
-  it("a failure in map cancels the rest and is thrown; slots are all freed", async () => {
+  it("a failure in map cancels the rest and is thrown; no item starts after it; slots are all freed", async () => {
+    const started: number[] = [];
     const r = await vrun(backend, function* () {
       const pool = new Pool(2);
       const cleaned: number[] = [];
       try {
         yield* pool.map([1, 2, 3, 4], function* (n) {
+          started.push(n);
           try {
             yield* sleep(n * 10);
             if (n === 2) throw new Error(`item ${n} failed`);
@@ -241,7 +243,10 @@ describe.each(BACKENDS)("Pool on the %s backend", (backend) => {
         return { msg: (e as Error).message, active: pool.active, cleaned: cleaned.sort() };
       }
     });
-    expect(r).toEqual({ msg: "item 2 failed", active: 0, cleaned: [1, 2, 3] });
+    // Item 2's failure frees its slot, but the map is failing: item 3 is
+    // cancelled at birth rather than started.
+    expect(r).toEqual({ msg: "item 2 failed", active: 0, cleaned: [1, 2] });
+    expect(started).toEqual([1, 2]);
   });
 
   it("refuses a bad size", () => {

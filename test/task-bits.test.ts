@@ -31,6 +31,7 @@ describe("Task._bits layout (Bits)", () => {
     expect(Bits.ErrPending).toBe(shifted(TaskFlag.ErrPending));
     expect(Bits.Generator).toBe(shifted(TaskFlag.Generator));
     expect(Bits.AutoName).toBe(shifted(TaskFlag.AutoName));
+    expect(Bits.Racer).toBe(shifted(TaskFlag.Racer));
     expect(Bits.HoldsBody).toBe(shifted(TaskFlag.HoldsBody));
     expect(Bits.Interrupt).toBe(shifted(TaskFlag.CancelRequested | TaskFlag.ErrPending));
     expect(Bits.HotBits).toBe(shifted(TaskFlag.Started | TaskFlag.Generator));

@@ -37,10 +37,10 @@ export const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Arra
  * `body()`, `text()`, `json()`, or chunk by chunk with `read()`.
  *
  * @example
- * function* handler(req, res) {
+ * const handler: Handler = function* (req, res) {
  *   if (req.method === "POST" && req.path === "/echo") return { body: yield* req.text() };
  *   return { status: 404 };
- * }
+ * };
  */
 export class Request {
   /** @internal */ readonly _head: RequestHead;
