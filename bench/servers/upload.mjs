@@ -14,6 +14,7 @@ const [mode, ...args] = process.argv.slice(2);
 
 if (mode === "server") {
   const kind = args[0];
+  process.on("SIGINT", () => process.exit(0)); // lets --cpu-prof write its profile
   let requests = 0;
   let bytes = 0;
   const ready = (p) => process.stdout.write(`listening ${p}\n`);
