@@ -244,11 +244,27 @@ function targetForm(ts: i32, te: i32, method: i32): bool {
   if ((b | 0x20) < 97 || (b | 0x20) > 122) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = at(i);
-    if (c == COLON) return true;
+    if (c == COLON) return authorityOk(i + 1, te);
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
   }
   return false;
+}
+
+/**
+ * After "scheme:" of an absolute-form: when an authority follows ("//"), its
+ * bytes up to "/", "?", "#" or the end are RFC 3986 §3.2 ones (unreserved,
+ * pct-encoded, sub-delims, ":", "@", "[", "]"). The target scan already
+ * allowed only visible ASCII; of that, these are not: " < > \ ^ ` { | }.
+ */
+function authorityOk(p: i32, te: i32): bool {
+  if (te - p < 2 || at(p) != 47 || at(p + 1) != 47) return true;
+  for (let i = p + 2; i < te; i++) {
+    const c = at(i);
+    if (c == 47 || c == 63 || c == 35) return true;
+    if (c == 34 || c == 60 || c == 62 || c == 92 || c == 94 || c == 96 || c == 123 || c == 124 || c == 125) return false;
+  }
+  return true;
 }
 
 /** [s, e) is the start of some method of the table (only asked when a head is cut inside its method). */
@@ -599,7 +615,8 @@ function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
   } else if (len == 6) {
     if (isExpect(ns)) hFlags |= ve - vs == 12 && is100Continue(vs) ? HeadFlag.EXPECT_CONTINUE : HeadFlag.EXPECT_OTHER;
   } else if (len == 7) {
-    if (isUpgrade(ns)) hFlags |= HeadFlag.HAS_UPGRADE;
+    // Upgrade = #protocol (RFC 9110 §7.8): an empty list proposes nothing to switch to.
+    if (isUpgrade(ns) && hasListElement(vs, ve)) hFlags |= HeadFlag.HAS_UPGRADE;
   } else if (len == 10) {
     if (isConnection(ns)) connection(vs, ve);
   } else if (len == 14) {
@@ -608,6 +625,15 @@ function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
     if (isTransferEncoding(ns)) return transferEncoding(vs, ve);
   }
   return 0;
+}
+
+/** [vs, ve) holds a list element: a byte other than SP, HTAB and comma (RFC 9110 §5.6.1 lets lists have empty elements). */
+function hasListElement(vs: i32, ve: i32): bool {
+  for (let i = vs; i < ve; i++) {
+    const c = at(i);
+    if (c != SP && c != HT && c != COMMA) return true;
+  }
+  return false;
 }
 
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6), on one field line only. */

@@ -1,5 +1,5 @@
 /**
- * llhttp's strict request corpus (../shared/http-corpus/llhttp-requests.json,
+ * llhttp's strict request corpus (fixtures/http-corpus/llhttp-requests.json,
  * 134 cases; read its README) against both parsers, whole, split at every
  * byte boundary, and one byte at a time.
  *
@@ -37,7 +37,7 @@ interface CorpusCase {
   trailing_incomplete?: boolean;
 }
 
-const CORPUS: CorpusCase[] = JSON.parse(readFileSync(new URL("../../shared/http-corpus/llhttp-requests.json", import.meta.url), "utf8"));
+const CORPUS: CorpusCase[] = JSON.parse(readFileSync(new URL("./fixtures/http-corpus/llhttp-requests.json", import.meta.url), "utf8"));
 
 /** What our parser reports for one message. */
 interface Msg {

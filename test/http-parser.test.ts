@@ -285,6 +285,14 @@ describe.each(["ts", "wasm"] as const)("the %s parser", (kind) => {
       expect(head(`GET / HTTP/1.1\r\n${H}Upgrade: websocket\r\n\r\n`).upgrade).toBe(false);
       expect(head(`GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`).upgrade).toBe(false);
     });
+    it("an empty Upgrade list proposes no protocol: no hand-off, the next request is parsed (RFC 9110 §7.8)", () => {
+      for (const value of ["", " , ,", ","]) {
+        const seen = parseEverySplit(kind, `GET / HTTP/1.1\r\n${H}Connection: upgrade\r\nUpgrade:${value}\r\n\r\nGET /next HTTP/1.1\r\n${H}\r\n`);
+        expect(seen.upgraded, JSON.stringify(value)).toBe(false);
+        expect(seen.heads.map((h) => [h.target, h.upgrade])).toEqual([["/", false], ["/next", false]]);
+      }
+      expect(head(`GET / HTTP/1.1\r\n${H}Connection: upgrade\r\nUpgrade: , h2c\r\n\r\n`).upgrade).toBe(true);
+    });
     it("Upgrade with a body: the body is read first", () => {
       const req = `POST / HTTP/1.1\r\n${H}Connection: upgrade\r\nUpgrade: x\r\nContent-Length: 3\r\n\r\nabc`;
       const seen = parse(kind, req + "NEWPROTO");
@@ -323,6 +331,16 @@ describe.each(["ts", "wasm"] as const)("the %s parser", (kind) => {
       const seen = parseEverySplit(kind, `\r\n\r\nDELETE http://x.org/a?b=c#d HTTP/1.0\r\nX-A:\t 1 2 \t\r\nEmpty:\r\nHost: h\r\n\r\n`);
       expect(seen.heads[0]).toMatchObject({ method: "DELETE", target: "http://x.org/a?b=c#d", version: "1.0" });
       expect(seen.heads[0].headers).toEqual([["X-A", "1 2"], ["Empty", ""], ["Host", "h"]]);
+    });
+    it("rejects an absolute-form authority with a byte RFC 3986 §3.2 does not allow there; path and query pass through", () => {
+      for (const c of ['"', "<", ">", "\\", "^", "`", "{", "|", "}"]) {
+        expect(parse(kind, `GET http://a${c}b/ HTTP/1.1\r\n${H}\r\n`).error?.codeName, c).toBe("INVALID_TARGET");
+      }
+      for (const t of ["http://[::1]:8080/", "http://u:p@a.b-c_d~e!$&'()*+,;=%41:1", "http://h/\\{|}^?`<>", "http://h?x=\\{", "urn:x\\y"]) {
+        const seen = parse(kind, `GET ${t} HTTP/1.1\r\n${H}\r\n`);
+        expect(seen.error, t).toBeNull();
+        expect(seen.heads[0].target).toBe(t);
+      }
     });
     it("skips CR and LF bytes before a request-line (RFC 9112 §2.2), not inside a head", () => {
       const seen = parseEverySplit(kind, `\n\r\r\nGET /a HTTP/1.1\r\n${H}\r\n\r\n\nGET /b HTTP/1.1\r\n${H}\r\n`);

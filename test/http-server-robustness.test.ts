@@ -16,7 +16,7 @@ interface CorpusCase {
   input_base64: string;
   outcome: "ok" | "error" | "upgrade";
 }
-const corpus: CorpusCase[] = JSON.parse(readFileSync(new URL("../../shared/http-corpus/llhttp-requests.json", import.meta.url), "utf8"));
+const corpus: CorpusCase[] = JSON.parse(readFileSync(new URL("./fixtures/http-corpus/llhttp-requests.json", import.meta.url), "utf8"));
 
 /** What the server's own parser makes of some bytes: complete requests, then an error or an upgrade. */
 function verdict(kind: "wasm" | "ts", bytes: Uint8Array): { complete: number; heads: number; error: HttpParseError | null; upgrade: boolean } {

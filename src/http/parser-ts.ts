@@ -137,9 +137,34 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number): bo
   if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
-    if (c === COLON) return true;
+    if (c === COLON) return authorityOk(buf, i + 1, te);
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
+  }
+  return false;
+}
+
+/**
+ * After "scheme:" of an absolute-form: when an authority follows ("//"), its
+ * bytes up to "/", "?", "#" or the end are RFC 3986 §3.2 ones (unreserved,
+ * pct-encoded, sub-delims, ":", "@", "[", "]"). The target scan already
+ * allowed only visible ASCII; of that, these are not: " < > \ ^ ` { | }.
+ */
+function authorityOk(buf: Uint8Array, p: number, te: number): boolean {
+  if (te - p < 2 || buf[p] !== 47 || buf[p + 1] !== 47) return true;
+  for (let i = p + 2; i < te; i++) {
+    const c = buf[i];
+    if (c === 47 || c === 63 || c === 35) return true;
+    if (c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) return false;
+  }
+  return true;
+}
+
+/** buf[vs, ve) holds a list element: a byte other than SP, HTAB and comma (RFC 9110 §5.6.1 lets lists have empty elements). */
+function hasListElement(buf: Uint8Array, vs: number, ve: number): boolean {
+  for (let i = vs; i < ve; i++) {
+    const c = buf[i];
+    if (c !== SP && c !== HT && c !== COMMA) return true;
   }
   return false;
 }
@@ -519,7 +544,8 @@ export class TsCore implements ParserCore {
         }
         return 0;
       case 7:
-        if (eqLower(buf, ns, ne, "upgrade")) this.hFlags |= HeadFlag.HAS_UPGRADE;
+        // Upgrade = #protocol (RFC 9110 §7.8): an empty list proposes nothing to switch to.
+        if (eqLower(buf, ns, ne, "upgrade") && hasListElement(buf, vs, ve)) this.hFlags |= HeadFlag.HAS_UPGRADE;
         return 0;
       case 10:
         if (eqLower(buf, ns, ne, "connection")) this.connection(buf, vs, ve);
