@@ -124,6 +124,11 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     this.cfg = cfg;
   }
 
+  /** @internal Largest body a buffered read may gather (the server's `maxBodySize`). */
+  get maxBodySize(): number {
+    return this.cfg.maxBodySize;
+  }
+
   // ------------------------------------------------------------ parser sink
 
   onHead(head: RequestHead): void {
@@ -267,7 +272,11 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
 
   /** Whether the connection may stay open after responding to `req`. */
   keepAliveFor(req: Request): boolean {
-    if (!req._head.keepAlive || this.error !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
+    // A parse error closes the connection after *its* answer, not after the
+    // answers to the good requests parsed before it: those stay keep-alive, so
+    // the serve loop goes on to answer the error. (Closing after the first
+    // good response left the error unanswered.)
+    if (!req._head.keepAlive || (this.error !== null && this.receiving === req) || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
     return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;
   }
