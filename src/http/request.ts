@@ -4,6 +4,12 @@ import type { HeaderList, RequestHead } from "./parser.js";
 import type { HttpConnection } from "./connection.js";
 
 const decoder = new TextDecoder();
+
+/** The error of a buffered read over `maxBodySize`; `length` is the Content-Length, or -1 when the body is chunked. */
+function tooLarge(max: number, length: number): HttpError {
+  const what = length >= 0 ? `request body of ${length} bytes` : "request body";
+  return new HttpError(413, `${what} is larger than maxBodySize (${max} bytes) for a buffered read; stream it with req.read() instead`);
+}
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -122,8 +128,10 @@ export class Request {
 
   /**
    * The next chunk of the body, or null at its end. Waits for bytes from the
-   * client; answers `Expect: 100-continue` on the first call. A body larger
-   * than the server's `maxBodySize` throws an `HttpError(413)`.
+   * client; answers `Expect: 100-continue` on the first call. Streaming is
+   * bound by the server's `maxStreamedBodySize` (default: none), not by
+   * `maxBodySize`; a body larger than it throws an `HttpError(413)`. Each
+   * chunk is the caller's to keep.
    */
   read(): Operation<Uint8Array | null> {
     const req = this;
@@ -142,16 +150,24 @@ export class Request {
     };
   }
 
-  /** The whole body as bytes. */
+  /**
+   * The whole body as bytes. A body larger than the server's `maxBodySize`
+   * (default 1 MiB) throws `HttpError(413)`: at once when its Content-Length
+   * says so (nothing is read), else as soon as that much has arrived. The
+   * server answers 413 and closes the connection.
+   */
   body(): Operation<Uint8Array> {
     const req = this;
     return {
       *[Symbol.iterator](): Generator<Instruction, Uint8Array, any> {
+        const max = req._conn.maxBodySize;
+        if (req._head.contentLength > max) throw tooLarge(max, req._head.contentLength);
         const parts: Uint8Array[] = [];
         let total = 0;
         for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
-          parts.push(c);
           total += c.length;
+          if (total > max) throw tooLarge(max, -1);
+          parts.push(c);
         }
         if (parts.length === 0) return EMPTY;
         if (parts.length === 1) return parts[0]!;
@@ -166,7 +182,7 @@ export class Request {
     };
   }
 
-  /** The whole body decoded as UTF-8. */
+  /** The whole body decoded as UTF-8 (bound by `maxBodySize`, as `body()`). */
   text(): Operation<string> {
     const req = this;
     return {
@@ -176,7 +192,7 @@ export class Request {
     };
   }
 
-  /** The whole body parsed as JSON; malformed JSON throws `HttpError(400)`. */
+  /** The whole body parsed as JSON (bound by `maxBodySize`, as `body()`); malformed JSON throws `HttpError(400)`. */
   json<T = unknown>(): Operation<T> {
     const req = this;
     return {
