@@ -50,7 +50,7 @@ describe.each(COMBOS)("body size limits, $parser parser, $backend backend", (com
 
   it("a 3 MiB body streamed with req.read() passes intact under the default limits (Content-Length and chunked)", async () => {
     const s = await start(combo, streamed);
-    const res = await fetch(`http://127.0.0.1:${s.port}/up`, { method: "POST", body: big });
+    const res = await fetch(`http://127.0.0.1:${s.port}/up`, { method: "POST", body: big as Uint8Array<ArrayBuffer> });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(`${sha(big)} ${big.length}`);
     const ex = await exchange(s.port, Buffer.concat([chunked(big, 100_000), Buffer.from("GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")]));
@@ -60,7 +60,7 @@ describe.each(COMBOS)("body size limits, $parser parser, $backend backend", (com
 
   it("a 3 MiB body read whole gets 413 under the default maxBodySize, and the connection closes", async () => {
     const s = await start(combo, buffered);
-    const res = await fetch(`http://127.0.0.1:${s.port}/up`, { method: "POST", body: big });
+    const res = await fetch(`http://127.0.0.1:${s.port}/up`, { method: "POST", body: big as Uint8Array<ArrayBuffer> });
     expect(res.status).toBe(413);
     expect(res.headers.get("connection")).toBe("close");
     expect(await res.text()).toMatch(/maxBodySize/);

@@ -36,6 +36,50 @@ export interface RequestHeaders {
 /** @internal The empty chunk list every request starts with (never modified: replaced on the first chunk). */
 export const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
+const SLASH = 0x2f, QUESTION = 0x3f, HASH = 0x23;
+/** The start of an absolute-form target: `scheme://` (RFC 3986 §3.1). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** The header fields of a request with an absolute-form target: Host reads as the target's authority. */
+class AbsoluteFormHeaders implements RequestHeaders {
+  constructor(
+    private readonly fields: HeaderList,
+    private readonly host: string,
+  ) {}
+
+  get(name: string): string | undefined {
+    return isHost(name) ? this.host : this.fields.get(name);
+  }
+
+  getAll(name: string): string[] {
+    return isHost(name) ? [this.host] : this.fields.getAll(name);
+  }
+
+  has(name: string): boolean {
+    return isHost(name) || this.fields.has(name);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    let sent = false;
+    for (const [name, value] of this.fields.entries()) {
+      if (!isHost(name)) yield [name, value];
+      else if (!sent) {
+        sent = true;
+        yield [name, this.host];
+      }
+    }
+    if (!sent) yield ["Host", this.host];
+  }
+
+  get length(): number {
+    let n = 0;
+    for (const _ of this.entries()) n++;
+    return n;
+  }
+}
+
+const isHost = (name: string): boolean => name.length === 4 && name.toLowerCase() === "host";
+
 /**
  * An HTTP request as a handler sees it. The head was parsed (in Wasm by
  * default) into offsets; `method`, `target`, `path`, `query` and header
@@ -59,6 +103,11 @@ export class Request {
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
   private _path: string | undefined = undefined;
   private _query: URLSearchParams | undefined = undefined;
+  /** The authority of an absolute-form target; null for any other form; undefined until looked at. */
+  private _authority: string | null | undefined = undefined;
+  /** Where the path starts in an absolute-form target. */
+  private _pathFrom = 0;
+  private _headers: RequestHeaders | undefined = undefined;
 
   /** @internal */
   constructor(head: RequestHead, conn: HttpConnection) {
@@ -71,22 +120,69 @@ export class Request {
     return this._head.method;
   }
 
-  /** The request-target as sent, e.g. `"/search?q=tasklet"`. */
+  /**
+   * The request-target as sent: `"/search?q=tasklet"`, or in absolute form
+   * (as sent to a proxy) `"http://example.com/search?q=tasklet"`.
+   */
   get target(): string {
     return this._head.target;
   }
 
-  /** The path part of the target, without the query: `"/search"`. */
+  /**
+   * The path part of the target, without the query: `"/search"`. For an
+   * absolute-form target (`http://example.com/search?q=1`) the path after
+   * the authority, `"/"` when it is empty.
+   */
   get path(): string {
     if (this._path === undefined) {
       const t = this._head.target;
-      const q = t.indexOf("?");
-      this._path = q < 0 ? t : t.slice(0, q);
+      const from = this.authority === null ? 0 : this._pathFrom;
+      const q = t.indexOf("?", from);
+      const p = q < 0 ? (from === 0 ? t : t.slice(from)) : t.slice(from, q);
+      this._path = p === "" ? "/" : p;
     }
     return this._path;
   }
 
-  /** The query of the target, parsed on first use. */
+  /**
+   * The host the request is for, as `host[:port]`: the authority of an
+   * absolute-form target (which takes the place of the Host field, RFC 9112
+   * §3.2.2, userinfo dropped), else the Host header field; undefined when
+   * neither is there.
+   *
+   * @example
+   * // GET http://example.com:8080/x HTTP/1.1  (Host: ignored)
+   * req.host; // "example.com:8080"
+   */
+  get host(): string | undefined {
+    return this.authority ?? this._head.get("host");
+  }
+
+  /** The authority of an absolute-form target (`scheme://authority/...`), else null. */
+  private get authority(): string | null {
+    if (this._authority === undefined) this._authority = this.findAuthority();
+    return this._authority;
+  }
+
+  private findAuthority(): string | null {
+    const h = this._head;
+    const src = h._bytes(); // first: a kept head read late moves its offsets here
+    if (src[h._ts] === SLASH) return null; // origin-form, the common case: no string made
+    const t = h.target;
+    const m = ABSOLUTE_FORM.exec(t);
+    if (m === null) return null; // "*" (OPTIONS)
+    const start = m[0].length;
+    let end = start;
+    for (; end < t.length; end++) {
+      const c = t.charCodeAt(end);
+      if (c === SLASH || c === QUESTION || c === HASH) break;
+    }
+    this._pathFrom = end;
+    const a = t.slice(start, end);
+    return a.slice(a.lastIndexOf("@") + 1);
+  }
+
+  /** The query of the target, parsed on first use (for an absolute-form target too). */
   get query(): URLSearchParams {
     if (this._query === undefined) {
       const t = this._head.target;
@@ -101,9 +197,17 @@ export class Request {
     return this._head.version;
   }
 
-  /** The header fields. */
+  /**
+   * The header fields. For an absolute-form target, `host` reads as the
+   * target's authority, whatever Host field was sent (RFC 9112 §3.2.2).
+   */
   get headers(): RequestHeaders {
-    return this._head as HeaderList;
+    let v = this._headers;
+    if (v === undefined) {
+      const a = this.authority;
+      v = this._headers = a === null ? (this._head as HeaderList) : new AbsoluteFormHeaders(this._head, a);
+    }
+    return v;
   }
 
   /** Whether the client asked to keep the connection open after this request. */
