@@ -117,6 +117,8 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   served = 0;
   /** Clock time when the first byte of the current request arrived (for headersTimeout, requestTimeout). */
   private requestStart = -1;
+  /** @internal Socket reads parsed so far (lets tests check that a body really arrived in pieces). */
+  _reads = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig) {
     super();
@@ -149,6 +151,10 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     // A view of the chunk this connection passed to execute(), which came
     // from conn.read() and is never reused: the request may keep it.
     const req = this.receiving!;
+    if (req._lastRead !== this._reads) {
+      req._lastRead = this._reads;
+      req._bodyReads++;
+    }
     if (req._chunks === NO_CHUNKS) req._chunks = [chunk];
     else req._chunks.push(chunk);
   }
@@ -486,6 +492,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
    * favour).
    */
   private received(chunk: Uint8Array): void {
+    this._reads++;
     this.cfg.parser.execute(this, chunk, this);
     if (this.idle && this.receiving === null) this.requestStart = -1;
     else if (this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());

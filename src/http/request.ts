@@ -101,6 +101,8 @@ export class Request {
   /** @internal The next request parsed on the same connection, while both wait to be handled. */ _next: Request | null = null;
   /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
+  /** @internal Socket reads that brought bytes of this body (tests check a body really arrived in pieces). */ _bodyReads = 0;
+  /** @internal The connection's read count when this body last got bytes. */ _lastRead = -1;
   private _path: string | undefined = undefined;
   private _query: URLSearchParams | undefined = undefined;
   /** The authority of an absolute-form target; null for any other form; undefined until looked at. */
