@@ -117,11 +117,18 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   served = 0;
   /** Clock time when the first byte of the current request arrived (for headersTimeout, requestTimeout). */
   private requestStart = -1;
+  /** @internal Socket reads parsed so far (lets tests check that a body really arrived in pieces). */
+  _reads = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig) {
     super();
     this.conn = conn;
     this.cfg = cfg;
+  }
+
+  /** @internal Largest body a buffered read may gather (the server's `maxBodySize`). */
+  get maxBodySize(): number {
+    return this.cfg.maxBodySize;
   }
 
   // ------------------------------------------------------------ parser sink
@@ -144,6 +151,10 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     // A view of the chunk this connection passed to execute(), which came
     // from conn.read() and is never reused: the request may keep it.
     const req = this.receiving!;
+    if (req._lastRead !== this._reads) {
+      req._lastRead = this._reads;
+      req._bodyReads++;
+    }
     if (req._chunks === NO_CHUNKS) req._chunks = [chunk];
     else req._chunks.push(chunk);
   }
@@ -267,7 +278,11 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
 
   /** Whether the connection may stay open after responding to `req`. */
   keepAliveFor(req: Request): boolean {
-    if (!req._head.keepAlive || this.error !== null || this.served >= this.cfg.maxRequestsPerConnection) return false;
+    // A parse error closes the connection after *its* answer, not after the
+    // answers to the good requests parsed before it: those stay keep-alive, so
+    // the serve loop goes on to answer the error. (Closing after the first
+    // good response left the error unanswered.)
+    if (!req._head.keepAlive || (this.error !== null && this.receiving === req) || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
     return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;
   }
@@ -477,6 +492,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
    * favour).
    */
   private received(chunk: Uint8Array): void {
+    this._reads++;
     this.cfg.parser.execute(this, chunk, this);
     if (this.idle && this.receiving === null) this.requestStart = -1;
     else if (this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());

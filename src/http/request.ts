@@ -4,6 +4,12 @@ import type { HeaderList, RequestHead } from "./parser.js";
 import type { HttpConnection } from "./connection.js";
 
 const decoder = new TextDecoder();
+
+/** The error of a buffered read over `maxBodySize`; `length` is the Content-Length, or -1 when the body is chunked. */
+function tooLarge(max: number, length: number): HttpError {
+  const what = length >= 0 ? `request body of ${length} bytes` : "request body";
+  return new HttpError(413, `${what} is larger than maxBodySize (${max} bytes) for a buffered read; stream it with req.read() instead`);
+}
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -30,6 +36,50 @@ export interface RequestHeaders {
 /** @internal The empty chunk list every request starts with (never modified: replaced on the first chunk). */
 export const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
+const SLASH = 0x2f, QUESTION = 0x3f, HASH = 0x23;
+/** The start of an absolute-form target: `scheme://` (RFC 3986 §3.1). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** The header fields of a request with an absolute-form target: Host reads as the target's authority. */
+class AbsoluteFormHeaders implements RequestHeaders {
+  constructor(
+    private readonly fields: HeaderList,
+    private readonly host: string,
+  ) {}
+
+  get(name: string): string | undefined {
+    return isHost(name) ? this.host : this.fields.get(name);
+  }
+
+  getAll(name: string): string[] {
+    return isHost(name) ? [this.host] : this.fields.getAll(name);
+  }
+
+  has(name: string): boolean {
+    return isHost(name) || this.fields.has(name);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    let sent = false;
+    for (const [name, value] of this.fields.entries()) {
+      if (!isHost(name)) yield [name, value];
+      else if (!sent) {
+        sent = true;
+        yield [name, this.host];
+      }
+    }
+    if (!sent) yield ["Host", this.host];
+  }
+
+  get length(): number {
+    let n = 0;
+    for (const _ of this.entries()) n++;
+    return n;
+  }
+}
+
+const isHost = (name: string): boolean => name.length === 4 && name.toLowerCase() === "host";
+
 /**
  * An HTTP request as a handler sees it. The head was parsed (in Wasm by
  * default) into offsets; `method`, `target`, `path`, `query` and header
@@ -51,8 +101,15 @@ export class Request {
   /** @internal The next request parsed on the same connection, while both wait to be handled. */ _next: Request | null = null;
   /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
+  /** @internal Socket reads that brought bytes of this body (tests check a body really arrived in pieces). */ _bodyReads = 0;
+  /** @internal The connection's read count when this body last got bytes. */ _lastRead = -1;
   private _path: string | undefined = undefined;
   private _query: URLSearchParams | undefined = undefined;
+  /** The authority of an absolute-form target; null for any other form; undefined until looked at. */
+  private _authority: string | null | undefined = undefined;
+  /** Where the path starts in an absolute-form target. */
+  private _pathFrom = 0;
+  private _headers: RequestHeaders | undefined = undefined;
 
   /** @internal */
   constructor(head: RequestHead, conn: HttpConnection) {
@@ -65,22 +122,69 @@ export class Request {
     return this._head.method;
   }
 
-  /** The request-target as sent, e.g. `"/search?q=tasklet"`. */
+  /**
+   * The request-target as sent: `"/search?q=tasklet"`, or in absolute form
+   * (as sent to a proxy) `"http://example.com/search?q=tasklet"`.
+   */
   get target(): string {
     return this._head.target;
   }
 
-  /** The path part of the target, without the query: `"/search"`. */
+  /**
+   * The path part of the target, without the query: `"/search"`. For an
+   * absolute-form target (`http://example.com/search?q=1`) the path after
+   * the authority, `"/"` when it is empty.
+   */
   get path(): string {
     if (this._path === undefined) {
       const t = this._head.target;
-      const q = t.indexOf("?");
-      this._path = q < 0 ? t : t.slice(0, q);
+      const from = this.authority === null ? 0 : this._pathFrom;
+      const q = t.indexOf("?", from);
+      const p = q < 0 ? (from === 0 ? t : t.slice(from)) : t.slice(from, q);
+      this._path = p === "" ? "/" : p;
     }
     return this._path;
   }
 
-  /** The query of the target, parsed on first use. */
+  /**
+   * The host the request is for, as `host[:port]`: the authority of an
+   * absolute-form target (which takes the place of the Host field, RFC 9112
+   * §3.2.2, userinfo dropped), else the Host header field; undefined when
+   * neither is there.
+   *
+   * @example
+   * // GET http://example.com:8080/x HTTP/1.1  (Host: ignored)
+   * req.host; // "example.com:8080"
+   */
+  get host(): string | undefined {
+    return this.authority ?? this._head.get("host");
+  }
+
+  /** The authority of an absolute-form target (`scheme://authority/...`), else null. */
+  private get authority(): string | null {
+    if (this._authority === undefined) this._authority = this.findAuthority();
+    return this._authority;
+  }
+
+  private findAuthority(): string | null {
+    const h = this._head;
+    const src = h._bytes(); // first: a kept head read late moves its offsets here
+    if (src[h._ts] === SLASH) return null; // origin-form, the common case: no string made
+    const t = h.target;
+    const m = ABSOLUTE_FORM.exec(t);
+    if (m === null) return null; // "*" (OPTIONS)
+    const start = m[0].length;
+    let end = start;
+    for (; end < t.length; end++) {
+      const c = t.charCodeAt(end);
+      if (c === SLASH || c === QUESTION || c === HASH) break;
+    }
+    this._pathFrom = end;
+    const a = t.slice(start, end);
+    return a.slice(a.lastIndexOf("@") + 1);
+  }
+
+  /** The query of the target, parsed on first use (for an absolute-form target too). */
   get query(): URLSearchParams {
     if (this._query === undefined) {
       const t = this._head.target;
@@ -95,9 +199,17 @@ export class Request {
     return this._head.version;
   }
 
-  /** The header fields. */
+  /**
+   * The header fields. For an absolute-form target, `host` reads as the
+   * target's authority, whatever Host field was sent (RFC 9112 §3.2.2).
+   */
   get headers(): RequestHeaders {
-    return this._head as HeaderList;
+    let v = this._headers;
+    if (v === undefined) {
+      const a = this.authority;
+      v = this._headers = a === null ? (this._head as HeaderList) : new AbsoluteFormHeaders(this._head, a);
+    }
+    return v;
   }
 
   /** Whether the client asked to keep the connection open after this request. */
@@ -122,8 +234,10 @@ export class Request {
 
   /**
    * The next chunk of the body, or null at its end. Waits for bytes from the
-   * client; answers `Expect: 100-continue` on the first call. A body larger
-   * than the server's `maxBodySize` throws an `HttpError(413)`.
+   * client; answers `Expect: 100-continue` on the first call. Streaming is
+   * bound by the server's `maxStreamedBodySize` (default: none), not by
+   * `maxBodySize`; a body larger than it throws an `HttpError(413)`. Each
+   * chunk is the caller's to keep.
    */
   read(): Operation<Uint8Array | null> {
     const req = this;
@@ -142,16 +256,24 @@ export class Request {
     };
   }
 
-  /** The whole body as bytes. */
+  /**
+   * The whole body as bytes. A body larger than the server's `maxBodySize`
+   * (default 1 MiB) throws `HttpError(413)`: at once when its Content-Length
+   * says so (nothing is read), else as soon as that much has arrived. The
+   * server answers 413 and closes the connection.
+   */
   body(): Operation<Uint8Array> {
     const req = this;
     return {
       *[Symbol.iterator](): Generator<Instruction, Uint8Array, any> {
+        const max = req._conn.maxBodySize;
+        if (req._head.contentLength > max) throw tooLarge(max, req._head.contentLength);
         const parts: Uint8Array[] = [];
         let total = 0;
         for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
-          parts.push(c);
           total += c.length;
+          if (total > max) throw tooLarge(max, -1);
+          parts.push(c);
         }
         if (parts.length === 0) return EMPTY;
         if (parts.length === 1) return parts[0]!;
@@ -166,7 +288,7 @@ export class Request {
     };
   }
 
-  /** The whole body decoded as UTF-8. */
+  /** The whole body decoded as UTF-8 (bound by `maxBodySize`, as `body()`). */
   text(): Operation<string> {
     const req = this;
     return {
@@ -176,7 +298,7 @@ export class Request {
     };
   }
 
-  /** The whole body parsed as JSON; malformed JSON throws `HttpError(400)`. */
+  /** The whole body parsed as JSON (bound by `maxBodySize`, as `body()`); malformed JSON throws `HttpError(400)`. */
   json<T = unknown>(): Operation<T> {
     const req = this;
     return {

@@ -42,8 +42,22 @@ export interface ServeOptions {
   maxHeaderSize?: number;
   /** Header field lines; more gets 431. Default 100. */
   maxHeaders?: number;
-  /** Bytes of request body; larger gets 413. Default 1 MiB. */
+  /**
+   * Bytes of a request body read whole, with `req.body()`, `text()` or
+   * `json()`: a larger body makes that read throw `HttpError(413)` (answered
+   * with 413, then the connection closes). When the Content-Length already
+   * says it is larger, the read throws before any of the body is read. A
+   * handler that streams the body with `req.read()` is not bound by it (see
+   * `maxStreamedBodySize`). Default 1 MiB.
+   */
   maxBodySize?: number;
+  /**
+   * Bytes of any request body, however it is read (streamed with
+   * `req.read()` too), enforced by the parser as the body arrives: a
+   * Content-Length above it, or a chunked body that grows past it, gets 413
+   * and the connection closes. Default: no limit (`Infinity`).
+   */
+  maxStreamedBodySize?: number;
   /** Bytes of the request line; longer gets 414. Default 8 KiB. */
   maxRequestLine?: number;
   /** Time from the first byte of a request to the end of its head; then 408. Default 60 s. */
@@ -91,8 +105,13 @@ export interface HttpServerConfig {
   keepAliveTimeout: number;
   idleTimeout: number;
   maxRequestsPerConnection: number;
+  /** Largest body a buffered read (`req.body()`, `text()`, `json()`) gathers. */
+  maxBodySize: number;
   onError: (error: unknown, req: Request) => void;
 }
+
+/** Default `maxBodySize`: 1 MiB. */
+const DEFAULT_MAX_BODY = 1 << 20;
 
 function defaultOnError(error: unknown, req: Request): void {
   console.error(`tasklet http: handler failed on ${req.method} ${req.target}:`, error);
@@ -155,9 +174,12 @@ export class Server implements Operation<Server> {
     const parser = createParser(options.parser ?? "wasm", {
       maxHeaderSize: options.maxHeaderSize,
       maxHeaders: options.maxHeaders,
-      maxBodySize: options.maxBodySize ?? 1 << 20,
+      // The parser bounds every body; maxBodySize (buffered reads) is the Request's to check.
+      maxBodySize: options.maxStreamedBodySize ?? Infinity,
       maxRequestLine: options.maxRequestLine,
     });
+    const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
+    if (!(maxBody >= 0)) throw new RangeError(`serve(): maxBodySize must be a number of bytes >= 0, got ${String(maxBody)}`);
     const maxReq = options.maxRequestsPerConnection ?? Infinity;
     if (!(maxReq === Infinity || (Number.isInteger(maxReq) && maxReq >= 1))) {
       throw new RangeError(`serve(): maxRequestsPerConnection must be a whole number >= 1, got ${String(maxReq)}`);
@@ -177,6 +199,7 @@ export class Server implements Operation<Server> {
       keepAliveTimeout: ms(options, "keepAliveTimeout", 5_000),
       idleTimeout: ms(options, "idleTimeout", 0),
       maxRequestsPerConnection: maxReq,
+      maxBodySize: maxBody,
       onError: options.onError ?? defaultOnError,
     };
     const idle = this.cfg.idleTimeout > 0 ? this.cfg.idleTimeout : Infinity;
