@@ -28,6 +28,8 @@ const EXAMPLES_DIR = path.join(ROOT, "test/.api-examples");
 const RUN_BOUND_MS = 1_500;
 /** How long its runs and servers get to finish after that. */
 const STOP_BOUND_MS = 3_000;
+/** The grace period given to close() of a server an example started. */
+const CLOSE_GRACE_MS = 100;
 
 type Example = { where: string; file: string; line: number; text: string };
 
@@ -265,11 +267,11 @@ describe("the @example blocks of the public API", () => {
       if (outcome.state === "rejected") throw outcome.error;
       for (const s of started.servers) {
         await s.ready;
-        await within(Promise.resolve(s.close({ timeout: 100 })), STOP_BOUND_MS);
+        await within(s.close({ timeout: CLOSE_GRACE_MS }), STOP_BOUND_MS);
       }
       for (const p of started.tcpServers) {
         const s = await p;
-        await within(Promise.resolve(s.close({ timeout: 100 })), STOP_BOUND_MS);
+        await within(s.close({ timeout: CLOSE_GRACE_MS }), STOP_BOUND_MS);
       }
       for (const t of started.roots) {
         // Still running at the bound (an accept loop, say): cancel what it started; else let it finish.
