@@ -34,6 +34,36 @@ async function freePort(): Promise<number> {
 }
 
 describe.each(BACKENDS)("green sockets on the %s backend", (backend) => {
+  it("write() of something that is not bytes or text is a TypeError naming it", async () => {
+    const got = await run(
+      function* () {
+        const { listener, raw, conn } = yield* pausedPeer();
+        try {
+          const messages: string[] = [];
+          for (const bad of [null, undefined, 42, { length: 3 }]) {
+            try {
+              yield* conn.write(bad as unknown as string);
+            } catch (e) {
+              messages.push(`${(e as Error).constructor.name}: ${(e as Error).message}`);
+            }
+          }
+          return messages;
+        } finally {
+          conn.abort();
+          raw.destroy();
+          listener.close();
+        }
+      },
+      { backend },
+    );
+    expect(got).toEqual([
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got null",
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got undefined",
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got number",
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got an instance of Object",
+    ]);
+  });
+
   it("echoes lines between a green client and a green server", async () => {
     const got = await run(
       function* () {

@@ -74,6 +74,13 @@ function copyOut(src: Uint8Array, k: number): Buffer {
   return out;
 }
 
+/** A value as an error message names it: its type, or its class for objects. */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  return `an instance of ${v.constructor?.name ?? "Object"}`;
+}
+
 /** Resume value of a readInto: bytes are buffered, copy them now. */
 const INTO_READY: unique symbol = Symbol("tasklet.net.intoReady");
 
@@ -375,6 +382,9 @@ export class Conn {
    * yield* conn.write([head, body]);
    */
   write(data: Uint8Array | string | readonly (Uint8Array | string)[]): Operation<void> {
+    if (!(data instanceof Uint8Array) && typeof data !== "string" && !Array.isArray(data)) {
+      throw new TypeError(`conn.write() takes a Uint8Array, a string or an array of them, got ${describe(data)}`);
+    }
     return new WriteOp(this, data);
   }
 
