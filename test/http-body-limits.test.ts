@@ -129,8 +129,9 @@ describe.each(COMBOS)("body size limits, $parser parser, $backend backend", (com
     expect(ch.closed).toBe(true);
   });
 
-  it("rejects a maxBodySize that is not a number of bytes", () => {
+  it("rejects a maxBodySize or maxStreamedBodySize that is not a number of bytes, naming it", () => {
     expect(() => serve({ maxBodySize: -1, parser: combo.parser }, function* () {})).toThrow(RangeError);
-    expect(() => serve({ maxBodySize: Number.NaN, parser: combo.parser }, function* () {})).toThrow(/maxBodySize/);
+    expect(() => serve({ maxBodySize: Number.NaN, parser: combo.parser }, function* () {})).toThrow(/serve\(\): maxBodySize/);
+    expect(() => serve({ maxStreamedBodySize: -5, parser: combo.parser }, function* () {})).toThrow(/serve\(\): maxStreamedBodySize/);
   });
 });

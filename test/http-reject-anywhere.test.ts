@@ -1,12 +1,13 @@
 // A rejected request gets its status line (with Connection: close) before the
 // connection closes, wherever it stands on the connection: first, pipelined
 // behind good requests in the same write, or sent after their answers came
-// back. (A parse error after a good pipelined request once closed the
+// back, or while the handler of the good one still runs. (A parse error after a good pipelined request once closed the
 // connection after the good answer, leaving the bad one unanswered.)
 import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMBOS, serverPool } from "./http-helpers.js";
-import { exchange } from "./http-wire.js";
+import { sleep } from "../src/index.js";
+import { COMBOS, raw, serverPool } from "./http-helpers.js";
+import { exchange, parseResponses } from "./http-wire.js";
 
 const { start, closeAll } = serverPool();
 afterEach(closeAll);
@@ -39,14 +40,18 @@ const GOOD = [
   "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
 ];
 
-type Position = "first" | "pipelined" | "later";
-const POSITIONS: Position[] = ["first", "pipelined", "later"];
+type Position = "first" | "pipelined" | "later" | "during";
+const POSITIONS: Position[] = ["first", "pipelined", "later", "during"];
+/** How long handlers take in the "during" position; the bad request is sent halfway. */
+const SLOW_MS = 60;
 
 describe.each(COMBOS)("rejections anywhere on a connection, $parser parser, $backend backend", (combo) => {
   it("answers the good requests, then exactly one error status with Connection: close, then closes", async () => {
     let handled = 0;
+    let slow = false;
     const s = await start(combo, function* (req) {
       const body = yield* req.text();
+      if (slow) yield* sleep(SLOW_MS);
       handled++;
       return { body: `ok ${req.method} ${body.length}` };
     }, LIMITS);
@@ -56,10 +61,18 @@ describe.each(COMBOS)("rejections anywhere on a connection, $parser parser, $bac
       const before = position === "first" ? [] : goods.map((g) => GOOD[g]!);
       const good = before.join("");
       handled = 0;
-      const ex =
-        position === "first" ? await exchange(s.port, m.bytes)
-        : position === "pipelined" ? await exchange(s.port, good + m.bytes)
-        : await exchange(s.port, good, [{ after: before.length, bytes: m.bytes }]);
+      slow = position === "during";
+      let ex;
+      if (position === "during") {
+        const r = await raw(s.port, [good, m.bytes], { gapMs: SLOW_MS / 2, idleMs: 2000 });
+        const { responses, used } = parseResponses(Buffer.from(r.text, "latin1"));
+        ex = { responses, leftover: r.text.length - used, closed: r.closed };
+      } else {
+        ex =
+          position === "first" ? await exchange(s.port, m.bytes)
+          : position === "pipelined" ? await exchange(s.port, good + m.bytes)
+          : await exchange(s.port, good, [{ after: before.length, bytes: m.bytes }]);
+      }
       const where = `${m.name}, ${position}, after ${before.length} good`;
       expect(ex.responses.map((r) => r.status), where).toEqual([...before.map(() => 200), m.status]);
       for (const r of ex.responses.slice(0, -1)) expect(r.body.toString(), where).toMatch(/^ok /);

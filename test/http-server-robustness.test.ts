@@ -55,7 +55,8 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
       const v = verdict(combo.parser, bytes);
       if (v.upgrade) continue; // CONNECT/Upgrade: covered below
       handled.length = 0;
-      const r = await raw(s.port, bytes, { idleMs: 150 });
+      // An error case ends on the close, so it may wait long for it; a valid one ends when nothing more comes.
+      const r = await raw(s.port, bytes, { idleMs: v.error !== null ? 2000 : 150 });
       const got = statuses(r.text);
       const where = `${c.location} ${c.name}`;
       if (v.error !== null && v.error.code === ParseError.DATA_AFTER_CLOSE) {

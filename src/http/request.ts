@@ -4,13 +4,13 @@ import type { HeaderList, RequestHead } from "./parser.js";
 import type { HttpConnection } from "./connection.js";
 
 const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 /** The error of a buffered read over `maxBodySize`; `length` is the Content-Length, or -1 when the body is chunked. */
 function tooLarge(max: number, length: number): HttpError {
   const what = length >= 0 ? `request body of ${length} bytes` : "request body";
   return new HttpError(413, `${what} is larger than maxBodySize (${max} bytes) for a buffered read; stream it with req.read() instead`);
 }
-const EMPTY = new Uint8Array(0);
 
 /**
  * Read-only, case-insensitive access to a request's header fields. Strings

@@ -171,15 +171,17 @@ export class Server implements Operation<Server> {
     checkPathExclusive("serve()", options);
     this.options = options;
     this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
+    const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
+    if (!(maxBody >= 0)) throw new RangeError(`serve(): maxBodySize must be a number of bytes >= 0, got ${String(maxBody)}`);
+    const maxStreamed = options.maxStreamedBodySize ?? Infinity;
+    if (!(maxStreamed >= 0)) throw new RangeError(`serve(): maxStreamedBodySize must be a number of bytes >= 0, got ${String(maxStreamed)}`);
     const parser = createParser(options.parser ?? "wasm", {
       maxHeaderSize: options.maxHeaderSize,
       maxHeaders: options.maxHeaders,
       // The parser bounds every body; maxBodySize (buffered reads) is the Request's to check.
-      maxBodySize: options.maxStreamedBodySize ?? Infinity,
+      maxBodySize: maxStreamed,
       maxRequestLine: options.maxRequestLine,
     });
-    const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
-    if (!(maxBody >= 0)) throw new RangeError(`serve(): maxBodySize must be a number of bytes >= 0, got ${String(maxBody)}`);
     const maxReq = options.maxRequestsPerConnection ?? Infinity;
     if (!(maxReq === Infinity || (Number.isInteger(maxReq) && maxReq >= 1))) {
       throw new RangeError(`serve(): maxRequestsPerConnection must be a whole number >= 1, got ${String(maxReq)}`);
