@@ -234,9 +234,10 @@ export function input(): usize { return INPUT; }
  * The request-target has one of the four forms of RFC 9112 §3.2:
  * origin-form ("/" ...), asterisk-form ("*" alone), absolute-form
  * (scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )),
- * or, for CONNECT only, authority-form.
+ * or, for CONNECT only, authority-form. With `partial`, [ts, te) is the
+ * start of a target still arriving: true while it can still become one.
  */
-function targetForm(ts: i32, te: i32, method: i32): bool {
+function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
   const b = at(ts);
   if (b == 47) return true;
   if (b == 42) return te - ts == 1;
@@ -248,7 +249,7 @@ function targetForm(ts: i32, te: i32, method: i32): bool {
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
   }
-  return false;
+  return partial; // a scheme still waiting for its ":"
 }
 
 /**
@@ -454,17 +455,23 @@ function parseHead(start: i32, end: i32): i32 {
   const ts = p;
   p = scanTarget(p, end);
   if (p - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
-  if (p >= end) return needHead(hs, end, true);
+  if (p >= end) {
+    // What has come of the target must be able to start one of its forms: a bad byte is refused when it arrives.
+    if (p > ts && !targetForm(ts, p, method, true)) return fail(ParseError.INVALID_TARGET, ts);
+    return needHead(hs, end, true);
+  }
   b = at(p);
   if (b != SP) {
     if (p == ts) return fail(ParseError.INVALID_REQUEST_LINE, p);
+    // The same verdict as when the input was cut right here.
+    if (!targetForm(ts, p, method, true)) return fail(ParseError.INVALID_TARGET, ts);
     // "GET /" + CRLF is an HTTP/0.9 request-line (no version).
     if (b == CR || b == LF) return fail(ParseError.UNSUPPORTED_VERSION, p);
     return fail(ParseError.INVALID_TARGET, p);
   }
   if (p == ts) return fail(ParseError.INVALID_REQUEST_LINE, p);
   const te = p;
-  if (!targetForm(ts, te, method)) return fail(ParseError.INVALID_TARGET, ts);
+  if (!targetForm(ts, te, method, false)) return fail(ParseError.INVALID_TARGET, ts);
   p++;
   // HTTP-version CRLF, byte by byte so a partial line fails as early as it can.
   const vs = p;

@@ -27,6 +27,8 @@ const EXAMPLES: Record<keyof typeof KNOWN_DIFFERENCES, string> = {
   "more than one SP between the parts of the request-line": "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
   "empty elements in the Transfer-Encoding list (`chunked , `)": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked , \r\n\r\n0\r\n\r\n",
   "an Upgrade request with content": "POST / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabcXYZ",
+  "a method llhttp knows only from RTSP (`FLUSH`, `PLAY`, …)": "GET / HTTP/1.1\r\nHost: a\r\n\r\nFLU",
+  "a malformed Transfer-Encoding on CONNECT": "CONNECT a:1 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
   "Transfer-Encoding in an HTTP/1.0 request": "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
   "Upgrade in an HTTP/1.0 request": "GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
   "llhttp 9.3 misreads a Connection option followed by whitespace": "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\t\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -37,6 +39,7 @@ const FIXED: Record<string, string> = {
   "an empty Upgrade list is no upgrade (RFC 9110 §7.8: Upgrade = #protocol)": "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: \r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
   "a byte outside RFC 3986 §3.2 in an absolute-form authority is rejected": "GET http://exa\\mple.com/ HTTP/1.1\r\nHost: a\r\n\r\n",
   "…and `{` there too": "GET http://a{b/ HTTP/1.1\r\nHost: a\r\n\r\n",
+  "a target that cannot become valid is refused when its bad byte arrives, even if the input ends there": "PATCH (%41",
 };
 
 describe("differential against node:http", () => {

@@ -115,7 +115,9 @@ const REJECTIONS: [string, string, keyof typeof ParseError][] = [
   ["tab in the target", `GET /a\tb HTTP/1.1\r\n${H}\r\n`, "INVALID_TARGET"],
   ["two spaces after the method", `GET  / HTTP/1.1\r\n${H}\r\n`, "INVALID_REQUEST_LINE"],
   ["two spaces before the version", `GET /  HTTP/1.1\r\n${H}\r\n`, "INVALID_VERSION"],
-  ["no target", `GET HTTP/1.1\r\n${H}\r\n`, "UNSUPPORTED_VERSION"],
+  // The version is read as the target, and "HTTP/" can start no target form (Node: HPE_INVALID_URL too).
+  ["no target", `GET HTTP/1.1\r\n${H}\r\n`, "INVALID_TARGET"],
+  ["HTTP/0.9 request-line (no version)", `GET /\r\n${H}\r\n`, "UNSUPPORTED_VERSION"],
   ["chunk size not hex", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nxyz\r\n`, "INVALID_CHUNK_SIZE"],
   ["chunk size empty", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n\r\n`, "INVALID_CHUNK_SIZE"],
   ["chunk size with a space", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n`, "INVALID_CHUNK_SIZE"],
@@ -341,6 +343,14 @@ describe.each(["ts", "wasm"] as const)("the %s parser", (kind) => {
         expect(seen.error, t).toBeNull();
         expect(seen.heads[0].target).toBe(t);
       }
+    });
+    it("refuses a request-target as soon as it cannot become one of the four forms, not at its end", () => {
+      for (const t of ["(", "*x", "ht!p", "1http:", "http://a\\"]) {
+        expect(parse(kind, `GET ${t}`).error?.codeName, t).toBe("INVALID_TARGET");
+        expect(parse(kind, `GET ${t} HTTP/1.1\r\n${H}\r\n`).error?.codeName, t).toBe("INVALID_TARGET");
+      }
+      for (const t of ["/", "*", "http", "http:/x(", "urn:a", "http://a"]) expect(parse(kind, `GET ${t}`).error, t).toBeNull();
+      expect(parse(kind, "CONNECT (").error).toBeNull(); // authority-form is not checked here
     });
     it("skips CR and LF bytes before a request-line (RFC 9112 §2.2), not inside a head", () => {
       const seen = parseEverySplit(kind, `\n\r\r\nGET /a HTTP/1.1\r\n${H}\r\n\r\n\nGET /b HTTP/1.1\r\n${H}\r\n`);

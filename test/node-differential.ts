@@ -44,10 +44,13 @@ const text = (c: Case) => c.input.toString("latin1");
 const oursCode = (c: Case) => c.ours.error?.code ?? null;
 const field = (headers: [string, string][] | null, name: string) => (headers ?? []).filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
 
+/** llhttp's RTSP methods that are no HTTP method. */
+const RTSP_ONLY = ["DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER", "REDIRECT", "RECORD", "FLUSH"];
+
 /** Apply `f` to each line (split at CRLF) that matches `re`. */
 const eachLine = (s: string, re: RegExp, f: (line: string) => string) => s.split("\r\n").map((l) => (re.test(l) ? f(l) : l)).join("\r\n");
 /** A request-line: a line ending in an HTTP-version (body bytes of the message before may share its line). */
-const REQUEST_LINE = / HTTP\/\d\.\d$/;
+const REQUEST_LINE = / HTTP\/\d\.\d\r?$/;
 
 export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
   "absolute-form that llhttp's URL parser refuses (`http:/x`, `example.com:443`)": {
@@ -60,7 +63,7 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
   "HTTP/2.0 or HTTP/0.9 in an HTTP/1 request-line": {
     clause: "RFC 9110 §15.6.6 and RFC 9112 §2.3: a server may refuse a major version it does not speak with 505; an HTTP/1.1 parser does not speak HTTP/2 or HTTP/0.9 (RFC 9112 §3 requires HTTP-version). llhttp accepts both.",
     applies: (c) => oursCode(c) === "UNSUPPORTED_VERSION",
-    normalize: (s) => eachLine(s, REQUEST_LINE, (l) => l.replace(/ HTTP\/(2\.0|0\.9)$/, " HTTP/1.1")),
+    normalize: (s) => eachLine(s, REQUEST_LINE, (l) => l.replace(/ HTTP\/(2\.0|0\.9)(?=\r?$)/, " HTTP/1.1")),
   },
   "a transfer coding other than chunked": {
     clause: "RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD respond with 501. tasklet does not decode gzip/deflate; node passes the coded bytes through as the body.",
@@ -79,7 +82,8 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
   "asterisk-form followed by more bytes (`*(`)": {
     clause: "RFC 9112 §3.2.4: asterisk-form is exactly `*`; `*(` is none of the four request-target forms (§3.2), so 400. llhttp accepts any URL bytes after `*`.",
     applies: (c) => oursCode(c) === "INVALID_TARGET",
-    normalize: (s) => eachLine(s, REQUEST_LINE, (l) => l.replace(/ \*[!-~]+ HTTP\//, " * HTTP/")),
+    // Also when the input ends inside the version.
+    normalize: (s) => s.replace(/ \*[!-~]+ (?=H)/g, " * "),
   },
   "more than one SP between the parts of the request-line": {
     clause: "RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single SPs; §3 and §11.2 warn that lenient whitespace parsing of the request-line invites request smuggling. tasklet rejects; llhttp skips extra spaces.",
@@ -96,6 +100,22 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
     applies: (c) => {
       const last = c.node.messages.at(-1);
       return last !== undefined && last.upgrade && last.method !== "CONNECT" && (field(last.headers, "transfer-encoding").length > 0 || field(last.headers, "content-length").some((v) => v !== "0"));
+    },
+  },
+  "a method llhttp knows only from RTSP (`FLUSH`, `PLAY`, …)": {
+    clause:
+      "RFC 9110 §9.1: a server answers 501 to a method it does not recognise; RTSP methods (RFC 7826) are not HTTP ones. tasklet refuses one as soon as no HTTP method can match; llhttp, which also parses RTSP, waits for the rest of it.",
+    applies: (c) => {
+      const partial = /[A-Z_-]+$/.exec(text(c))?.[0];
+      return oursCode(c) === "UNKNOWN_METHOD" && c.node.error === EOF_CODE && partial !== undefined && RTSP_ONLY.some((m) => m.startsWith(partial));
+    },
+  },
+  "a malformed Transfer-Encoding on CONNECT": {
+    clause:
+      "RFC 9112 §6.3 item 4: a request whose Transfer-Encoding does not end in chunked (or is malformed) MUST be answered 400, whatever its method: the framing is unreliable, a request smuggling signal. llhttp skips the framing fields of CONNECT, which has no content (RFC 9110 §9.3.6).",
+    applies: (c) => {
+      const rejected = c.node.messages[c.ours.messages.filter((m) => m.complete).length];
+      return ["INVALID_TRANSFER_ENCODING", "TE_WITH_CONTENT_LENGTH", "UNSUPPORTED_TRANSFER_CODING"].includes(oursCode(c) ?? "") && rejected?.method === "CONNECT" && field(rejected.headers, "transfer-encoding").length > 0;
     },
   },
   "Transfer-Encoding in an HTTP/1.0 request": {

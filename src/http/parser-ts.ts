@@ -127,9 +127,10 @@ function methodPrefix(buf: Uint8Array, s: number, e: number): boolean {
  * The request-target has one of the four forms of RFC 9112 §3.2:
  * origin-form ("/" ...), asterisk-form ("*" alone), absolute-form
  * (scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )),
- * or, for CONNECT only, authority-form.
+ * or, for CONNECT only, authority-form. With `partial`, [ts, te) is the
+ * start of a target still arriving: true while it can still become one.
  */
-function targetForm(buf: Uint8Array, ts: number, te: number, method: number): boolean {
+function targetForm(buf: Uint8Array, ts: number, te: number, method: number, partial: boolean): boolean {
   const b = buf[ts];
   if (b === 47) return true;
   if (b === 42) return te - ts === 1;
@@ -141,7 +142,7 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number): bo
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
   }
-  return false;
+  return partial; // a scheme still waiting for its ":"
 }
 
 /**
@@ -377,17 +378,23 @@ export class TsCore implements ParserCore {
     const ts = p;
     while (p < end && TARGET[buf[p]] === 1) p++;
     if (p - hs > maxLine) return this.fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
-    if (p >= end) return this.needHead(hs, end, true);
+    if (p >= end) {
+      // What has come of the target must be able to start one of its forms: a bad byte is refused when it arrives.
+      if (p > ts && !targetForm(buf, ts, p, method, true)) return this.fail(ParseError.INVALID_TARGET, ts);
+      return this.needHead(hs, end, true);
+    }
     let b = buf[p];
     if (b !== SP) {
       if (p === ts) return this.fail(ParseError.INVALID_REQUEST_LINE, p);
+      // The same verdict as when the input was cut right here.
+      if (!targetForm(buf, ts, p, method, true)) return this.fail(ParseError.INVALID_TARGET, ts);
       // "GET /" + CRLF is an HTTP/0.9 request-line (no version).
       if (b === CR || b === LF) return this.fail(ParseError.UNSUPPORTED_VERSION, p);
       return this.fail(ParseError.INVALID_TARGET, p);
     }
     if (p === ts) return this.fail(ParseError.INVALID_REQUEST_LINE, p);
     const te = p;
-    if (!targetForm(buf, ts, te, method)) return this.fail(ParseError.INVALID_TARGET, ts);
+    if (!targetForm(buf, ts, te, method, false)) return this.fail(ParseError.INVALID_TARGET, ts);
     p++;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF; checked byte by byte so a partial line fails early.
     const vs = p;
