@@ -245,7 +245,7 @@ function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
   if ((b | 0x20) < 97 || (b | 0x20) > 122) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = at(i);
-    if (c == COLON) return authorityOk(i + 1, te);
+    if (c == COLON) return authorityOk(ts, i + 1, te, partial);
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
   }
@@ -257,15 +257,29 @@ function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
  * bytes up to "/", "?", "#" or the end are RFC 3986 §3.2 ones (unreserved,
  * pct-encoded, sub-delims, ":", "@", "[", "]"). The target scan already
  * allowed only visible ASCII; of that, these are not: " < > \ ^ ` { | }.
+ * An http or https URI must name a host (RFC 9110 §4.2.1, §4.2.2):
+ * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
-function authorityOk(p: i32, te: i32): bool {
+function authorityOk(ts: i32, p: i32, te: i32, partial: bool): bool {
   if (te - p < 2 || at(p) != 47 || at(p + 1) != 47) return true;
-  for (let i = p + 2; i < te; i++) {
+  let host = p + 2;
+  let i = host;
+  for (; i < te; i++) {
     const c = at(i);
-    if (c == 47 || c == 63 || c == 35) return true;
+    if (c == 47 || c == 63 || c == 35) break;
     if (c == 34 || c == 60 || c == 62 || c == 92 || c == 94 || c == 96 || c == 123 || c == 124 || c == 125) return false;
+    if (c == 64) host = i + 1; // after userinfo "@"
   }
-  return true;
+  if ((i == te && partial) || !httpScheme(ts, p - 1)) return true;
+  return host < i && at(host) != COLON;
+}
+
+/** [s, e) is "http" or "https", in any case. */
+function httpScheme(s: i32, e: i32): bool {
+  const n = e - s;
+  if (n != 4 && n != 5) return false;
+  if ((at(s) | 0x20) != 104 || (at(s + 1) | 0x20) != 116 || (at(s + 2) | 0x20) != 116 || (at(s + 3) | 0x20) != 112) return false;
+  return n == 4 || (at(s + 4) | 0x20) == 115;
 }
 
 /** [s, e) is the start of some method of the table (only asked when a head is cut inside its method). */

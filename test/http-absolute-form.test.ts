@@ -113,4 +113,12 @@ describe.each(COMBOS)("absolute-form targets, $parser parser, $backend backend",
       { seed: 3922, numRuns: 25 },
     );
   });
+
+  it.each(["http:///x", "http://:80/", "https://user@/", "HTTP://?q=1"])("an http(s) target with an empty host (%s) gets a 400 and a close (RFC 9110 §4.2.1)", async (target) => {
+    const s = await start(combo, report);
+    const ex = await exchange(s.port, `GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET ${target} HTTP/1.1\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(ex.responses.map((r) => r.status)).toEqual([200, 400]);
+    expect(ex.responses[1]!.headers.get("connection")).toBe("close");
+    expect(ex.closed).toBe(true);
+  });
 });

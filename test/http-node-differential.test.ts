@@ -19,6 +19,7 @@ const MIN_CASES = 200;
 /** One input per known difference: it must still differ, and be explained by exactly that entry. */
 const EXAMPLES: Record<keyof typeof KNOWN_DIFFERENCES, string> = {
   "absolute-form that llhttp's URL parser refuses (`http:/x`, `example.com:443`)": "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n",
+  "an http or https absolute-form with an empty host (`http:///x`)": "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n",
   "HTTP/2.0 or HTTP/0.9 in an HTTP/1 request-line": "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
   "a transfer coding other than chunked": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
   "a chunk extension with an empty value (`;a=`)": "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\r\nx\r\n0\r\n\r\n",

@@ -60,6 +60,12 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
     // The scheme of such a target (or a partial one the input ends in) becomes `http://h/`.
     normalize: (s) => s.replace(/ [A-Za-z][A-Za-z0-9+.-]*:(?!\/\/)(?=[!-~]*( |$))/g, " http://h/").replace(/( [A-Za-z][A-Za-z0-9+.-]*)$/, " /"),
   },
+  "an http or https absolute-form with an empty host (`http:///x`)": {
+    clause: "RFC 9110 §4.2.1 (and §4.2.2 for https): a sender must not generate an http URI with an empty host identifier, and a recipient that processes one MUST reject it as invalid. tasklet answers 400; llhttp accepts it.",
+    applies: (c) => oursCode(c) === "INVALID_TARGET" && c.node.error === null,
+    // The empty host (after any userinfo) becomes `h`.
+    normalize: (s) => s.replace(/( [Hh][Tt][Tt][Pp][Ss]?:\/\/)([^/?# ]*@)?(?=[:/?# ]|$)/g, "$1h"),
+  },
   "HTTP/2.0 or HTTP/0.9 in an HTTP/1 request-line": {
     clause: "RFC 9110 §15.6.6 and RFC 9112 §2.3: a server may refuse a major version it does not speak with 505; an HTTP/1.1 parser does not speak HTTP/2 or HTTP/0.9 (RFC 9112 §3 requires HTTP-version). llhttp accepts both.",
     applies: (c) => oursCode(c) === "UNSUPPORTED_VERSION",

@@ -138,7 +138,7 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
   if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
-    if (c === COLON) return authorityOk(buf, i + 1, te);
+    if (c === COLON) return authorityOk(buf, ts, i + 1, te, partial);
     const l = c | 0x20;
     if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
   }
@@ -150,15 +150,29 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
  * bytes up to "/", "?", "#" or the end are RFC 3986 §3.2 ones (unreserved,
  * pct-encoded, sub-delims, ":", "@", "[", "]"). The target scan already
  * allowed only visible ASCII; of that, these are not: " < > \ ^ ` { | }.
+ * An http or https URI must name a host (RFC 9110 §4.2.1, §4.2.2):
+ * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
-function authorityOk(buf: Uint8Array, p: number, te: number): boolean {
+function authorityOk(buf: Uint8Array, ts: number, p: number, te: number, partial: boolean): boolean {
   if (te - p < 2 || buf[p] !== 47 || buf[p + 1] !== 47) return true;
-  for (let i = p + 2; i < te; i++) {
+  let host = p + 2;
+  let i = host;
+  for (; i < te; i++) {
     const c = buf[i];
-    if (c === 47 || c === 63 || c === 35) return true;
+    if (c === 47 || c === 63 || c === 35) break;
     if (c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) return false;
+    if (c === 64) host = i + 1; // after userinfo "@"
   }
-  return true;
+  if ((i === te && partial) || !httpScheme(buf, ts, p - 1)) return true;
+  return host < i && buf[host] !== COLON;
+}
+
+/** buf[s, e) is "http" or "https", in any case. */
+function httpScheme(buf: Uint8Array, s: number, e: number): boolean {
+  const n = e - s;
+  if (n !== 4 && n !== 5) return false;
+  if ((buf[s] | 0x20) !== 104 || (buf[s + 1] | 0x20) !== 116 || (buf[s + 2] | 0x20) !== 116 || (buf[s + 3] | 0x20) !== 112) return false;
+  return n === 4 || (buf[s + 4] | 0x20) === 115;
 }
 
 /** buf[vs, ve) holds a list element: a byte other than SP, HTAB and comma (RFC 9110 §5.6.1 lets lists have empty elements). */
