@@ -277,6 +277,7 @@ export class Response {
     return {
       *[Symbol.iterator](): Generator<Instruction, void, any> {
         if (res._finished) throw new Error("end() called twice");
+        if (res.broken) return res.finish(); // cut short already: nothing more goes out
         const rest = res.sendBody(classifyBody(body));
         if (rest !== null) yield* rest;
         else yield* new EndOp(res, undefined, true);
@@ -290,6 +291,11 @@ export class Response {
    * that streams the body.
    */
   sendInit(init: ResponseInit): Operation<void> | null {
+    if (this.broken) {
+      // The handler caught its body's failure and returned: the response stays cut short.
+      this.finish();
+      return null;
+    }
     // Everything is checked before anything is set: a bad init gets a plain 500.
     const status = init.status !== undefined ? checkStatus(init.status) : this.status;
     const text = init.statusText !== undefined ? checkStatusText(init.statusText) : this.customText;
