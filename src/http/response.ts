@@ -60,6 +60,13 @@ let lastValue = "";
  * are sent as JSON. Anything else (a class instance that is none of these, a
  * function, a symbol, a bigint) is a TypeError: the client gets a 500 and
  * `onError` the error.
+ *
+ * @example
+ * serve({ port: 3000 }, function* (req) {
+ *   if (req.path === "/file") return { body: createReadStream("big.bin") }; // streamed, chunked
+ *   if (req.path === "/ticks") return { body: (async function* () { yield "tick\n"; })() };
+ *   return { body: { ok: true } }; // JSON
+ * });
  */
 export type ResponseBody =
   | string
