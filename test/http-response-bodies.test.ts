@@ -207,7 +207,7 @@ function viaCurl(url: string): Promise<Got> {
 
 const CLIENTS = { fetch: viaFetch, node: viaNode, curl: viaCurl } as const;
 const BIG = 2 << 20;
-const SIZES = [0, 1, 100_000, BIG];
+const SIZES = [0, 100_000, BIG]; // (small sizes: the property below)
 
 describe.each(COMBOS)("response bodies, $parser parser, $backend backend", (combo) => {
   it("every kind of body reaches fetch, node:http and curl intact, framed as its kind implies", async () => {
@@ -246,7 +246,7 @@ describe.each(COMBOS)("response bodies, $parser parser, $backend backend", (comb
     }
   });
 
-  fcTest.prop([fc.constantFrom(...KINDS), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 1, max: 1 << 30 })], { seed: 4242, numRuns: 40 })(
+  fcTest.prop([fc.constantFrom(...KINDS), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 1, max: 1 << 30 })], { seed: 4242, numRuns: 30 })(
     "any size and split of any kind arrives intact (property)",
     async (kind, size, seed) => {
       const s = await start(combo, bodyHandler);
