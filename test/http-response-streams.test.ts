@@ -3,6 +3,7 @@
 // closes, stops the producer (a Readable is destroyed, a ReadableStream
 // cancelled, an async generator's finally runs); a producer that fails part
 // way cuts the response short (no valid end) and onError hears of it.
+import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import { Readable } from "node:stream";
@@ -14,14 +15,26 @@ const { start, closeAll } = serverPool();
 afterEach(closeAll);
 
 const CHUNK = 64 * 1024;
-/** An infinite producer stops here, so a server without backpressure ends (and fails the bound) instead of eating memory. */
-const PRODUCER_CAP = 256 << 20;
+const MiB = 1 << 20;
+/** The largest a TCP socket buffer may grow to (autotuning), from /proc; a generous guess where it cannot be read. */
+function kernelMax(name: "tcp_rmem" | "tcp_wmem", guess: number): number {
+  try {
+    const max = Number(readFileSync(`/proc/sys/net/ipv4/${name}`, "utf8").trim().split(/\s+/)[2]);
+    return Number.isFinite(max) && max > 0 ? max : guess;
+  } catch {
+    return guess;
+  }
+}
 /**
- * Bytes a paused client may leave between produced and received: the
- * kernel's socket buffers on loopback (about 4 MiB here) plus the server's
- * and the producer's own small buffers. Far below PRODUCER_CAP.
+ * Bytes a paused client may leave between produced and received: what the
+ * kernel's socket buffers on loopback can hold at most (the client's receive
+ * buffer and the server's send buffer), plus a few MiB for the server's and
+ * the producer's own buffers. Only the bound matters: without backpressure
+ * the producer runs on to PRODUCER_CAP.
  */
-const BACKLOG_BOUND = 16 << 20;
+const BACKLOG_BOUND = kernelMax("tcp_rmem", 32 * MiB) + kernelMax("tcp_wmem", 32 * MiB) + 8 * MiB;
+/** An infinite producer stops here, so a server without backpressure ends (and fails the bound) instead of eating memory. */
+const PRODUCER_CAP = Math.max(256 * MiB, 4 * BACKLOG_BOUND);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
