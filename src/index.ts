@@ -121,5 +121,5 @@ export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/pars
 // HTTP server
 export { serve, Server, type Handler, type ServeOptions, type ServerCloseOptions } from "./http/server.js";
 export { Request, type RequestHeaders } from "./http/request.js";
-export { Response, type ResponseInit } from "./http/response.js";
+export { Response, type ResponseBody, type ResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";

@@ -230,8 +230,10 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
         try {
           const ret = (yield* this.cfg.handler(req, res)) as ResponseInit | void | undefined;
           if (!res._finished) {
-            if (ret !== undefined && ret !== null && typeof ret === "object") res.sendInit(ret);
-            else res.finish();
+            if (ret !== undefined && ret !== null && typeof ret === "object") {
+              const rest = res.sendInit(ret); // a streamed body: the operation that sends it
+              if (rest !== null) yield* rest;
+            } else res.finish();
           }
         } catch (e) {
           failed = true;
@@ -532,6 +534,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
       this.mustClose = true;
       return false;
     }
+    res.statusText = undefined; // the handler's reason phrase was for its own status
     if (e instanceof HttpError) {
       res.status = e.status;
       res.setHeader("content-type", "text/plain; charset=utf-8");

@@ -1,8 +1,10 @@
+import { call } from "../call.js";
 import { Op } from "../op.js";
 import type { Instruction, Operation } from "../types.js";
+import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
 import type { HttpConnection } from "./connection.js";
 import type { Request } from "./request.js";
-import { STATUS_TEXT, statusHasNoBody } from "./status.js";
+import { STATUS_TEXT, UNKNOWN_STATUS_TEXT, checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
 
 /** A field name must be a token (RFC 9110 §5.1). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -44,25 +46,59 @@ function validValue(v: string): boolean {
 }
 let lastValue = "";
 
+/**
+ * What a handler may send as a body (`return { body }` or `res.end(body)`).
+ * A string is UTF-8 text; bytes go as they are. A Blob is sent with its
+ * size as Content-Length. A Node `Readable`, a Web `ReadableStream`, an
+ * async iterable (an async generator) or a sync iterable (a generator; not an
+ * array) of string or byte chunks is streamed: each chunk is pulled once the
+ * socket took the one before (backpressure), with chunked framing unless a
+ * Content-Length was set (HTTP/1.0 clients: ended by closing). If the client
+ * leaves or the server closes first, the producer is stopped: a Readable is
+ * destroyed, a ReadableStream cancelled, an iterator's `return()` called.
+ * Plain objects, arrays, numbers, booleans, `null` and objects with `toJSON`
+ * are sent as JSON. Anything else (a class instance that is none of these, a
+ * function, a symbol, a bigint) is a TypeError: the client gets a 500 and
+ * `onError` the error.
+ *
+ * @example
+ * serve({ port: 3000 }, function* (req) {
+ *   if (req.path === "/file") return { body: createReadStream("big.bin") }; // streamed, chunked
+ *   if (req.path === "/ticks") return { body: (async function* () { yield "tick\n"; })() };
+ *   return { body: { ok: true } }; // JSON
+ * });
+ */
+export type ResponseBody =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | NodeJS.ReadableStream
+  | ReadableStream<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+  | Record<string, unknown>
+  | readonly unknown[]
+  | number
+  | boolean
+  | null;
+
 /** What a handler may return instead of calling `res.end()`. */
 export interface ResponseInit {
-  /** Status code; default 200. */
+  /** Status code, an integer from 100 to 999; default 200. */
   status?: number;
+  /** Reason phrase; default Node's for the status (`http.STATUS_CODES`), else "unknown". No control characters. */
+  statusText?: string;
   /** Header fields; a value may be an array for repeated fields. */
   headers?: Record<string, string | number | readonly string[]>;
   /**
-   * The body: a string (UTF-8), bytes, or any other value, which is sent as
-   * JSON with `content-type: application/json`.
+   * The body (see {@link ResponseBody}). Unless a Content-Type was set, it
+   * says what the body is: text/plain for text, application/octet-stream for
+   * bytes, the Blob's type, application/json for JSON, and for a stream by
+   * its first chunk (text or bytes).
    */
   body?: unknown;
-}
-
-/** Body bytes and an optional content type implied by the body's kind. */
-export function encodeBody(body: unknown): { bytes: Uint8Array | string; type: string | null } {
-  if (body === undefined || body === null) return { bytes: "", type: null };
-  if (typeof body === "string") return { bytes: body, type: "text/plain; charset=utf-8" };
-  if (body instanceof Uint8Array) return { bytes: body, type: "application/octet-stream" };
-  return { bytes: JSON.stringify(body), type: "application/json" };
 }
 
 let dateLine: string | null = null;
@@ -102,8 +138,12 @@ function expireDate(): void {
  * yield* res.end(JSON.stringify({ id }));
  */
 export class Response {
-  /** Status code to send; default 200. */
+  /** Status code to send, an integer from 100 to 999; default 200. */
   status = 200;
+  /** The handler's reason phrase, or undefined for the default. */
+  private customText: string | undefined = undefined;
+  /** The body failed part way (the producer threw, or the client left): nothing more may be sent, the connection closes. */
+  private broken = false;
   /** @internal */ readonly _req: Request;
   /** @internal */ readonly _conn: HttpConnection;
   /**
@@ -123,6 +163,22 @@ export class Response {
   constructor(req: Request, conn: HttpConnection) {
     this._req = req;
     this._conn = conn;
+  }
+
+  /**
+   * Reason phrase of the status line. Default (undefined): Node's phrase
+   * for the status (`http.STATUS_CODES`), else "unknown". Setting one that
+   * contains a control character (CR, LF...) throws a TypeError.
+   *
+   * @example
+   * res.status = 299;
+   * res.statusText = "Custom Thing"; // HTTP/1.1 299 Custom Thing
+   */
+  get statusText(): string | undefined {
+    return this.customText;
+  }
+  set statusText(text: string | undefined) {
+    this.customText = text === undefined ? undefined : checkStatusText(text);
   }
 
   /** Whether the status line and headers have been sent (or queued). */
@@ -204,6 +260,7 @@ export class Response {
     return {
       *[Symbol.iterator](): Generator<Instruction, void, any> {
         if (res._finished) throw new Error("write() after end()");
+        if (res.broken) throw new Error("write() after the body failed part way: the response is cut short");
         const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
         if (!res._headSent) res.queueHead();
         if (bytes.length === 0 || res.skipBody()) return;
@@ -216,24 +273,146 @@ export class Response {
   /**
    * Finish the response, with an optional last piece of body. When nothing
    * was written yet, the head (with Content-Length) and the body go out in
-   * one buffer.
+   * one buffer. Besides text and bytes, `body` may be any
+   * {@link ResponseBody}: a Blob, a stream or iterable (streamed with
+   * backpressure), a JSON value. A string or bytes adds no Content-Type;
+   * other bodies set the one their kind implies unless one was set.
    */
-  end(body?: string | Uint8Array): Operation<void> {
-    return new EndOp(this, body);
+  end(body?: ResponseBody): Operation<void> {
+    if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return new EndOp(this, body);
+    const res = this;
+    return {
+      *[Symbol.iterator](): Generator<Instruction, void, any> {
+        if (res._finished) throw new Error("end() called twice");
+        if (res.broken) return res.finish(); // cut short already: nothing more goes out
+        const rest = res.sendBody(classifyBody(body));
+        if (rest !== null) yield* rest;
+        else yield* new EndOp(res, undefined, true);
+      },
+    };
   }
 
-  /** @internal Send a handler's `{ status, headers, body }`. */
-  sendInit(init: ResponseInit): void {
-    if (init.status !== undefined) this.status = init.status;
-    const { bytes, type } = encodeBody(init.body);
+  /**
+   * @internal Send a handler's `{ status, statusText, headers, body }`.
+   * Returns null when the response is complete (queued), or the operation
+   * that streams the body.
+   */
+  sendInit(init: ResponseInit): Operation<void> | null {
+    if (this.broken) {
+      // The handler caught its body's failure and returned: the response stays cut short.
+      this.finish();
+      return null;
+    }
+    // Everything is checked before anything is set: a bad init gets a plain 500.
+    const status = init.status !== undefined ? checkStatus(init.status) : this.status;
+    const text = init.statusText !== undefined ? checkStatusText(init.statusText) : this.customText;
+    const b = init.body;
+    const body = b === undefined || typeof b === "string" || b instanceof Uint8Array ? null : classifyBody(b);
+    this.status = status;
+    this.customText = text;
     if (init.headers) for (const [k, v] of Object.entries(init.headers)) this.setHeader(k, v);
-    if (type !== null && this.find("content-type") < 0) this.setHeader("content-type", type);
-    this.finish(bytes);
+    if (body !== null) return this.sendBody(body);
+    if (b !== undefined && this.find("content-type") < 0) this.setHeader("content-type", typeof b === "string" ? TEXT_TYPE : BYTES_TYPE);
+    this.finish(b as string | Uint8Array | undefined);
+    return null;
+  }
+
+  /**
+   * Send a sorted body with the content type its kind implies (unless one
+   * was set). Null when it is queued in full; else the operation that
+   * streams it and finishes the response.
+   */
+  private sendBody(body: Body): Operation<void> | null {
+    switch (body.kind) {
+      case "bytes":
+        if (body.type !== null && this.find("content-type") < 0) this.setHeader("content-type", body.type);
+        this.finish(body.bytes);
+        return null;
+      case "blob": {
+        const blob = body.blob;
+        if (this.find("content-type") < 0) this.setHeader("content-type", body.type);
+        if (blob.size <= SMALL_BLOB || this.skipBody()) return this.sendSmallBlob(blob);
+        if (this.find("content-length") < 0) this.setHeader("content-length", blob.size);
+        return this.stream(new BlobSource(blob));
+      }
+      case "stream":
+        return this.stream(body.source);
+    }
+  }
+
+  private *sendSmallBlob(blob: Blob): Generator<Instruction, void, any> {
+    if (this.skipBody()) {
+      // Nothing of it is sent: its size is all the head needs.
+      if (!statusHasNoBody(this.status) && this.find("content-length") < 0) this.setHeader("content-length", blob.size);
+      this.queueHead();
+    } else {
+      const bytes = new Uint8Array(yield* call(() => blob.arrayBuffer()));
+      if (this._finished) throw new Error("end() called twice");
+      if (this._headSent) throw new Error("the response head was sent while the Blob body was being read");
+      this.queueSingle(bytes);
+    }
+    yield* new EndOp(this, undefined);
+  }
+
+  /**
+   * Stream chunks from `source`: pull one, queue it, write (parking while
+   * the socket's buffer is full), pull the next. The first chunk is pulled
+   * before the head is sent, so a producer that fails at once (or gives
+   * something that is not a chunk) gets the client a 500 rather than a
+   * cut-off response. If this ends early (the producer threw, the client
+   * left, the task was cancelled), the producer is stopped; once the head
+   * is out, the response is cut short and the connection closes, so the
+   * client cannot take it for a whole one.
+   */
+  private *stream(source: ChunkSource): Generator<Instruction, void, any> {
+    let done = false;
+    try {
+      let chunk = yield* source.next();
+      if (this._headSent || this._finished) throw new Error("the response was sent elsewhere while its body stream was being read");
+      if (chunk === null) {
+        done = true;
+        if (this.find("content-type") < 0) this.setHeader("content-type", BYTES_TYPE);
+        this.queueSingle("");
+        yield* new EndOp(this, undefined);
+        return;
+      }
+      if (this.find("content-type") < 0) this.setHeader("content-type", typeof chunk === "string" ? TEXT_TYPE : BYTES_TYPE);
+      this.queueHead();
+      if (this.skipBody()) {
+        source.close();
+        done = true;
+      } else {
+        const conn = this._conn;
+        do {
+          const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : source.lends ? Uint8Array.prototype.slice.call(chunk) : chunk;
+          if (bytes.length > 0) {
+            this.queueBody(bytes);
+            yield* conn.flush();
+          }
+          chunk = yield* source.next();
+        } while (chunk !== null);
+        done = true;
+      }
+    } catch (e) {
+      if (this._headSent) {
+        this.broken = true;
+        this._conn.mustClose = true;
+      }
+      throw e;
+    } finally {
+      if (!done) source.close();
+    }
+    yield* new EndOp(this, undefined);
   }
 
   /** @internal Complete the response without waiting (the connection flushes later). */
   finish(body?: string | Uint8Array): void {
     if (this._finished) throw new Error("end() called twice");
+    if (this.broken) {
+      // Cut short already: no terminating chunk, the connection closes.
+      this._finished = true;
+      return;
+    }
     if (!this._headSent) {
       this.queueSingle(body ?? "");
     } else {
@@ -360,7 +539,8 @@ export class Response {
   private queueHead(): void {
     const given = this.find("content-length");
     let framing: string | null = null;
-    if (given >= 0) this.remaining = Number(this.fields![given + 2]);
+    // A response that carries no body (HEAD, 204, 304) counts none against its Content-Length.
+    if (given >= 0) this.remaining = this.skipBody() ? -1 : Number(this.fields![given + 2]);
     else if (!statusHasNoBody(this.status)) {
       if (this._req.version === "1.1") {
         this.chunked = this._req.method !== "HEAD";
@@ -383,18 +563,25 @@ export class Response {
    */
   private headEntry(): HeadEntry {
     const status = this.status;
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status code ${String(status)}`);
+    if (!Number.isInteger(status) || status < 100 || status > 999) checkStatus(status);
+    const text = this.customText;
     const fields = this.fields;
     const date = this.userDate ? null : dateHeader();
     for (let i = 0; i < HEAD_CACHE_SIZE; i++) {
       const e = headCache[i];
-      if (e !== undefined && e.status === status && e.date === date && sameStrings(e.fields, fields)) return e;
+      if (e !== undefined && e.status === status && e.text === text && e.date === date && sameStrings(e.fields, fields)) return e;
     }
-    let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
-    if (fields !== null) for (let i = 0; i < fields.length; i += 3) head += `${fields[i]}: ${fields[i + 2]}\r\n`;
+    let head = `HTTP/1.1 ${status} ${text ?? STATUS_TEXT[status] ?? UNKNOWN_STATUS_TEXT}\r\n`;
+    if (fields !== null) {
+      for (let i = 0; i < fields.length; i += 3) {
+        // Connection is the server's to write (connectionLine): it must say what the server does.
+        if (fields[i + 1] !== "connection") head += `${fields[i]}: ${fields[i + 2]}\r\n`;
+      }
+    }
     if (date !== null) head += date;
     const e: HeadEntry = {
       status,
+      text,
       fields: fields === null ? null : fields.slice(),
       date,
       bytes: Buffer.from(head, "latin1"),
@@ -418,15 +605,33 @@ export class Response {
   /** The Connection field this response needs ("" for none); decides whether the connection closes after it. */
   private connectionLine(): string {
     const conn = this._conn;
-    if (conn.mustClose || !conn.keepAliveFor(this._req)) {
+    // A handler's `Connection: close` closes the connection after this
+    // response (a request pipelined behind it is not answered); its
+    // `keep-alive` cannot keep open what the client or server ends.
+    if (conn.mustClose || !conn.keepAliveFor(this._req) || this.saysClose()) {
       conn.mustClose = true;
       return "Connection: close\r\n";
     }
     return this._req.version === "1.0" ? "Connection: keep-alive\r\n" : "";
   }
+
+  /** Whether the handler set a Connection field with the `close` option. */
+  private saysClose(): boolean {
+    const f = this.fields;
+    if (f === null) return false;
+    for (let i = 1; i < f.length; i += 3) {
+      if (f[i] === "connection" && CLOSE_OPTION.test(f[i + 1]!)) return true;
+    }
+    return false;
+  }
 }
 
+/** `close` among the comma-separated options of a Connection field (case-insensitive). */
+const CLOSE_OPTION = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+
 const CONTENT_LENGTH = "Content-Length: ";
+/** Blobs up to this size are read whole and sent with their head in one write; larger ones are streamed. */
+const SMALL_BLOB = 64 * 1024;
 /** String bodies up to this length are checked for ASCII and copied in JS. */
 const SMALL_TEXT = 256;
 /** Whole responses up to this size are remembered for reuse. */
@@ -467,6 +672,7 @@ function putDecimal(buf: Uint8Array, at: number, n: number): number {
 /** A serialized head prefix and what it was made from. */
 interface HeadEntry {
   status: number;
+  text: string | undefined;
   fields: string[] | null;
   date: string | null;
   bytes: Uint8Array;
@@ -503,16 +709,18 @@ class EndOp extends Op<void> {
   constructor(
     private readonly res: Response,
     private readonly body: string | Uint8Array | undefined,
+    /** The response is finished already: only write. */
+    private readonly writeOnly = false,
   ) {
     super();
   }
   protected begin(): IteratorResult<Instruction, void> {
-    this.res.finish(this.body);
+    if (!this.writeOnly) this.res.finish(this.body);
     const write = this.res._conn.writeIfDone();
     return write === null ? this.ok(undefined) : this.wait(write);
   }
   protected clone(): Op<void> {
-    return new EndOp(this.res, this.body);
+    return new EndOp(this.res, this.body, this.writeOnly);
   }
   protected override resumed(): void {}
 }
