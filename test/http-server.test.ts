@@ -175,6 +175,32 @@ describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) =
     expect((await fetch(`http://127.0.0.1:${s.port}/ok`)).status).toBe(200);
   });
 
+  it("an error answer drops the fields the handler set for the body it never sent", async () => {
+    const s = await start(
+      combo,
+      function* (req, res) {
+        res.setHeader("content-length", "5");
+        res.setHeader("content-encoding", "gzip");
+        res.setHeader("www-authenticate", "Basic");
+        res.setHeader("x-trace", "t1");
+        if (req.path === "/auth") throw new HttpError(401, "who are you");
+        throw new Error("handler bug");
+      },
+      { onError: () => {} },
+    );
+    const r = await raw(s.port, "GET /auth HTTP/1.1\r\nHost: a\r\n\r\nGET /boom HTTP/1.1\r\nHost: a\r\n\r\nGET /auth HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect(statuses(r.text)).toEqual([401, 500, 401]);
+    const [first, second] = r.text.split(/(?=HTTP\/1\.1 )/);
+    // The 401 keeps what a 401 may need, and says how long its own body is.
+    expect(first).toMatch(/WWW-Authenticate: Basic/i);
+    expect(first).not.toMatch(/Content-Encoding/i);
+    expect(first).toMatch(new RegExp(`Content-Length: ${"who are you\n".length}\r\n`, "i"));
+    expect(first).toMatch(/who are you/);
+    // The 500 carries nothing of the handler's.
+    expect(second).not.toMatch(/x-trace|www-authenticate|content-encoding/i);
+    expect(second).toMatch(/Internal Server Error/);
+  });
+
   it("a handler that throws after part of the response was sent gets its connection closed", async () => {
     const s = await start(
       combo,

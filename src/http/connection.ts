@@ -536,6 +536,8 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     }
     res.statusText = undefined; // the handler's reason phrase was for its own status
     if (e instanceof HttpError) {
+      // The handler's fields stay (a WWW-Authenticate for a 401), except those that describe the body it did not send.
+      for (const name of BODY_FIELDS) res.removeHeader(name);
       res.status = e.status;
       res.setHeader("content-type", "text/plain; charset=utf-8");
       if (e.status === 413 || e.status >= 500 || (this.error !== null && this.receiving === req)) this.mustClose = true;
@@ -544,6 +546,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     }
     if (e instanceof NetError) return false; // the client went away
     this.cfg.onError(e, req);
+    res._dropFields(); // what the handler set was for a response that never happened
     res.status = 500;
     res.setHeader("content-type", "text/plain; charset=utf-8");
     res.finish("Internal Server Error\n");
@@ -578,6 +581,9 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     }
   }
 }
+
+/** Fields of a handler's response that describe its body: dropped when an error answers instead. */
+const BODY_FIELDS = ["content-length", "transfer-encoding", "content-encoding", "content-range"];
 
 const IDLE_TIMEOUT = new TimeoutError("keep-alive connection idle for too long", 0);
 const REQUEST_TIMEOUT = new TimeoutError("request not received in time", 0);

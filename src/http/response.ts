@@ -428,6 +428,12 @@ export class Response {
     this._finished = true;
   }
 
+  /** @internal Forget every field set so far (the head is not sent yet). */
+  _dropFields(): void {
+    this.fields = null;
+    this.userDate = false;
+  }
+
   /** @internal Answer with an error status and a short text body, closing the connection. */
   sendError(status: number, message: string): void {
     this.fields = null;
