@@ -62,6 +62,7 @@ let lastValue = "";
  * `onError` the error.
  *
  * @example
+ * import { createReadStream } from "node:fs";
  * serve({ port: 3000 }, function* (req) {
  *   if (req.path === "/file") return { body: createReadStream("big.bin") }; // streamed, chunked
  *   if (req.path === "/ticks") return { body: (async function* () { yield "tick\n"; })() };
