@@ -35,6 +35,15 @@ const EXAMPLES: Record<keyof typeof KNOWN_DIFFERENCES, string> = {
   "llhttp 9.3 misreads a Connection option followed by whitespace": "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\t\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
 };
 
+/** The one difference that is a defect of older llhttp (Node 20 has 9.3; Node 24 and later are fixed). */
+const LLHTTP_WHITESPACE = "llhttp 9.3 misreads a Connection option followed by whitespace";
+
+/** The running Node's llhttp is older than major.minor.patch. */
+function llhttpBefore(major: number, minor: number, patch: number): boolean {
+  const [a = 0, b = 0, c = 0] = (process.versions.llhttp ?? "0").split(".").map(Number);
+  return a !== major ? a < major : b !== minor ? b < minor : c < patch;
+}
+
 /** Disagreements the fuzz found where tasklet was wrong, fixed in both parsers: node and tasklet now agree. */
 const FIXED: Record<string, string> = {
   "an empty Upgrade list is no upgrade (RFC 9110 §7.8: Upgrade = #protocol)": "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: \r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -54,6 +63,11 @@ describe("differential against node:http", () => {
 
   it.each(Object.entries(EXAMPLES))("known difference, still there and explained: %s", async (name, input) => {
     const c = await runCase(oracle, Buffer.from(input, "latin1"));
+    if (name === LLHTTP_WHITESPACE && !llhttpBefore(9, 4, 2)) {
+      // Fixed in the llhttp of this Node: the two agree here.
+      expect(compare(c)).toBeNull();
+      return;
+    }
     expect(compare(c), "the difference is gone: drop it from the list and the doc").not.toBeNull();
     expect(await explain(oracle, c)).toEqual([name]);
   });
