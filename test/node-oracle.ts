@@ -13,18 +13,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
-import { bodyText } from "./http-observe.js";
+import { bodyText, type ObservedMessage } from "./http-observe.js";
 
-export interface NodeMessage {
-  method: string;
-  target: string;
-  version: string;
-  headers: [string, string][];
-  body: string;
-  trailers: [string, string][] | null;
-  complete: boolean;
-  upgrade: boolean;
-}
+/** One request as node:http parsed it, in the shape our parsers' observations take, so the two compare field by field. */
+export type NodeMessage = ObservedMessage;
 
 export interface NodeVerdict {
   messages: NodeMessage[];
