@@ -26,3 +26,23 @@ describe.each(["wasm", "ts"] as const)("body views, %s parser", (kind) => {
     for (const c of kept) expect(fed.some((p) => p.buffer === c.buffer)).toBe(true);
   });
 });
+
+// CONNECT's target is authority-form only (RFC 9112 §3.2.3): uri-host ":" port.
+describe.each(["wasm", "ts"] as const)("CONNECT targets, %s parser", (kind) => {
+  const verdict = (target: string, bytewise: boolean): string => {
+    const parser = createParser(kind);
+    const conn = parser.createConnection();
+    let got = "incomplete";
+    const sink: ParserSink = { onHead: (h) => void (got = `ok ${h.target}`), onBody() {}, onEnd() {}, onError: (e) => void (got = `${e.status} ${e.codeName}`) };
+    const bytes = Buffer.from(`CONNECT ${target} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    if (bytewise) for (const b of bytes) parser.execute(conn, Buffer.from([b]), sink);
+    else parser.execute(conn, bytes, sink);
+    return got;
+  };
+  it.each(["example.com:443", "[::1]:8080", "1.2.3.4:80", "h%41.test:1"])("accepts %s, whole and byte by byte", (target) => {
+    expect([verdict(target, false), verdict(target, true)]).toEqual([`ok ${target}`, `ok ${target}`]);
+  });
+  it.each(["\\/qdq", '"', "example.com", "[::1]", "a:8x", "a{b:1"])("refuses %s with 400, whole and byte by byte", (target) => {
+    expect([verdict(target, false), verdict(target, true)]).toEqual(["400 INVALID_TARGET", "400 INVALID_TARGET"]);
+  });
+});

@@ -134,7 +134,7 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
   const b = buf[ts];
   if (b === 47) return true;
   if (b === 42) return te - ts === 1;
-  if (method === 6) return true;
+  if (method === 6) return authorityForm(buf, ts, te, partial);
   if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
@@ -165,6 +165,32 @@ function authorityOk(buf: Uint8Array, ts: number, p: number, te: number, partial
   }
   if ((i === te && partial) || !httpScheme(buf, ts, p - 1)) return true;
   return host < i && buf[host] !== COLON;
+}
+
+/**
+ * CONNECT's authority-form (RFC 9112 §3.2.3): uri-host ":" port, with the
+ * host's bytes those of RFC 3986 §3.2.2 (reg-name, IPv4, or an IP literal in
+ * brackets) and the port digits. With `partial`, true while it can still be.
+ */
+function authorityForm(buf: Uint8Array, ts: number, te: number, partial: boolean): boolean {
+  let colon = -1;
+  for (let i = ts; i < te; i++) {
+    const c = buf[i];
+    if (c === COLON) colon = i;
+    else if (!hostByte(c)) return false;
+  }
+  if (partial) return true;
+  if (colon <= ts) return false;
+  for (let i = colon + 1; i < te; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  return true;
+}
+
+/** A byte of a host (RFC 3986 §3.2.2): unreserved, sub-delims, "%" of pct-encoded, and the brackets of an IP literal. */
+function hostByte(c: number): boolean {
+  const l = c | 0x20;
+  if ((l >= 97 && l <= 122) || (c >= 48 && c <= 57)) return true;
+  // - . _ ~ ! $ & ' ( ) * + , ; = % [ ]
+  return c === 45 || c === 46 || c === 95 || c === 126 || c === 33 || c === 36 || (c >= 38 && c <= 44) || c === 59 || c === 61 || c === 37 || c === 91 || c === 93;
 }
 
 /** buf[s, e) is "http" or "https", in any case. */
