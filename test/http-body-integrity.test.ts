@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Request } from "../src/http/request.js";
+import { prng as rng } from "./core-helpers.js";
 import { pattern } from "./helpers.js";
 import { COMBOS, serverPool } from "./http-helpers.js";
 import { parseResponses } from "./http-wire.js";
@@ -35,17 +36,6 @@ const MODES: Mode[] = ["buffered", "streamed"];
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const bodyOf = (size: number) => pattern(size + 1, size);
 
-/** mulberry32: a small seeded generator, so the piece sizes are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cut `b` into pieces of random sizes: mostly small to mid-sized, now and then large (up to `max`). */
 function cut(b: Uint8Array, next: () => number, max: number): Uint8Array[] {

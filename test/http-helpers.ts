@@ -1,6 +1,17 @@
+import { execFileSync } from "node:child_process";
 import { connect } from "node:net";
 import { type Handler, type ServeOptions, type Server, serve } from "../src/index.js";
 import { BACKENDS } from "./helpers.js";
+
+/** Whether curl, the real client some suites use, is installed (.ci/run installs it). */
+export const hasCurl = (() => {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Every server suite runs on each parser and each scheduler backend. */
 export const COMBOS: readonly { parser: "wasm" | "ts"; backend: (typeof BACKENDS)[number] }[] = (["wasm", "ts"] as const).flatMap((parser) =>

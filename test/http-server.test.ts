@@ -1,23 +1,15 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpError, call, serve, sleep } from "../src/index.js";
-import { COMBOS, raw, serverPool, statuses } from "./http-helpers.js";
+import { COMBOS, hasCurl, raw, serverPool, statuses } from "./http-helpers.js";
 import { BACKENDS } from "./helpers.js";
 
 const { start, closeAll } = serverPool();
 afterEach(closeAll);
 
-const hasCurl = (() => {
-  try {
-    execFileSync("curl", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.each(COMBOS)("HTTP server, $parser parser, $backend backend", (combo) => {
   it("answers fetch with status, body, Date and Content-Length", async () => {

@@ -5,7 +5,7 @@
  * direct read/write paths on a Pipe handle, the peer address of a Unix
  * socket (none) breaks nothing, and the socket file is gone after close.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { call, run, serve, serveTcp, startTcpServer } from "../src/index.js";
-import { COMBOS } from "./http-helpers.js";
+import { COMBOS, hasCurl } from "./http-helpers.js";
 import { BACKENDS, pattern } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tasklet-unix-"));
@@ -23,14 +23,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;
 const sockPath = () => join(dir, `s${seq++}.sock`);
 
-const hasCurl = (() => {
-  try {
-    execFileSync("curl", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** A request over the Unix socket with node:http; the body is sent in parts. */
 function request(socketPath: string, path: string, body?: Buffer): Promise<{ status: number; text: string }> {
