@@ -116,6 +116,12 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference> = {
       return oursCode(c) === "UNKNOWN_METHOD" && c.node.error === EOF_CODE && partial !== undefined && RTSP_ONLY.some((m) => m.startsWith(partial));
     },
   },
+  "a CONNECT target that is not authority-form (`CONNECT foo`, `CONNECT http://h/`)": {
+    clause: "RFC 9112 §3.2.3 and RFC 9110 §9.3.6: CONNECT's request-target is the authority-form, uri-host \":\" port, and a client MUST send that form. tasklet answers 400 to any other form but origin-form; llhttp accepts any URL bytes there.",
+    applies: (c) => oursCode(c) === "INVALID_TARGET" && /(^|\n)CONNECT /.test(text(c)),
+    // Each CONNECT's target becomes an authority-form one.
+    normalize: (s) => s.replace(/(^|\n)CONNECT [!-~]*(?= |$)/g, "$1CONNECT h:1"),
+  },
   "a malformed Transfer-Encoding on CONNECT": {
     clause:
       "RFC 9112 §6.3 item 4: a request whose Transfer-Encoding does not end in chunked (or is malformed) MUST be answered 400, whatever its method: the framing is unreliable, a request smuggling signal. llhttp skips the framing fields of CONNECT, which has no content (RFC 9110 §9.3.6).",
