@@ -15,20 +15,34 @@ export type OptionSpec =
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
-/** `what` the caller passed, for messages: `"80" (a string)`, `-1`, `null`. */
+/**
+ * A value as an error message names it: `"80" (a string)`, `-1`, `null`,
+ * `an array`, `an object` (a plain one), `an instance of Readable`,
+ * `a function (f)`, `a symbol (s)`, `a bigint (12n)`. Shared by every
+ * message that says what a caller passed.
+ */
 export function describeValue(v: unknown): string {
   if (v === null) return "null";
   switch (typeof v) {
+    case "undefined":
+      return "undefined";
     case "string":
       return `${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)} (a string)`;
     case "number":
       return String(v);
     case "function":
       return `a function${v.name ? ` (${v.name})` : ""}`;
-    case "object":
-      return Array.isArray(v) ? "an array" : "an object";
+    case "symbol":
+      return `a symbol (${String(v.description)})`;
     case "bigint":
-      return `${String(v)}n (a bigint)`;
+      return `a bigint (${v}n)`;
+    case "object": {
+      if (Array.isArray(v)) return "an array";
+      const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
+      if (proto === null || proto === Object.prototype) return "an object";
+      const name = proto.constructor?.name;
+      return name ? `an instance of ${name}` : "an object";
+    }
     default:
       return `${String(v)} (a ${typeof v})`;
   }

@@ -59,8 +59,8 @@ describe.each(BACKENDS)("green sockets on the %s backend", (backend) => {
     expect(got).toEqual([
       "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got null",
       "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got undefined",
-      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got number",
-      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got an instance of Object",
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got 42",
+      "TypeError: conn.write() takes a Uint8Array, a string or an array of them, got an object",
     ]);
   });
 

@@ -7,6 +7,7 @@
 // exported from the package.
 import { Readable } from "node:stream";
 import { call } from "../call.js";
+import { describeValue } from "../options.js";
 import type { Instruction, Operation } from "../types.js";
 
 /** A chunk as a producer may give it. */
@@ -67,7 +68,7 @@ export function classifyBody(body: unknown): Body {
     if (proto === Object.prototype || proto === null || typeof o.toJSON === "function") return json(body);
   }
   throw new TypeError(
-    `cannot send ${describe(body)} as a response body: send text, bytes (Uint8Array, ArrayBuffer), a Blob, ` +
+    `cannot send ${describeValue(body)} as a response body: send text, bytes (Uint8Array, ArrayBuffer), a Blob, ` +
       "a Readable or ReadableStream, an (async) iterable of text or byte chunks, or a JSON value " +
       "(plain object, array, number, boolean, null)",
   );
@@ -92,30 +93,9 @@ function toChunk(v: unknown, from: string): Chunk {
     const bytes = bytesOf(v);
     if (bytes !== null) return bytes;
   }
-  throw new TypeError(`${from} produced ${describe(v)}; body chunks must be strings or bytes (Uint8Array, ArrayBuffer)`);
+  throw new TypeError(`${from} produced ${describeValue(v)}; body chunks must be strings or bytes (Uint8Array, ArrayBuffer)`);
 }
 
-/** "a function", "a bigint (12n)", "an instance of Foo": what a value is, for error messages. */
-export function describe(v: unknown): string {
-  switch (typeof v) {
-    case "function":
-      return `a function${v.name ? ` (${v.name})` : ""}`;
-    case "symbol":
-      return `a symbol (${String(v.description)})`;
-    case "bigint":
-      return `a bigint (${v}n)`;
-    case "object": {
-      if (v === null) return "null";
-      if (Array.isArray(v)) return "an array";
-      const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
-      return name ? `an instance of ${name}` : "an object";
-    }
-    case "undefined":
-      return "undefined";
-    default:
-      return `a ${typeof v} (${String(v)})`;
-  }
-}
 
 /** Ask a producer for its next step, parking the task until the promise settles. */
 function nextOf<T>(step: () => T | PromiseLike<T>): Operation<Awaited<T>> {
@@ -171,7 +151,7 @@ class AsyncIterSource implements ChunkSource {
   constructor(private readonly it: AsyncIterator<unknown>) {}
   *next(): Generator<Instruction, Chunk | null, any> {
     const r = yield* nextOf(() => this.it.next());
-    if (r === null || typeof r !== "object") throw new TypeError(`the async iterable body's iterator returned ${describe(r)} from next()`);
+    if (r === null || typeof r !== "object") throw new TypeError(`the async iterable body's iterator returned ${describeValue(r)} from next()`);
     return r.done ? null : toChunk(r.value, "the async iterable body");
   }
   close(): void {

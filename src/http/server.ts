@@ -171,10 +171,9 @@ export class Server implements Operation<Server> {
     checkPathExclusive("serve()", options);
     this.options = options;
     this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
+    // (Every option's type and range was checked by checkOptions above.)
     const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
-    if (!(maxBody >= 0)) throw new RangeError(`serve(): maxBodySize must be a number of bytes >= 0, got ${String(maxBody)}`);
     const maxStreamed = options.maxStreamedBodySize ?? Infinity;
-    if (!(maxStreamed >= 0)) throw new RangeError(`serve(): maxStreamedBodySize must be a number of bytes >= 0, got ${String(maxStreamed)}`);
     const parser = createParser(options.parser ?? "wasm", {
       maxHeaderSize: options.maxHeaderSize,
       maxHeaders: options.maxHeaders,

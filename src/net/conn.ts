@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { currentTask, peekCurrent } from "../current.js";
 import { Op } from "../op.js";
+import { describeValue } from "../options.js";
 import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
 import type { Task } from "../task.js";
 import type { Instruction, Operation } from "../types.js";
@@ -72,13 +73,6 @@ function copyOut(src: Uint8Array, k: number): Buffer {
   const out = Buffer.allocUnsafe(k);
   copyBytes(out, 0, src, 0, k);
   return out;
-}
-
-/** A value as an error message names it: its type, or its class for objects. */
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (typeof v !== "object") return typeof v;
-  return `an instance of ${v.constructor?.name ?? "Object"}`;
 }
 
 /** Resume value of a readInto: bytes are buffered, copy them now. */
@@ -383,7 +377,7 @@ export class Conn {
    */
   write(data: Uint8Array | string | readonly (Uint8Array | string)[]): Operation<void> {
     if (!(data instanceof Uint8Array) && typeof data !== "string" && !Array.isArray(data)) {
-      throw new TypeError(`conn.write() takes a Uint8Array, a string or an array of them, got ${describe(data)}`);
+      throw new TypeError(`conn.write() takes a Uint8Array, a string or an array of them, got ${describeValue(data)}`);
     }
     return new WriteOp(this, data);
   }
