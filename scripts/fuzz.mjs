@@ -2,8 +2,8 @@
 // A longer differential fuzz of tasklet's HTTP parsers against node:http:
 //   npm run fuzz -- --seconds 60 [--seed 12345]
 // It runs the same code as the bounded run in `npm test`
-// (test/http-node-differential.test.ts, with test/node-oracle.ts and
-// test/node-differential.ts) through vitest, which compiles those TypeScript
+// (test/http/node-differential.test.ts, with test/http/node-oracle.ts and
+// test/http/node-differential.ts) through vitest, which compiles those TypeScript
 // modules, so the test and the fuzz cannot drift apart. Prints the number of
 // cases, the seconds, the known differences by kind and the disagreements by
 // kind with example inputs; exits non-zero on any disagreement.
@@ -29,7 +29,7 @@ const seed = option("seed", Date.now() % 2 ** 31);
 console.log(`fuzz: ${seconds} s against node:http, seed ${seed}`);
 
 const vitest = join(root, "node_modules", ".bin", "vitest");
-const run = spawnSync(vitest, ["run", "test/http-node-differential.test.ts", "-t", "generated streams"], {
+const run = spawnSync(vitest, ["run", "test/http/node-differential.test.ts", "-t", "generated streams"], {
   cwd: root,
   env: { ...process.env, NODE_FUZZ_SECONDS: String(seconds), NODE_FUZZ_SEED: String(seed), NO_COLOR: "1", FORCE_COLOR: "0" },
   encoding: "utf8",

@@ -11,18 +11,18 @@
  *   console.log(yield* child);
  * });
  */
-export { run, spawn, current } from "./run.js";
-export { Task } from "./task.js";
-export { sleep, yieldNow } from "./sleep.js";
-export { call } from "./call.js";
-export { withTimeout, all, race } from "./combinators.js";
-export { select, type SelectCase, type SelectResult } from "./select.js";
-export { Channel, type TryRecvResult, type RecvOp, type SendOp } from "./channel.js";
-export { Queue } from "./queue.js";
-export { Event } from "./event.js";
-export { Semaphore, Lock } from "./semaphore.js";
-export { Pool } from "./pool.js";
-export { TaskletError, TimeoutError, CancelledError, ChannelClosedError, DeadlockError, type StuckTask } from "./errors.js";
+export { run, spawn, current } from "./runtime/run.js";
+export { Task } from "./runtime/task.js";
+export { sleep, yieldNow } from "./ops/sleep.js";
+export { call } from "./ops/call.js";
+export { withTimeout, all, race } from "./ops/combinators.js";
+export { select, type SelectCase, type SelectResult } from "./sync/select.js";
+export { Channel, type TryRecvResult, type RecvOp, type SendOp } from "./sync/channel.js";
+export { Queue } from "./sync/queue.js";
+export { Event } from "./sync/event.js";
+export { Semaphore, Lock } from "./sync/semaphore.js";
+export { Pool } from "./sync/pool.js";
+export { TaskletError, TimeoutError, CancelledError, ChannelClosedError, DeadlockError, type StuckTask } from "./runtime/errors.js";
 export { defaultBackend } from "./core/backend.js";
 export type {
   Operation,
@@ -34,7 +34,7 @@ export type {
   RunOptions,
   SpawnOptions,
   TaskStateName,
-} from "./types.js";
+} from "./runtime/types.js";
 
 // Green sockets
 export { listen, Listener, type ListenOptions } from "./net/listener.js";
@@ -91,7 +91,7 @@ export { NetError, NetErrorCode, type NetErrorCodeName } from "./net/errors.js";
  *   onError: (err) => console.log(err.status, err.message),
  * });
  */
-export { createParser, HttpParser, ParserConnection, RequestHead, HeaderList, DEFAULT_LIMITS, type ParserKind, type ParserLimits, type ParserSink, type BodyFraming, type ParsedRequest } from "./http/parser.js";
+export { createParser, HttpParser, ParserConnection, RequestHead, HeaderList, DEFAULT_LIMITS, type ParserKind, type ParserLimits, type ParserSink, type BodyFraming, type ParsedRequest } from "./http/parser/parser.js";
 /**
  * Parse one complete request; throws {@link HttpParseError} when it is malformed.
  *
@@ -100,7 +100,7 @@ export { createParser, HttpParser, ParserConnection, RequestHead, HeaderList, DE
  * const { head, body } = parseRequest(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
  * head.method; // "GET"
  */
-export { parseRequest } from "./http/parser.js";
+export { parseRequest } from "./http/parser/parser.js";
 /**
  * A rejected request: `code` (see `ParseError`), `status` (400, 413, 414, 431, 501, 505), `offset`.
  *
@@ -108,7 +108,7 @@ export { parseRequest } from "./http/parser.js";
  * import { parseRequest, HttpParseError } from "tasklet";
  * try { parseRequest(bytes); } catch (e) { if (e instanceof HttpParseError) console.log(e.status, e.codeName); }
  */
-export { HttpParseError } from "./http/parse-error.js";
+export { HttpParseError } from "./http/parser/parse-error.js";
 /**
  * The parser's numbers: error codes, head flags, method ids, and the status for each error.
  *
@@ -116,7 +116,7 @@ export { HttpParseError } from "./http/parse-error.js";
  * import { ParseError, ERROR_STATUS } from "tasklet";
  * ERROR_STATUS[ParseError.TOO_MANY_HEADERS]; // 431
  */
-export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser-constants.js";
+export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser/constants.js";
 
 // HTTP server
 export { serve, Server, type Handler, type ServeOptions, type ServerCloseOptions } from "./http/server.js";

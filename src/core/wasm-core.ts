@@ -1,4 +1,4 @@
-import { CoreOp } from "../constants.js";
+import { CoreOp } from "../runtime/constants.js";
 import { instantiateWasm } from "../wasm/load.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { FreeList, RunQueue } from "./slots.js";
@@ -70,7 +70,7 @@ interface CoreExports {
 
 /**
  * Memory layout the Wasm core publishes (assembly/constants.ts; checked by
- * test/core-constants.test.ts).
+ * test/core/constants.test.ts).
  */
 export const WasmLayout = {
   /** Records of the command ring. */

@@ -2,13 +2,13 @@
 // in full, a Blob (length known), or a source of chunks pulled one at a time
 // (a Node Readable, a Web ReadableStream, an async or sync iterable). A
 // source is pulled by the connection's task: each pull parks the task until
-// the producer has a chunk (the Promise bridge of src/call.ts), so the next
+// the producer has a chunk (the Promise bridge of src/ops/call.ts), so the next
 // chunk is asked for only once the socket took the last one. Internal: not
 // exported from the package.
 import { Readable } from "node:stream";
-import { call } from "../call.js";
-import { describeValue } from "../options.js";
-import type { Instruction, Operation } from "../types.js";
+import { call } from "../ops/call.js";
+import { describeValue } from "../config/options.js";
+import type { Instruction, Operation } from "../runtime/types.js";
 
 /** A chunk as a producer may give it. */
 export type Chunk = string | Uint8Array;

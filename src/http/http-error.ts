@@ -1,4 +1,4 @@
-import { TaskletError } from "../errors.js";
+import { TaskletError } from "../runtime/errors.js";
 import { STATUS_TEXT } from "./status.js";
 
 /**

@@ -1,6 +1,6 @@
-import type { Instruction, Operation } from "../types.js";
+import type { Instruction, Operation } from "../runtime/types.js";
 import { HttpError } from "./http-error.js";
-import type { HeaderList, RequestHead } from "./parser.js";
+import type { HeaderList, RequestHead } from "./parser/parser.js";
 import type { HttpConnection } from "./connection.js";
 
 const decoder = new TextDecoder();

@@ -1,6 +1,6 @@
-import { call } from "../call.js";
-import { Op } from "../op.js";
-import type { Instruction, Operation } from "../types.js";
+import { call } from "../ops/call.js";
+import { Op } from "../runtime/op.js";
+import type { Instruction, Operation } from "../runtime/types.js";
 import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
 import type { HttpConnection } from "./connection.js";
 import type { Request } from "./request.js";

@@ -1,12 +1,12 @@
 import type { Socket } from "node:net";
-import { currentTask, peekCurrent } from "../current.js";
-import { Op } from "../op.js";
-import { describeValue } from "../options.js";
-import { Suspend, TIMED_OUT, WaitList } from "../suspend.js";
-import type { Task } from "../task.js";
-import type { Instruction, Operation } from "../types.js";
-import { directReads } from "./direct-read.js";
-import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./direct-write.js";
+import { currentTask, peekCurrent } from "../runtime/current.js";
+import { Op } from "../runtime/op.js";
+import { describeValue } from "../config/options.js";
+import { Suspend, TIMED_OUT, WaitList } from "../runtime/suspend.js";
+import type { Task } from "../runtime/task.js";
+import type { Instruction, Operation } from "../runtime/types.js";
+import { directReads } from "./node/direct-read.js";
+import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./node/direct-write.js";
 import { NetError, NetErrorCode, errnoError, formatAddress, toNetError } from "./errors.js";
 import { GATHER_MAX, flush, gather } from "./outbox.js";
 import {

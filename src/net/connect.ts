@@ -1,11 +1,11 @@
 import net from "node:net";
-import { currentTask } from "../current.js";
-import { TIMED_OUT } from "../suspend.js";
-import type { Operation } from "../types.js";
+import { currentTask } from "../runtime/current.js";
+import { TIMED_OUT } from "../runtime/suspend.js";
+import type { Operation } from "../runtime/types.js";
 import { Conn, onreadOption } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
-import { CONNECT_OPTIONS, checkOptions } from "../options.js";
+import { CONNECT_OPTIONS, checkOptions } from "../config/options.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {

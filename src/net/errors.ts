@@ -1,5 +1,5 @@
 import { getSystemErrorName } from "node:util";
-import { TaskletError } from "../errors.js";
+import { TaskletError } from "../runtime/errors.js";
 
 /**
  * Codes of {@link NetError}. System codes keep Node's (errno) spelling so they

@@ -1,7 +1,7 @@
-import { currentTask } from "../current.js";
-import { Suspend } from "../suspend.js";
-import type { Task } from "../task.js";
-import type { Instruction } from "../types.js";
+import { currentTask } from "../runtime/current.js";
+import { Suspend } from "../runtime/suspend.js";
+import type { Task } from "../runtime/task.js";
+import type { Instruction } from "../runtime/types.js";
 
 /**
  * A one-shot park on a socket event (listening, connected). External: the

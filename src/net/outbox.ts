@@ -32,7 +32,7 @@
  * tick takes a new one and the old one lives as long as that write.
  */
 
-import { directWrite } from "./direct-write.js";
+import { directWrite } from "./node/direct-write.js";
 import { copyBytes } from "./read-buffer.js";
 
 /**

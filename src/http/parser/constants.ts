@@ -1,0 +1,231 @@
+/**
+ * Numbers shared by the HTTP/1.1 request parser's two backends: the
+ * AssemblyScript core (assembly/http-constants.ts mirrors every table here,
+ * value for value) and the TypeScript twin. `test/http/parser/constants.test.ts`
+ * reads both files and fails if they drift apart.
+ *
+ * The shape follows llhttp's `src/llhttp/constants.ts`: plain `as const`
+ * tables of numbers, one doc line each, no boolean soup.
+ */
+
+/** Why a request was rejected. 0 is "no error". Status codes live in {@link ERROR_STATUS}. */
+export const ParseError = {
+  /** No error. */
+  OK: 0,
+  /** A byte that is not a token character in the method (RFC 9110 §9.1). */
+  INVALID_METHOD: 1,
+  /** A well-formed method this parser does not know (the server answers 501, RFC 9110 §9.1). */
+  UNKNOWN_METHOD: 2,
+  /** A control, space or non-ASCII byte in the request-target (RFC 9112 §3.2). */
+  INVALID_TARGET: 3,
+  /** The version is not `HTTP/DIGIT.DIGIT` followed by CRLF (RFC 9112 §2.3). */
+  INVALID_VERSION: 4,
+  /** A well-formed version other than HTTP/1.0 and HTTP/1.1, or none at all (505, RFC 9110 §15.6.6). */
+  UNSUPPORTED_VERSION: 5,
+  /** The request-line is not `method SP request-target SP HTTP-version` (RFC 9112 §3). */
+  INVALID_REQUEST_LINE: 6,
+  /** A bare CR or a bare LF where a line must end in CRLF (RFC 9112 §2.2). */
+  INVALID_LINE_ENDING: 7,
+  /** A header name that is empty or holds a non-token byte (RFC 9110 §5.1). */
+  INVALID_HEADER_NAME: 8,
+  /** Whitespace between a header name and its colon (RFC 9112 §5.1: MUST reject with 400). */
+  SPACE_BEFORE_COLON: 9,
+  /** A line that starts with whitespace: obs-fold, or whitespace before the first header (RFC 9112 §5.2, §2.2). */
+  OBS_FOLD: 10,
+  /** A control byte (other than HTAB) in a header value (RFC 9110 §5.5). */
+  INVALID_HEADER_VALUE: 11,
+  /** Content-Length that is not 1*DIGIT, or too large for a safe integer (RFC 9112 §6.3). */
+  INVALID_CONTENT_LENGTH: 12,
+  /** More than one Content-Length field line (RFC 9112 §6.3 item 5). */
+  DUPLICATE_CONTENT_LENGTH: 13,
+  /** Both Transfer-Encoding and Content-Length (RFC 9112 §6.1: a request smuggling signal). */
+  TE_WITH_CONTENT_LENGTH: 14,
+  /** Transfer-Encoding whose final coding is not chunked, chunked twice, or malformed (400, RFC 9112 §6.3 item 4). */
+  INVALID_TRANSFER_ENCODING: 15,
+  /** A transfer coding other than chunked, which this parser does not decode (501, RFC 9112 §6.1). */
+  UNSUPPORTED_TRANSFER_CODING: 16,
+  /** A chunk size that is empty, not hex, or too large (RFC 9112 §7.1). */
+  INVALID_CHUNK_SIZE: 17,
+  /** A malformed chunk extension (RFC 9112 §7.1.1). */
+  INVALID_CHUNK_EXTENSION: 18,
+  /** Chunk data not followed by CRLF (RFC 9112 §7.1). */
+  MISSING_CHUNK_CRLF: 19,
+  /** An HTTP/1.1 request without Host (RFC 9112 §3.2: MUST respond 400). */
+  MISSING_HOST: 20,
+  /** More than one Host field line (RFC 9112 §3.2: MUST respond 400). */
+  DUPLICATE_HOST: 21,
+  /** The request-line is longer than `maxRequestLine` (414). */
+  REQUEST_LINE_TOO_LONG: 22,
+  /** The head (request-line and fields) is longer than `maxHeaderSize` (431). */
+  HEADERS_TOO_LARGE: 23,
+  /** More field lines than `maxHeaders` (431). */
+  TOO_MANY_HEADERS: 24,
+  /** A chunk's extensions are longer than `maxChunkExtension` (413, as Node does). */
+  CHUNK_EXTENSION_TOO_LONG: 25,
+  /** The body is longer than `maxBodySize` (413). */
+  BODY_TOO_LARGE: 26,
+  /** Bytes after a message that closes the connection (`Connection: close`, or HTTP/1.0). */
+  DATA_AFTER_CLOSE: 27,
+} as const;
+export type ParseErrorCode = (typeof ParseError)[keyof typeof ParseError];
+
+/** Where a connection's parse stands between two calls (the only per-connection state besides leftover bytes). */
+export const ParserState = {
+  /** Expecting a request-line (RFC 9112 §3), skipping CR/LF before it (§2.2). A partial head is kept and parsed again from its start, so this is the only head state. */
+  HEAD: 0,
+  /** In a Content-Length body (RFC 9112 §6.2); `remaining` bytes to go. */
+  BODY_LENGTH: 1,
+  /** Expecting a chunk-size line with its extensions (RFC 9112 §7.1, §7.1.1). */
+  CHUNK_SIZE: 2,
+  /** In chunk data; `remaining` bytes to go. Split from CHUNK_DATA_END so data runs are reported without looking at the CRLF. */
+  CHUNK_DATA: 3,
+  /** Expecting the CRLF that ends chunk data (RFC 9112 §7.1; anything else is MISSING_CHUNK_CRLF). */
+  CHUNK_DATA_END: 4,
+  /** In the trailer section after the last chunk (RFC 9112 §7.1.2), parsed with the field-line rules of a head. */
+  TRAILERS: 5,
+  /** A message that closes the connection has ended (RFC 9112 §9.6); any further byte is DATA_AFTER_CLOSE. */
+  CLOSED: 6,
+  /** CONNECT or Upgrade accepted: the bytes that follow belong to another protocol. */
+  UPGRADED: 7,
+  /** A parse error happened; the connection must be closed. */
+  ERROR: 8,
+} as const;
+export type ParserStateCode = (typeof ParserState)[keyof typeof ParserState];
+
+/** Bits of a request head's `flags`. */
+export const HeadFlag = {
+  /** The connection stays open after this message (HTTP/1.1 default, HTTP/1.0 with keep-alive). */
+  KEEP_ALIVE: 1,
+  /** The body is chunked (Transfer-Encoding ends in chunked). */
+  CHUNKED: 2,
+  /** The body length is given by Content-Length. */
+  CONTENT_LENGTH: 4,
+  /** `Expect: 100-continue`. */
+  EXPECT_CONTINUE: 8,
+  /** An Expect value other than 100-continue (the server answers 417). */
+  EXPECT_OTHER: 16,
+  /** The connection is handed over after this message (CONNECT, `Connection: upgrade` + `Upgrade`, or the h2 preface). */
+  UPGRADE: 32,
+  /** The method is CONNECT. */
+  CONNECT: 64,
+  /** A `close` token in Connection. */
+  CONNECTION_CLOSE: 128,
+  /** A `keep-alive` token in Connection. */
+  CONNECTION_KEEP_ALIVE: 256,
+  /** An `upgrade` token in Connection. */
+  CONNECTION_UPGRADE: 512,
+  /** An Upgrade field line is present. */
+  HAS_UPGRADE: 1024,
+  /** A Transfer-Encoding field line is present. */
+  HAS_TRANSFER_ENCODING: 2048,
+  /** A Host field line is present. */
+  HAS_HOST: 4096,
+  /** Transfer-Encoding names a coding other than chunked (rejected with 501). */
+  OTHER_CODING: 8192,
+} as const;
+export type HeadFlagBit = (typeof HeadFlag)[keyof typeof HeadFlag];
+
+/**
+ * Kinds of records in the event table the core writes for one parse call.
+ *
+ * ```
+ * HEAD    : kind start end method targetStart targetEnd version flags clLow clHigh firstHeader headerCount   (12 words)
+ * BODY    : kind start end                                                                                  (3 words)
+ * END     : kind firstTrailer trailerCount                                                                  (3 words)
+ * ERROR   : kind code offset                                                                                (3 words)
+ * UPGRADE : kind offset 0                                                                                   (3 words)
+ * ```
+ * Offsets are byte offsets into the parse buffer; `version` is 10 * major + minor;
+ * Content-Length is `clHigh * 2**32 + clLow` (-1 in both words when absent).
+ */
+export const EventKind = {
+  /** A complete request head. */
+  HEAD: 1,
+  /** A run of body bytes (de-chunked). */
+  BODY: 2,
+  /** The end of a message, with its trailer fields. */
+  END: 3,
+  /** A parse error; parsing stops. */
+  ERROR: 4,
+  /** The connection is handed to another protocol from this offset on. */
+  UPGRADE: 5,
+} as const;
+
+/** Sizes of the tables the core writes. */
+export const Layout = {
+  /** Words in a HEAD record. */
+  HEAD_WORDS: 12,
+  /** Words in every other record. */
+  SMALL_WORDS: 3,
+  /** Words per header in the header table: nameStart nameEnd valueStart valueEnd. */
+  HEADER_WORDS: 4,
+  /** Capacity of the event table, in words. */
+  EVENT_CAPACITY: 4096,
+  /** The core stops early (and is called again) when fewer event words than this are free. */
+  EVENT_RESERVE: 64,
+} as const;
+
+/**
+ * Methods the parser accepts, by id (0 is "unknown"): the HTTP methods of
+ * llhttp's table, most common first. Any other token is UNKNOWN_METHOD (501).
+ */
+export const METHODS = [
+  "",
+  "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+  "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK",
+  "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
+  "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR",
+  "LINK", "UNLINK", "SOURCE", "PRI", "QUERY",
+] as const;
+
+/** Method ids the server compares against. */
+export const Method = {
+  /** GET */
+  GET: 1,
+  /** HEAD: the response has no body. */
+  HEAD: 2,
+  /** POST */
+  POST: 3,
+  /** CONNECT: a tunnel; no body. */
+  CONNECT: 6,
+  /** PRI: the HTTP/2 connection preface. */
+  PRI: 35,
+} as const;
+
+/** The HTTP status a server answers for each error code (index = code). */
+export const ERROR_STATUS: readonly number[] = [
+  0, 400, 501, 400, 400, 505, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 501, 400, 400, 400, 400, 400, 414,
+  431, 431, 413, 413, 400,
+];
+
+/** A short message per error code (index = code); the thrown error adds where it happened. */
+export const ERROR_MESSAGE: readonly string[] = [
+  "no error",
+  "invalid character in method",
+  "method not implemented",
+  "invalid character in request-target",
+  "malformed HTTP version",
+  "HTTP version not supported (only HTTP/1.0 and HTTP/1.1)",
+  "malformed request-line",
+  "bare CR or bare LF (lines must end in CRLF)",
+  "invalid character in header name",
+  "whitespace between header name and colon",
+  "line starts with whitespace (obsolete line folding)",
+  "control character in header value",
+  "invalid Content-Length",
+  "more than one Content-Length",
+  "both Transfer-Encoding and Content-Length",
+  "Transfer-Encoding must end in chunked, once",
+  "unsupported transfer coding (only chunked)",
+  "invalid chunk size",
+  "invalid chunk extension",
+  "chunk data not followed by CRLF",
+  "missing Host in an HTTP/1.1 request",
+  "more than one Host",
+  "request-line too long",
+  "request head too large",
+  "too many header fields",
+  "chunk extensions too long",
+  "body too large",
+  "data after a message that closes the connection",
+];

@@ -1,0 +1,71 @@
+import { currentTask, peekCurrent } from "./current.js";
+import { RUN_OPTIONS, checkOptions } from "../config/options.js";
+import { Scheduler } from "./scheduler.js";
+import type { Task } from "./task.js";
+import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./types.js";
+
+/**
+ * Start a root task in a new run: its own scheduler core and clock. Returns at
+ * once; the task starts on the next turn of the event loop. `await` the task
+ * (or `yield*` it from another run) for its value. A root that fails while
+ * nobody awaits it surfaces as an unhandled rejection, so no error is lost.
+ *
+ * @example
+ * const n = await run(function* () {
+ *   yield* sleep(10);
+ *   return 42;
+ * }, { clock: "virtual" });
+ */
+export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
+  checkOptions("run()", RUN_OPTIONS, options);
+  return new Scheduler(options).spawnRoot(body, options.name);
+}
+
+/**
+ * Start a task. Inside a task it is a child of the current task (it never
+ * outlives its parent); outside any task it is a root task, as with `run`.
+ * Returns at once; the child first runs on a later scheduler tick.
+ *
+ * A task whose scope is failing (one of its children threw, and the error is
+ * on its way to it) cannot start new work: a child it spawns then is
+ * cancelled at birth, as in a cancelled Trio nursery. Its body never runs (so
+ * it has no `finally` to run), and joining it throws a `CancelledError`.
+ *
+ * @example
+ * const child = spawn(function* () { yield* sleep(5); return "hi"; });
+ * const greeting = yield* child;
+ */
+export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
+  checkOptions("spawn()", RUN_OPTIONS, options);
+  const parent = peekCurrent();
+  if (parent === null) return run(body, options);
+  if (options !== undefined && (options.backend !== undefined || options.clock !== undefined)) {
+    throw new TypeError("spawn(): `backend` and `clock` apply to a whole run; pass them to run() or to a spawn outside any task");
+  }
+  return parent._sched.spawn(body, parent, options?.name);
+}
+
+/**
+ * The task that is running now. Throws when called outside a task.
+ *
+ * @example
+ * console.log(`hello from ${current().name}`);
+ */
+export function current(): Task {
+  const t = peekCurrent();
+  if (t === null) throw new Error("current() was called outside a task");
+  return t;
+}
+
+/** @internal Run `body` as a child task and wait for it: its failure is this operation's, its children are its own. */
+export function* scope<T>(name: string, body: Body<T>): Generator<Instruction, T, any> {
+  const me = currentTask(name);
+  return (yield* me._sched.spawn(body, me, undefined)) as T;
+}
+
+/** @internal A body from an Operation or a body. */
+export function toBody<T>(op: Operation<T> | Body<T>, what: string): Body<T> {
+  if (typeof op === "function") return op;
+  if (op !== null && typeof op === "object" && typeof op[Symbol.iterator] === "function") return () => op;
+  throw new TypeError(`${what}: expected an operation or a generator function, got ${op === null ? "null" : typeof op}`);
+}
