@@ -1,0 +1,70 @@
+/**
+ * The kernel: the few primitives that every operation outside src/runtime/
+ * is written with (sync, ops, net, http). Park a task on a Suspend (see
+ * op.ts), give that park a deadline, wake the task with a value or an error,
+ * start a child, run something at the end of the tick. Nothing outside
+ * src/runtime/ touches a task's or the scheduler's private fields; they go
+ * through these functions (test/architecture.test.ts checks it).
+ */
+import type { Suspend } from "./suspend.js";
+import type { Task } from "./task.js";
+import type { Body, Instruction } from "./types.js";
+
+/** End `t`'s park with `value`. The caller has already taken `t` off whatever it waited in. */
+export function wake(t: Task, value: unknown): void {
+  t._sched.wake(t, value);
+}
+
+/** End `t`'s park by throwing `error` at its `yield*`. */
+export function wakeThrow(t: Task, error: unknown): void {
+  t._sched.wakeThrow(t, error);
+}
+
+/** The time of `t`'s run, in ms (a virtual clock under `clock: "virtual"`). */
+export function now(t: Task): number {
+  return t._sched.now();
+}
+
+/** The deadline `ms` from now on `t`'s clock, rounded up to whole milliseconds. */
+export function deadlineAfter(t: Task, ms: number): number {
+  return t._sched.deadlineAfter(ms);
+}
+
+/**
+ * Give the park that the running task `t` is about to make a deadline: if
+ * `deadline` (ms of its clock) passes before anything wakes it, its wait is
+ * undone and it resumes with TIMED_OUT. Call just before yielding the Suspend.
+ */
+export function parkUntil(t: Task, deadline: number): void {
+  t._sched.parkDeadline = deadline;
+}
+
+/** {@link parkUntil} `ms` from now; Infinity sets no deadline. */
+export function parkFor(t: Task, ms: number): void {
+  if (ms !== Infinity) t._sched.parkDeadline = t._sched.deadlineAfter(ms);
+}
+
+/** Start a child task of `parent` running `body`. */
+export function spawnChild<T>(parent: Task, body: Body<T>, name?: string): Task<T> {
+  return parent._sched.spawn(body, parent, name);
+}
+
+/**
+ * Start a child task of `parent` from a generator already made: cancelled
+ * before its first step, it still runs to its first suspension point, so
+ * its `finally` blocks run (a server's listener is closed there). Its name is
+ * `${base}#${id}`.
+ */
+export function spawnChildGenerator<T>(parent: Task, gen: Generator<Instruction, T, unknown>, base: string): Task<T> {
+  return parent._sched.spawnGenerator(gen, parent, base);
+}
+
+/** Call `fn` once at the end of the tick now running, after the last task of its batch. Only from inside a task's step. */
+export function atTickEnd(t: Task, fn: () => void): void {
+  t._sched.atTickEnd(fn);
+}
+
+/** Register `t` to be woken when `promise` settles; returns the Suspend to park on. */
+export function awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
+  return t._sched.awaitPromise(t, promise);
+}
