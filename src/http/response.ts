@@ -3,48 +3,9 @@ import { Op } from "../runtime/op.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
 import type { HttpConnection } from "./connection.js";
+import { badValue, lowerName, validValue } from "./header-fields.js";
 import type { Request } from "./request.js";
 import { STATUS_TEXT, UNKNOWN_STATUS_TEXT, checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
-
-/** A field name must be a token (RFC 9110 §5.1). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Names already checked, with their lower-case form: handlers set the same few names over and over. */
-const knownNames = new Map<string, string>();
-/** The lower-case form of a valid field name, or null if `name` is not a token. */
-function lowerName(name: string): string | null {
-  // Most calls pass the very string of the call before (a literal in the handler): a pointer check.
-  if (name === lastName) return lastLower;
-  const known = knownNames.get(name);
-  if (known !== undefined) {
-    lastName = name;
-    lastLower = known;
-    return known;
-  }
-  if (typeof name !== "string" || !TOKEN.test(name)) return null;
-  const lower = name.toLowerCase();
-  if (knownNames.size < 1024) knownNames.set(name, lower);
-  lastName = name;
-  lastLower = lower;
-  return lower;
-}
-let lastName = "content-type";
-let lastLower = "content-type";
-/** A field value must not contain CR, LF or NUL (response splitting), nor characters beyond latin1. */
-const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
-/** Short values already checked: handlers send the same few over and over. */
-const knownValues = new Set<string>();
-function validValue(v: string): boolean {
-  if (v === lastValue) return true;
-  if (knownValues.has(v)) {
-    lastValue = v;
-    return true;
-  }
-  if (BAD_VALUE.test(v)) return false;
-  if (v.length <= 64 && knownValues.size < 1024) knownValues.add(v);
-  lastValue = v;
-  return true;
-}
-let lastValue = "";
 
 /**
  * What a handler may send as a body (`return { body }` or `res.end(body)`).
@@ -701,10 +662,6 @@ function sameStrings(a: string[] | null, b: string[] | null): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function badValue(name: string): TypeError {
-  return new TypeError(`header ${name}: value contains CR, LF, NUL or a non-latin1 character`);
 }
 
 /**
