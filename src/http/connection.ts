@@ -1,54 +1,26 @@
+/**
+ * The per-connection task of the HTTP server: read, parse, run the handler,
+ * keep the connection alive between requests and pipelined requests in
+ * order, enforce the timeouts, and answer what the handler does not (parse
+ * errors, timeouts, handler failures). Its output half is output.ts.
+ */
 import { TimeoutError } from "../runtime/errors.js";
 import { withDeadline } from "../runtime/op.js";
 import type { Conn, ConnWatcher } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
-import type { Suspend } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
 import { HttpError } from "./http-error.js";
-import { HttpParseError } from "./parser/parse-error.js";
-import { type HeaderList, ParserConnection, type ParserSink, type RequestHead } from "./parser/parser.js";
+import { OutputBuffer } from "./output.js";
+import type { HttpParseError } from "./parser/parse-error.js";
+import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
 import { NO_CHUNKS, Request } from "./request.js";
 import { Response, type ResponseInit } from "./response.js";
 import type { HttpServerConfig } from "./server.js";
 import { STATUS_TEXT } from "./status.js";
 
-/** Bytes of responses gathered before they are written even though more pipelined requests wait. */
-const FLUSH_AT = 64 * 1024;
-/**
- * First size of an output buffer of a connection's own (when the shared one
- * is lent out, see `spare`): room for one small response, or, when
- * pipelined requests wait behind it, for about 16 (just under half of
- * Node's 8 KiB pool slab, the largest size the pool serves). The socket
- * keeps such a buffer until it is sent: sizing it to need keeps the churn of
- * pool slabs down.
- */
-const OBUF_ONE = 512;
-const OBUF_MANY = 4000;
-/** Body chunks this large are written as they are, not copied into the gathering buffer. */
-const BIG_CHUNK = 16 * 1024;
-/**
- * Size of the shared gathering buffer: room for a batch of small pipelined
- * responses (larger output moves to a buffer of its own as it grows). Kept
- * small because a write the socket cannot pass on keeps the whole buffer
- * until the peer reads: a client that stops reading pins at most this much.
- */
-const SPARE_BYTES = 16 * 1024;
-
-/**
- * One gathering buffer shared by every connection of the process, lent to
- * one connection at a time: from its first queued byte until its write.
- * A write that the kernel takes whole (nothing left queued in the socket,
- * the common case) leaves no reference to it, so it goes back for the next
- * response; otherwise the socket keeps it and a new one is made on next
- * use. A connection that finds it lent out (another one's handler is
- * parked mid-response) uses a buffer of its own from Node's pool, as every
- * write did before: so a response costs no allocation, and an idle or
- * parked connection holds no buffer.
- */
-let spare: Buffer | null = null;
-/** The connection the spare is lent to, or null when it is free. */
-let spareHolder: HttpConnection | null = null;
+/** Most bytes parsed in one go from what the socket has buffered. */
+const PARSE_MAX = 64 * 1024;
 
 /** Why the connection task stops waiting for the next request. */
 const enum Wait {
@@ -70,8 +42,8 @@ export interface ConnOwner {
 
 /**
  * One HTTP connection: read, parse (the server's parser, shared by every
- * connection; this object is also the connection's parser state, as a
- * ParserConnection: one object fewer per idle connection), run the
+ * connection; this object is also the connection's parser state and its
+ * output buffer, see OutputBuffer: one object per connection), run the
  * handler as plain sequential code, write. Requests are handled one at a
  * time in arrival order, so pipelined responses leave in request order; the
  * responses to requests that are already parsed are gathered and written
@@ -84,8 +56,7 @@ export interface ConnOwner {
  * buffer (`Conn._watch` tells it when bytes arrive); so 10,000 idle
  * keep-alive connections cost little more than their sockets.
  */
-export class HttpConnection extends ParserConnection implements ParserSink, ConnWatcher, ConnListNode {
-  readonly conn: Conn;
+export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatcher, ConnListNode {
   private readonly cfg: HttpServerConfig;
   _lprev: ConnListNode | null = null;
   _lnext: ConnListNode | null = null;
@@ -94,21 +65,8 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   /** Requests parsed and not yet handled, oldest first, linked through `Request._next` (no array to keep while idle). */
   private pendingHead: Request | null = null;
   private pendingTail: Request | null = null;
-  private pendingCount = 0;
   /** The request whose body the parser is reading. */
   private receiving: Request | null = null;
-  /**
-   * Output gathered for one write. Small pieces (heads, small bodies, chunk
-   * framing) are copied into `obuf`; a large body is kept as its own chunk.
-   * `chunks` holds what is sealed, in order. A write hands the buffers to
-   * the socket, which keeps them until sent, so each write starts a new
-   * `obuf`: the shared one when it is free (see `spare`), else one from
-   * Node's pool.
-   */
-  obuf: Buffer | null = null;
-  private olen = 0;
-  private chunks: Uint8Array[] | null = null;
-  private outBytes = 0;
   /** The connection closes after the current response. */
   mustClose = false;
   /** The server is shutting down: finish the current request with `Connection: close`. */
@@ -121,8 +79,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
   _reads = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig) {
-    super();
-    this.conn = conn;
+    super(conn);
     this.cfg = cfg;
   }
 
@@ -198,7 +155,7 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
           // Bytes already here (the ones that woke this task): parse them, no wait.
           const have = this.conn.bufferedLength;
           if (have > 0) {
-            this.received(this.conn.takeBuffered(have < 65536 ? have : 65536));
+            this.received(this.conn.takeBuffered(have < PARSE_MAX ? have : PARSE_MAX));
             continue;
           }
           // Between requests with nothing buffered: idle without a task.
@@ -287,141 +244,6 @@ export class HttpConnection extends ParserConnection implements ParserSink, Conn
     if (!req._head.keepAlive || (this.error !== null && this.receiving === req) || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
     return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;
-  }
-
-  /** Make room for `n` more bytes in `obuf`; returns the offset to write them at. Call `commit(n)` after. */
-  reserve(n: number): number {
-    const buf = this.obuf;
-    if (buf === null) {
-      if (spareHolder === null && n <= SPARE_BYTES) {
-        spareHolder = this;
-        this.obuf = spare ??= Buffer.allocUnsafeSlow(SPARE_BYTES);
-      } else {
-        const start = this.pendingCount > 0 ? OBUF_MANY : OBUF_ONE;
-        this.obuf = Buffer.allocUnsafe(n < start ? start : n);
-      }
-    } else if (this.olen + n > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.olen + n));
-      buf.copy(bigger, 0, 0, this.olen);
-      this.obuf = bigger;
-      if (buf === spare && spareHolder === this) spareHolder = null; // copied out: free again
-    }
-    return this.olen;
-  }
-
-  /** `n` bytes were written at the offset `reserve(n)` returned. */
-  commit(n: number): void {
-    this.olen += n;
-    this.outBytes += n;
-  }
-
-  /** Queue text that is latin1 by construction (status lines, header fields, chunk framing). */
-  queueLatin1(s: string): void {
-    const at = this.reserve(s.length);
-    this.obuf!.latin1Write(s, at, s.length);
-    this.commit(s.length);
-  }
-
-  /** Queue text as UTF-8 (error messages). */
-  queueText(s: string): void {
-    const n = Buffer.byteLength(s, "utf8");
-    const at = this.reserve(n);
-    this.obuf!.utf8Write(s, at, n);
-    this.commit(n);
-  }
-
-  /** Queue body bytes: copied when small, else kept as a chunk of their own (no copy). */
-  queueBytes(b: Uint8Array): void {
-    if (b.length < BIG_CHUNK) {
-      const at = this.reserve(b.length);
-      this.obuf!.set(b, at);
-      this.commit(b.length);
-      return;
-    }
-    this.seal();
-    (this.chunks ??= []).push(b);
-    this.outBytes += b.length;
-  }
-
-  /** Close the gathering buffer into a chunk. */
-  private seal(): void {
-    if (this.olen > 0) {
-      (this.chunks ??= []).push(this.obuf!.subarray(0, this.olen));
-      this.obuf = null;
-      this.olen = 0;
-    }
-  }
-
-  /** Take what is queued (the caller writes it). */
-  private takeOut(): Uint8Array | Uint8Array[] {
-    this.outBytes = 0;
-    if (this.chunks === null) {
-      // The common case: all of it is in the gathering buffer; one view of it, no array.
-      const out = this.obuf!.subarray(0, this.olen);
-      this.obuf = null;
-      this.olen = 0;
-      return out;
-    }
-    this.seal();
-    const c = this.chunks;
-    this.chunks = null;
-    return c.length === 1 ? c[0]! : c;
-  }
-
-  /** Write what is queued; waits while the socket's buffer is full. */
-  *flush(): Generator<Instruction, void, any> {
-    if (this.outBytes === 0) return;
-    try {
-      yield* this.conn.write(this.takeOut());
-    } finally {
-      this.wrote();
-    }
-  }
-
-  /**
-   * After a write, or its failure: give back the shared buffer if it was
-   * in this write and the socket kept none of it (the kernel copied the
-   * bytes); if the socket still holds bytes, it keeps the buffer, and the
-   * next user makes a new one.
-   */
-  private wrote(): void {
-    if (spareHolder !== this) return;
-    spareHolder = null;
-    if (this.conn._retainedLength !== 0) spare = null;
-  }
-
-  /** The task ends with output never written (the connection closes): forget the shared buffer rather than reason about it. */
-  private dropSpare(): void {
-    if (spareHolder !== this) return;
-    spareHolder = null;
-    spare = null;
-  }
-
-  /**
-   * After a response is complete: write now if no parsed request waits behind
-   * it (or much has gathered), else leave it for one write with the next
-   * responses. Returns null when done, or the Suspend to park on while the
-   * socket's buffer drains.
-   */
-  writeIfDone(): Suspend | null {
-    if (this.outBytes === 0 || (this.outBytes < FLUSH_AT && this.pendingCount > 0)) return null;
-    let drained: boolean;
-    try {
-      if (this.chunks === null) {
-        // All of it in the gathering buffer: no view of it needed when the bytes are gathered.
-        const buf = this.obuf!;
-        const n = this.olen;
-        this.obuf = null;
-        this.olen = 0;
-        this.outBytes = 0;
-        drained = this.conn._writeFrom(buf, n);
-      } else {
-        drained = this.conn._write(this.takeOut());
-      }
-    } finally {
-      this.wrote();
-    }
-    return drained ? null : this.conn._parkWriter();
   }
 
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */

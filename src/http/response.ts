@@ -1,11 +1,18 @@
+/**
+ * The response a handler writes: status, header fields, and the body in one
+ * piece, written chunk by chunk, or streamed from a producer. It decides
+ * what goes out (framing, Content-Length, Connection) and hands the bytes to
+ * its connection's output buffer (output.ts) through response-head.ts.
+ */
 import { call } from "../ops/call.js";
 import { Op } from "../runtime/op.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
-import type { HttpConnection } from "./connection.js";
 import { badValue, lowerName, validValue } from "./header-fields.js";
+import type { HttpConnection } from "./connection.js";
 import type { Request } from "./request.js";
-import { STATUS_TEXT, UNKNOWN_STATUS_TEXT, checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
+import { type HeadEntry, headEntry, queueCachedWhole, queueWhole } from "./response-head.js";
+import { checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
 
 /**
  * What a handler may send as a body (`return { body }` or `res.end(body)`).
@@ -61,28 +68,6 @@ export interface ResponseInit {
    * its first chunk (text or bytes).
    */
   body?: unknown;
-}
-
-let dateLine: string | null = null;
-/**
- * `Date: <IMF-fixdate>\r\n`. Reading the clock for every response showed up
- * in profiles, so the line is kept and dropped by an unref'd timer at the
- * start of the next second.
- */
-function dateHeader(): string {
-  if (dateLine === null) {
-    const now = Date.now();
-    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
-    setTimeout(expireDate, 1000 - (now % 1000)).unref();
-  }
-  return dateLine;
-}
-function expireDate(): void {
-  dateLine = null;
-  // Every cached head holds the old Date line: drop them all at once rather
-  // than compare each one's Date with the new line on every response.
-  headCache.fill(undefined);
-  headCacheNext = 0;
 }
 
 /**
@@ -381,7 +366,7 @@ export class Response {
       if (body !== undefined && body.length > 0 && !this.skipBody()) {
         this.queueBody(typeof body === "string" ? Buffer.from(body, "utf8") : body);
       }
-      if (this.chunked) this._conn.queueLatin1("0\r\n\r\n");
+      if (this.chunked) this._conn.queueLastChunk();
       else if (this.remaining > 0) {
         this._conn.mustClose = true; // the body came short of its Content-Length: the framing is broken
         throw new Error(`response ended ${this.remaining} bytes short of its Content-Length`);
@@ -415,11 +400,8 @@ export class Response {
 
   /** Queue body bytes after the head: as a chunk, or counted against Content-Length. */
   private queueBody(bytes: Uint8Array): void {
-    if (this.chunked) {
-      this._conn.queueLatin1(`${bytes.length.toString(16)}\r\n`);
-      this._conn.queueBytes(bytes);
-      this._conn.queueLatin1("\r\n");
-    } else {
+    if (this.chunked) this._conn.queueChunk(bytes);
+    else {
       this.take(bytes.length);
       this._conn.queueBytes(bytes);
     }
@@ -441,66 +423,13 @@ export class Response {
   /** Head and whole body in one buffer: the common case. */
   private queueSingle(body: string | Uint8Array): void {
     const e = this.headEntry();
-    const conn = this._conn;
     const connLine = this.connectionLine();
     const isHead = this._req.method === "HEAD";
-    if (typeof body === "string" && body === e.wholeBody && connLine === e.wholeConn && isHead === e.wholeHead) {
-      // The same response as last time for this head: one copy.
-      const w = e.whole!;
-      const at = conn.reserve(w.length);
-      conn.obuf!.set(w, at);
-      conn.commit(w.length);
-      this._headSent = true;
-      e.hits++;
-      return;
+    if (!queueCachedWhole(this._conn, e, body, connLine, isHead)) {
+      const given = this.find("content-length");
+      queueWhole(this._conn, e, body, connLine, isHead, statusHasNoBody(this.status), given < 0 ? null : this.fields![given + 2]!);
     }
-    const noBody = statusHasNoBody(this.status);
-    // A short ASCII string body (the common case) is measured and later
-    // copied in JS: cheaper than a call into C++ for each.
-    const ascii = typeof body === "string" && body.length <= SMALL_TEXT && isAscii(body);
-    const bodyLen = noBody ? 0 : typeof body !== "string" ? body.length : ascii ? body.length : Buffer.byteLength(body, "utf8");
-    const given = this.find("content-length");
-    if (given >= 0 && !noBody && Number(this.fields![given + 2]) !== bodyLen) {
-      throw new Error(`Content-Length ${this.fields![given + 2]} does not match the body (${bodyLen} bytes)`);
-    }
-    const prefix = e.bytes;
-    const length = given >= 0 || noBody ? -1 : bodyLen;
     this._headSent = true;
-    const sendBody = !noBody && !isHead && bodyLen > 0;
-    const headLen = prefix.length + (length < 0 ? 0 : CONTENT_LENGTH.length + digits(length) + 2) + connLine.length + 2;
-    const big = sendBody && bodyLen >= 16 * 1024 && typeof body !== "string";
-    // Head and body straight into the connection's output buffer: with
-    // pipelining, many responses leave in one buffer and one write.
-    const total = headLen + (sendBody && !big ? bodyLen : 0);
-    const at = conn.reserve(total);
-    const buf = conn.obuf!;
-    buf.set(prefix, at);
-    let p = at + prefix.length;
-    if (length >= 0) {
-      p = putAscii(buf, p, CONTENT_LENGTH);
-      p = putDecimal(buf, p, length);
-      buf[p++] = 13;
-      buf[p++] = 10;
-    }
-    p = putAscii(buf, p, connLine);
-    buf[p++] = 13;
-    buf[p++] = 10;
-    if (sendBody && !big) {
-      if (typeof body !== "string") buf.set(body, p);
-      else if (ascii) putAscii(buf, p, body);
-      else buf.utf8Write(body, p, bodyLen);
-    }
-    conn.commit(total);
-    if (big) conn.queueBytes(body as Uint8Array); // large: written as it is, not copied
-    else if (ascii && total <= WHOLE_MAX && (e.misses < 16 || e.hits > e.misses)) {
-      // Remember the whole response: handlers often send the same one again.
-      // An entry whose bodies keep changing stops remembering.
-      e.misses++;
-      e.whole = Uint8Array.prototype.slice.call(buf, at, at + total);
-      e.wholeBody = body as string;
-      e.wholeConn = connLine;
-      e.wholeHead = isHead;
-    }
   }
 
   /** Head for a streamed body: Content-Length if the handler set one, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0). */
@@ -522,47 +451,9 @@ export class Response {
     this._conn.queueLatin1(tail);
   }
 
-  /**
-   * The status line, the handler's fields and Date, as bytes. A response
-   * usually looks like the one before it (same status, same fields, same
-   * second), so these bytes come from a small cache compared field by field
-   * (the names and values are mostly the same string objects, so most
-   * comparisons are pointer checks).
-   */
+  /** The status line, the handler's fields and Date, as bytes (see response-head.ts). */
   private headEntry(): HeadEntry {
-    const status = this.status;
-    if (!Number.isInteger(status) || status < 100 || status > 999) checkStatus(status);
-    const text = this.customText;
-    const fields = this.fields;
-    const date = this.userDate ? null : dateHeader();
-    for (let i = 0; i < HEAD_CACHE_SIZE; i++) {
-      const e = headCache[i];
-      if (e !== undefined && e.status === status && e.text === text && e.date === date && sameStrings(e.fields, fields)) return e;
-    }
-    let head = `HTTP/1.1 ${status} ${text ?? STATUS_TEXT[status] ?? UNKNOWN_STATUS_TEXT}\r\n`;
-    if (fields !== null) {
-      for (let i = 0; i < fields.length; i += 3) {
-        // Connection is the server's to write (connectionLine): it must say what the server does.
-        if (fields[i + 1] !== "connection") head += `${fields[i]}: ${fields[i + 2]}\r\n`;
-      }
-    }
-    if (date !== null) head += date;
-    const e: HeadEntry = {
-      status,
-      text,
-      fields: fields === null ? null : fields.slice(),
-      date,
-      bytes: Buffer.from(head, "latin1"),
-      whole: null,
-      wholeBody: null,
-      wholeConn: "",
-      wholeHead: false,
-      hits: 0,
-      misses: 0,
-    };
-    headCache[headCacheNext] = e;
-    headCacheNext = (headCacheNext + 1) % HEAD_CACHE_SIZE;
-    return e;
+    return headEntry(this.status, this.customText, this.fields, this.userDate);
   }
 
   /** The end of the head: framing, Connection, blank line. Decides whether the connection closes after this response. */
@@ -597,72 +488,8 @@ export class Response {
 /** `close` among the comma-separated options of a Connection field (case-insensitive). */
 const CLOSE_OPTION = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
 
-const CONTENT_LENGTH = "Content-Length: ";
 /** Blobs up to this size are read whole and sent with their head in one write; larger ones are streamed. */
 const SMALL_BLOB = 64 * 1024;
-/** String bodies up to this length are checked for ASCII and copied in JS. */
-const SMALL_TEXT = 256;
-/** Whole responses up to this size are remembered for reuse. */
-const WHOLE_MAX = 1024;
-
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-/** Write `s` (latin1 by construction) at `at`; returns the end. */
-function putAscii(buf: Uint8Array, at: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
-  return at + s.length;
-}
-
-function digits(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
-}
-
-/** Write `n` (an integer >= 0) in decimal at `at`; returns the end. */
-function putDecimal(buf: Uint8Array, at: number, n: number): number {
-  const end = at + digits(n);
-  let p = end;
-  do {
-    const q = Math.floor(n / 10);
-    buf[--p] = 48 + (n - q * 10);
-    n = q;
-  } while (n > 0);
-  return end;
-}
-
-/** A serialized head prefix and what it was made from. */
-interface HeadEntry {
-  status: number;
-  text: string | undefined;
-  fields: string[] | null;
-  date: string | null;
-  bytes: Uint8Array;
-  /** A whole small response made with this head (head and body), and what it was made from. */
-  whole: Uint8Array | null;
-  wholeBody: string | null;
-  wholeConn: string;
-  wholeHead: boolean;
-  /** Times `whole` was reused, and times it was made. */
-  hits: number;
-  misses: number;
-}
-const HEAD_CACHE_SIZE = 8;
-const headCache: (HeadEntry | undefined)[] = new Array(HEAD_CACHE_SIZE);
-let headCacheNext = 0;
-
-function sameStrings(a: string[] | null, b: string[] | null): boolean {
-  if (a === null || b === null) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * `res.end(body)`: finish the response and, when nothing else is queued
