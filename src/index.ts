@@ -119,7 +119,8 @@ export { HttpParseError } from "./http/parser/parse-error.js";
 export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser/constants.js";
 
 // HTTP server
-export { serve, Server, type Handler, type ServeOptions, type ServerCloseOptions } from "./http/server.js";
+export { serve, Server, type ServeOptions, type ServerCloseOptions } from "./http/server.js";
+export type { Handler } from "./http/server-config.js";
 export { Request, type RequestHeaders } from "./http/request.js";
 export { Response, type ResponseBody, type ResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";

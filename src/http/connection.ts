@@ -14,9 +14,9 @@ import { HttpError } from "./http-error.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
-import { NO_CHUNKS, Request } from "./request.js";
-import { Response, type ResponseInit } from "./response.js";
-import type { HttpServerConfig } from "./server.js";
+import { type BodyReader, NO_CHUNKS, Request } from "./request.js";
+import { Response, type ResponseConnection, type ResponseInit } from "./response.js";
+import type { HttpServerConfig } from "./server-config.js";
 import { STATUS_TEXT } from "./status.js";
 
 /** Most bytes parsed in one go from what the socket has buffered. */
@@ -28,16 +28,6 @@ const enum Wait {
   Data,
   /** The client closed its side, or the socket closed. */
   Eof,
-}
-
-/** What a connection asks of its server (not part of the public API). */
-export interface ConnOwner {
-  /** Its task ends between requests: keep the connection open and idle. False if it is readable already (the task reads on). */
-  _connIdle(c: HttpConnection): boolean;
-  /** Bytes (or the end of stream) arrived on an idle connection: start its task. */
-  _connWake(c: HttpConnection): void;
-  /** Its task ends for good: close the connection and forget it. */
-  _connDone(c: HttpConnection): void;
 }
 
 /**
@@ -56,8 +46,8 @@ export interface ConnOwner {
  * buffer (`Conn._watch` tells it when bytes arrive); so 10,000 idle
  * keep-alive connections cost little more than their sockets.
  */
-export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatcher, ConnListNode {
-  private readonly cfg: HttpServerConfig;
+export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatcher, ConnListNode, BodyReader, ResponseConnection {
+  private readonly cfg: HttpServerConfig<HttpConnection>;
   _lprev: ConnListNode | null = null;
   _lnext: ConnListNode | null = null;
   _list: ConnList | null = null;
@@ -78,7 +68,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   /** @internal Socket reads parsed so far (lets tests check that a body really arrived in pieces). */
   _reads = 0;
 
-  constructor(conn: Conn, cfg: HttpServerConfig) {
+  constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
     super(conn);
     this.cfg = cfg;
   }

@@ -1,7 +1,25 @@
+/**
+ * The request a handler sees: the parsed head, read lazily, and the body,
+ * pulled on demand from the connection it arrived on (a BodyReader).
+ */
+import type { Conn } from "../net/conn.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { HttpError } from "./http-error.js";
 import type { HeaderList, RequestHead } from "./parser/parser.js";
-import type { HttpConnection } from "./connection.js";
+
+/**
+ * Where a request's body comes from: the connection it arrived on, which
+ * parses body bytes into the request's `_chunks` as they arrive.
+ * HttpConnection is the one implementation (so these calls stay monomorphic).
+ */
+export interface BodyReader {
+  /** The socket (for the client's address). */
+  readonly conn: Conn;
+  /** Largest body a buffered read may gather (the server's `maxBodySize`). */
+  readonly maxBodySize: number;
+  /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
+  receiveBody(req: Request): Operation<void>;
+}
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
@@ -94,7 +112,7 @@ const isHost = (name: string): boolean => name.length === 4 && name.toLowerCase(
  */
 export class Request {
   /** @internal */ readonly _head: RequestHead;
-  /** @internal */ readonly _conn: HttpConnection;
+  /** @internal */ readonly _conn: BodyReader;
   /** @internal Body chunks received and not yet read (copies); NO_CHUNKS until the first. */ _chunks: Uint8Array[] = NO_CHUNKS;
   /** @internal The whole body has arrived. */ _ended = false;
   /** @internal Chunked trailer fields, once the body ended. */ _trailers: [string, string][] | null = null;
@@ -112,7 +130,7 @@ export class Request {
   private _headers: RequestHeaders | undefined = undefined;
 
   /** @internal */
-  constructor(head: RequestHead, conn: HttpConnection) {
+  constructor(head: RequestHead, conn: BodyReader) {
     this._head = head;
     this._conn = conn;
   }

@@ -9,10 +9,22 @@ import { Op } from "../runtime/op.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
 import { badValue, lowerName, validValue } from "./header-fields.js";
-import type { HttpConnection } from "./connection.js";
+import type { OutputBuffer } from "./output.js";
 import type { Request } from "./request.js";
 import { type HeadEntry, headEntry, queueCachedWhole, queueWhole } from "./response-head.js";
 import { checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
+
+/**
+ * The connection a response goes out on, as the response sees it: its output
+ * buffer, and its say on keeping the connection open. HttpConnection is the
+ * one implementation (so these calls stay monomorphic).
+ */
+export interface ResponseConnection extends OutputBuffer {
+  /** The connection closes after the current response. */
+  mustClose: boolean;
+  /** Whether the connection may stay open after responding to `req`. */
+  keepAliveFor(req: Request): boolean;
+}
 
 /**
  * What a handler may send as a body (`return { body }` or `res.end(body)`).
@@ -92,7 +104,7 @@ export class Response {
   /** The body failed part way (the producer threw, or the client left): nothing more may be sent, the connection closes. */
   private broken = false;
   /** @internal */ readonly _req: Request;
-  /** @internal */ readonly _conn: HttpConnection;
+  /** @internal */ readonly _conn: ResponseConnection;
   /**
    * The fields set, as triples: name as given, name lower-cased once (for
    * the case-insensitive lookups), value. One array per response.
@@ -107,7 +119,7 @@ export class Response {
   private userDate = false;
 
   /** @internal */
-  constructor(req: Request, conn: HttpConnection) {
+  constructor(req: Request, conn: ResponseConnection) {
     this._req = req;
     this._conn = conn;
   }

@@ -13,18 +13,10 @@ import { Semaphore } from "../sync/semaphore.js";
 import type { Task } from "../runtime/task.js";
 import type { BackendName, Instruction, Operation } from "../runtime/types.js";
 import { ConnList } from "./conn-list.js";
-import { type ConnOwner, HttpConnection } from "./connection.js";
-import { type HttpParser, type ParserKind, createParser } from "./parser/parser.js";
+import { HttpConnection } from "./connection.js";
+import { type ParserKind, createParser } from "./parser/parser.js";
 import type { Request } from "./request.js";
-import type { Response, ResponseInit } from "./response.js";
-
-/**
- * Handles one request. A generator function: read the request, then either
- * call `res.end(body)` (or `res.write` then `res.end`), or return
- * `{ status, headers, body }`. Throwing `HttpError(status)` answers with
- * that status; any other error answers 500 and is passed to `onError`.
- */
-export type Handler = (req: Request, res: Response) => Operation<ResponseInit | void | undefined>;
+import type { Handler, HttpServerConfig } from "./server-config.js";
 
 /** Options of {@link serve}, flat like `node:http`'s. Times are in milliseconds. */
 export interface ServeOptions {
@@ -93,23 +85,6 @@ export interface ServerCloseOptions {
   timeout?: number;
 }
 
-/** @internal What every connection of a server shares. */
-export interface HttpServerConfig {
-  parser: HttpParser;
-  /** The server, which keeps the connections' lists. */
-  owner: ConnOwner;
-  handler: Handler;
-  now: () => number;
-  headersTimeout: number;
-  requestTimeout: number;
-  keepAliveTimeout: number;
-  idleTimeout: number;
-  maxRequestsPerConnection: number;
-  /** Largest body a buffered read (`req.body()`, `text()`, `json()`) gathers. */
-  maxBodySize: number;
-  onError: (error: unknown, req: Request) => void;
-}
-
 /** Default `maxBodySize`: 1 MiB. */
 const DEFAULT_MAX_BODY = 1 << 20;
 
@@ -143,7 +118,7 @@ export class Server implements Operation<Server> {
   private listener: Listener | null = null;
   private sched: Scheduler | null = null;
   private readonly options: ServeOptions;
-  private readonly cfg: HttpServerConfig;
+  private readonly cfg: HttpServerConfig<HttpConnection>;
   private readyResolve!: (s: Server) => void;
   private readyReject!: (e: unknown) => void;
   /** Connections being served by a task. */
