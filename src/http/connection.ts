@@ -16,8 +16,8 @@ import type { HttpParseError } from "./parser/parse-error.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
 import { type BodyReader, NO_CHUNKS, Request } from "./request.js";
 import { Response, type ResponseConnection, type ResponseInit } from "./response.js";
+import { CONTINUE_HEAD, TIMEOUT_ANSWER, queueClosingAnswer } from "./response-head.js";
 import type { HttpServerConfig } from "./server-config.js";
-import { STATUS_TEXT } from "./status.js";
 
 /** Most bytes parsed in one go from what the socket has buffered. */
 const PARSE_MAX = 64 * 1024;
@@ -241,7 +241,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     if (!req._reading) {
       req._reading = true;
       if (req._head.expectContinue && !req._ended && req._chunks.length === 0) {
-        this.queueLatin1("HTTP/1.1 100 Continue\r\n\r\n");
+        this.queueLatin1(CONTINUE_HEAD);
         yield* this.flush();
       }
     }
@@ -346,22 +346,14 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       this.mustClose = true;
       return false;
     }
-    res.statusText = undefined; // the handler's reason phrase was for its own status
     if (e instanceof HttpError) {
-      // The handler's fields stay (a WWW-Authenticate for a 401), except those that describe the body it did not send.
-      for (const name of BODY_FIELDS) res.removeHeader(name);
-      res.status = e.status;
-      res.setHeader("content-type", "text/plain; charset=utf-8");
       if (e.status === 413 || e.status >= 500 || (this.error !== null && this.receiving === req)) this.mustClose = true;
-      res.finish(`${e.message}\n`);
+      res._answerInstead(e.status, `${e.message}\n`, true);
       return !this.mustClose;
     }
     if (e instanceof NetError) return false; // the client went away
     this.cfg.onError(e, req);
-    res._dropFields(); // what the handler set was for a response that never happened
-    res.status = 500;
-    res.setHeader("content-type", "text/plain; charset=utf-8");
-    res.finish("Internal Server Error\n");
+    res._answerInstead(500, INTERNAL_ERROR_TEXT, false);
     return true;
   }
 
@@ -372,14 +364,12 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
 
   private queueParseError(err: HttpParseError): void {
     this.mustClose = true;
-    const body = `${err.message}\n`;
-    this.queueLatin1(`HTTP/1.1 ${err.status} ${STATUS_TEXT[err.status] ?? "Bad Request"}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
-    this.queueText(body);
+    queueClosingAnswer(this, err.status, err.message);
   }
 
   private *answerTimeout(): Generator<Instruction, void, any> {
     this.mustClose = true;
-    this.queueLatin1("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    this.queueLatin1(TIMEOUT_ANSWER);
     yield* this.flushQuietly();
   }
 
@@ -394,8 +384,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 }
 
-/** Fields of a handler's response that describe its body: dropped when an error answers instead. */
-const BODY_FIELDS = ["content-length", "transfer-encoding", "content-encoding", "content-range"];
+/** The body of the 500 that answers a handler's failure (the error itself goes to `onError`, not to the client). */
+const INTERNAL_ERROR_TEXT = "Internal Server Error\n";
 
 const IDLE_TIMEOUT = new TimeoutError("keep-alive connection idle for too long", 0);
 const REQUEST_TIMEOUT = new TimeoutError("request not received in time", 0);

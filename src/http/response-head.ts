@@ -1,13 +1,28 @@
 /**
  * Serialising response heads: the status line, the handler's fields and
  * Date as bytes, kept in a small cache because a response usually looks like
- * the one before it; and a whole small response (head, Content-Length,
+ * the one before it; a whole small response (head, Content-Length,
  * Connection, body) written straight into a connection's output buffer,
- * with the last such response kept for reuse. response.ts decides what a
+ * with the last such response kept for reuse; and the few answers the
+ * server gives on its own. response.ts and connection.ts decide what a
  * response says; this file only turns it into bytes.
  */
 import { BIG_CHUNK, type OutputBuffer } from "./output.js";
 import { STATUS_TEXT, UNKNOWN_STATUS_TEXT, checkStatus } from "./status.js";
+
+/** The interim response that tells a client waiting on `Expect: 100-continue` to send its body. */
+export const CONTINUE_HEAD = "HTTP/1.1 100 Continue\r\n\r\n";
+/** The answer to a request not received in time: no body, and the connection closes. */
+export const TIMEOUT_ANSWER = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/** Queue a plain-text answer after which the connection closes (to a request that could not be parsed). */
+export function queueClosingAnswer(out: OutputBuffer, status: number, message: string): void {
+  const body = `${message}\n`;
+  out.queueLatin1(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? UNKNOWN_STATUS_TEXT}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+  );
+  out.queueText(body);
+}
 
 /** A serialised head prefix and what it was made from. */
 export interface HeadEntry {

@@ -387,20 +387,29 @@ export class Response {
     this._finished = true;
   }
 
-  /** @internal Forget every field set so far (the head is not sent yet). */
-  _dropFields(): void {
-    this.fields = null;
-    this.userDate = false;
+  /**
+   * @internal Answer `status` with the plain-text body `text` in place of
+   * the response the handler was making (its head is not out yet).
+   * `keepFields`: the handler's fields stay (a WWW-Authenticate for a 401),
+   * except those that describe the body it did not send; else all go, as
+   * they were for a response that never happened.
+   */
+  _answerInstead(status: number, text: string, keepFields: boolean): void {
+    this.customText = undefined; // the handler's reason phrase was for its own status
+    if (keepFields) for (const name of BODY_FIELDS) this.removeHeader(name);
+    else {
+      this.fields = null;
+      this.userDate = false;
+    }
+    this.status = status;
+    this.setHeader("content-type", TEXT_TYPE);
+    this.finish(text);
   }
 
-  /** @internal Answer with an error status and a short text body, closing the connection. */
+  /** @internal Answer with an error status and a short text body before the handler runs, closing the connection. */
   sendError(status: number, message: string): void {
-    this.fields = null;
-    this.userDate = false;
-    this.status = status;
-    this.setHeader("content-type", "text/plain; charset=utf-8");
     this._conn.mustClose = true;
-    this.finish(`${message}\n`);
+    this._answerInstead(status, `${message}\n`, false);
   }
 
   private find(name: string): number {
@@ -499,6 +508,9 @@ export class Response {
 
 /** `close` among the comma-separated options of a Connection field (case-insensitive). */
 const CLOSE_OPTION = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+
+/** Fields of a handler's response that describe its body: dropped when an error answers instead. */
+const BODY_FIELDS = ["content-length", "transfer-encoding", "content-encoding", "content-range"];
 
 /** Blobs up to this size are read whole and sent with their head in one write; larger ones are streamed. */
 const SMALL_BLOB = 64 * 1024;

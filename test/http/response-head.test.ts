@@ -5,9 +5,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { BIG_CHUNK } from "../../src/http/output.js";
-import { digits, headEntry, putDecimal, queueCachedWhole, queueWhole } from "../../src/http/response-head.js";
+import { TIMEOUT_ANSWER, digits, headEntry, putDecimal, queueCachedWhole, queueClosingAnswer, queueWhole } from "../../src/http/response-head.js";
 import { STATUS_TEXT, statusHasNoBody } from "../../src/http/status.js";
 import { FakeSocket, TestOutput, drain } from "./fake-output.js";
+import { parseResponses } from "./http-wire.js";
 
 const DATE_LINE = /Date: [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n/;
 
@@ -86,4 +87,19 @@ describe("response head", () => {
     expect(end).toBe(2 + digits(n));
     expect(Buffer.from(buf.subarray(2, end)).toString("latin1")).toBe(String(n));
   });
+
+  test.prop([fc.constantFrom(400, 413, 414, 431, 501, 505), fc.string({ maxLength: 30 })])(
+    "the server's own answers are whole responses that close the connection",
+    (status, message) => {
+      const out = new TestOutput(new FakeSocket());
+      queueClosingAnswer(out, status, message);
+      out.queueLatin1(TIMEOUT_ANSWER);
+      const { responses, used } = parseResponses(drain(out));
+      expect(used).toBeGreaterThan(0);
+      expect(responses.map((r) => [r.status, r.headers.get("connection"), r.body.toString("utf8")])).toEqual([
+        [status, "close", `${message}\n`],
+        [408, "close", ""],
+      ]);
+    },
+  );
 });
