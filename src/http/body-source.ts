@@ -96,7 +96,6 @@ function toChunk(v: unknown, from: string): Chunk {
   throw new TypeError(`${from} produced ${describeValue(v)}; body chunks must be strings or bytes (Uint8Array, ArrayBuffer)`);
 }
 
-
 /** Ask a producer for its next step, parking the task until the promise settles. */
 function nextOf<T>(step: () => T | PromiseLike<T>): Operation<Awaited<T>> {
   return call(step);

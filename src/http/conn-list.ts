@@ -1,3 +1,7 @@
+// The lists an HTTP server keeps its connections in (served, fresh, kept
+// alive), linked through the connections themselves so that joining and
+// leaving cost no allocation.
+
 /** A member of a {@link ConnList}: the links live in the member itself. */
 export interface ConnListNode {
   _lprev: ConnListNode | null;

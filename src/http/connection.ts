@@ -229,8 +229,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   keepAliveFor(req: Request): boolean {
     // A parse error closes the connection after *its* answer, not after the
     // answers to the good requests parsed before it: those stay keep-alive, so
-    // the serve loop goes on to answer the error. (Closing after the first
-    // good response left the error unanswered.)
+    // the serve loop goes on to answer the error.
     if (!req._head.keepAlive || (this.error !== null && this.receiving === req) || this.served >= this.cfg.maxRequestsPerConnection) return false;
     // While the server drains, only requests already received keep the connection open.
     return !this.draining || this.pendingCount > 0 || this.conn.bufferedLength > 0;

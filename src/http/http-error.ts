@@ -1,3 +1,4 @@
+// The error a handler throws to answer with a status of its choice.
 import { TaskletError } from "../runtime/errors.js";
 import { STATUS_TEXT } from "./status.js";
 

@@ -1,3 +1,5 @@
+// Status codes: their reason phrases, which ones carry no body, and the
+// checks of a status and reason phrase a handler sets.
 import { STATUS_CODES } from "node:http";
 
 /**
