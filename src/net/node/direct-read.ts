@@ -26,6 +26,7 @@
 import type { Socket } from "node:net";
 import { refreshSocketTimer, streamBinding } from "./direct-write.js";
 import { errnoError } from "../errors.js";
+import { ENV } from "../../config/env.js";
 
 /** The part of a socket's `_handle` that a direct read uses. */
 interface ReadHandle {
@@ -61,7 +62,7 @@ function findKeys(socket: Socket, handle: ReadHandle): Keys | null {
  */
 export function directReads(sink: ReadSink): ((socket: Socket) => boolean) | null {
   const b = streamBinding;
-  if (b === null || process.env.TASKLET_NET_READ === "stream") return null;
+  if (b === null || ENV.netRead === "stream") return null;
   const state = b.streamBaseState;
   const kRead = b.kReadBytesOrError;
   let keys: Keys | null | undefined;

@@ -28,6 +28,8 @@
  * holding its buffer; Conn counts those bytes until the request completes.
  */
 
+import { ENV } from "../../config/env.js";
+
 /** The request object of a direct write (node's WriteWrap; the C++ side calls `oncomplete` when a write that waited is done). */
 export interface DirectWriteReq {
   oncomplete: (this: DirectWriteReq, status: number) => void;
@@ -51,11 +53,6 @@ export interface DirectWrite {
   lastWasAsync(): boolean;
 }
 
-function pendingDeprecation(): boolean {
-  const flag = "--pending-deprecation";
-  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? "").includes(flag) || process.env.NODE_PENDING_DEPRECATION === "1";
-}
-
 /** The parts of node's `stream_wrap` binding that direct writes and reads (direct-read.ts) use. */
 export interface StreamBinding {
   WriteWrap: new () => DirectWriteReq;
@@ -76,7 +73,7 @@ function testedRuntime(): boolean {
 }
 
 function loadBinding(): StreamBinding | null {
-  if (!testedRuntime() || pendingDeprecation()) return null;
+  if (!testedRuntime() || ENV.pendingDeprecation) return null;
   try {
     const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
     if (
@@ -98,7 +95,7 @@ export const streamBinding: StreamBinding | null = loadBinding();
 
 function load(): DirectWrite | null {
   const b = streamBinding;
-  if (b === null || process.env.TASKLET_NET_WRITE === "stream") return null;
+  if (b === null || ENV.netWrite === "stream") return null;
   const { WriteWrap, streamBaseState: state, kLastWriteWasAsync: kAsync } = b;
   return {
     newReq: () => new WriteWrap(),
