@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
-import { LISTEN_OPTIONS, checkOptions } from "../config/options.js";
+import { type ListenConfig, checkPathOptions, resolveListen } from "../config/options.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
@@ -70,7 +69,7 @@ export class Listener {
     this.server = server;
     this.host = path ?? host;
     this.path = path;
-    this.noDelay = noDelay && path === undefined;
+    this.noDelay = noDelay;
     this.accepters = new WaitList(() => `accept on ${this.address}`);
     this.accepters.external = true;
     server.on("connection", (socket: net.Socket) => this.onConnection(socket));
@@ -210,28 +209,9 @@ class AcceptOp extends Op<Conn> {
   }
 }
 
-let systemBacklog = 0;
-
-/** The backlog `listen` asks for by default: the kernel's limit, read once. */
-function defaultBacklog(): number {
-  if (systemBacklog === 0) {
-    let n = NaN;
-    try {
-      n = Number(readFileSync("/proc/sys/net/core/somaxconn", "latin1").trim());
-    } catch {
-      // not Linux, or no /proc: Node's default
-    }
-    systemBacklog = Number.isInteger(n) && n >= 511 ? Math.min(n, 65535) : 511;
-  }
-  return systemBacklog;
-}
-
 /** @internal Throws a TypeError when `options` names a socket path and a port or host too. */
 export function checkPathExclusive(fn: string, options: { path?: string; port?: number; host?: string }): void {
-  if (options.path !== undefined && (options.port !== undefined || options.host !== undefined)) {
-    const both = options.port !== undefined ? "port" : "host";
-    throw new TypeError(`${fn}: path (a Unix domain socket) and ${both} exclude each other; got path ${JSON.stringify(options.path)} and ${both} ${JSON.stringify(options[both])}`);
-  }
+  checkPathOptions(fn, options);
 }
 
 /**
@@ -244,21 +224,23 @@ export function checkPathExclusive(fn: string, options: { path?: string; port?: 
  * const listener = yield* listen({ port: 8000 });
  * const conn = yield* listener.accept();
  */
-export function listen(options: ListenOptions = {}): Operation<Listener> {
-  checkOptions("listen()", LISTEN_OPTIONS, options);
-  return listenChecked(options);
+export function listen(options?: ListenOptions): Operation<Listener> {
+  return listenResolved(resolveListen("listen()", options));
 }
 
-/** @internal listen() with options already checked (by serve or serveTcp, against their own tables). */
+/** @internal listen() with options already checked (by serve, against its own table): only the listening keys are read. */
 export function listenChecked(options: ListenOptions): Operation<Listener> {
-  checkPathExclusive("listen()", options);
-  const port = options.port ?? 0;
-  const host = options.host ?? "127.0.0.1";
-  const path = options.path;
+  const { port, host, path, backlog, noDelay } = options;
+  return listenResolved(resolveListen("listen()", { port, host, path, backlog, noDelay }));
+}
+
+/** @internal listen() with its options resolved (by listen, or by a server's own resolution). */
+export function listenResolved(cfg: ListenConfig): Operation<Listener> {
+  const { port, host, path, backlog } = cfg;
   return {
     *[Symbol.iterator]() {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-      const listener = new Listener(server, host, options.noDelay ?? true, path);
+      const listener = new Listener(server, host, cfg.noDelay, path);
       const addr = path ?? formatAddress(host, port);
       let listening = false;
       const wait = new IoWait(`listen on ${addr}`, () => server.close());
@@ -272,7 +254,6 @@ export function listenChecked(options: ListenOptions): Operation<Listener> {
         listener._bound(typeof a === "object" && a !== null ? a.port : 0);
         wait.resolve(listener);
       });
-      const backlog = options.backlog ?? defaultBacklog();
       if (path !== undefined) server.listen({ path, backlog });
       else server.listen({ port, host, backlog });
       return (yield wait.park("listen")) as Listener;

@@ -2,7 +2,7 @@ import { withTimeout } from "../ops/combinators.js";
 import { currentTask } from "../runtime/current.js";
 import { TimeoutError } from "../runtime/errors.js";
 import { Event } from "../sync/event.js";
-import { CLOSE_OPTIONS, START_TCP_SERVER_OPTIONS, SERVE_TCP_OPTIONS, checkOptions, describeValue } from "../config/options.js";
+import { CLOSE_OPTIONS, SCOPE_END_GRACE_MS, START_TCP_SERVER_OPTIONS, SERVE_TCP_OPTIONS, checkOptions, describeValue } from "../config/options.js";
 import { run } from "../runtime/run.js";
 import { Semaphore } from "../sync/semaphore.js";
 import { sleep } from "../ops/sleep.js";
@@ -48,7 +48,7 @@ export interface CloseOptions {
 }
 
 /** Grace of in-flight work when a server stops because its scope ended (no `close()`, no `closeTimeout`). */
-export const SCOPE_END_GRACE_MS = 10_000;
+export { SCOPE_END_GRACE_MS };
 
 /** Network errors that mean the peer went away; not worth a log line. */
 const ROUTINE: ReadonlySet<string> = new Set([NetErrorCode.ECONNRESET, NetErrorCode.EPIPE, NetErrorCode.ECLOSED, NetErrorCode.EOF]);
