@@ -5,12 +5,10 @@ import { describeValue } from "../config/options.js";
 import { Suspend, TIMED_OUT, WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
-import { directReads } from "./node/direct-read.js";
-import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./node/direct-write.js";
-import { NetError, NetErrorCode, errnoError, formatAddress, toNetError } from "./errors.js";
+import { QUEUED, type SocketReads, WROTE, type WriteHandle, directWrites, errnoError, refreshSocketTimer, socketReads, writeDirect, writeHandle } from "./node/index.js";
+import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { GATHER_MAX, flush, gather } from "./outbox.js";
 import {
-  USE_SHARED_READ_BUFFER,
   copyBytes,
   fifoAppend,
   fifoClear,
@@ -204,7 +202,6 @@ export class Conn {
     this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
     const s = socket as ConnSocket;
     s[kConn] = this;
-    if (userBuffer && takeReads !== null) takeReads(socket);
     s.on("end", onSocketEnd);
     s.on("error", onSocketError);
     s.on("close", onSocketClose);
@@ -669,8 +666,8 @@ export class Conn {
     // Node allows it (see direct-write.ts), and if small and written by a
     // task, at the end of its tick (see outbox.ts), on either path.
     if (s.writableLength === 0 && !s.connecting) {
-      const h = directWrite !== null ? (s as unknown as { _handle: StreamHandle | null })._handle : null;
-      if (h !== null || directWrite === null) {
+      const h = writeHandle(s);
+      if (h !== null || !directWrites) {
         if (n <= GATHER_MAX && n !== 0) {
           const t = peekCurrent();
           if (t !== null) {
@@ -704,7 +701,7 @@ export class Conn {
     const s = this.socket;
     // The stream is still empty: bytes were gathered only while it was, and
     // whatever would write to it, or end it, flushes the outbox first.
-    if (directWrite === null) {
+    if (!directWrites) {
       if (s.destroyed) return false;
       // One write of the connection's run. The stream keeps the view only
       // while the write waits: if the kernel took it at once, nothing is queued.
@@ -713,7 +710,7 @@ export class Conn {
       if (!kept && this.writers !== null && this._gathered === 0) this._drained();
       return kept;
     }
-    const h = (s as unknown as { _handle: StreamHandle | null })._handle;
+    const h = writeHandle(s);
     if (h === null) return false;
     const before = this._directQueued;
     try {
@@ -730,38 +727,21 @@ export class Conn {
    * took it all, or what waits in libuv's queue is under the stream's
    * high-water mark), false if it should wait for the drain.
    */
-  private writeDirect(h: StreamHandle, b: Uint8Array): boolean {
-    let req = freeReq;
-    if (req === null) {
-      req = directWrite!.newReq();
-      req.oncomplete = onDirectWriteDone;
-      req.buffer = null;
-    }
-    req.bytes = b.length;
-    req.owner = this;
-    const err = h.writeBuffer(req, b);
-    if (!directWrite!.lastWasAsync() && err === 0) {
-      // The kernel took it all: node never bound the request to a libuv
-      // write (it does so only for what must wait), so it serves the next one.
-      req.owner = null;
-      freeReq = req;
-      return true;
-    }
-    freeReq = null; // libuv holds it until its callback (or it failed: not reused either)
-    if (err !== 0) {
+  private writeDirect(h: WriteHandle, b: Uint8Array): boolean {
+    const r = writeDirect(h, b, this);
+    if (r === WROTE) return true;
+    if (r !== QUEUED) {
       // The kernel refused it (the peer reset, the socket is gone).
-      this.failSocket(err);
+      this.failSocket(r);
       throw this.failure("write");
     }
-    req.buffer = b;
     this._directQueued += b.length;
     return this._directQueued < this.socket.writableHighWaterMark;
   }
 
   /** @internal A direct write that waited in libuv's queue is done (or failed, or was dropped by a destroy). */
-  _directDone(req: DirectWriteReq, status: number): void {
-    this._directQueued -= req.bytes;
-    req.buffer = null;
+  _directDone(bytes: number, status: number): void {
+    this._directQueued -= bytes;
     if (status < 0) {
       if (!this.socket.destroyed) this.failSocket(status); // (a destroy drops what waits: ECANCELED, nothing to report)
       return;
@@ -799,18 +779,6 @@ Conn.prototype.writeTimeout = 0;
 Conn.prototype._directQueued = 0;
 Conn.prototype._gathered = 0;
 
-/**
- * A request object for the next direct write. A write the kernel takes
- * whole leaves it untouched (node binds a request to libuv only when bytes
- * must wait), so one object serves every such write; one that waits keeps
- * its own until done.
- */
-let freeReq: DirectWriteReq | null = null;
-
-function onDirectWriteDone(this: DirectWriteReq, status: number): void {
-  (this.owner as Conn)._directDone(this, status);
-}
-
 // One listener function per event for every socket: `this` is the socket.
 function onSocketData(this: ConnSocket, chunk: Buffer): void {
   if (!this[kConn]!._received(chunk, chunk.length)) this.pause();
@@ -828,67 +796,16 @@ function onSocketDrain(this: ConnSocket): void {
   this[kConn]!._drained();
 }
 
-/** @internal The `onread` callback of every socket (node:net calls it with the socket as `this`). */
-export function onSocketRead(this: ConnSocket, n: number, buf: Uint8Array): boolean {
-  const c = this[kConn];
+/**
+ * How every socket reads (see src/net/node/reads.ts): into the shared
+ * buffer, each read handed to the socket's Conn.
+ */
+export const socketReadPaths: SocketReads = socketReads(sharedReadBuffer, (s, n) => {
+  const c = (s as ConnSocket)[kConn];
   // Bytes may arrive before the Conn exists only in theory (we attach before
   // reading starts); drop nothing: keep them on the socket for the Conn to find.
-  if (c === undefined) return true;
-  return c._received(buf, n);
-}
-
-/**
- * Reads of n > 0 bytes, straight from the handle (direct-read.ts), else
- * through node's `onStreamRead` and `onSocketRead` above.
- */
-const takeReads = directReads((s, n) => {
-  const c = (s as ConnSocket)[kConn];
   return c === undefined || c._received(sharedReadBuffer, n);
 });
-
-/** @internal The `onread` option for net.connect (undefined when the shared buffer is switched off). */
-export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } | undefined {
-  return USE_SHARED_READ_BUFFER ? { buffer: sharedReadBuffer, callback: onSocketRead } : undefined;
-}
-
-let userBufferKeys: { buffer: symbol; callback: symbol } | null | undefined;
-
-/**
- * @internal Switch an accepted socket (not reading yet: the server uses
- * `pauseOnConnect`) to `onread` mode with the shared buffer. node:net
- * offers `onread` for `net.connect` only; an accepted socket has the same
- * fields (`kBuffer`, `kBufferCb`) set to null, and `handle.useUserBuffer` is
- * what the Socket constructor calls. Returns false (and the Conn uses 'data'
- * events instead) if this Node does not look like that.
- */
-export function adoptUserBuffer(socket: Socket): boolean {
-  if (!USE_SHARED_READ_BUFFER) return false;
-  if (userBufferKeys === undefined) {
-    const syms = Object.getOwnPropertySymbols(socket);
-    const buffer = syms.find((s) => s.description === "kBuffer");
-    const callback = syms.find((s) => s.description === "kBufferCb");
-    userBufferKeys = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
-  }
-  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void; reading?: boolean } })._handle;
-  if (userBufferKeys === null || handle == null || typeof handle.useUserBuffer !== "function" || handle.reading === true) return false;
-  const s = socket as unknown as Record<symbol, unknown>;
-  if (s[userBufferKeys.buffer] !== null || s[userBufferKeys.callback] !== null) return false;
-  handle.useUserBuffer(sharedReadBuffer);
-  s[userBufferKeys.buffer] = sharedReadBuffer;
-  s[userBufferKeys.callback] = onSocketRead;
-  // pauseOnConnect left the stream "paused", so the first resume() would
-  // schedule a nextTick to restart a flow that, in onread mode, never carries
-  // data: bytes go to the callback and only the end of stream passes through
-  // the stream (which read(0) handles). Marked flowing, resume() restarts the
-  // handle at once (Socket.resume does that itself in onread mode) and does
-  // nothing else: one tick, its async-context bookkeeping and a 'resume'
-  // event fewer per connection. Reading stays stopped until that resume().
-  // (A setter of node's Readable; should one ever be missing, resume() just takes the tick.)
-  try {
-    (socket as { readableFlowing: boolean | null }).readableFlowing = true;
-  } catch {}
-  return true;
-}
 
 class ReadOp extends Op<Uint8Array | null> {
   constructor(

@@ -1,8 +1,7 @@
-import net from "node:net";
 import { currentTask } from "../runtime/current.js";
 import { TIMED_OUT } from "../runtime/suspend.js";
 import type { Operation } from "../runtime/types.js";
-import { Conn, onreadOption } from "./conn.js";
+import { Conn, socketReadPaths } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
 import { resolveConnect } from "../config/options.js";
@@ -40,9 +39,8 @@ export function connect(options: ConnectOptions): Operation<Conn> {
     *[Symbol.iterator]() {
       const me = currentTask("connect");
       const addr = formatAddress(host, port);
-      const onread = onreadOption();
-      const socket = net.connect({ port, host, allowHalfOpen: true, noDelay, onread });
-      const conn = new Conn(socket, false, onread !== undefined, host, port);
+      const { socket, shared } = socketReadPaths.connect({ port, host, allowHalfOpen: true, noDelay });
+      const conn = new Conn(socket, false, shared, host, port);
       const wait = new IoWait(`connect to ${addr}`, () => socket.destroy());
       const onConnect = (): void => wait.resolve(conn);
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));

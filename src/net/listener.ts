@@ -6,9 +6,10 @@ import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { deliver, deliverThrow } from "../runtime/waiter.js";
-import { Conn, adoptUserBuffer } from "./conn.js";
+import { Conn, socketReadPaths } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
+import { type PeerAddress, readPeerAddress } from "./node/index.js";
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -176,11 +177,11 @@ export class Listener {
     let conn: Conn;
     if (this.path !== undefined) {
       // A Unix socket's peer has no address: errors name the socket path.
-      conn = new Conn(socket, true, adoptUserBuffer(socket), this.path, undefined);
+      conn = new Conn(socket, true, socketReadPaths.adopt(socket), this.path, undefined);
     } else {
       if (this.noDelay) socket.setNoDelay(true);
       readPeer(socket);
-      conn = new Conn(socket, true, adoptUserBuffer(socket), peerHost, peerPort);
+      conn = new Conn(socket, true, socketReadPaths.adopt(socket), peerHost, peerPort);
     }
     const n = this.accepters.shift();
     if (n !== null) deliver(n, conn);
@@ -264,32 +265,18 @@ export function listenResolved(cfg: ListenConfig): Operation<Listener> {
 /** What `readPeer` found: the peer of the socket being accepted. */
 let peerHost: string | undefined;
 let peerPort: number | undefined;
-const peerOut: { address?: string; port?: number } = {};
+const peerOut: PeerAddress = {};
 
 /**
  * Read an accepted socket's peer address now, while the kernel still knows
  * it (a peer that resets the connection before its first use takes it
- * along, and errors would then say `?:?`). Through the handle, as node:net's
- * own `remoteAddress` does, with one scratch object instead of the one
- * node:net would keep on every socket; the host string is shared with the
- * previous connection's when they match (most connections come from few
- * hosts).
+ * along, and errors would then say `?:?`). One scratch object serves every
+ * accept; the host string is shared with the previous connection's when
+ * they match (most connections come from few hosts).
  */
 function readPeer(socket: net.Socket): void {
-  const h = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
-  let host: string | undefined;
-  let port: number | undefined;
-  if (h != null && typeof h.getpeername === "function") {
-    peerOut.address = undefined;
-    peerOut.port = undefined;
-    if (h.getpeername(peerOut) === 0) {
-      host = peerOut.address;
-      port = peerOut.port;
-    }
-  } else {
-    host = socket.remoteAddress;
-    port = socket.remotePort;
-  }
+  readPeerAddress(socket, peerOut);
+  const host = peerOut.address;
   if (host !== peerHost) peerHost = host; // equal: keep the string the previous connection holds
-  peerPort = port;
+  peerPort = peerOut.port;
 }

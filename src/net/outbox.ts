@@ -33,7 +33,7 @@
  */
 
 import { ENV } from "../config/env.js";
-import { directWrite } from "./node/direct-write.js";
+import { directWrites } from "./node/index.js";
 import { copyBytes } from "./read-buffer.js";
 
 /**
@@ -42,7 +42,7 @@ import { copyBytes } from "./read-buffer.js";
  * `TASKLET_NET_GATHER=off`, and with `TASKLET_NET_WRITE=direct` where the
  * direct path is on (a diagnostic: each write straight to the handle).
  */
-export const GATHER_MAX: number = !ENV.netGather || (directWrite !== null && ENV.netWrite === "direct") ? 0 : 4096;
+export const GATHER_MAX: number = !ENV.netGather || (directWrites && ENV.netWrite === "direct") ? 0 : 4096;
 /** Size of the arena: what one tick gathers before the outbox flushes early (about 2,000 hello-world responses). */
 const ARENA_BYTES = 256 * 1024;
 

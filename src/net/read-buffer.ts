@@ -16,15 +16,6 @@
  *   buffer.
  */
 
-import { ENV } from "../config/env.js";
-
-/**
- * `TASKLET_NET_READ=data` switches every new socket to node:net's ordinary
- * 'data' events (one Buffer allocated by Node per read) instead of the shared
- * buffer: a diagnostic knob, used by bench/net.mjs to measure the difference.
- */
-export const USE_SHARED_READ_BUFFER = ENV.netRead !== "data";
-
 /** Size of the buffer libuv reads into, shared by every socket (one read never exceeds it). */
 export const SOCKET_READ_SIZE = 64 * 1024;
 
