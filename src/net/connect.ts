@@ -1,7 +1,9 @@
 import { currentTask } from "../runtime/current.js";
+import { parkFor } from "../runtime/kernel.js";
 import { TIMED_OUT } from "../runtime/suspend.js";
 import type { Operation } from "../runtime/types.js";
-import { Conn, socketReadPaths } from "./conn.js";
+import { Conn } from "./conn.js";
+import { socketReadPaths } from "./conn-read.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
 import { resolveConnect } from "../config/options.js";
@@ -46,7 +48,7 @@ export function connect(options: ConnectOptions): Operation<Conn> {
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));
       socket.once("connect", onConnect);
       socket.once("error", onError);
-      if (timeout !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(timeout); // park deadline: see Scheduler.parkDeadline
+      parkFor(me, timeout); // the park itself times out: no timer of our own
       let v: unknown;
       try {
         v = yield wait.park("connect");
