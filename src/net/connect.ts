@@ -1,3 +1,7 @@
+/**
+ * connect(): open a TCP connection from inside a task, with an optional
+ * timeout that is the park's own deadline.
+ */
 import { currentTask } from "../runtime/current.js";
 import { parkFor } from "../runtime/kernel.js";
 import { TIMED_OUT } from "../runtime/suspend.js";

@@ -1,3 +1,8 @@
+/**
+ * NetError, the one error type of the green sockets, and its codes: what
+ * every net operation throws, with the operation and the address in its
+ * message.
+ */
 import { TaskletError } from "../runtime/errors.js";
 
 /**

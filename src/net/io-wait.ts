@@ -1,3 +1,7 @@
+/**
+ * IoWait: how listen and connect park a task until node:net reports that
+ * the socket is bound or connected.
+ */
 import { currentTask } from "../runtime/current.js";
 import { wake, wakeThrow } from "../runtime/kernel.js";
 import { Suspend } from "../runtime/suspend.js";

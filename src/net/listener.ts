@@ -1,3 +1,8 @@
+/**
+ * listen() and the Listener: a bound socket whose accept() parks until a
+ * connection arrives. Connections that arrive while no task accepts wait in
+ * order, unread; each gets its Conn when node:net hands it over.
+ */
 import net from "node:net";
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
