@@ -48,7 +48,7 @@ export interface ConnWatcher {
 }
 
 /** The fields of a connection; see Conn for what they mean to a user. */
-export abstract class ConnBase {
+export class ConnBase {
   /** @internal */ readonly socket: Socket;
   /** @internal ConnFlag bits. */ flags: number;
   /** @internal Received bytes nobody has read yet (a ByteFifo, see read-buffer.ts). */ _rbBlock: Uint8Array | null = null;
@@ -89,10 +89,14 @@ export abstract class ConnBase {
     return formatAddress(this.peerHost ?? this.socket.remoteAddress, this.peerPort ?? this.socket.remotePort);
   }
 
+  // The write side's entry points that other modules call on every write:
+  // its functions themselves (conn-write.ts), put on Conn's prototype by conn.ts.
+  /** @internal `write` of `buf[0, n)` without waiting; false: park until the queue drains. */
+  declare _writeFrom: (this: ConnBase, buf: Uint8Array, n: number) => boolean;
   /** @internal Write `arena[start, end)`, gathered earlier (outbox.ts); true if node or libuv kept a reference to the arena. */
-  abstract _sendGathered(arena: Buffer, start: number, end: number): boolean;
+  declare _sendGathered: (this: ConnBase, arena: Buffer, start: number, end: number) => boolean;
   /** @internal A direct write that waited in libuv's queue is done (src/net/node/direct-write.ts). */
-  abstract _directDone(bytes: number, status: number): void;
+  declare _directDone: (this: ConnBase, bytes: number, status: number) => void;
 }
 
 ConnBase.prototype.readTimeout = 0;

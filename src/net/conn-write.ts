@@ -36,7 +36,7 @@ function checkWritable(c: ConnBase): void {
 
 /** Queue `data`; true if the writer may go on, false if it should park until the queue drains. */
 export function write(c: ConnBase, data: WriteData): boolean {
-  if (data instanceof Uint8Array) return writeFrom(c, data, data.length);
+  if (data instanceof Uint8Array) return writeFrom.call(c, data, data.length);
   checkWritable(c);
   if (c._gathered !== 0) flush();
   const s = c.socket;
@@ -52,9 +52,10 @@ export function write(c: ConnBase, data: WriteData): boolean {
  * Write `buf[0, n)` (`write` of bytes is this with all of them). The HTTP
  * server passes its output buffer and its length, so a gathered response
  * needs no view of it. `buf` may be reused once `retainedLength` is 0: at
- * once when the bytes were gathered (copied).
+ * once when the bytes were gathered (copied). `Conn._writeFrom`.
  */
-export function writeFrom(c: ConnBase, buf: Uint8Array, n: number): boolean {
+export function writeFrom(this: ConnBase, buf: Uint8Array, n: number): boolean {
+  const c = this;
   checkWritable(c);
   const s = c.socket;
   // While the stream has nothing queued: straight to the handle where this
@@ -82,8 +83,9 @@ export function writeFrom(c: ConnBase, buf: Uint8Array, n: number): boolean {
   return s.write(n === buf.length ? buf : buf.subarray(0, n));
 }
 
-/** Write `arena[start, end)`, gathered by `writeFrom` (see outbox.ts). True if node or libuv kept a reference to `arena`. */
-export function sendGathered(c: ConnBase, arena: Buffer, start: number, end: number): boolean {
+/** Write `arena[start, end)`, gathered by `writeFrom` (see outbox.ts). True if node or libuv kept a reference to `arena`. `Conn._sendGathered`. */
+export function sendGathered(this: ConnBase, arena: Buffer, start: number, end: number): boolean {
+  const c = this;
   c._gathered -= end - start;
   // Failed or aborted since: dropped, as every unsent byte is then.
   if (isBroken(c)) return false;
@@ -128,8 +130,9 @@ function toHandle(c: ConnBase, h: WriteHandle, b: Uint8Array): boolean {
   return c._directQueued < c.socket.writableHighWaterMark;
 }
 
-/** A direct write that waited in libuv's queue is done (or failed, or was dropped by a destroy). */
-export function directDone(c: ConnBase, bytes: number, status: number): void {
+/** A direct write that waited in libuv's queue is done (or failed, or was dropped by a destroy). `Conn._directDone`. */
+export function directDone(this: ConnBase, bytes: number, status: number): void {
+  const c = this;
   c._directQueued -= bytes;
   if (status < 0) {
     if (!c.socket.destroyed) failSocket(c, status); // (a destroy drops what waits: ECANCELED, nothing to report)

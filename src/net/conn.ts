@@ -282,11 +282,6 @@ export class Conn extends ConnBase {
     return write(this, data);
   }
 
-  /** @internal `_write` of `buf[0, n)` (see conn-write.ts). */
-  _writeFrom(buf: Uint8Array, n: number): boolean {
-    return writeFrom(this, buf, n);
-  }
-
   /** @internal Park the current task until the write queue drains. */
   _parkWriter(): Suspend {
     return parkWriter(this);
@@ -301,14 +296,12 @@ export class Conn extends ConnBase {
   _unwatch(): void {
     unwatch(this);
   }
-
-  /** @internal */
-  override _sendGathered(arena: Buffer, start: number, end: number): boolean {
-    return sendGathered(this, arena, start, end);
-  }
-
-  /** @internal */
-  override _directDone(bytes: number, status: number): void {
-    directDone(this, bytes, status);
-  }
 }
+
+// The write side's entry points that the HTTP server, the outbox and the
+// fence call on every write are its functions themselves: a method that
+// forwarded to one would be one more function for V8 to compile while a
+// server warms up.
+Conn.prototype._writeFrom = writeFrom;
+Conn.prototype._sendGathered = sendGathered;
+Conn.prototype._directDone = directDone;
