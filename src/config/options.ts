@@ -1,17 +1,34 @@
 /**
- * Option objects are checked here, against one table per public function:
- * an unknown key (a typo such as `keepAliveTimout`) or a value of the wrong
- * type is a TypeError naming the key, what was expected and what was
- * passed; a number out of its range is a RangeError. `undefined` values
- * count as absent, so `{ port: maybePort }` works.
+ * Option objects are checked and resolved here, in one pass, against one
+ * table per public function: an unknown key (a typo such as
+ * `keepAliveTimout`) or a value of the wrong type is a TypeError naming the
+ * key, what was expected and what was passed; a number out of its range is
+ * a RangeError. `undefined` values count as absent, so `{ port: maybePort }`
+ * works. What comes out is a frozen config with every key of the table:
+ * defaults filled in, "0 means no limit" turned into Infinity, and the few
+ * values that depend on others (see the `resolve*` functions at the end)
+ * derived. The code behind a public function reads that config, never the
+ * caller's object.
  */
-/** How one option is checked. */
+import { systemBacklog } from "./system.js";
+
+/** How one option is checked, and what it resolves to when absent. */
 export type OptionSpec =
-  | { kind: "number"; /** smallest allowed */ min?: number; /** largest allowed */ max?: number; integer?: boolean; /** Infinity allowed (with `integer`) */ infinite?: boolean; /** text for messages, e.g. "a number of ms >= 0" */ expected: string }
-  | { kind: "string"; nonEmpty?: boolean }
-  | { kind: "boolean" }
+  | {
+      kind: "number";
+      /** smallest allowed */ min?: number;
+      /** largest allowed */ max?: number;
+      integer?: boolean;
+      /** Infinity allowed (with `integer`) */ infinite?: boolean;
+      /** text for messages, e.g. "a number of ms >= 0" */ expected: string;
+      /** 0 resolves to Infinity: a limit of 0 means no limit */ zeroIsNone?: boolean;
+      /** the value when absent (else undefined) */ default?: number;
+      /** absent is an error */ required?: boolean;
+    }
+  | { kind: "string"; nonEmpty?: boolean; default?: string }
+  | { kind: "boolean"; default?: boolean }
   | { kind: "function" }
-  | { kind: "enum"; values: readonly string[] };
+  | { kind: "enum"; values: readonly string[]; default?: string };
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
@@ -96,7 +113,8 @@ function expectedOf(spec: OptionSpec): string {
 /**
  * Check `options` against `table`; `fn` names the function in messages
  * (`"serve()"`). Throws TypeError for a non-object, an unknown key or a wrong
- * type, RangeError for a number out of range.
+ * type, RangeError for a number out of range. ({@link resolveOptions} checks
+ * and resolves; this only checks.)
  */
 export function checkOptions(fn: string, table: OptionTable, options: unknown): void {
   if (options === undefined) return;
@@ -145,38 +163,81 @@ function checkValue(fn: string, key: string, spec: OptionSpec, v: unknown): void
   }
 }
 
+/** The value of an option as resolved: its own if given, else its default; "0 means none" applied. */
+function resolvedValue(spec: OptionSpec, v: unknown): unknown {
+  if (v === undefined) return "default" in spec ? spec.default : undefined;
+  if (spec.kind === "number" && spec.zeroIsNone === true && v === 0) return Infinity;
+  return v;
+}
+
+/**
+ * Check `options` against `table` (as {@link checkOptions}) and resolve it:
+ * a new object with every key of the table, its default where the caller
+ * gave none. A required option that is missing is a RangeError naming it.
+ * Not frozen: the `resolve*` functions below add derived keys, then freeze.
+ */
+export function resolveOptions(fn: string, table: OptionTable, options: unknown): Record<string, unknown> {
+  checkOptions(fn, table, options);
+  const given = (options ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(table)) {
+    const spec = table[key]!;
+    const v = Object.prototype.hasOwnProperty.call(given, key) ? given[key] : undefined;
+    if (v === undefined && spec.kind === "number" && spec.required === true) {
+      throw new RangeError(`${fn}: ${key} must be ${spec.expected}, got undefined`);
+    }
+    out[key] = resolvedValue(spec, v);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- the tables
+
+/** Grace of in-flight work when a server stops because its scope ended (no `close()`, no `closeTimeout`). */
+export const SCOPE_END_GRACE_MS = 10_000;
+/** Default `maxBodySize` of serve: 1 MiB. */
+export const DEFAULT_MAX_BODY = 1 << 20;
+/** The HTTP parser's default limits (DEFAULT_LIMITS of src/http/parser; a test checks they agree). */
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+export const DEFAULT_MAX_HEADERS = 100;
+export const DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
+/** Default host of listen, connect and the servers. */
+export const DEFAULT_HOST = "127.0.0.1";
 
 const ms: OptionSpec = { kind: "number", min: 0, expected: "a number of ms >= 0" };
 const bytes: OptionSpec = { kind: "number", min: 0, expected: "a number of bytes >= 0" };
-const count1: OptionSpec = { kind: "number", min: 1, integer: true, infinite: true, expected: "a whole number >= 1" };
+const count1: OptionSpec = { kind: "number", min: 1, integer: true, infinite: true, expected: "a whole number >= 1", default: Infinity };
 const str: OptionSpec = { kind: "string" };
 const backend: OptionSpec = { kind: "enum", values: ["ts", "wasm"] };
+/** A time limit of serve: 0 means none. */
+const limitMs = (dflt: number): OptionSpec => ({ ...ms, zeroIsNone: true, default: dflt });
 
 export const RUN_OPTIONS: OptionTable = {
   backend,
-  clock: { kind: "enum", values: ["real", "virtual"] },
+  clock: { kind: "enum", values: ["real", "virtual"], default: "real" },
   name: str,
 };
 
 export const LISTEN_OPTIONS: OptionTable = {
-  port: { kind: "number", min: 0, max: 65535, integer: true, expected: "a whole number from 0 to 65535" },
-  host: { kind: "string", nonEmpty: true },
+  port: { kind: "number", min: 0, max: 65535, integer: true, expected: "a whole number from 0 to 65535", default: 0 },
+  host: { kind: "string", nonEmpty: true, default: DEFAULT_HOST },
   path: { kind: "string", nonEmpty: true },
+  /** Default: the system's limit (systemBacklog), filled by resolveListen. */
   backlog: { kind: "number", min: 1, integer: true, expected: "a whole number >= 1" },
-  noDelay: { kind: "boolean" },
+  noDelay: { kind: "boolean", default: true },
 };
 
 export const CONNECT_OPTIONS: OptionTable = {
-  port: { kind: "number", min: 1, max: 65535, integer: true, expected: "a whole number from 1 to 65535" },
-  host: { kind: "string", nonEmpty: true },
-  timeout: ms,
-  noDelay: { kind: "boolean" },
+  port: { kind: "number", min: 1, max: 65535, integer: true, expected: "a whole number from 1 to 65535", required: true },
+  host: { kind: "string", nonEmpty: true, default: DEFAULT_HOST },
+  timeout: { ...ms, default: Infinity },
+  noDelay: { kind: "boolean", default: true },
 };
 
 export const SERVE_TCP_OPTIONS: OptionTable = {
   ...LISTEN_OPTIONS,
   maxConnections: count1,
+  /** close()'s default timeout when given (else Infinity); the scope-end grace is derived (resolveServeTcp). */
   closeTimeout: ms,
   onError: { kind: "function" },
   name: str,
@@ -189,18 +250,18 @@ export const SERVE_OPTIONS: OptionTable = {
   host: LISTEN_OPTIONS.host!,
   path: LISTEN_OPTIONS.path!,
   backlog: LISTEN_OPTIONS.backlog!,
-  parser: { kind: "enum", values: ["wasm", "ts"] },
+  parser: { kind: "enum", values: ["wasm", "ts"], default: "wasm" },
   backend,
-  maxHeaderSize: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0" },
-  maxHeaders: { kind: "number", min: 0, integer: true, expected: "a whole number >= 0" },
-  maxBodySize: bytes,
-  maxStreamedBodySize: bytes,
-  maxRequestLine: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0" },
-  headersTimeout: ms,
-  requestTimeout: ms,
-  keepAliveTimeout: ms,
-  idleTimeout: ms,
-  closeTimeout: ms,
+  maxHeaderSize: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_HEADER_SIZE },
+  maxHeaders: { kind: "number", min: 0, integer: true, expected: "a whole number >= 0", default: DEFAULT_MAX_HEADERS },
+  maxBodySize: { ...bytes, default: DEFAULT_MAX_BODY },
+  maxStreamedBodySize: { ...bytes, default: Infinity },
+  maxRequestLine: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_REQUEST_LINE },
+  headersTimeout: limitMs(60_000),
+  requestTimeout: limitMs(300_000),
+  keepAliveTimeout: limitMs(5_000),
+  idleTimeout: limitMs(Infinity),
+  closeTimeout: { ...ms, default: SCOPE_END_GRACE_MS },
   maxConnections: count1,
   maxRequestsPerConnection: count1,
   onError: { kind: "function" },
@@ -208,3 +269,174 @@ export const SERVE_OPTIONS: OptionTable = {
 };
 
 export const CLOSE_OPTIONS: OptionTable = { timeout: ms };
+
+// ------------------------------------------------------ resolved configs
+
+/** Scheduler cores and HTTP parsers, by name (as BackendName and ParserKind, which live above this layer). */
+export type BackendChoice = "ts" | "wasm";
+export type ParserChoice = "wasm" | "ts";
+
+/** `run` and `spawn`, resolved. */
+export interface RunConfig {
+  /** undefined: env `TASKLET_BACKEND`, else the best available (the core decides). */
+  readonly backend: BackendChoice | undefined;
+  readonly clock: "real" | "virtual";
+  readonly name: string | undefined;
+}
+
+/** `listen`, resolved (and the listening part of every server). */
+export interface ListenConfig {
+  /** 0 picks a free port. Unused with `path`. */
+  readonly port: number;
+  /** Unused with `path`. */
+  readonly host: string;
+  /** A Unix domain socket instead of a TCP port. */
+  readonly path: string | undefined;
+  /** The system's limit when not given (see system.ts). */
+  readonly backlog: number;
+  /** Nagle off on accepted sockets; always false with `path` (no TCP). */
+  readonly noDelay: boolean;
+}
+
+/** `connect`, resolved. */
+export interface ConnectConfig {
+  readonly port: number;
+  readonly host: string;
+  /** ms of the run's clock; Infinity: no limit of our own. */
+  readonly timeout: number;
+  readonly noDelay: boolean;
+}
+
+/** What every server shares, resolved (serveTcp and serve). `S` is what `onError` is told about (a Conn, a Request). */
+export interface ServerConfig<S> extends ListenConfig {
+  /** Connections served at once; Infinity: no limit. */
+  readonly maxConnections: number;
+  /** The default timeout of `close()`, in ms. */
+  readonly closeTimeout: number;
+  /** How long work in flight may go on when the server stops because its task ends without `close()`. */
+  readonly scopeEndGrace: number;
+  /** undefined: the server's own default (it lives with the code it reports on). */
+  readonly onError: ((error: unknown, subject: S) => void) | undefined;
+  /** Name of the server task; undefined: the server's default. */
+  readonly name: string | undefined;
+}
+
+/** `serveTcp`, resolved. */
+export interface ServeTcpConfig<C> extends ServerConfig<C> {}
+
+/** `startTcpServer`, resolved. */
+export interface StartTcpServerConfig<C> extends ServeTcpConfig<C> {
+  readonly backend: BackendChoice | undefined;
+}
+
+/** `serve`, resolved. Every time limit is in ms, Infinity for none. */
+export interface ServeConfig<R> extends ServerConfig<R> {
+  readonly parser: ParserChoice;
+  /** Only when serve() starts a run of its own. */
+  readonly backend: BackendChoice | undefined;
+  readonly maxHeaderSize: number;
+  readonly maxHeaders: number;
+  /** Largest body a buffered read (`req.body()`...) gathers. */
+  readonly maxBodySize: number;
+  /** Largest body however read; the parser enforces it. */
+  readonly maxStreamedBodySize: number;
+  readonly maxRequestLine: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly idleTimeout: number;
+  readonly maxRequestsPerConnection: number;
+}
+
+/** `close()` of a server, resolved. */
+export interface CloseConfig {
+  readonly timeout: number;
+}
+
+// ---------------------------------------------------- the resolvers
+
+/** Throws a TypeError when options name a socket path and a port or host too. */
+export function checkPathOptions(fn: string, given: unknown): void {
+  const o = (given ?? {}) as { path?: string; port?: number; host?: string };
+  if (o.path !== undefined && (o.port !== undefined || o.host !== undefined)) {
+    const both = o.port !== undefined ? "port" : "host";
+    throw new TypeError(`${fn}: path (a Unix domain socket) and ${both} exclude each other; got path ${JSON.stringify(o.path)} and ${both} ${JSON.stringify(o[both])}`);
+  }
+}
+
+/** The listening part: backlog from the system when not given; no Nagle setting without TCP. */
+function deriveListen(fn: string, given: unknown, r: Record<string, unknown>): void {
+  checkPathOptions(fn, given);
+  if (r.backlog === undefined) r.backlog = systemBacklog();
+  if (r.noDelay === undefined) r.noDelay = true;
+  if (r.path !== undefined) r.noDelay = false;
+}
+
+/** The server part: close()'s default and the scope-end grace both come from `closeTimeout`. */
+function deriveServer(r: Record<string, unknown>, closeDefault: number): void {
+  const t = r.closeTimeout as number | undefined;
+  r.closeTimeout = t ?? closeDefault;
+  r.scopeEndGrace = t ?? SCOPE_END_GRACE_MS;
+}
+
+/** What a run or spawn without options resolves to, made once: spawning allocates nothing for it. */
+const RUN_DEFAULTS = Object.freeze(resolveOptions("run()", RUN_OPTIONS, undefined)) as unknown as RunConfig;
+
+/**
+ * `run()`'s options. With `insideTask` (a `spawn` from a task), `backend`
+ * and `clock` are refused: they apply to a whole run.
+ */
+export function resolveRun(fn: string, options: unknown, insideTask = false): RunConfig {
+  if (options === undefined) return RUN_DEFAULTS;
+  const r = resolveOptions(fn, RUN_OPTIONS, options);
+  if (insideTask && (r.backend !== undefined || (options as { clock?: unknown }).clock !== undefined)) {
+    throw new TypeError(`${fn}: \`backend\` and \`clock\` apply to a whole run; pass them to run() or to a spawn outside any task`);
+  }
+  return Object.freeze(r) as unknown as RunConfig;
+}
+
+export function resolveListen(fn: string, options: unknown): ListenConfig {
+  const r = resolveOptions(fn, LISTEN_OPTIONS, options);
+  deriveListen(fn, options, r);
+  return Object.freeze(r) as unknown as ListenConfig;
+}
+
+export function resolveConnect(fn: string, options: unknown): ConnectConfig {
+  if (options === undefined) throw new TypeError(`${fn}: options with a port are required, got undefined`);
+  return Object.freeze(resolveOptions(fn, CONNECT_OPTIONS, options)) as unknown as ConnectConfig;
+}
+
+/** `serveTcp()`'s options; `close()` waits without limit by default. */
+export function resolveServeTcp<C>(fn: string, options: unknown): ServeTcpConfig<C> {
+  const r = resolveOptions(fn, SERVE_TCP_OPTIONS, options);
+  deriveListen(fn, options, r);
+  deriveServer(r, Infinity);
+  return Object.freeze(r) as unknown as ServeTcpConfig<C>;
+}
+
+export function resolveStartTcpServer<C>(fn: string, options: unknown): StartTcpServerConfig<C> {
+  const r = resolveOptions(fn, START_TCP_SERVER_OPTIONS, options);
+  deriveListen(fn, options, r);
+  deriveServer(r, Infinity);
+  return Object.freeze(r) as unknown as StartTcpServerConfig<C>;
+}
+
+/**
+ * `serve()`'s options; `close()` waits `closeTimeout` by default (10 s).
+ * With `insideTask`, `backend` is refused: it applies only when serve()
+ * starts a run of its own.
+ */
+export function resolveServe<R>(fn: string, options: unknown, insideTask = false): ServeConfig<R> {
+  const r = resolveOptions(fn, SERVE_OPTIONS, options);
+  deriveListen(fn, options, r);
+  deriveServer(r, SCOPE_END_GRACE_MS);
+  if (insideTask && r.backend !== undefined) throw new TypeError(`${fn}: \`backend\` applies only when serve() starts its own run (outside a task)`);
+  return Object.freeze(r) as unknown as ServeConfig<R>;
+}
+
+/** A server's `close()` options; `dflt` is the server's `closeTimeout`. */
+export function resolveClose(fn: string, options: unknown, dflt: number): CloseConfig {
+  const r = resolveOptions(fn, CLOSE_OPTIONS, options);
+  if (r.timeout === undefined) r.timeout = dflt;
+  return Object.freeze(r) as unknown as CloseConfig;
+}

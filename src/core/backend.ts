@@ -1,4 +1,5 @@
 import type { BackendName } from "../runtime/types.js";
+import { envBackend } from "../config/env.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { TsCore } from "./ts-core.js";
 import { createWasmCore, wasmCoreError } from "./wasm-core.js";
@@ -38,13 +39,4 @@ export function defaultBackend(): BackendName {
   const env = envBackend();
   if (env === "ts" || env === "wasm") return env;
   return wasmCoreError() === null ? "wasm" : "ts";
-}
-
-function envBackend(): BackendName | undefined {
-  const v = process.env.TASKLET_BACKEND;
-  if (v === undefined || v === "") return undefined;
-  if (v !== "ts" && v !== "wasm") {
-    throw new TypeError(`TASKLET_BACKEND must be "ts" or "wasm", got ${JSON.stringify(v)}`);
-  }
-  return v;
 }

@@ -1,108 +1,29 @@
+/**
+ * Conn, the connection users see: its public operations and properties,
+ * each a few lines that call the side doing the work. The work is done by
+ * the read side (conn-read.ts), the write side (conn-write.ts), the socket
+ * events and closing (conn-events.ts) and the watch hook (conn-watch.ts),
+ * all on the state in conn-base.ts.
+ */
 import type { Socket } from "node:net";
-import { currentTask, peekCurrent } from "../runtime/current.js";
-import { Op } from "../runtime/op.js";
 import { describeValue } from "../config/options.js";
-import { Suspend, TIMED_OUT, WaitList } from "../runtime/suspend.js";
-import type { Task } from "../runtime/task.js";
+import type { Suspend } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
-import { directReads } from "./node/direct-read.js";
-import { type DirectWriteReq, type StreamHandle, directWrite, refreshSocketTimer } from "./node/direct-write.js";
-import { NetError, NetErrorCode, errnoError, formatAddress, toNetError } from "./errors.js";
-import { GATHER_MAX, flush, gather } from "./outbox.js";
-import {
-  USE_SHARED_READ_BUFFER,
-  copyBytes,
-  fifoAppend,
-  fifoClear,
-  fifoIndexOf,
-  fifoLength,
-  fifoTake,
-  fifoTakeInto,
-  sharedReadBuffer,
-} from "./read-buffer.js";
+import { ConnBase, ConnFlag, type ConnWatcher as Watcher } from "./conn-base.js";
+import { CLOSE_LINGER_MS, abort, attachSocket, close } from "./conn-events.js";
+import { DEFAULT_READ_MAX, READ_HIGH_WATER, ReadIntoOp, ReadOp, readExactly, readUntil, takeBuffered, waitReadable } from "./conn-read.js";
+import { unwatch, watch } from "./conn-watch.js";
+import { WriteOp, type WriteData, directDone, end, parkWriter, retainedLength, sendGathered, writableLength, write, writeFrom } from "./conn-write.js";
+import { fifoLength } from "./read-buffer.js";
 
-/**
- * Bytes buffered with no task reading, beyond which the socket stops reading
- * (libuv `readStop`) until a task reads again: a slow consumer cannot make us
- * buffer without bound. One socket read is at most 64 KiB, so a connection
- * buffers at most this plus 64 KiB (more only while one `readExactly(n)` with
- * a larger `n` is waiting).
- */
-export const READ_HIGH_WATER = 64 * 1024;
+export { CLOSE_LINGER_MS, READ_HIGH_WATER };
 
-/** How long `close()` lets queued bytes drain to a peer that does not read before destroying the socket. */
-export const CLOSE_LINGER_MS = 2000;
+/** Not part of the public API: see conn-watch.ts. */
+export type ConnWatcher = Watcher;
 
-function destroyThis(this: Socket): void {
-  this.destroy();
-}
-function destroySocket(s: Socket): void {
-  s.destroy();
-}
-
-/** Bits of `Conn.flags`. */
-const ConnFlag = {
-  /** The peer ended its side (FIN): reads return what is buffered, then null. */
-  Eof: 1,
-  /** The socket is closed (`close()`, an error, or both sides done). */
-  Closed: 2,
-  /** We stopped reading (libuv readStop, or never started): resume on the next read. */
-  Paused: 4,
-  /** `end()` was called: no more writes. */
-  Ended: 8,
-  /** Reads arrive through `onread` into the shared buffer (else through 'data' events). */
-  UserBuffer: 16,
-} as const;
-
-/** What the parked reader wants (`Conn.readMode`). */
-const ReadMode = {
-  /** `read(max)`: up to `readMax` bytes as a new Uint8Array. */
-  Copy: 0,
-  /** `readInto(dst)`: buffer what arrives, wake; the op copies into its target when the task resumes. */
-  Into: 1,
-  /** `readExactly`/`readUntil`: wake once `readMax` bytes are buffered, leave them there. */
-  Fill: 2,
-} as const;
-
-/**
- * A copy of `src[0, k)` as a Buffer: small ones come from Node's shared
- * allocation pool (cheap), and a Buffer is what `socket.write` wants, so
- * echoing what `read` returned needs no conversion.
- */
-function copyOut(src: Uint8Array, k: number): Buffer {
-  const out = Buffer.allocUnsafe(k);
-  copyBytes(out, 0, src, 0, k);
-  return out;
-}
-
-/** Resume value of a readInto: bytes are buffered, copy them now. */
-const INTO_READY: unique symbol = Symbol("tasklet.net.intoReady");
-
-/** The socket a Conn is attached to (a property, so one shared listener function serves every socket). */
-const kConn = Symbol("tasklet.conn");
-type ConnSocket = Socket & { [kConn]?: Conn };
-
-/**
- * Not part of the public API. Told once that a connection nobody reads has become readable
- * (see `Conn._watch`). The HTTP server's idle keep-alive connections wait
- * this way instead of in a parked task.
- */
-export interface ConnWatcher {
-  _connReadable(conn: Conn): void;
-}
-
-/** Where a parked reader waits. One per Conn, made on the first park. */
-class ReadWait extends Suspend {
-  override external = true;
-  constructor(private readonly conn: Conn) {
-    super();
-  }
-  abandon(task: Task): void {
-    this.conn._abandonRead(task);
-  }
-  describe(): string {
-    return `read on ${this.conn.address}`;
-  }
+/** An Operation whose every iteration runs `gen()` afresh (a stored operation can be reused, as a generator object cannot). */
+function operation<T>(gen: () => Generator<Instruction, T, unknown>): Operation<T> {
+  return { [Symbol.iterator]: gen };
 }
 
 /**
@@ -150,31 +71,9 @@ class ReadWait extends Suspend {
  * const line = yield* conn.readUntil("\n", 1024);
  * conn.close();
  */
-export class Conn {
+export class Conn extends ConnBase {
   /** The node:net socket. Use it for options (`setKeepAlive`...), not for reading or writing. */
-  readonly socket: Socket;
-  private flags: number;
-  /** @internal Received bytes nobody has read yet (a ByteFifo, see read-buffer.ts). */ _rbBlock: Uint8Array | null = null;
-  /** @internal */ _rbStart = 0;
-  /** @internal */ _rbEnd = 0;
-  /** The socket's error, if any (delivered to every later operation). */
-  private error: Error | null = null;
-  /** The parked reader, or null. */
-  private reader: Task | null = null;
-  private readMode: number = ReadMode.Copy;
-  private readMax = 0;
-  private readWait: ReadWait | null = null;
-  /** Told once when bytes, end of stream or an error arrive while no task reads (`_watch`). */
-  private watcher: ConnWatcher | null = null;
-  /** Tasks parked in `write` until 'drain'. */
-  private writers: WaitList | null = null;
-  /**
-   * The peer's host and port for error messages, given when the connection
-   * is made: Node forgets them once the socket is reset or destroyed (the
-   * listener reads them at accept, see `readPeer` in listener.ts).
-   */
-  private peerHost: string | undefined;
-  private peerPort: number | undefined;
+  declare readonly socket: Socket;
   /**
    * Inactivity limit of every read wait, in ms of the run's clock (0: none).
    * A wait that reaches it throws `NetError` `ETIMEDOUT` and consumes
@@ -185,30 +84,16 @@ export class Conn {
   declare readTimeout: number;
   /** Limit, in ms, of a `write`'s wait for the peer to read (0: none); then `NetError` `ETIMEDOUT`, the bytes stay queued. */
   declare writeTimeout: number;
-  // (Both default to 0 on the prototype: a connection that sets neither carries no field for them.)
-  /** @internal Bytes of direct writes (see direct-write.ts) waiting in libuv's queue; 0 on the prototype too. */
-  declare _directQueued: number;
-  /** @internal Bytes gathered in the outbox (see outbox.ts), written at the end of the tick; 0 on the prototype too. */
-  declare _gathered: number;
 
   /**
-   * @internal Attach to a socket: an accepted one (paused, `userBuffer`
-   * already installed or not) or a connecting one. `host` and `port` name
-   * the peer in error messages (undefined: ask the socket when needed, which
+   * @internal Attach to a socket: an accepted one (paused, reading into the
+   * shared buffer or not) or a connecting one. `host` and `port` name the
+   * peer in error messages (undefined: ask the socket when needed, which
    * fails once it is reset).
    */
-  constructor(socket: Socket, paused: boolean, userBuffer: boolean, host?: string, port?: number) {
-    this.socket = socket;
-    this.peerHost = host;
-    this.peerPort = port;
-    this.flags = (paused ? ConnFlag.Paused : 0) | (userBuffer ? ConnFlag.UserBuffer : 0);
-    const s = socket as ConnSocket;
-    s[kConn] = this;
-    if (userBuffer && takeReads !== null) takeReads(socket);
-    s.on("end", onSocketEnd);
-    s.on("error", onSocketError);
-    s.on("close", onSocketClose);
-    if (!userBuffer) s.on("data", onSocketData);
+  constructor(socket: Socket, paused: boolean, sharedBuffer: boolean, host?: string, port?: number) {
+    super(socket, paused, host, port);
+    attachSocket(this, sharedBuffer);
   }
 
   // ------------------------------------------------------------- properties
@@ -223,11 +108,6 @@ export class Conn {
     return this.socket.remotePort;
   }
 
-  /** `host:port` of the peer, as used in error messages (`?:?` if it was never known). */
-  get address(): string {
-    return formatAddress(this.peerHost ?? this.socket.remoteAddress, this.peerPort ?? this.socket.remotePort);
-  }
-
   /** Bytes received and not read yet. */
   get bufferedLength(): number {
     return fifoLength(this);
@@ -235,16 +115,7 @@ export class Conn {
 
   /** Bytes written and not yet handed to the kernel (gathered for the end of the tick, in Node's queue or in libuv's). */
   get writableLength(): number {
-    return this.socket.writableLength + this._directQueued + this._gathered;
-  }
-
-  /**
-   * @internal Bytes written whose buffers Node or libuv still hold: a
-   * buffer written once this is 0 may be reused. Gathered bytes are copies,
-   * so they do not count.
-   */
-  get _retainedLength(): number {
-    return this.socket.writableLength + this._directQueued;
+    return writableLength(this);
   }
 
   /** True once the socket is closed (locally, by an error, or both sides ended). */
@@ -266,7 +137,7 @@ export class Conn {
    * @example
    * for (let b = yield* conn.read(); b !== null; b = yield* conn.read()) total += b.length;
    */
-  read(max = 65536): Operation<Uint8Array | null> {
+  read(max = DEFAULT_READ_MAX): Operation<Uint8Array | null> {
     if (!(max >= 1)) throw new RangeError(`read(max): max must be >= 1, got ${String(max)}`);
     return new ReadOp(this, max);
   }
@@ -301,13 +172,7 @@ export class Conn {
    * if (!(yield* conn.waitReadable())) return; // peer closed
    */
   waitReadable(): Operation<boolean> {
-    const conn = this;
-    return {
-      *[Symbol.iterator]() {
-        yield* new FillOp(conn, 1);
-        return fifoLength(conn) > 0;
-      },
-    };
+    return operation(() => waitReadable(this));
   }
 
   /**
@@ -319,16 +184,7 @@ export class Conn {
    */
   readExactly(n: number): Operation<Uint8Array | null> {
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`readExactly(n): n must be a whole number >= 1, got ${String(n)}`);
-    const conn = this;
-    return {
-      *[Symbol.iterator]() {
-        while (fifoLength(conn) < n && (conn.flags & ConnFlag.Eof) === 0) yield* new FillOp(conn, n);
-        const have = fifoLength(conn);
-        if (have >= n) return conn.takeBuffered(n);
-        if (have === 0) return null;
-        throw conn.eofError("readExactly", `the peer ended the stream after ${have} of ${n} bytes`);
-      },
-    };
+    return operation(() => readExactly(this, n));
   }
 
   /**
@@ -344,26 +200,7 @@ export class Conn {
     const needle = typeof delimiter === "string" ? Buffer.from(delimiter) : delimiter;
     if (needle.length === 0) throw new RangeError("readUntil: the delimiter is empty");
     if (!(maxBytes >= needle.length)) throw new RangeError(`readUntil: maxBytes must be >= the delimiter's length, got ${String(maxBytes)}`);
-    const conn = this;
-    return {
-      *[Symbol.iterator]() {
-        let from = 0;
-        for (;;) {
-          const i = fifoIndexOf(conn, needle, from);
-          if (i >= 0 && i + needle.length <= maxBytes) return conn.takeBuffered(i + needle.length);
-          const have = fifoLength(conn);
-          if (i >= 0 || have >= maxBytes) {
-            throw new NetError(NetErrorCode.EMSGSIZE, "readUntil", conn.address, `no delimiter within ${maxBytes} bytes`);
-          }
-          if ((conn.flags & ConnFlag.Eof) !== 0) {
-            if (have === 0) return null;
-            throw conn.eofError("readUntil", `the peer ended the stream after ${have} bytes without the delimiter`);
-          }
-          from = Math.max(0, have - needle.length + 1);
-          yield* new FillOp(conn, have + 1);
-        }
-      },
-    };
+    return operation(() => readUntil(this, needle, maxBytes));
   }
 
   /**
@@ -375,7 +212,7 @@ export class Conn {
    * @example
    * yield* conn.write([head, body]);
    */
-  write(data: Uint8Array | string | readonly (Uint8Array | string)[]): Operation<void> {
+  write(data: WriteData): Operation<void> {
     if (!(data instanceof Uint8Array) && typeof data !== "string" && !Array.isArray(data)) {
       throw new TypeError(`conn.write() takes a Uint8Array, a string or an array of them, got ${describeValue(data)}`);
     }
@@ -391,10 +228,7 @@ export class Conn {
    * const rest = yield* conn.read(); // the peer may still answer
    */
   end(): void {
-    if ((this.flags & (ConnFlag.Ended | ConnFlag.Closed)) !== 0) return;
-    if (this._gathered !== 0) flush(); // the FIN goes after them
-    this.flags |= ConnFlag.Ended;
-    this.socket.end();
+    end(this);
   }
 
   /**
@@ -409,19 +243,7 @@ export class Conn {
    * try { yield* handle(conn); } finally { conn.close(); }
    */
   close(): void {
-    if ((this.flags & ConnFlag.Closed) !== 0) return;
-    if (this._gathered !== 0) flush(); // then they count as queued below
-    this.flags |= ConnFlag.Closed;
-    this.watcher = null;
-    fifoClear(this);
-    const s = this.socket;
-    if (this.writableLength === 0 || s.destroyed) s.destroy();
-    else {
-      if (!s.writableEnded) s.end();
-      s.once("finish", destroyThis);
-      setTimeout(destroySocket, CLOSE_LINGER_MS, s).unref();
-    }
-    this.failWaiters(null);
+    close(this);
   }
 
   /**
@@ -432,560 +254,54 @@ export class Conn {
    * if (tooSlow) conn.abort();
    */
   abort(): void {
-    if ((this.flags & ConnFlag.Closed) !== 0 && this.socket.destroyed) return;
-    this.flags |= ConnFlag.Closed;
-    this.watcher = null;
-    fifoClear(this);
-    const s = this.socket;
-    if (!s.destroyed) {
-      if (typeof s.resetAndDestroy === "function" && !s.connecting) s.resetAndDestroy();
-      else s.destroy();
-    }
-    this.failWaiters(null);
+    abort(this);
   }
 
-  toString(): string {
+  override toString(): string {
     return `Conn(${this.address})`;
   }
 
-  // ---------------------------------------------------- socket -> tasks
-
-  /** @internal `n` bytes arrived in `src`. Returns false to stop reading (the socket pauses). */
-  _received(src: Uint8Array, n: number): boolean {
-    if ((this.flags & ConnFlag.Closed) !== 0) return false; // closed, lingering to flush writes: drop input
-    const r = this.reader;
-    if (r !== null && r._wait === this.readWait) {
-      const mode = this.readMode;
-      if (mode === ReadMode.Fill) {
-        fifoAppend(this, src, 0, n);
-        if (fifoLength(this) < this.readMax) return true;
-        this.reader = null;
-        r._sched.wake(r, undefined);
-      } else {
-        let value: Uint8Array | typeof INTO_READY;
-        if (mode === ReadMode.Copy) {
-          const k = n < this.readMax ? n : this.readMax;
-          value = copyOut(src, k);
-          if (k < n) fifoAppend(this, src, k, n - k);
-        } else {
-          // readInto copies when the task resumes, not now: its target may be a
-          // scratch buffer shared by many connections (the HTTP server's is),
-          // which another connection's bytes would overwrite before this task runs.
-          fifoAppend(this, src, 0, n);
-          value = INTO_READY;
-        }
-        this.reader = null;
-        r._sched.wake(r, value);
-      }
-    } else {
-      fifoAppend(this, src, 0, n);
-      if (this.watcher !== null) this.notifyWatcher();
-    }
-    if (fifoLength(this) >= READ_HIGH_WATER) {
-      this.flags |= ConnFlag.Paused;
-      return false;
-    }
-    return true;
-  }
-
-  /** @internal The peer sent FIN. */
-  _ended(): void {
-    this.flags |= ConnFlag.Eof;
-    const r = this.reader;
-    if (r !== null && r._wait === this.readWait) {
-      this.reader = null;
-      // Copy/Into: end of stream; Fill: the loop sees Eof.
-      r._sched.wake(r, this.readMode === ReadMode.Fill ? undefined : null);
-    } else if (this.watcher !== null) this.notifyWatcher();
-  }
-
-  /** @internal */
-  _errored(e: Error): void {
-    if (this.error === null) this.error = e;
-  }
-
-  /** @internal The socket is gone: wake everyone still parked. */
-  _closed(): void {
-    this.flags |= ConnFlag.Closed;
-    this.failWaiters(this.error);
-    if (this.watcher !== null) this.notifyWatcher();
-  }
+  // ------------------------------------ internal: for src/http and the sides
 
   /**
-   * @internal Wait for this connection to become readable without a task:
-   * `w._connReadable(conn)` is called once, from the socket's callback, when
-   * bytes or the end of stream arrive or the socket closes, and no task is
-   * reading. Returns false, registering nothing, if the connection is
-   * readable already (a read would not wait). Reading starts if it was
-   * paused. `_unwatch()` cancels; `close()` does too.
+   * @internal Bytes written whose buffers Node or libuv still hold: a
+   * buffer written once this is 0 may be reused. Gathered bytes are copies,
+   * so they do not count.
    */
+  get _retainedLength(): number {
+    return retainedLength(this);
+  }
+
+  /** @internal Take `n` (<= bufferedLength) buffered bytes without waiting. */
+  takeBuffered(n: number): Uint8Array {
+    return takeBuffered(this, n);
+  }
+
+  /** @internal Queue `data` without waiting; false: park with `_parkWriter()` until the queue drains. */
+  _write(data: WriteData): boolean {
+    return write(this, data);
+  }
+
+  /** @internal Park the current task until the write queue drains. */
+  _parkWriter(): Suspend {
+    return parkWriter(this);
+  }
+
+  /** @internal See conn-watch.ts. */
   _watch(w: ConnWatcher): boolean {
-    if (fifoLength(this) > 0 || this.error !== null || (this.flags & (ConnFlag.Eof | ConnFlag.Closed)) !== 0) return false;
-    this.watcher = w;
-    this.resumeReading();
-    return true;
+    return watch(this, w);
   }
 
   /** @internal Cancel `_watch`. */
   _unwatch(): void {
-    this.watcher = null;
-  }
-
-  private notifyWatcher(): void {
-    const w = this.watcher!;
-    this.watcher = null;
-    w._connReadable(this);
-  }
-
-  /** @internal Node's queue drained below the high-water mark. */
-  _drained(): void {
-    const list = this.writers;
-    if (list === null) return;
-    for (let n = list.shift(); n !== null; n = list.shift()) {
-      const t = n as Task;
-      t._sched.wake(t, undefined);
-    }
-  }
-
-  /** @internal A parked reader is cancelled or timed out: it consumes nothing. */
-  _abandonRead(task: Task): void {
-    if (this.reader === task) {
-      this.reader = null;
-    }
-  }
-
-  private failWaiters(cause: Error | null): void {
-    const r = this.reader;
-    if (r !== null && r._wait === this.readWait) {
-      this.reader = null;
-      // An end of stream already seen wins over the close for a reader.
-      if ((this.flags & ConnFlag.Eof) !== 0 && this.readMode !== ReadMode.Fill) r._sched.wake(r, null);
-      else if ((this.flags & ConnFlag.Eof) !== 0) r._sched.wake(r, undefined);
-      else r._sched.wakeThrow(r, this.failure("read", cause));
-    }
-    const list = this.writers;
-    if (list !== null) {
-      for (let n = list.shift(); n !== null; n = list.shift()) {
-        const t = n as Task;
-        t._sched.wakeThrow(t, this.failure("write", cause));
-      }
-    }
-  }
-
-  // ------------------------------------------------------------ helpers
-
-  /** @internal */
-  _failure(op: string): NetError {
-    return this.failure(op);
-  }
-
-  private failure(op: string, cause: Error | null = this.error): NetError {
-    if (cause !== null) return toNetError(cause, op, this.address);
-    return new NetError(NetErrorCode.ECLOSED, op, this.address, "the socket is closed");
-  }
-
-  /** @internal The resume value of a read or write park, checked for its deadline. */
-  _timedOut(op: string, write: boolean): NetError {
-    const ms = write ? this.writeTimeout : this.readTimeout;
-    const detail = write ? `the peer read nothing for ${ms} ms (the bytes stay queued)` : `no data for ${ms} ms`;
-    return new NetError(NetErrorCode.ETIMEDOUT, op, this.address, detail);
-  }
-
-  private eofError(op: string, detail: string): NetError {
-    return new NetError(NetErrorCode.EOF, op, this.address, detail);
-  }
-
-  /** @internal Throw if a read could never complete; null if it may wait. */
-  _checkReadable(op: string): void {
-    if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) throw this.failure(op);
-    const r = this.reader;
-    if (r !== null && r._wait === this.readWait) {
-      throw new NetError(NetErrorCode.EBUSY, op, this.address, `task ${r.name} is already reading this connection`);
-    }
-  }
-
-  /** @internal Register the current task as the reader and make sure the socket reads. */
-  _parkReader(op: string, mode: number, max: number): Suspend {
-    this._checkReadable(op);
-    const me = currentTask(op);
-    this.reader = me;
-    this.readMode = mode;
-    this.readMax = max;
-    this.resumeReading();
-    if (this.readTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.readTimeout);
-    return this.readWait ?? (this.readWait = new ReadWait(this));
-  }
-
-  /** @internal Take `n` buffered bytes; resume reading if the buffer fell low. */
-  takeBuffered(n: number): Uint8Array {
-    const out = fifoTake(this, n);
-    if (fifoLength(this) < READ_HIGH_WATER) this.resumeReading();
-    return out;
-  }
-
-  /** @internal */
-  _takeBufferedInto(dst: Uint8Array, at: number, max: number): number {
-    const n = fifoTakeInto(this, dst, at, max);
-    if (fifoLength(this) < READ_HIGH_WATER) this.resumeReading();
-    return n;
-  }
-
-  /** @internal */
-  get _eof(): boolean {
-    return (this.flags & ConnFlag.Eof) !== 0;
-  }
-
-  private resumeReading(): void {
-    if ((this.flags & (ConnFlag.Paused | ConnFlag.Closed | ConnFlag.Eof)) === ConnFlag.Paused) {
-      this.flags &= ~ConnFlag.Paused;
-      this.socket.resume();
-    }
-  }
-
-  /** @internal */
-  _write(data: Uint8Array | string | readonly (Uint8Array | string)[]): boolean {
-    if (data instanceof Uint8Array) return this._writeFrom(data, data.length);
-    this.checkWritable();
-    if (this._gathered !== 0) flush();
-    const s = this.socket;
-    if (typeof data === "string") return s.write(data);
-    if (data.length === 1) return this._write(data[0]!);
-    s.cork();
-    for (let i = 0; i < data.length; i++) s.write(data[i]!);
-    s.uncork();
-    return !s.writableNeedDrain;
-  }
-
-  /**
-   * @internal Write `buf[0, n)` (`_write` of bytes is this with all of
-   * them). The HTTP server passes its output buffer and its length, so a
-   * gathered response needs no view of it. `buf` may be reused once
-   * `_retainedLength` is 0: at once when the bytes were gathered (copied).
-   */
-  _writeFrom(buf: Uint8Array, n: number): boolean {
-    this.checkWritable();
-    const s = this.socket;
-    // While the stream has nothing queued: straight to the handle where this
-    // Node allows it (see direct-write.ts), and if small and written by a
-    // task, at the end of its tick (see outbox.ts), on either path.
-    if (s.writableLength === 0 && !s.connecting) {
-      const h = directWrite !== null ? (s as unknown as { _handle: StreamHandle | null })._handle : null;
-      if (h !== null || directWrite === null) {
-        if (n <= GATHER_MAX && n !== 0) {
-          const t = peekCurrent();
-          if (t !== null) {
-            if (h !== null) refreshSocketTimer(s); // (the stream does it when it writes)
-            if (gather(this, buf, n)) t._sched.atTickEnd(flush);
-            return this._gathered + this._directQueued < s.writableHighWaterMark;
-          }
-        }
-        if (h !== null) {
-          refreshSocketTimer(s);
-          if (this._gathered !== 0) flush();
-          return this.writeDirect(h, n === buf.length ? buf : buf.subarray(0, n));
-        }
-      }
-    }
-    if (this._gathered !== 0) flush();
-    return s.write(n === buf.length ? buf : buf.subarray(0, n));
-  }
-
-  private checkWritable(): void {
-    const f = this.flags;
-    if (this.error !== null || (f & ConnFlag.Closed) !== 0) throw this.failure("write");
-    if ((f & ConnFlag.Ended) !== 0) throw new NetError(NetErrorCode.ECLOSED, "write", this.address, "write after end()");
-  }
-
-  /** @internal Write `arena[start, end)`, gathered by `_write` (see outbox.ts). True if node or libuv kept a reference to `arena`. */
-  _sendGathered(arena: Buffer, start: number, end: number): boolean {
-    this._gathered -= end - start;
-    // Failed or aborted since: dropped, as every unsent byte is then.
-    if (this.error !== null || (this.flags & ConnFlag.Closed) !== 0) return false;
-    const s = this.socket;
-    // The stream is still empty: bytes were gathered only while it was, and
-    // whatever would write to it, or end it, flushes the outbox first.
-    if (directWrite === null) {
-      if (s.destroyed) return false;
-      // One write of the connection's run. The stream keeps the view only
-      // while the write waits: if the kernel took it at once, nothing is queued.
-      s.write(arena.subarray(start, end));
-      const kept = s.writableLength !== 0;
-      if (!kept && this.writers !== null && this._gathered === 0) this._drained();
-      return kept;
-    }
-    const h = (s as unknown as { _handle: StreamHandle | null })._handle;
-    if (h === null) return false;
-    const before = this._directQueued;
-    try {
-      this.writeDirect(h, arena.subarray(start, end));
-    } catch {
-      return false; // the socket failed; its error is recorded for the next operation
-    }
-    if (this.writers !== null && this._gathered === 0 && this._directQueued === 0) this._drained();
-    return this._directQueued !== before;
-  }
-
-  /**
-   * Write `b` through the handle. True if the caller may go on (the kernel
-   * took it all, or what waits in libuv's queue is under the stream's
-   * high-water mark), false if it should wait for the drain.
-   */
-  private writeDirect(h: StreamHandle, b: Uint8Array): boolean {
-    let req = freeReq;
-    if (req === null) {
-      req = directWrite!.newReq();
-      req.oncomplete = onDirectWriteDone;
-      req.buffer = null;
-    }
-    req.bytes = b.length;
-    req.owner = this;
-    const err = h.writeBuffer(req, b);
-    if (!directWrite!.lastWasAsync() && err === 0) {
-      // The kernel took it all: node never bound the request to a libuv
-      // write (it does so only for what must wait), so it serves the next one.
-      req.owner = null;
-      freeReq = req;
-      return true;
-    }
-    freeReq = null; // libuv holds it until its callback (or it failed: not reused either)
-    if (err !== 0) {
-      // The kernel refused it (the peer reset, the socket is gone).
-      this.failSocket(err);
-      throw this.failure("write");
-    }
-    req.buffer = b;
-    this._directQueued += b.length;
-    return this._directQueued < this.socket.writableHighWaterMark;
-  }
-
-  /** @internal A direct write that waited in libuv's queue is done (or failed, or was dropped by a destroy). */
-  _directDone(req: DirectWriteReq, status: number): void {
-    this._directQueued -= req.bytes;
-    req.buffer = null;
-    if (status < 0) {
-      if (!this.socket.destroyed) this.failSocket(status); // (a destroy drops what waits: ECANCELED, nothing to report)
-      return;
-    }
-    if (this._directQueued === 0 && this._gathered === 0 && this.socket.writableLength === 0) this._drained();
-  }
-
-  /** A direct write failed with libuv error `errno`: the socket fails as node:net fails it when its stream's write does. */
-  private failSocket(errno: number): void {
-    const e = errnoError(errno, "write");
-    this._errored(e);
-    this.socket.destroy(e);
-  }
-
-  /** @internal */
-  _parkWriter(): Suspend {
-    const me = currentTask("write");
-    let list = this.writers;
-    if (list === null) {
-      list = this.writers = new WaitList(() => `write on ${this.address} (waiting for the peer to read)`);
-      list.external = true;
-      // Listened to from the first wait on: 'drain' comes from a later callback, never
-      // before this returns, and most connections never wait (one entry fewer in every
-      // socket's listener table).
-      this.socket.on("drain", onSocketDrain);
-    }
-    list.push(me);
-    if (this.writeTimeout > 0) me._sched.parkDeadline = me._sched.deadlineAfter(this.writeTimeout);
-    return list;
+    unwatch(this);
   }
 }
 
-Conn.prototype.readTimeout = 0;
-Conn.prototype.writeTimeout = 0;
-Conn.prototype._directQueued = 0;
-Conn.prototype._gathered = 0;
-
-/**
- * A request object for the next direct write. A write the kernel takes
- * whole leaves it untouched (node binds a request to libuv only when bytes
- * must wait), so one object serves every such write; one that waits keeps
- * its own until done.
- */
-let freeReq: DirectWriteReq | null = null;
-
-function onDirectWriteDone(this: DirectWriteReq, status: number): void {
-  (this.owner as Conn)._directDone(this, status);
-}
-
-// One listener function per event for every socket: `this` is the socket.
-function onSocketData(this: ConnSocket, chunk: Buffer): void {
-  if (!this[kConn]!._received(chunk, chunk.length)) this.pause();
-}
-function onSocketEnd(this: ConnSocket): void {
-  this[kConn]!._ended();
-}
-function onSocketError(this: ConnSocket, e: Error): void {
-  this[kConn]!._errored(e);
-}
-function onSocketClose(this: ConnSocket): void {
-  this[kConn]!._closed();
-}
-function onSocketDrain(this: ConnSocket): void {
-  this[kConn]!._drained();
-}
-
-/** @internal The `onread` callback of every socket (node:net calls it with the socket as `this`). */
-export function onSocketRead(this: ConnSocket, n: number, buf: Uint8Array): boolean {
-  const c = this[kConn];
-  // Bytes may arrive before the Conn exists only in theory (we attach before
-  // reading starts); drop nothing: keep them on the socket for the Conn to find.
-  if (c === undefined) return true;
-  return c._received(buf, n);
-}
-
-/**
- * Reads of n > 0 bytes, straight from the handle (direct-read.ts), else
- * through node's `onStreamRead` and `onSocketRead` above.
- */
-const takeReads = directReads((s, n) => {
-  const c = (s as ConnSocket)[kConn];
-  return c === undefined || c._received(sharedReadBuffer, n);
-});
-
-/** @internal The `onread` option for net.connect (undefined when the shared buffer is switched off). */
-export function onreadOption(): { buffer: Uint8Array; callback: (this: ConnSocket, n: number, buf: Uint8Array) => boolean } | undefined {
-  return USE_SHARED_READ_BUFFER ? { buffer: sharedReadBuffer, callback: onSocketRead } : undefined;
-}
-
-let userBufferKeys: { buffer: symbol; callback: symbol } | null | undefined;
-
-/**
- * @internal Switch an accepted socket (not reading yet: the server uses
- * `pauseOnConnect`) to `onread` mode with the shared buffer. node:net
- * offers `onread` for `net.connect` only; an accepted socket has the same
- * fields (`kBuffer`, `kBufferCb`) set to null, and `handle.useUserBuffer` is
- * what the Socket constructor calls. Returns false (and the Conn uses 'data'
- * events instead) if this Node does not look like that.
- */
-export function adoptUserBuffer(socket: Socket): boolean {
-  if (!USE_SHARED_READ_BUFFER) return false;
-  if (userBufferKeys === undefined) {
-    const syms = Object.getOwnPropertySymbols(socket);
-    const buffer = syms.find((s) => s.description === "kBuffer");
-    const callback = syms.find((s) => s.description === "kBufferCb");
-    userBufferKeys = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
-  }
-  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void; reading?: boolean } })._handle;
-  if (userBufferKeys === null || handle == null || typeof handle.useUserBuffer !== "function" || handle.reading === true) return false;
-  const s = socket as unknown as Record<symbol, unknown>;
-  if (s[userBufferKeys.buffer] !== null || s[userBufferKeys.callback] !== null) return false;
-  handle.useUserBuffer(sharedReadBuffer);
-  s[userBufferKeys.buffer] = sharedReadBuffer;
-  s[userBufferKeys.callback] = onSocketRead;
-  // pauseOnConnect left the stream "paused", so the first resume() would
-  // schedule a nextTick to restart a flow that, in onread mode, never carries
-  // data: bytes go to the callback and only the end of stream passes through
-  // the stream (which read(0) handles). Marked flowing, resume() restarts the
-  // handle at once (Socket.resume does that itself in onread mode) and does
-  // nothing else: one tick, its async-context bookkeeping and a 'resume'
-  // event fewer per connection. Reading stays stopped until that resume().
-  // (A setter of node's Readable; should one ever be missing, resume() just takes the tick.)
-  try {
-    (socket as { readableFlowing: boolean | null }).readableFlowing = true;
-  } catch {}
-  return true;
-}
-
-class ReadOp extends Op<Uint8Array | null> {
-  constructor(
-    private readonly conn: Conn,
-    private readonly max: number,
-  ) {
-    super();
-  }
-  protected begin(): IteratorResult<Instruction, Uint8Array | null> {
-    const c = this.conn;
-    const have = c.bufferedLength;
-    if (have > 0) return this.ok(c.takeBuffered(have < this.max ? have : this.max));
-    if (c._eof) return this.ok(null);
-    return this.wait(c._parkReader("read", ReadMode.Copy, this.max));
-  }
-  protected clone(): Op<Uint8Array | null> {
-    return new ReadOp(this.conn, this.max);
-  }
-  protected override resumed(v: unknown): Uint8Array | null {
-    if (v === TIMED_OUT) throw this.conn._timedOut("read", false);
-    return v as Uint8Array | null;
-  }
-}
-
-class ReadIntoOp extends Op<number | null> {
-  constructor(
-    private readonly conn: Conn,
-    private readonly dst: Uint8Array,
-    private readonly at: number,
-    private readonly max: number,
-  ) {
-    super();
-  }
-  protected begin(): IteratorResult<Instruction, number | null> {
-    const c = this.conn;
-    if (c.bufferedLength > 0) return this.ok(c._takeBufferedInto(this.dst, this.at, this.max));
-    if (c._eof) return this.ok(null);
-    return this.wait(c._parkReader("readInto", ReadMode.Into, this.max));
-  }
-  protected clone(): Op<number | null> {
-    return new ReadIntoOp(this.conn, this.dst, this.at, this.max);
-  }
-  protected override resumed(v: unknown): number | null {
-    const c = this.conn;
-    if (v === TIMED_OUT) throw c._timedOut("readInto", false);
-    if (v !== INTO_READY) return v as number | null; // null: end of stream
-    if (c.bufferedLength === 0) {
-      // Closed between the wake and now (close() drops the buffer).
-      if (c._eof) return null;
-      throw c._failure("readInto");
-    }
-    if (this.dst.byteLength < this.at + 1) {
-      throw new RangeError(
-        `readInto from ${c.address}: the target buffer was detached while waiting (did a WebAssembly memory grow?); the bytes are kept for the next read`,
-      );
-    }
-    return c._takeBufferedInto(this.dst, this.at, this.max);
-  }
-}
-
-/** Park until `want` bytes are buffered or the stream ends (the bytes stay in the buffer). */
-class FillOp extends Op<void> {
-  constructor(
-    private readonly conn: Conn,
-    private readonly want: number,
-  ) {
-    super();
-  }
-  protected begin(): IteratorResult<Instruction, void> {
-    const c = this.conn;
-    if (c.bufferedLength >= this.want || c._eof) return this.ok(undefined);
-    return this.wait(c._parkReader("read", ReadMode.Fill, this.want));
-  }
-  protected clone(): Op<void> {
-    return new FillOp(this.conn, this.want);
-  }
-  protected override resumed(v: unknown): void {
-    if (v === TIMED_OUT) throw this.conn._timedOut("read", false);
-  }
-}
-
-class WriteOp extends Op<void> {
-  constructor(
-    private readonly conn: Conn,
-    private readonly data: Uint8Array | string | readonly (Uint8Array | string)[],
-  ) {
-    super();
-  }
-  protected begin(): IteratorResult<Instruction, void> {
-    if (this.conn._write(this.data)) return this.ok(undefined);
-    return this.wait(this.conn._parkWriter());
-  }
-  protected clone(): Op<void> {
-    return new WriteOp(this.conn, this.data);
-  }
-  protected override resumed(v: unknown): void {
-    if (v === TIMED_OUT) throw this.conn._timedOut("write", true);
-  }
-}
-
+// The write side's entry points that the HTTP server, the outbox and the
+// fence call on every write are its functions themselves: a method that
+// forwarded to one would be one more function for V8 to compile while a
+// server warms up.
+Conn.prototype._writeFrom = writeFrom;
+Conn.prototype._sendGathered = sendGathered;
+Conn.prototype._directDone = directDone;

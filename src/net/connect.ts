@@ -1,11 +1,16 @@
-import net from "node:net";
+/**
+ * connect(): open a TCP connection from inside a task, with an optional
+ * timeout that is the park's own deadline.
+ */
 import { currentTask } from "../runtime/current.js";
+import { parkFor } from "../runtime/kernel.js";
 import { TIMED_OUT } from "../runtime/suspend.js";
 import type { Operation } from "../runtime/types.js";
-import { Conn, onreadOption } from "./conn.js";
+import { Conn } from "./conn.js";
+import { socketReadPaths } from "./conn-read.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
-import { CONNECT_OPTIONS, checkOptions } from "../config/options.js";
+import { resolveConnect } from "../config/options.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -35,28 +40,19 @@ export interface ConnectOptions {
  * const conn = yield* connect({ port: 7000, timeout: 2000 });
  */
 export function connect(options: ConnectOptions): Operation<Conn> {
-  checkOptions("connect()", CONNECT_OPTIONS, options);
-  if (options === undefined) throw new TypeError("connect(): options with a port are required, got undefined");
-  const { port } = options;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new RangeError(`connect: port must be a whole number from 1 to 65535, got ${String(port)}`);
-  }
-  const timeout = options.timeout;
-  if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`connect: timeout must be a number of ms >= 0, got ${String(timeout)}`);
-  const host = options.host ?? "127.0.0.1";
+  const { port, host, timeout, noDelay } = resolveConnect("connect()", options);
   return {
     *[Symbol.iterator]() {
       const me = currentTask("connect");
       const addr = formatAddress(host, port);
-      const onread = onreadOption();
-      const socket = net.connect({ port, host, allowHalfOpen: true, noDelay: options.noDelay ?? true, onread });
-      const conn = new Conn(socket, false, onread !== undefined, host, port);
+      const { socket, shared } = socketReadPaths.connect({ port, host, allowHalfOpen: true, noDelay });
+      const conn = new Conn(socket, false, shared, host, port);
       const wait = new IoWait(`connect to ${addr}`, () => socket.destroy());
       const onConnect = (): void => wait.resolve(conn);
       const onError = (e: Error): void => wait.reject(toNetError(e, "connect", addr));
       socket.once("connect", onConnect);
       socket.once("error", onError);
-      if (timeout !== undefined && timeout !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(timeout); // park deadline: see Scheduler.parkDeadline
+      parkFor(me, timeout); // the park itself times out: no timer of our own
       let v: unknown;
       try {
         v = yield wait.park("connect");

@@ -1,4 +1,8 @@
-import { getSystemErrorName } from "node:util";
+/**
+ * NetError, the one error type of the green sockets, and its codes: what
+ * every net operation throws, with the operation and the address in its
+ * message.
+ */
 import { TaskletError } from "../runtime/errors.js";
 
 /**
@@ -100,15 +104,4 @@ export function formatAddress(host: string | undefined, port: number | undefined
   if (port === undefined && host !== undefined && host.includes("/")) return host;
   const h = host ?? "?";
   return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
-}
-
-/** A libuv error number as the Error node:net would give for it (`read ECONNRESET`, with `errno`, `code` and `syscall`). */
-export function errnoError(errno: number, syscall: string): Error {
-  let code: string;
-  try {
-    code = getSystemErrorName(errno);
-  } catch {
-    code = `E${-errno}`;
-  }
-  return Object.assign(new Error(`${syscall} ${code}`), { errno, code, syscall });
 }

@@ -1,4 +1,9 @@
+/**
+ * IoWait: how listen and connect park a task until node:net reports that
+ * the socket is bound or connected.
+ */
 import { currentTask } from "../runtime/current.js";
+import { wake, wakeThrow } from "../runtime/kernel.js";
 import { Suspend } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction } from "../runtime/types.js";
@@ -30,14 +35,14 @@ export class IoWait extends Suspend {
     const t = this.task;
     if (t === null || t._wait !== this) return; // gave up meanwhile
     this.task = null;
-    t._sched.wake(t, value);
+    wake(t, value);
   }
 
   reject(error: unknown): void {
     const t = this.task;
     if (t === null || t._wait !== this) return;
     this.task = null;
-    t._sched.wakeThrow(t, error);
+    wakeThrow(t, error);
   }
 
   abandon(task: Task): void {

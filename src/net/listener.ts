@@ -1,15 +1,21 @@
-import { readFileSync } from "node:fs";
+/**
+ * listen() and the Listener: a bound socket whose accept() parks until a
+ * connection arrives. Connections that arrive while no task accepts wait in
+ * order, unread; each gets its Conn when node:net hands it over.
+ */
 import net from "node:net";
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
-import { LISTEN_OPTIONS, checkOptions } from "../config/options.js";
+import { type ListenConfig, checkPathOptions, resolveListen } from "../config/options.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { deliver, deliverThrow } from "../runtime/waiter.js";
-import { Conn, adoptUserBuffer } from "./conn.js";
+import { Conn } from "./conn.js";
+import { socketReadPaths } from "./conn-read.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
+import { type PeerAddress, readPeerAddress } from "./node/index.js";
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -70,7 +76,7 @@ export class Listener {
     this.server = server;
     this.host = path ?? host;
     this.path = path;
-    this.noDelay = noDelay && path === undefined;
+    this.noDelay = noDelay;
     this.accepters = new WaitList(() => `accept on ${this.address}`);
     this.accepters.external = true;
     server.on("connection", (socket: net.Socket) => this.onConnection(socket));
@@ -177,11 +183,11 @@ export class Listener {
     let conn: Conn;
     if (this.path !== undefined) {
       // A Unix socket's peer has no address: errors name the socket path.
-      conn = new Conn(socket, true, adoptUserBuffer(socket), this.path, undefined);
+      conn = new Conn(socket, true, socketReadPaths.adopt(socket), this.path, undefined);
     } else {
       if (this.noDelay) socket.setNoDelay(true);
       readPeer(socket);
-      conn = new Conn(socket, true, adoptUserBuffer(socket), peerHost, peerPort);
+      conn = new Conn(socket, true, socketReadPaths.adopt(socket), peerHost, peerPort);
     }
     const n = this.accepters.shift();
     if (n !== null) deliver(n, conn);
@@ -210,28 +216,9 @@ class AcceptOp extends Op<Conn> {
   }
 }
 
-let systemBacklog = 0;
-
-/** The backlog `listen` asks for by default: the kernel's limit, read once. */
-function defaultBacklog(): number {
-  if (systemBacklog === 0) {
-    let n = NaN;
-    try {
-      n = Number(readFileSync("/proc/sys/net/core/somaxconn", "latin1").trim());
-    } catch {
-      // not Linux, or no /proc: Node's default
-    }
-    systemBacklog = Number.isInteger(n) && n >= 511 ? Math.min(n, 65535) : 511;
-  }
-  return systemBacklog;
-}
-
 /** @internal Throws a TypeError when `options` names a socket path and a port or host too. */
 export function checkPathExclusive(fn: string, options: { path?: string; port?: number; host?: string }): void {
-  if (options.path !== undefined && (options.port !== undefined || options.host !== undefined)) {
-    const both = options.port !== undefined ? "port" : "host";
-    throw new TypeError(`${fn}: path (a Unix domain socket) and ${both} exclude each other; got path ${JSON.stringify(options.path)} and ${both} ${JSON.stringify(options[both])}`);
-  }
+  checkPathOptions(fn, options);
 }
 
 /**
@@ -244,21 +231,23 @@ export function checkPathExclusive(fn: string, options: { path?: string; port?: 
  * const listener = yield* listen({ port: 8000 });
  * const conn = yield* listener.accept();
  */
-export function listen(options: ListenOptions = {}): Operation<Listener> {
-  checkOptions("listen()", LISTEN_OPTIONS, options);
-  return listenChecked(options);
+export function listen(options?: ListenOptions): Operation<Listener> {
+  return listenResolved(resolveListen("listen()", options));
 }
 
-/** @internal listen() with options already checked (by serve or serveTcp, against their own tables). */
+/** @internal listen() with options already checked (by serve, against its own table): only the listening keys are read. */
 export function listenChecked(options: ListenOptions): Operation<Listener> {
-  checkPathExclusive("listen()", options);
-  const port = options.port ?? 0;
-  const host = options.host ?? "127.0.0.1";
-  const path = options.path;
+  const { port, host, path, backlog, noDelay } = options;
+  return listenResolved(resolveListen("listen()", { port, host, path, backlog, noDelay }));
+}
+
+/** @internal listen() with its options resolved (by listen, or by a server's own resolution). */
+export function listenResolved(cfg: ListenConfig): Operation<Listener> {
+  const { port, host, path, backlog } = cfg;
   return {
     *[Symbol.iterator]() {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-      const listener = new Listener(server, host, options.noDelay ?? true, path);
+      const listener = new Listener(server, host, cfg.noDelay, path);
       const addr = path ?? formatAddress(host, port);
       let listening = false;
       const wait = new IoWait(`listen on ${addr}`, () => server.close());
@@ -272,7 +261,6 @@ export function listenChecked(options: ListenOptions): Operation<Listener> {
         listener._bound(typeof a === "object" && a !== null ? a.port : 0);
         wait.resolve(listener);
       });
-      const backlog = options.backlog ?? defaultBacklog();
       if (path !== undefined) server.listen({ path, backlog });
       else server.listen({ port, host, backlog });
       return (yield wait.park("listen")) as Listener;
@@ -283,32 +271,18 @@ export function listenChecked(options: ListenOptions): Operation<Listener> {
 /** What `readPeer` found: the peer of the socket being accepted. */
 let peerHost: string | undefined;
 let peerPort: number | undefined;
-const peerOut: { address?: string; port?: number } = {};
+const peerOut: PeerAddress = {};
 
 /**
  * Read an accepted socket's peer address now, while the kernel still knows
  * it (a peer that resets the connection before its first use takes it
- * along, and errors would then say `?:?`). Through the handle, as node:net's
- * own `remoteAddress` does, with one scratch object instead of the one
- * node:net would keep on every socket; the host string is shared with the
- * previous connection's when they match (most connections come from few
- * hosts).
+ * along, and errors would then say `?:?`). One scratch object serves every
+ * accept; the host string is shared with the previous connection's when
+ * they match (most connections come from few hosts).
  */
 function readPeer(socket: net.Socket): void {
-  const h = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
-  let host: string | undefined;
-  let port: number | undefined;
-  if (h != null && typeof h.getpeername === "function") {
-    peerOut.address = undefined;
-    peerOut.port = undefined;
-    if (h.getpeername(peerOut) === 0) {
-      host = peerOut.address;
-      port = peerOut.port;
-    }
-  } else {
-    host = socket.remoteAddress;
-    port = socket.remotePort;
-  }
+  readPeerAddress(socket, peerOut);
+  const host = peerOut.address;
   if (host !== peerHost) peerHost = host; // equal: keep the string the previous connection holds
-  peerPort = port;
+  peerPort = peerOut.port;
 }

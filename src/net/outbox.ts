@@ -7,18 +7,16 @@
  * are spread through the tick, between the parsing and handling of one
  * request and the next, a fast client catches up, sleeps, and is woken
  * again by the next write. Written back to back, at the end of the tick,
- * they wake it about once per tick. Measured with wrk at 1,000 connections:
- * the client slept once per 7-18 responses before, once per 55-110 after,
- * and the server used about 5% less CPU per request (bench/RESULTS.md).
+ * they wake it about once per tick.
  *
  * How: a write of at most `GATHER_MAX` bytes that a Conn would have made
- * at once (straight to its handle, direct-write.ts, or with `socket.write`
+ * at once (straight to its handle, src/net/node/, or with `socket.write`
  * where that path is off), made from inside a task while the socket's
  * stream has nothing queued, is copied into one shared arena instead,
  * behind the bytes gathered before it; the caller's buffer is free at once,
  * as after a write the kernel took whole. The first one of a tick asks the
- * task's scheduler to call `flush` at the tick's end
- * (`Scheduler.atTickEnd`), which writes each connection's run of bytes with
+ * task's scheduler to call `flush` at the tick's end (the kernel's
+ * `atTickEnd`), which writes each connection's run of bytes with
  * one call, in the order gathered: one handle write, or one `socket.write`
  * (leaner than corking the stream for the tick, which still queues every
  * write with its callback, then builds a writev of them). Bytes reach the
@@ -32,7 +30,8 @@
  * tick takes a new one and the old one lives as long as that write.
  */
 
-import { directWrite } from "./node/direct-write.js";
+import { ENV } from "../config/env.js";
+import { directWrites } from "./node/index.js";
 import { copyBytes } from "./read-buffer.js";
 
 /**
@@ -41,7 +40,7 @@ import { copyBytes } from "./read-buffer.js";
  * `TASKLET_NET_GATHER=off`, and with `TASKLET_NET_WRITE=direct` where the
  * direct path is on (a diagnostic: each write straight to the handle).
  */
-export const GATHER_MAX: number = process.env.TASKLET_NET_GATHER === "off" || (directWrite !== null && process.env.TASKLET_NET_WRITE === "direct") ? 0 : 4096;
+export const GATHER_MAX: number = !ENV.netGather || (directWrites && ENV.netWrite === "direct") ? 0 : 4 * 1024;
 /** Size of the arena: what one tick gathers before the outbox flushes early (about 2,000 hello-world responses). */
 const ARENA_BYTES = 256 * 1024;
 

@@ -1,11 +1,10 @@
 /**
  * Where received bytes wait when no task is reading.
  *
- * The choice (measured in bench/results/net.md): every socket reads into ONE
- * shared 64 KiB buffer through node:net's `onread: { buffer, callback }` mode
- * (libuv fills it, our callback consumes it synchronously, the next read
- * overwrites it), so Node allocates no Buffer per read. From there the bytes
- * are copied once:
+ * Every socket reads into ONE shared 64 KiB buffer (src/net/node/reads.ts:
+ * libuv fills it, the read side consumes it synchronously, the next read
+ * overwrites it), so Node allocates no Buffer per read. From there the
+ * bytes are copied once:
  *
  * - straight into the parked reader's result (`read`) or its own buffer
  *   (`readInto`: no allocation at all), when a task is already waiting; or
@@ -15,13 +14,6 @@
  *   to the pool as soon as they are drained, so an idle connection holds no
  *   buffer.
  */
-
-/**
- * `TASKLET_NET_READ=data` switches every new socket to node:net's ordinary
- * 'data' events (one Buffer allocated by Node per read) instead of the shared
- * buffer: a diagnostic knob, used by bench/net.mjs to measure the difference.
- */
-export const USE_SHARED_READ_BUFFER = process.env.TASKLET_NET_READ !== "data";
 
 /** Size of the buffer libuv reads into, shared by every socket (one read never exceeds it). */
 export const SOCKET_READ_SIZE = 64 * 1024;
@@ -42,9 +34,8 @@ const SMALL = 2048;
 /**
  * Copies up to this many bytes go byte by byte (`copyBytes`): for a short
  * request that is cheaper than the `subarray` view that `set` needs to copy
- * part of a buffer, and it allocates nothing (measured on Node 20: 40 bytes
- * 32 ns by loop against 90-170 ns and a 96-byte view by `set`; level near
- * 200 bytes).
+ * part of a buffer, and it allocates nothing; the two cost the same near
+ * 200 bytes.
  */
 const COPY_LOOP_MAX = 192;
 

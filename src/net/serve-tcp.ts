@@ -1,16 +1,20 @@
-import { withTimeout } from "../ops/combinators.js";
+/**
+ * serveTcp and startTcpServer: a TCP server running one task per connection
+ * (gevent's `StreamServer`), on the server lifecycle of server-lifecycle.ts.
+ * Each connection's task runs the handler and closes the connection when it
+ * returns or throws.
+ */
+import { SCOPE_END_GRACE_MS, describeValue, resolveClose, resolveServeTcp, resolveStartTcpServer, type ServeTcpConfig } from "../config/options.js";
 import { currentTask } from "../runtime/current.js";
-import { TimeoutError } from "../runtime/errors.js";
-import { Event } from "../sync/event.js";
-import { CLOSE_OPTIONS, START_TCP_SERVER_OPTIONS, SERVE_TCP_OPTIONS, checkOptions, describeValue } from "../config/options.js";
-import { run } from "../runtime/run.js";
-import { Semaphore } from "../sync/semaphore.js";
-import { sleep } from "../ops/sleep.js";
 import type { Task } from "../runtime/task.js";
-import type { BackendName, Instruction, Operation } from "../runtime/types.js";
+import type { Instruction, Operation, BackendName } from "../runtime/types.js";
 import type { Conn } from "./conn.js";
-import { NetError, NetErrorCode } from "./errors.js";
-import { type ListenOptions, type Listener, checkPathExclusive, listenChecked } from "./listener.js";
+import { NetError, NetErrorCode, formatAddress } from "./errors.js";
+import type { ListenOptions, Listener } from "./listener.js";
+import { ServerLifecycle, acceptEach } from "./server-lifecycle.js";
+
+// For src/http/server.ts until it moves onto the lifecycle (it imports them from here).
+export { SCOPE_END_GRACE_MS, acceptEach };
 
 /** Handles one connection; the connection is closed when it returns or throws. */
 export type ConnHandler = (conn: Conn) => Operation<unknown>;
@@ -47,9 +51,6 @@ export interface CloseOptions {
   timeout?: number;
 }
 
-/** Grace of in-flight work when a server stops because its scope ended (no `close()`, no `closeTimeout`). */
-export const SCOPE_END_GRACE_MS = 10_000;
-
 /** Network errors that mean the peer went away; not worth a log line. */
 const ROUTINE: ReadonlySet<string> = new Set([NetErrorCode.ECONNRESET, NetErrorCode.EPIPE, NetErrorCode.ECLOSED, NetErrorCode.EOF]);
 
@@ -68,29 +69,29 @@ function defaultOnError(error: unknown, conn: Conn): void {
  * yield* server.close({ timeout: 5000 });
  */
 export class TcpServer {
-  readonly listener: Listener;
-  /** The server task: parent of the accept loop and of every connection task. Done once the server is fully closed. */
-  readonly task: Task<void>;
-  private active = 0;
-  private stopping = false;
-  private graceMs: number;
-  private readonly stop = new Event("TcpServer stop");
-  private readonly drained = new Event("TcpServer drained");
-  private readonly slots: Semaphore | null;
+  /** @internal */ readonly _life: ServerLifecycle;
+  private readonly cfg: ServeTcpConfig<Conn>;
 
-  /** @internal Use serveTcp. */
-  constructor(listener: Listener, private readonly handler: ConnHandler, private readonly options: ServeTcpOptions, parent: Task) {
-    this.listener = listener;
-    const max = options.maxConnections ?? Infinity;
-    if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
-      throw new RangeError(`serveTcp: maxConnections must be a whole number >= 1, got ${String(max)}`);
-    }
-    this.slots = max === Infinity ? null : new Semaphore(max, `maxConnections of ${listener.address}`);
-    this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
-    // A generator already made, not a body: cancelled before its first step,
-    // the task still runs to its first suspension point and its finally
-    // closes the listener (a body would never be called, the listener left open).
-    this.task = parent._sched.spawnGenerator(this.main(), parent, options.name ?? `TcpServer(${listener.address})`);
+  /** @internal Use serveTcp or startTcpServer. */
+  constructor(cfg: ServeTcpConfig<Conn>, handler: ConnHandler) {
+    this.cfg = cfg;
+    const onError = cfg.onError ?? defaultOnError;
+    const where = cfg.path ?? formatAddress(cfg.host, cfg.port);
+    const life = (this._life = new ServerLifecycle(
+      cfg,
+      { accepted: (conn) => life.spawn(connection(life, conn, handler, onError), "connection") },
+      { task: cfg.name ?? `TcpServer(${where})`, who: "tasklet serveTcp", failOnListenError: false },
+    ));
+  }
+
+  /** The listener. */
+  get listener(): Listener {
+    return this._life.listener!;
+  }
+
+  /** The server task: parent of the accept loop and of every connection task. Done once the server is fully closed. */
+  get task(): Task<void> {
+    return this._life.task!;
   }
 
   /** The bound port. */
@@ -100,7 +101,7 @@ export class TcpServer {
 
   /** Connections being handled now. */
   get connections(): number {
-    return this.active;
+    return this._life.connections;
   }
 
   /**
@@ -113,106 +114,25 @@ export class TcpServer {
    * @example
    * process.on("SIGINT", () => void server.close({ timeout: 2000 }));
    */
-  close(options: CloseOptions = {}): Task<void> {
-    checkOptions("close()", CLOSE_OPTIONS, options);
-    if (!this.stopping) {
-      const t = options.timeout ?? this.options.closeTimeout ?? Infinity;
-      if (!(t >= 0)) throw new RangeError(`close: timeout must be a number of ms >= 0, got ${String(t)}`);
-      this.stopping = true;
-      this.graceMs = t;
-      this.stop.set();
-    }
-    return this.task;
-  }
-
-  private *main(): Generator<Instruction, void, any> {
-    const me = currentTask("serveTcp");
-    const acceptor = me._sched.spawnGenerator(this.acceptLoop(me), me, `accept on ${this.listener.address}`);
-    try {
-      yield* this.stop.wait();
-    } finally {
-      // However the task ends (close(), its scope returning or failing, a
-      // cancel): stop accepting, give the handlers their grace, and only
-      // then return, which cancels the ones still running.
-      this.stopping = true;
-      this.listener.close();
-      yield* acceptor.cancel();
-      if (this.active > 0) {
-        try {
-          yield* withTimeout(this.graceMs, this.drained.wait());
-        } catch (e) {
-          if (!(e instanceof TimeoutError)) throw e;
-        }
-      }
-    }
-  }
-
-  private *acceptLoop(server: Task): Generator<Instruction, void, any> {
-    const listener = this.listener;
-    const onError = this.options.onError ?? defaultOnError;
-    const handler = this.handler;
-    yield* acceptEach(listener, this.slots, "tasklet serveTcp", (conn) => {
-      this.active++;
-      server._sched.spawnGenerator(this.connection(conn, handler, onError), server, "connection");
-    });
-  }
-
-  private *connection(conn: Conn, handler: ConnHandler, onError: (error: unknown, conn: Conn) => void): Generator<Instruction, void, any> {
-    try {
-      yield* handler(conn);
-    } catch (e) {
-      onError(e, conn);
-    } finally {
-      conn.close();
-      this.active--;
-      if (this.slots !== null) this.slots.release();
-      if (this.active === 0 && this.stopping) this.drained.set();
-    }
+  close(options?: CloseOptions): Task<void> {
+    return this._life.close(resolveClose("close()", options, this.cfg.closeTimeout).timeout);
   }
 }
 
-/** First pause after an accept failure (EMFILE...); doubled on each failure in a row, up to ACCEPT_BACKOFF_MAX_MS. */
-export const ACCEPT_BACKOFF_MIN_MS = 10;
-export const ACCEPT_BACKOFF_MAX_MS = 1000;
-
-/**
- * @internal An accept loop: for each connection, take a permit of `slots`
- * (when connections are limited), then the connection, and hand it to
- * `take`. Returns once the listener is closed (the permit given back). Any
- * other accept failure (EMFILE and the like) is retried after a pause that
- * doubles from ACCEPT_BACKOFF_MIN_MS to ACCEPT_BACKOFF_MAX_MS while the
- * failures go on; one warning per episode (not per try), prefixed with
- * `who`, goes to `console.warn`. Connections already accepted are served
- * meanwhile: a server keeps serving.
- *
- * One generator for the server's whole life, and a connection that is
- * already queued is taken without an operation object: a burst of arrivals
- * allocates nothing here per connection.
- */
-export function* acceptEach(listener: Listener, slots: Semaphore | null, who: string, take: (conn: Conn) => void): Generator<Instruction, void, any> {
-  let backoff = 0; // 0: not in a failure episode
-  for (;;) {
-    if (slots !== null) yield* slots.acquire();
-    let conn: Conn | null;
-    try {
-      conn = listener._take();
-      if (conn === null) conn = yield* listener.accept();
-    } catch (e) {
-      if (slots !== null) slots.release();
-      if (listener.closed) return;
-      if (backoff === 0) {
-        backoff = ACCEPT_BACKOFF_MIN_MS;
-        const what = e instanceof Error ? e.message : String(e);
-        console.warn(`${who}: accepting on ${listener.address} fails (${what}); retrying every ${ACCEPT_BACKOFF_MIN_MS} ms to ${ACCEPT_BACKOFF_MAX_MS} ms until it works, connections already accepted are served meanwhile`);
-      } else {
-        backoff = Math.min(2 * backoff, ACCEPT_BACKOFF_MAX_MS);
-      }
-      yield* sleep(backoff);
-      continue;
-    }
-    backoff = 0;
-    take(conn);
+/** The task of one connection: the handler, its failure to `onError`, then the connection closed and released. */
+function* connection(life: ServerLifecycle, conn: Conn, handler: ConnHandler, onError: (error: unknown, conn: Conn) => void): Generator<Instruction, void, unknown> {
+  try {
+    yield* handler(conn);
+  } catch (e) {
+    onError(e, conn);
+  } finally {
+    conn.close();
+    life.release();
   }
+}
+
+function checkHandler(handler: unknown): void {
+  if (typeof handler !== "function") throw new TypeError(`serveTcp(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
 }
 
 /**
@@ -227,23 +147,15 @@ export function* acceptEach(listener: Listener, slots: Semaphore | null, who: st
  * });
  */
 export function serveTcp(options: ServeTcpOptions, handler: ConnHandler): Operation<TcpServer> {
-  checkOptions("serveTcp()", SERVE_TCP_OPTIONS, options);
-  return serveTcpChecked(options, handler);
-}
-
-function serveTcpChecked(options: ServeTcpOptions, handler: ConnHandler): Operation<TcpServer> {
-  if (typeof handler !== "function") throw new TypeError(`serveTcp(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
-  checkPathExclusive("serveTcp()", options);
+  const cfg = resolveServeTcp<Conn>("serveTcp()", options);
+  checkHandler(handler);
   return {
     *[Symbol.iterator]() {
       const me = currentTask("serveTcp");
-      const listener = yield* listenChecked(options);
-      try {
-        return new TcpServer(listener, handler, options, me);
-      } catch (e) {
-        listener.close();
-        throw e;
-      }
+      const server = new TcpServer(cfg, handler);
+      server._life.start(me);
+      yield* server._life.untilListening();
+      return server;
     },
   };
 }
@@ -264,18 +176,9 @@ export interface StartTcpServerOptions extends ServeTcpOptions {
  * process.on("SIGINT", () => void server.close({ timeout: 1000 }));
  */
 export function startTcpServer(options: StartTcpServerOptions, handler: ConnHandler): Promise<TcpServer> {
-  checkOptions("startTcpServer()", START_TCP_SERVER_OPTIONS, options);
-  const { backend, ...rest } = options;
-  const op = serveTcpChecked(rest, handler);
-  return new Promise<TcpServer>((resolve, reject) => {
-    const root = run(
-      function* tcpServerRoot() {
-        const server = yield* op;
-        resolve(server);
-        yield* server.task;
-      },
-      { backend, name: options.name === undefined ? "startTcpServer" : `${options.name} root` },
-    );
-    root.then(undefined, reject);
-  });
+  const cfg = resolveStartTcpServer<Conn>("startTcpServer()", options);
+  checkHandler(handler);
+  const server = new TcpServer(cfg, handler);
+  server._life.start(null, cfg.backend);
+  return server._life.ready.then(() => server);
 }

@@ -1,5 +1,5 @@
 import { currentTask, peekCurrent } from "./current.js";
-import { RUN_OPTIONS, checkOptions } from "../config/options.js";
+import { resolveRun } from "../config/options.js";
 import { Scheduler } from "./scheduler.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./types.js";
@@ -16,9 +16,9 @@ import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./t
  *   return 42;
  * }, { clock: "virtual" });
  */
-export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
-  checkOptions("run()", RUN_OPTIONS, options);
-  return new Scheduler(options).spawnRoot(body, options.name);
+export function run<T>(body: Body<T>, options?: RunOptions): Task<T> {
+  const cfg = resolveRun("run()", options);
+  return new Scheduler(cfg).spawnRoot(body, cfg.name);
 }
 
 /**
@@ -36,13 +36,10 @@ export function run<T>(body: Body<T>, options: RunOptions = {}): Task<T> {
  * const greeting = yield* child;
  */
 export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
-  checkOptions("spawn()", RUN_OPTIONS, options);
   const parent = peekCurrent();
-  if (parent === null) return run(body, options);
-  if (options !== undefined && (options.backend !== undefined || options.clock !== undefined)) {
-    throw new TypeError("spawn(): `backend` and `clock` apply to a whole run; pass them to run() or to a spawn outside any task");
-  }
-  return parent._sched.spawn(body, parent, options?.name);
+  const cfg = resolveRun("spawn()", options, parent !== null);
+  if (parent === null) return run(body, cfg);
+  return parent._sched.spawn(body, parent, cfg.name);
 }
 
 /**

@@ -1,4 +1,4 @@
-// Where the package claims its direct socket paths (src/net/node/direct-read.ts,
+// Where the package claims its direct socket paths (src/net/node/reads.ts,
 // direct-write.ts): Linux with Node 20 to 26, the majors the suite runs on
 // (scripts/test-nodes.mjs). Elsewhere, or switched off with
 // TASKLET_NET_READ=stream / TASKLET_NET_WRITE=stream, a Conn takes node:net's

@@ -6,13 +6,14 @@ import { describe, expect, it } from "vitest";
 // process of its own.)
 process.env.TASKLET_NET_READ = "stream";
 const lib = await import("../../src/index.js");
-const { directReads } = await import("../../src/net/node/direct-read.js");
+const { NODE_PATHS } = await import("../../src/net/node/index.js");
 const { BACKENDS } = await import("../support/helpers.js");
 const { readSuite } = await import("./net-reads.js");
 
 describe("TASKLET_NET_READ=stream", () => {
   it("switches the direct path off", () => {
-    expect(directReads(() => true)).toBeNull();
+    expect(NODE_PATHS.directReads).toBe(false);
+    expect(NODE_PATHS.sharedReadBuffer).toBe(true);
   });
 });
 

@@ -8,14 +8,14 @@ import { DIRECT_CLAIMED } from "./net-paths.js";
 // before anything imports it. (Each test file runs in a process of its own.)
 process.env.TASKLET_NET_WRITE = "direct";
 const lib = await import("../../src/index.js");
-const { directWrite } = await import("../../src/net/node/direct-write.js");
+const { NODE_PATHS } = await import("../../src/net/node/index.js");
 const { GATHER_MAX } = await import("../../src/net/outbox.js");
 const { BACKENDS } = await import("../support/helpers.js");
 const { writeSuite } = await import("./net-writes.js");
 
 describe("TASKLET_NET_WRITE=direct", () => {
   it(DIRECT_CLAIMED ? "keeps the direct path and gathers nothing" : "changes nothing where the direct path is off", () => {
-    expect(directWrite !== null).toBe(DIRECT_CLAIMED);
+    expect(NODE_PATHS.directWrites).toBe(DIRECT_CLAIMED);
     expect(GATHER_MAX === 0).toBe(DIRECT_CLAIMED);
   });
 });

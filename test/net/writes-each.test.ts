@@ -7,14 +7,14 @@ import { describe, expect, it } from "vitest";
 process.env.TASKLET_NET_WRITE = "stream";
 process.env.TASKLET_NET_GATHER = "off";
 const lib = await import("../../src/index.js");
-const { directWrite } = await import("../../src/net/node/direct-write.js");
+const { NODE_PATHS } = await import("../../src/net/node/index.js");
 const { GATHER_MAX } = await import("../../src/net/outbox.js");
 const { BACKENDS } = await import("../support/helpers.js");
 const { writeSuite } = await import("./net-writes.js");
 
 describe("TASKLET_NET_WRITE=stream, TASKLET_NET_GATHER=off", () => {
   it("switches the direct path and gathering off", () => {
-    expect(directWrite).toBeNull();
+    expect(NODE_PATHS.directWrites).toBe(false);
     expect(GATHER_MAX).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as lib from "../../src/index.js";
-import { directWrite } from "../../src/net/node/direct-write.js";
+import { NODE_PATHS } from "../../src/net/node/index.js";
 import { BACKENDS } from "../support/helpers.js";
 import { writeSuite } from "./net-writes.js";
 import { DIRECT_WRITES_EXPECTED, NODE_MAJOR } from "./net-paths.js";
@@ -12,7 +12,7 @@ import { DIRECT_WRITES_EXPECTED, NODE_MAJOR } from "./net-paths.js";
 // net-writes-stream.test.ts tests the stream everywhere.
 describe("the direct write path", () => {
   it(DIRECT_WRITES_EXPECTED ? `is in use on Node ${NODE_MAJOR} on ${process.platform}` : `is off on Node ${NODE_MAJOR} on ${process.platform}: writes take the stream`, () => {
-    expect(directWrite !== null).toBe(DIRECT_WRITES_EXPECTED);
+    expect(NODE_PATHS.directWrites).toBe(DIRECT_WRITES_EXPECTED);
   });
 });
 

@@ -1,126 +1,96 @@
 /**
- * Writing a Buffer straight to a socket's libuv handle, as node:net's own
+ * Writing bytes straight to a socket's libuv handle, as node:net's own
  * `writeGeneric` does underneath the Writable stream, without the stream:
- * no stream state to update, no callback queue, no 'drain' bookkeeping. For
- * the HTTP server answering hello-world over 1,000 connections that is about
- * 5% of its CPU per request (bench/RESULTS.md).
+ * no stream state to update, no callback queue, no 'drain' bookkeeping.
  *
- * It needs two things node:net keeps to itself: the `WriteWrap` request
- * constructor and the `streamBaseState` array that says whether the last
- * write finished at once. Both come from `process.binding("stream_wrap")`
- * (deprecated in the documentation only, DEP0111). Conn also relies on
- * node's C++ `StreamBase::Write` returning before it binds the request
- * object when the kernel takes the bytes whole, to use one object for all
- * such writes, and on `writeBuffer(req, data)` returning a status number
- * (Node 24 added a form without `req` that returns an object; the form with
- * `req` stays as before). The path is on where it was tested: Linux, Node
- * majors 20 to 26 (the suite runs on 20, 22, 24 and 26, see
- * scripts/test-nodes.mjs), with the binding's parts present. Elsewhere (other
- * systems, later majors until someone runs the suite there, a Node without
- * the binding, `--pending-deprecation`, where the lookup would print a
- * warning) and with `TASKLET_NET_WRITE=stream`, every write goes through
- * `socket.write`, and `directWrite` is null.
+ * Feature check: the binding (binding.ts) is there, and
+ * `TASKLET_NET_WRITE=stream` is not set. It relies on node's C++
+ * `StreamBase::Write` returning before it binds the request object when the
+ * kernel takes the bytes whole (so one object serves every such write), and
+ * on `writeBuffer(req, data)` returning a status number (Node 24 added a
+ * form without `req` that returns an object; the form with `req` stays as
+ * before). Fallback: `socket.write` (`directWrites` is false and
+ * `writeHandle` returns null).
  *
- * How Conn uses it (see `Conn._write`): only while the socket's own stream
- * has nothing queued (`writableLength === 0`), so that bytes written either
- * way reach libuv's queue in the order they were written. A write the
- * kernel does not take at once stays in libuv's queue with the request
- * holding its buffer; Conn counts those bytes until the request completes.
+ * The caller writes this way only while the socket's own stream has nothing
+ * queued (`writableLength === 0`), so that bytes written either way reach
+ * libuv's queue in the order written. A write the kernel does not take at
+ * once stays in libuv's queue with its request holding the buffer; the
+ * owner counts those bytes until it is told the write is done.
  */
-
-/** The request object of a direct write (node's WriteWrap; the C++ side calls `oncomplete` when a write that waited is done). */
-export interface DirectWriteReq {
-  oncomplete: (this: DirectWriteReq, status: number) => void;
-  /** Its length: what `Conn._directQueued` counts until it completes. */
-  bytes: number;
-  /** Keeps the bytes alive while libuv still holds a pointer to them. */
-  buffer: Uint8Array | null;
-  /** Who to tell when it completes (set by Conn). */
-  owner: unknown;
-}
+import type { Socket } from "node:net";
+import { ENV } from "../../config/env.js";
+import { type WriteReq, streamBinding } from "./binding.js";
 
 /** The part of a socket's `_handle` that a direct write uses. */
-export interface StreamHandle {
-  writeBuffer(req: DirectWriteReq, data: Uint8Array): number;
+export interface WriteHandle {
+  writeBuffer(req: WriteReq, data: Uint8Array): number;
 }
 
-export interface DirectWrite {
-  /** A new request for `handle.writeBuffer`. */
-  newReq(): DirectWriteReq;
-  /** Whether the write just made is still in libuv's queue (its completion comes later). */
-  lastWasAsync(): boolean;
+/** Told when a direct write that waited in libuv's queue is done (`status` < 0: failed, or dropped by a destroy). */
+export interface DirectWriteOwner {
+  _directDone(bytes: number, status: number): void;
 }
 
-function pendingDeprecation(): boolean {
-  const flag = "--pending-deprecation";
-  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? "").includes(flag) || process.env.NODE_PENDING_DEPRECATION === "1";
+/** Result of {@link writeDirect}: the kernel took every byte. */
+export const WROTE = 0;
+/** Result of {@link writeDirect}: the bytes wait in libuv's queue; the owner hears `_directDone` later. */
+export const QUEUED = 1;
+
+const binding = ENV.netWrite === "stream" ? null : streamBinding;
+
+/** Writes may go straight to the handle in this process. */
+export const directWrites: boolean = binding !== null;
+/** Where node's C++ says whether the last write had to wait (meaningful only with `directWrites`). */
+const state: Int32Array = binding?.streamBaseState ?? new Int32Array(1);
+const kAsync: number = binding?.kLastWriteWasAsync ?? 0;
+
+/** The socket's handle for a direct write; null when direct writes are off or the socket has none (connecting, closed). */
+export function writeHandle(socket: Socket): WriteHandle | null {
+  return directWrites ? (socket as unknown as { _handle: WriteHandle | null })._handle : null;
 }
-
-/** The parts of node's `stream_wrap` binding that direct writes and reads (direct-read.ts) use. */
-export interface StreamBinding {
-  WriteWrap: new () => DirectWriteReq;
-  /** Filled by node's C++ on every write and read: bytes read or error, whether the last write waits... */
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-  kReadBytesOrError: number;
-}
-
-/** The Node majors the direct paths were tested on (on Linux); later ones take the public path until tested. */
-const FIRST_MAJOR = 20;
-const LAST_MAJOR = 26;
-
-/** Whether this process runs on a system and Node major where the direct paths were tested. */
-function testedRuntime(): boolean {
-  const major = Number(process.versions.node.split(".")[0]);
-  return process.platform === "linux" && major >= FIRST_MAJOR && major <= LAST_MAJOR;
-}
-
-function loadBinding(): StreamBinding | null {
-  if (!testedRuntime() || pendingDeprecation()) return null;
-  try {
-    const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding("stream_wrap");
-    if (
-      typeof b.WriteWrap !== "function" ||
-      !(b.streamBaseState instanceof Int32Array) ||
-      typeof b.kLastWriteWasAsync !== "number" ||
-      typeof b.kReadBytesOrError !== "number"
-    ) {
-      return null;
-    }
-    return b as unknown as StreamBinding;
-  } catch {
-    return null;
-  }
-}
-
-/** @internal node's stream binding, or null where this runtime is not one these paths were tested on. */
-export const streamBinding: StreamBinding | null = loadBinding();
-
-function load(): DirectWrite | null {
-  const b = streamBinding;
-  if (b === null || process.env.TASKLET_NET_WRITE === "stream") return null;
-  const { WriteWrap, streamBaseState: state, kLastWriteWasAsync: kAsync } = b;
-  return {
-    newReq: () => new WriteWrap(),
-    lastWasAsync: () => state[kAsync] !== 0,
-  };
-}
-
-type TimedSocket = { _unrefTimer(): void; _parent: unknown } & Record<symbol, unknown>;
-/** node:net's symbol for the timer of `socket.setTimeout` (null on the socket when none is set); null if not found. */
-let kTimeout: symbol | null | undefined;
 
 /**
- * @internal What node:net does on every read and write of its own: push back
- * the inactivity timer of `socket.setTimeout`, if one is set. The direct
- * paths call it so that a Conn's socket times out as it would without them.
+ * A request object for the next direct write. A write the kernel takes
+ * whole leaves it untouched (node binds a request to libuv only when bytes
+ * must wait), so one object serves every such write; one that waits keeps
+ * its own until done.
  */
-export function refreshSocketTimer(socket: object): void {
-  const s = socket as TimedSocket;
-  if (kTimeout === undefined) kTimeout = Object.getOwnPropertySymbols(s).find((k) => k.description === "timeout") ?? null;
-  // (Not found: refresh every time, which is what node does.)
-  if (kTimeout === null || s[kTimeout] != null || s._parent != null) s._unrefTimer();
+let freeReq: WriteReq | null = null;
+
+function onWriteDone(this: WriteReq, status: number): void {
+  const owner = this.owner as DirectWriteOwner;
+  this.buffer = null;
+  this.owner = null;
+  owner._directDone(this.bytes, status);
 }
 
-/** How to write to a handle directly, or null: write through the stream. */
-export const directWrite: DirectWrite | null = load();
+/**
+ * Write `b` to `h` (from {@link writeHandle}). Returns {@link WROTE},
+ * {@link QUEUED} (then `b` must not change until `owner._directDone`), or
+ * the negative libuv error number of a write the kernel refused (the peer
+ * reset, the socket is gone).
+ */
+export function writeDirect(h: WriteHandle, b: Uint8Array, owner: DirectWriteOwner): number {
+  let req = freeReq;
+  if (req === null) {
+    req = new binding!.WriteWrap();
+    req.oncomplete = onWriteDone;
+    req.buffer = null;
+    req.owner = null;
+  }
+  req.bytes = b.length;
+  req.owner = owner;
+  const err = h.writeBuffer(req, b);
+  if (state[kAsync] === 0 && err === 0) {
+    // The kernel took it all: node never bound the request to a libuv
+    // write, so it serves the next one.
+    req.owner = null;
+    freeReq = req;
+    return WROTE;
+  }
+  freeReq = null; // libuv holds it until its callback (or it failed: not reused either)
+  if (err !== 0) return err;
+  req.buffer = b;
+  return QUEUED;
+}
