@@ -1,17 +1,19 @@
+/**
+ * The HTTP/1.1 server: `serve()` and the `Server` it returns. Listening,
+ * accepting, the connection limit and the graceful stop are the shared
+ * server lifecycle of src/net; this file adds what HTTP needs on top: the
+ * connections' idle lists (a connection between requests holds no task),
+ * the reaper that closes idle connections whose time is up, and draining.
+ */
+import { describeValue, resolveClose, resolveServe, type ServeConfig } from "../config/options.js";
+import { ServerLifecycle } from "../net/server-lifecycle.js";
 import { call } from "../ops/call.js";
-import { withTimeout } from "../ops/combinators.js";
-import { currentTask, peekCurrent } from "../runtime/current.js";
-import { TimeoutError } from "../runtime/errors.js";
-import { Event } from "../sync/event.js";
-import { type Listener, checkPathExclusive, listenChecked } from "../net/listener.js";
-import { SCOPE_END_GRACE_MS, acceptEach } from "../net/serve-tcp.js";
+import { peekCurrent } from "../runtime/current.js";
+import { now } from "../runtime/kernel.js";
 import { withDeadline } from "../runtime/op.js";
-import { CLOSE_OPTIONS, SERVE_OPTIONS, checkOptions, describeValue } from "../config/options.js";
-import { run } from "../runtime/run.js";
-import type { Scheduler } from "../runtime/scheduler.js";
-import { Semaphore } from "../sync/semaphore.js";
 import type { Task } from "../runtime/task.js";
 import type { BackendName, Instruction, Operation } from "../runtime/types.js";
+import { Event } from "../sync/event.js";
 import { ConnList } from "./conn-list.js";
 import { HttpConnection } from "./connection.js";
 import { type ParserKind, createParser } from "./parser/parser.js";
@@ -85,17 +87,8 @@ export interface ServerCloseOptions {
   timeout?: number;
 }
 
-/** Default `maxBodySize`: 1 MiB. */
-const DEFAULT_MAX_BODY = 1 << 20;
-
 function defaultOnError(error: unknown, req: Request): void {
   console.error(`tasklet http: handler failed on ${req.method} ${req.target}:`, error);
-}
-
-function ms(options: ServeOptions, key: keyof ServeOptions, dflt: number): number {
-  const v = options[key] ?? dflt;
-  if (typeof v !== "number" || Number.isNaN(v) || v < 0) throw new RangeError(`serve(): ${key} must be a number of ms >= 0, got ${String(v)}`);
-  return v === 0 && key !== "idleTimeout" ? Infinity : v;
 }
 
 /**
@@ -114,13 +107,10 @@ function ms(options: ServeOptions, key: keyof ServeOptions, dflt: number): numbe
 export class Server implements Operation<Server> {
   /** Resolves once the server listens; rejects if it cannot (for example EADDRINUSE). */
   readonly ready: Promise<Server>;
-  /** @internal The server task: parent of the accept loop, the reaper and every connection task. */ _root: Task<void> | null = null;
-  private listener: Listener | null = null;
-  private sched: Scheduler | null = null;
-  private readonly options: ServeOptions;
+  /** @internal Listening, accepting, the connection limit and the graceful stop (src/net/server-lifecycle.ts). */
+  readonly _life: ServerLifecycle;
+  private readonly config: ServeConfig<Request>;
   private readonly cfg: HttpServerConfig<HttpConnection>;
-  private readyResolve!: (s: Server) => void;
-  private readyReject!: (e: unknown) => void;
   /** Connections being served by a task. */
   private readonly active = new ConnList();
   /** Idle connections that have not sent a request yet (closed after headersTimeout). */
@@ -133,69 +123,73 @@ export class Server implements Operation<Server> {
   /** When the reaper wakes next (Infinity: when kicked). */
   private reapAt = Infinity;
   private readonly reapKick = new Event("http server reaper");
-  private readonly stop = new Event("http server stop");
-  private readonly drained = new Event("http server drained");
-  private stopping = false;
-  private graceMs: number;
-  private readonly slots: Semaphore | null;
 
   /** @internal Use serve(). */
-  constructor(options: ServeOptions, handler: Handler) {
-    checkOptions("serve()", SERVE_OPTIONS, options);
-    if (typeof handler !== "function") throw new TypeError(`serve(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
-    checkPathExclusive("serve()", options);
-    this.options = options;
-    this.graceMs = options.closeTimeout ?? SCOPE_END_GRACE_MS;
-    // (Every option's type and range was checked by checkOptions above.)
-    const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
-    const maxStreamed = options.maxStreamedBodySize ?? Infinity;
-    const parser = createParser(options.parser ?? "wasm", {
-      maxHeaderSize: options.maxHeaderSize,
-      maxHeaders: options.maxHeaders,
+  constructor(config: ServeConfig<Request>, handler: Handler) {
+    this.config = config;
+    const parser = createParser(config.parser, {
+      maxHeaderSize: config.maxHeaderSize,
+      maxHeaders: config.maxHeaders,
       // The parser bounds every body; maxBodySize (buffered reads) is the Request's to check.
-      maxBodySize: maxStreamed,
-      maxRequestLine: options.maxRequestLine,
+      maxBodySize: config.maxStreamedBodySize,
+      maxRequestLine: config.maxRequestLine,
     });
-    const maxReq = options.maxRequestsPerConnection ?? Infinity;
-    if (!(maxReq === Infinity || (Number.isInteger(maxReq) && maxReq >= 1))) {
-      throw new RangeError(`serve(): maxRequestsPerConnection must be a whole number >= 1, got ${String(maxReq)}`);
-    }
-    const maxConns = options.maxConnections ?? Infinity;
-    if (!(maxConns === Infinity || (Number.isInteger(maxConns) && maxConns >= 1))) {
-      throw new RangeError(`serve(): maxConnections must be a whole number >= 1, got ${String(maxConns)}`);
-    }
-    this.slots = maxConns === Infinity ? null : new Semaphore(maxConns, "maxConnections of the http server");
     this.cfg = {
       parser,
       owner: this,
       handler,
-      now: () => 0, // replaced by the clock of the run the server starts in
-      headersTimeout: ms(options, "headersTimeout", 60_000),
-      requestTimeout: ms(options, "requestTimeout", 300_000),
-      keepAliveTimeout: ms(options, "keepAliveTimeout", 5_000),
-      idleTimeout: ms(options, "idleTimeout", 0),
-      maxRequestsPerConnection: maxReq,
-      maxBodySize: maxBody,
-      onError: options.onError ?? defaultOnError,
+      now: () => 0, // replaced by the clock of the server's run once it listens
+      headersTimeout: config.headersTimeout,
+      requestTimeout: config.requestTimeout,
+      keepAliveTimeout: config.keepAliveTimeout,
+      idleTimeout: config.idleTimeout,
+      maxRequestsPerConnection: config.maxRequestsPerConnection,
+      maxBodySize: config.maxBodySize,
+      onError: config.onError ?? defaultOnError,
     };
-    const idle = this.cfg.idleTimeout > 0 ? this.cfg.idleTimeout : Infinity;
-    this.freshMs = Math.min(this.cfg.headersTimeout, idle);
-    this.keptMs = Math.min(this.cfg.keepAliveTimeout, idle);
+    this.freshMs = Math.min(config.headersTimeout, config.idleTimeout);
+    this.keptMs = Math.min(config.keepAliveTimeout, config.idleTimeout);
+    let readyResolve!: (s: Server) => void;
+    let readyReject!: (e: unknown) => void;
     this.ready = new Promise<Server>((resolve, reject) => {
-      this.readyResolve = resolve;
-      this.readyReject = reject;
+      readyResolve = resolve;
+      readyReject = reject;
     });
     this.ready.catch(() => {}); // a failure is also thrown at `yield*` and by listening()
+    const life = (this._life = new ServerLifecycle(
+      config,
+      {
+        accepted: (conn) => {
+          const c = new HttpConnection(conn, this.cfg);
+          // A new connection idles until its first bytes arrive.
+          if (!this._connIdle(c)) this.startTask(c);
+        },
+        listening: () => {
+          const me = life.task!;
+          this.cfg.now = () => now(me);
+          life.spawn(this.reap(me), `idle connections of ${life.listener!.address}`);
+          readyResolve(this);
+        },
+        listenFailed: (e) => readyReject(e),
+        stopping: () => this.beginStop(),
+      },
+      { task: config.name ?? "http server", who: "tasklet http", failOnListenError: true },
+    ));
+  }
+
+  /** @internal The server task: parent of the accept loop, the reaper and every connection task. */
+  get _root(): Task<void> | null {
+    return this._life.task;
   }
 
   /** The bound port (0 until listening, and on a Unix domain socket). */
   get port(): number {
-    return this.listener?.port ?? 0;
+    return this._life.listener?.port ?? 0;
   }
 
   /** Where it listens: `host:port`, or the socket path (empty until listening). */
   get address(): string {
-    return this.listener?.address ?? "";
+    return this._life.listener?.address ?? "";
   }
 
   /** Connections open now (served or idle). */
@@ -215,7 +209,7 @@ export class Server implements Operation<Server> {
 
   /** `yield* server`: wait until it listens. */
   *[Symbol.iterator](): Iterator<Instruction, Server, any> {
-    if (this.listener !== null) return this;
+    if (this._life.listener !== null) return this;
     return yield* call(this.ready);
   }
 
@@ -227,72 +221,17 @@ export class Server implements Operation<Server> {
    * Returns the server task: `yield*` or `await` it to wait for the end.
    * Calling it again returns the same task (the first timeout stands).
    */
-  close(options: ServerCloseOptions = {}): Task<void> {
-    checkOptions("close()", CLOSE_OPTIONS, options);
-    if (this.listener === null || this._root === null) throw new Error("close(): the server is not listening yet; await server.ready first");
-    if (!this.stopping) {
-      this.graceMs = options.timeout ?? this.options.closeTimeout ?? SCOPE_END_GRACE_MS;
-      this.beginStop();
-      this.stop.set();
-    }
-    return this._root;
+  close(options?: ServerCloseOptions): Task<void> {
+    const { timeout } = resolveClose("close()", options, this.config.closeTimeout);
+    if (this._life.listener === null || this._life.task === null) throw new Error("close(): the server is not listening yet; await server.ready first");
+    return this._life.close(timeout);
   }
 
   /** Stop taking work: requests in flight get `Connection: close`, idle connections close. */
   private beginStop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
     for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) c.draining = true;
-    this.closeIdle();
-  }
-
-  // ------------------------------------------------------------ the tasks
-
-  /** @internal The server task's body: listen, accept, and on close() drain. */
-  *_main(): Generator<Instruction, void, any> {
-    const me = currentTask("serve");
-    const sched = (this.sched = me._sched);
-    this.cfg.now = () => sched.now();
-    let listener: Listener;
-    const o = this.options;
-    try {
-      listener = yield* listenChecked(o.path !== undefined ? { path: o.path, backlog: o.backlog } : { port: o.port ?? 0, host: o.host ?? "127.0.0.1", backlog: o.backlog });
-      this.listener = listener;
-    } catch (e) {
-      this.readyReject(e);
-      throw e;
-    } finally {
-      // Cancelled while binding: nobody will ever hear `ready` otherwise.
-      if (this.listener === null) this.readyReject(new Error("serve(): the server task ended before it listened"));
-    }
-    this.readyResolve(this);
-    const acceptor = sched.spawnGenerator(this.acceptLoop(listener), me, `accept on ${listener.address}`);
-    sched.spawnGenerator(this.reap(), me, `idle connections of ${listener.address}`);
-    try {
-      yield* this.stop.wait();
-    } finally {
-      // However the task ends (close(), its scope returning or failing, a
-      // cancel): stop accepting, close idle connections, let requests in
-      // flight finish within the grace time; returning then cancels the rest.
-      this.beginStop();
-      listener.close();
-      yield* acceptor.cancel();
-      if (this.active.length > 0) {
-        try {
-          yield* withTimeout(this.graceMs, this.drained.wait());
-        } catch (e) {
-          if (!(e instanceof TimeoutError)) throw e;
-        }
-      }
-    }
-  }
-
-  private *acceptLoop(listener: Listener): Generator<Instruction, void, any> {
-    yield* acceptEach(listener, this.slots, "tasklet http", (conn) => {
-      const c = new HttpConnection(conn, this.cfg);
-      // A new connection idles until its first bytes arrive.
-      if (!this._connIdle(c)) this.startTask(c);
-    });
+    for (let c = this.fresh.head; c !== null; c = this.fresh.head) this.expire(c as HttpConnection);
+    for (let c = this.kept.head; c !== null; c = this.kept.head) this.expire(c as HttpConnection);
   }
 
   /**
@@ -301,12 +240,11 @@ export class Server implements Operation<Server> {
    * and sleeps until the earlier one; joining an idle list kicks it awake if
    * the newcomer's deadline comes first.
    */
-  private *reap(): Generator<Instruction, void, any> {
-    const sched = this.sched!;
+  private *reap(server: Task): Generator<Instruction, void, any> {
     for (;;) {
-      const now = sched.now();
-      for (let c = this.fresh.head; c !== null && c._deadline <= now; c = this.fresh.head) this.expire(c as HttpConnection);
-      for (let c = this.kept.head; c !== null && c._deadline <= now; c = this.kept.head) this.expire(c as HttpConnection);
+      const t = now(server);
+      for (let c = this.fresh.head; c !== null && c._deadline <= t; c = this.fresh.head) this.expire(c as HttpConnection);
+      for (let c = this.kept.head; c !== null && c._deadline <= t; c = this.kept.head) this.expire(c as HttpConnection);
       const next = Math.min(this.fresh.head?._deadline ?? Infinity, this.kept.head?._deadline ?? Infinity);
       this.reapAt = next;
       this.reapKick.clear();
@@ -324,25 +262,20 @@ export class Server implements Operation<Server> {
     this._connDone(c);
   }
 
-  private closeIdle(): void {
-    for (let c = this.fresh.head; c !== null; c = this.fresh.head) this.expire(c as HttpConnection);
-    for (let c = this.kept.head; c !== null; c = this.kept.head) this.expire(c as HttpConnection);
-  }
-
   private startTask(c: HttpConnection): void {
     this.active.push(c, 0);
-    this.sched!.spawnGenerator(c.serve(), this._root!, "http connection");
+    this._life.spawn(c.serve(), "http connection");
   }
 
   // ------------------------------------------- connections (ConnOwner)
 
   /** @internal */
   _connIdle(c: HttpConnection): boolean {
-    if (this.stopping) return false;
+    if (this._life.stopping) return false;
     if (!c.conn._watch(c)) return false;
     if (c._list !== null) c._list.remove(c);
     const first = c.served === 0;
-    const deadline = Math.ceil(this.sched!.now() + (first ? this.freshMs : this.keptMs));
+    const deadline = Math.ceil(this.cfg.now() + (first ? this.freshMs : this.keptMs));
     (first ? this.fresh : this.kept).push(c, deadline);
     if (deadline < this.reapAt) {
       this.reapAt = deadline;
@@ -362,8 +295,7 @@ export class Server implements Operation<Server> {
     if (c._list !== null) c._list.remove(c);
     else return; // already done
     c.conn.close();
-    if (this.slots !== null) this.slots.release();
-    if (this.stopping && this.active.length === 0) this.drained.set();
+    this._life.release();
   }
 }
 
@@ -389,20 +321,10 @@ const timeUp = (): unknown => TIME_UP;
  * await server.ready;
  */
 export function serve(options: ServeOptions, handler: Handler): Server {
-  const server = new Server(options, handler);
   const parent = peekCurrent();
-  // The server task listens, then lives as long as the TCP server it owns.
-  function* httpServer(): Generator<Instruction, void, any> {
-    yield* server._main();
-  }
-  if (parent === null) {
-    server._root = run(httpServer, { backend: options.backend, name: options.name ?? "http server" });
-    server._root.then(undefined, () => {}); // failures surface through `ready`
-  } else {
-    if (options.backend !== undefined) throw new TypeError("serve(): `backend` applies only when serve() starts its own run (outside a task)");
-    // A generator already made (see TcpServer): cancelled before it first
-    // runs, it still reaches its finally blocks, and `ready` is settled.
-    server._root = parent._sched.spawnGenerator(server._main(), parent, options.name ?? "http server");
-  }
+  const config = resolveServe<Request>("serve()", options, parent !== null);
+  if (typeof handler !== "function") throw new TypeError(`serve(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
+  const server = new Server(config, handler);
+  server._life.start(parent, config.backend);
   return server;
 }

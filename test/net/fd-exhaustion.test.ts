@@ -141,7 +141,7 @@ describe.each(BACKENDS)("accept errors back off and warn once per episode, %s ba
               yield* res.end(`ok ${req.path}`);
             });
             server = s;
-            node = (s as unknown as { listener: { server: net.Server } }).listener.server;
+            node = (s as unknown as { _life: { listener: { server: net.Server } } })._life.listener.server;
           } else {
             const s = yield* serveTcp({ port: 0 }, function* (conn) {
               for (;;) {
