@@ -6,7 +6,7 @@
 import net from "node:net";
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
-import { type ListenConfig, checkPathOptions, resolveListen } from "../config/options.js";
+import { type ListenConfig, resolveListen } from "../config/options.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
@@ -216,11 +216,6 @@ class AcceptOp extends Op<Conn> {
   }
 }
 
-/** @internal Throws a TypeError when `options` names a socket path and a port or host too. */
-export function checkPathExclusive(fn: string, options: { path?: string; port?: number; host?: string }): void {
-  checkPathOptions(fn, options);
-}
-
 /**
  * Listen for TCP connections (gevent's `socket.bind` + `listen`), or on a
  * Unix domain socket with `path`. Waits until the socket is bound; throws
@@ -233,12 +228,6 @@ export function checkPathExclusive(fn: string, options: { path?: string; port?: 
  */
 export function listen(options?: ListenOptions): Operation<Listener> {
   return listenResolved(resolveListen("listen()", options));
-}
-
-/** @internal listen() with options already checked (by serve, against its own table): only the listening keys are read. */
-export function listenChecked(options: ListenOptions): Operation<Listener> {
-  const { port, host, path, backlog, noDelay } = options;
-  return listenResolved(resolveListen("listen()", { port, host, path, backlog, noDelay }));
 }
 
 /** @internal listen() with its options resolved (by listen, or by a server's own resolution). */

@@ -4,17 +4,14 @@
  * Each connection's task runs the handler and closes the connection when it
  * returns or throws.
  */
-import { SCOPE_END_GRACE_MS, describeValue, resolveClose, resolveServeTcp, resolveStartTcpServer, type ServeTcpConfig } from "../config/options.js";
+import { describeValue, resolveClose, resolveServeTcp, resolveStartTcpServer, type ServeTcpConfig } from "../config/options.js";
 import { currentTask } from "../runtime/current.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation, BackendName } from "../runtime/types.js";
 import type { Conn } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress } from "./errors.js";
 import type { ListenOptions, Listener } from "./listener.js";
-import { ServerLifecycle, acceptEach } from "./server-lifecycle.js";
-
-// For src/http/server.ts until it moves onto the lifecycle (it imports them from here).
-export { SCOPE_END_GRACE_MS, acceptEach };
+import { ServerLifecycle } from "./server-lifecycle.js";
 
 /** Handles one connection; the connection is closed when it returns or throws. */
 export type ConnHandler = (conn: Conn) => Operation<unknown>;
