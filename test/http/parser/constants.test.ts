@@ -1,6 +1,6 @@
 /**
  * The parser's numbers live in one table on each side of the Wasm boundary:
- * assembly/http-constants.ts and src/http/parser/constants.ts. This test
+ * assembly/http/constants.ts and src/http/parser/constants.ts. This test
  * reads the AssemblyScript file as text and checks that every table agrees,
  * name for name and value for value.
  */
@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { ERROR_MESSAGE, ERROR_STATUS, EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "../../../src/http/parser/constants.js";
 import { HttpParseError } from "../../../src/http/parser/parse-error.js";
 
-const asSource = readFileSync(new URL("../../../assembly/http-constants.ts", import.meta.url), "utf8");
+const asSource = readFileSync(new URL("../../../assembly/http/constants.ts", import.meta.url), "utf8");
 
 /** `export namespace Name { @inline export const KEY: i32 = 1; ... }` blocks of the AssemblyScript file. */
 function asTables(): Map<string, Record<string, number>> {

@@ -30,7 +30,7 @@
 // Records of EVENTS and HEADERS are described in src/http/parser-constants.ts
 // (EventKind); offsets count from the start of INPUT.
 
-import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./http-constants";
+import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./constants";
 
 @inline const CR: u32 = 13;
 @inline const LF: u32 = 10;
