@@ -13,7 +13,7 @@
 
 import { CMD_BYTES, HDR_DIRECT, OP_ARM, OP_DISARM } from "./constants";
 import { HEADER } from "./header";
-import { armTimer, countDirectDisarms, disarmTimer } from "./timer-wheel";
+import { armTimer, countDirectDisarms, disarmTimer } from "./timer-wheel/wheel";
 
 /** Byte offset of record 0. */
 export let CMD: usize = 0;

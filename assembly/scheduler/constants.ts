@@ -60,39 +60,10 @@
 
 // ----------------------------------------------------------- chunk lists
 
-/** Bytes of a chunk: the unit timer lists grow by. 1 KiB: 64 chunks per page. */
+/** Bytes of a chunk: the unit timer lists grow by, and the arena's unit. 1 KiB: 64 chunks per page. */
 @inline export const CHUNK_BYTES: i32 = 1024;
-/** Chunk header: next chunk i32, entry count i32. */
-@inline export const CHUNK_HEAD: i32 = 8;
-/** Bytes of a wheel entry: slot i32, key bits u32. A multiple of 8: entry addresses leave the tag's state bits free. */
-@inline export const ENTRY_BYTES: i32 = 8;
-/** Entries per chunk: (1024 - 8) / 8. */
-@inline export const CHUNK_ENTRIES: i32 = 127;
 /** "No chunk" (address 0 is static data, never a chunk). */
 @inline export const NO_CHUNK: usize = 0;
-/** Dead wheel entries tolerated before a compaction (checked at each arm), at least (and no more than the live ones). */
-@inline export const COMPACT_MIN: i32 = 65536;
-
-// ------------------------------------------------------------ timer wheel
-
-/** Bits of a deadline each level consumes: 64 slots per level. A power of two, so slot = shift + mask. */
-@inline export const SLOT_BITS: i32 = 6;
-/** Slots per level; one u64 occupancy mask covers a level. */
-@inline export const SLOTS: i32 = 64;
-/** Mask of a slot index. */
-@inline export const SLOT_MASK: i64 = 63;
-/** Levels of the wheel: 6 x 6 bits = 2^36 ms (about 2.2 years) ahead of the wheel's time. */
-@inline export const LEVELS: i32 = 6;
-/** Bits of time the wheel spans. */
-@inline export const WHEEL_BITS: i64 = 36;
-/** Chunk lists 0 .. 383 are wheel slots: list = level * SLOTS + slot. */
-@inline export const WHEEL_LISTS: i32 = 384;
-/** Chunk list of deadlines beyond the wheel's span (2^36 ms ahead). */
-@inline export const LIST_FAR: i32 = 384;
-/** Number of chunk lists. */
-@inline export const LISTS: i32 = 385;
-/** Largest key the wheel computes with (2^52 ms); later deadlines are clamped to it and wait in LIST_FAR. */
-@inline export const MAX_KEY: i64 = 4503599627370496;
 
 // ----------------------------------------------------------------- header
 

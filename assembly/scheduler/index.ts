@@ -28,9 +28,9 @@ import { grow, layOut } from "./layout";
 import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, levelFor, levelRange, lowerBound, peekDeadline,
-  setCompactMin, slotFor, slotRange, slotStart, wheelTime,
-} from "./timer-wheel";
+  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, lowerBound, peekDeadline, setCompactMin, wheelTime,
+} from "./timer-wheel/wheel";
+import { cascadeLevel, cascadeSlot, keyOf, levelFor, levelRange, nextBlock, slotFor, slotRange, slotStart } from "./timer-wheel/level";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
 export function coreVersion(): i32 {
@@ -123,6 +123,18 @@ export function wheelSlotRange(level: i32): f64 {
 }
 export function wheelLevelRange(level: i32): f64 {
   return <f64>levelRange(level);
+}
+export function wheelKey(deadline: f64): f64 {
+  return <f64>keyOf(deadline);
+}
+export function wheelNextBlock(now: f64): f64 {
+  return <f64>nextBlock(<i64>now);
+}
+export function wheelCascadeLevel(low: u32): i32 {
+  return cascadeLevel(low);
+}
+export function wheelCascadeSlot(low: u32, level: i32): i32 {
+  return cascadeSlot(low, level);
 }
 
 // ------------------------------------------------ constants, for the tests
