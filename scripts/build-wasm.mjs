@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Builds every Wasm module of the package:
+//   constants/<name>.mjs       --scripts/gen-constants.mjs------------> assembly/<folder>/constants.ts (and the TS side)
 //   assembly/<folder>/index.ts --asc (release target of asconfig.json)--> build/<name>.wasm
 //   build/<name>.wasm          --binaryen wasm-opt -O3------------------> dist/<name>.wasm
 // dist/<name>.wasm is what ships and what src/wasm/load.ts finds at run time.
@@ -7,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generate } from "./gen-constants.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -16,6 +18,8 @@ const MODULES = [
   { folder: "scheduler", name: "scheduler" },
   { folder: "http", name: "http-parser" },
 ];
+
+for (const path of await generate()) console.log(`build-wasm: regenerated ${path}`);
 
 mkdirSync(join(root, "build"), { recursive: true });
 mkdirSync(join(root, "dist"), { recursive: true });

@@ -1,8 +1,8 @@
 // The HTTP/1.1 request parser core (entry of http-parser.wasm).
 //
-// The same algorithm as the TypeScript twin (src/http/parser-ts.ts), state
-// for state, so both write the same event and header tables; the driver in
-// src/http/parser.ts serves both. What differs is speed: the two long scans
+// The same algorithm as the TypeScript twin (src/http/parser/ts-core.ts),
+// state for state, so both write the same event and header tables; the driver
+// in src/http/parser/parser.ts serves both. What differs is speed: the two long scans
 // of a request (the request-target and each field value) look at 16 bytes at
 // a time with v128 compares and a bitmask.
 //
@@ -21,16 +21,16 @@
 //   │          │ methods[37*] │                    │          │              │ (grows)              │
 //   └──────────┴──────────────┴────────────────────┴──────────┴──────────────┴──────────────────────┘
 //
-// CONTROL:
+// CONTROL (Control in constants.ts):
 //   ┌────────┬────────┬────────────────┬────────────────┬────────┬────────────┐
 //   │ +0 i32 │ +4 i32 │ +8 f64         │ +16 f64        │ +24 i32│ +28 i32    │
 //   │ state  │ flags  │ remaining      │ bodySoFar      │ more   │ eventWords │
 //   └────────┴────────┴────────────────┴────────────────┴────────┴────────────┘
 //
-// Records of EVENTS and HEADERS are described in src/http/parser-constants.ts
-// (EventKind); offsets count from the start of INPUT.
+// Records of EVENTS and HEADERS are described in constants.ts (EventKind,
+// HeadRecord, Layout); offsets count from the start of INPUT.
 
-import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./constants";
+import { Control, EventKind, HeadFlag, HeadRecord, LAYOUT_HASH, Layout, Method, METHOD_COUNT, METHODS, ParseError, ParserState } from "./constants";
 
 @inline const CR: u32 = 13;
 @inline const LF: u32 = 10;
@@ -56,7 +56,6 @@ import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState }
 
 // Method table: per id, 1 length byte then up to 15 name bytes.
 @inline const METHOD_SLOT: usize = 16;
-@inline const METHOD_COUNT: i32 = 37;
 
 const CLASS: usize = memory.data(256);
 const HEX: usize = memory.data(256);
@@ -130,7 +129,7 @@ export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f6
   requireHost = host != 0;
   headerCapacity = max<i32>(1024, 4 * headers + 4);
   CONTROL = (__heap_base + 15) & ~15;
-  EVENTS = CONTROL + 64;
+  EVENTS = CONTROL + Control.BYTES;
   HEADERS = EVENTS + <usize>(Layout.EVENT_CAPACITY * 4);
   INPUT = HEADERS + <usize>(headerCapacity * Layout.HEADER_WORDS * 4);
   inputCap = 0;
@@ -148,6 +147,9 @@ export function reserve(len: i32): usize {
   inputCap = <usize>len;
   return INPUT;
 }
+
+/** Hash of the constants shared with JS this module was built with (constants.ts: LAYOUT_HASH). */
+export function layoutHash(): i32 { return LAYOUT_HASH; }
 
 export function control(): usize { return CONTROL; }
 export function events(): usize { return EVENTS; }
@@ -171,15 +173,15 @@ export function input(): usize { return INPUT; }
   store<i32>(e, kind);
   store<i32>(e, a, 4);
   store<i32>(e, b, 8);
-  eventWords += 3;
+  eventWords += Layout.SMALL_WORDS;
 }
 
 // Case-insensitive matches of the few names and tokens the parser interprets,
 // a word at a time against little-endian constants (the caller checks the
 // length). `| 0x20` lower-cases letters and keeps the other bytes these words
 // hold ('-', digits); the only other bytes it maps onto them are controls,
-// which never reach a name or a value. A string-walking compare was 40% of the
-// time of a small request.
+// which never reach a name or a value. A word compare is much cheaper than
+// walking a string, for the few names every request has.
 @inline function lc8(p: i32): u32 { return at(p) | 0x20; }
 @inline function lc16(p: i32): u32 { return <u32>load<u16>(INPUT + <usize>p) | 0x2020; }
 @inline function lc32(p: i32): u32 { return load<u32>(INPUT + <usize>p) | 0x20202020; }
@@ -345,10 +347,10 @@ function methodId(s: i32, e: i32): i32 {
 
 /** Parse INPUT[from, end) for the connection whose numbers are in CONTROL; returns the consumed offset. */
 export function run(from: i32, end: i32): i32 {
-  let state = load<i32>(CONTROL);
-  ioFlags = load<i32>(CONTROL, 4);
-  remaining = load<f64>(CONTROL, 8);
-  bodySoFar = load<f64>(CONTROL, 16);
+  let state = load<i32>(CONTROL, Control.STATE);
+  ioFlags = load<i32>(CONTROL, Control.FLAGS);
+  remaining = load<f64>(CONTROL, Control.REMAINING);
+  bodySoFar = load<f64>(CONTROL, Control.BODY_SO_FAR);
   let more = 0;
   eventWords = 0;
   headerCount = 0;
@@ -431,12 +433,12 @@ export function run(from: i32, end: i32): i32 {
       break; // UPGRADED or ERROR: nothing more to parse
     }
   }
-  store<i32>(CONTROL, state);
-  store<i32>(CONTROL, ioFlags, 4);
-  store<f64>(CONTROL, remaining, 8);
-  store<f64>(CONTROL, bodySoFar, 16);
-  store<i32>(CONTROL, more, 24);
-  store<i32>(CONTROL, eventWords, 28);
+  store<i32>(CONTROL, state, Control.STATE);
+  store<i32>(CONTROL, ioFlags, Control.FLAGS);
+  store<f64>(CONTROL, remaining, Control.REMAINING);
+  store<f64>(CONTROL, bodySoFar, Control.BODY_SO_FAR);
+  store<i32>(CONTROL, more, Control.MORE);
+  store<i32>(CONTROL, eventWords, Control.EVENT_WORDS);
   return p;
 }
 
@@ -575,24 +577,24 @@ function parseHead(start: i32, end: i32): i32 {
   if (hCL > maxBody) return fail(ParseError.BODY_TOO_LARGE, p);
   hFlags = f;
   const e = EVENTS + <usize>(eventWords << 2);
-  store<i32>(e, EventKind.HEAD);
-  store<i32>(e, hs, 4);
-  store<i32>(e, p, 8);
-  store<i32>(e, method, 12);
-  store<i32>(e, ts, 16);
-  store<i32>(e, te, 20);
-  store<i32>(e, version, 24);
-  store<i32>(e, f, 28);
+  store<i32>(e, EventKind.HEAD, HeadRecord.KIND << 2);
+  store<i32>(e, hs, HeadRecord.START << 2);
+  store<i32>(e, p, HeadRecord.END << 2);
+  store<i32>(e, method, HeadRecord.METHOD << 2);
+  store<i32>(e, ts, HeadRecord.TARGET_START << 2);
+  store<i32>(e, te, HeadRecord.TARGET_END << 2);
+  store<i32>(e, version, HeadRecord.VERSION << 2);
+  store<i32>(e, f, HeadRecord.FLAGS << 2);
   if (hCL < 0) {
-    store<i32>(e, -1, 32);
-    store<i32>(e, -1, 36);
+    store<i32>(e, -1, HeadRecord.CL_LOW << 2);
+    store<i32>(e, -1, HeadRecord.CL_HIGH << 2);
   } else {
     const hi = Math.floor(hCL / TWO32);
-    store<i32>(e, <i32><u32>(hCL - hi * TWO32), 32);
-    store<i32>(e, <i32>hi, 36);
+    store<i32>(e, <i32><u32>(hCL - hi * TWO32), HeadRecord.CL_LOW << 2);
+    store<i32>(e, <i32>hi, HeadRecord.CL_HIGH << 2);
   }
-  store<i32>(e, firstHeader, 40);
-  store<i32>(e, headerCount - firstHeader, 44);
+  store<i32>(e, firstHeader, HeadRecord.FIRST_HEADER << 2);
+  store<i32>(e, headerCount - firstHeader, HeadRecord.HEADER_COUNT << 2);
   eventWords += Layout.HEAD_WORDS;
   return p;
 }

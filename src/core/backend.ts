@@ -1,12 +1,11 @@
-import type { BackendName } from "../runtime/types.js";
-import type { SchedulerCore } from "./scheduler-core.js";
+import type { BackendName, SchedulerCore } from "./scheduler-core.js";
 import { TsCore } from "./ts-core.js";
 import { createWasmCore, wasmCoreError } from "./wasm-core.js";
 
 let warnedFallback = false;
 
 /**
- * The one place a scheduler core is chosen (../shared/STYLE.md, item 9).
+ * The one place a scheduler core is chosen.
  * Order: the `backend` option, else env `TASKLET_BACKEND`, else the best
  * available (Wasm when its module loads, TypeScript otherwise, said once on
  * stderr).

@@ -4,10 +4,9 @@
 // the live ones (wheel.ts, `armTimer`), so the lists never hold more than
 // about twice the timers live at the last arm.
 
-import { NO_CHUNK } from "../constants";
 import { tagAt } from "../task-table";
-import { giveChunk } from "../chunk-pool";
-import { CHUNK_ENTRIES, LISTS, countOf, detach, entryAt, freeChunks, headChunk, liveTag, nextChunk, setChunks } from "./lists";
+import { NO_CHUNK, giveChunk } from "../chunk-pool";
+import { CHUNK_ENTRIES, LISTS, countOf, detach, entryAt, freeChunks, headChunk, liveTag, nextChunk, setChunks, setCount, setNext } from "./lists";
 
 /** Drop every list whole: for when no entry is live (everything was disarmed), so no tag needs reading. */
 export function dropLists(): void {
@@ -29,7 +28,7 @@ export function compactLists(): void {
         const t = tagAt(load<i32>(e));
         if (load<u32>(t) != liveTag(e)) continue;
         if (wi == CHUNK_ENTRIES) {
-          store<i32>(w, CHUNK_ENTRIES, 4);
+          setCount(w, CHUNK_ENTRIES);
           w = nextChunk(w);
           wi = 0;
         }
@@ -40,8 +39,8 @@ export function compactLists(): void {
       }
     }
     let rest = nextChunk(w);
-    store<u32>(w, <u32>NO_CHUNK);
-    store<i32>(w, wi, 4);
+    setNext(w, NO_CHUNK);
+    setCount(w, wi);
     while (rest != NO_CHUNK) {
       const next = nextChunk(rest);
       giveChunk(rest);

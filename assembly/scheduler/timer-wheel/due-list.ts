@@ -5,8 +5,8 @@
 // deadlines, and unlinked exactly on disarm. Their deadlines are all below
 // the wheel's time, so they fire before every key in the wheel.
 
-import { NONE, REC_DEADLINE, REC_NEXT, REC_PREV, TAG_STATE } from "../constants";
-import { rec, tagAt } from "../task-table";
+import { Tag } from "../constants";
+import { NONE, REC_DEADLINE, REC_NEXT, REC_PREV, rec, tagAt } from "../task-table";
 import { putReady } from "../ready-ring";
 
 /** First and last slot of LIST_DUE, or NONE. */
@@ -64,7 +64,7 @@ export function unlinkDue(slot: i32): void {
     if (!(load<f64>(r, REC_DEADLINE) <= now)) break;
     dueHead = load<i32>(r, REC_NEXT);
     const t = tagAt(s);
-    store<u32>(t, load<u32>(t) & ~TAG_STATE);
+    store<u32>(t, load<u32>(t) & ~Tag.STATE);
     putReady(n++, s);
   }
   if (dueHead == NONE) dueTail = NONE;

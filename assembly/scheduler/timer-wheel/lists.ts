@@ -19,13 +19,13 @@
 //   0          4                                               8
 //
 // An entry is live while its slot's tag is the entry's own address with
-// TAG_WHEEL (task-table.ts); whatever moves a live entry writes its new
+// Tag.WHEEL (task-table.ts); whatever moves a live entry writes its new
 // address into the tag, and anything else leaves it dead, to be dropped by
 // the next walk that reaches it.
 
-import { NO_CHUNK, TAG_WHEEL } from "../constants";
+import { Tag } from "../constants";
 import { tagAt } from "../task-table";
-import { giveChunk, takeChunk } from "../chunk-pool";
+import { CHUNK_BYTES, CHUNK_COUNT, CHUNK_HEAD, CHUNK_NEXT, NO_CHUNK, giveChunk, takeChunk } from "../chunk-pool";
 import { LEVELS, SLOT_BITS, SLOTS } from "./level";
 
 /** Chunk lists 0 .. 383 are wheel slots: list = level * SLOTS + slot. */
@@ -35,12 +35,12 @@ import { LEVELS, SLOT_BITS, SLOTS } from "./level";
 /** Number of chunk lists. */
 @inline export const LISTS: i32 = 385;
 
-/** Chunk header: next chunk i32, entry count i32. */
-@inline const CHUNK_HEAD: i32 = 8;
 /** Bytes of an entry: slot i32, key bits u32. A multiple of 8: entry addresses leave the tag's state bits free. */
 @inline const ENTRY_BYTES: i32 = 8;
-/** Entries per chunk: (CHUNK_BYTES - CHUNK_HEAD) / ENTRY_BYTES. */
-@inline export const CHUNK_ENTRIES: i32 = 127;
+/** Byte offset of an entry's key bits. */
+@inline export const ENTRY_KEY: i32 = 4;
+/** Entries per chunk: 127. */
+@inline export const CHUNK_ENTRIES: i32 = (CHUNK_BYTES - CHUNK_HEAD) / ENTRY_BYTES;
 
 const LIST_HEADS: usize = memory.data(LISTS * 8, 8);
 const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
@@ -63,12 +63,22 @@ const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
 
 // @ts-ignore: decorator
 @inline export function nextChunk(c: usize): usize {
-  return <usize>load<u32>(c);
+  return <usize>load<u32>(c, CHUNK_NEXT);
 }
 
 // @ts-ignore: decorator
 @inline export function countOf(c: usize): i32 {
-  return load<i32>(c, 4);
+  return load<i32>(c, CHUNK_COUNT);
+}
+
+// @ts-ignore: decorator
+@inline export function setCount(c: usize, n: i32): void {
+  store<i32>(c, n, CHUNK_COUNT);
+}
+
+// @ts-ignore: decorator
+@inline export function setNext(c: usize, next: usize): void {
+  store<u32>(c, <u32>next, CHUNK_NEXT);
 }
 
 // @ts-ignore: decorator
@@ -89,7 +99,7 @@ const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
 /** The tag of a slot whose live entry is at `e`. */
 // @ts-ignore: decorator
 @inline export function liveTag(e: usize): u32 {
-  return <u32>e | TAG_WHEEL;
+  return <u32>e | Tag.WHEEL;
 }
 
 /** Whether an entry is its slot's current timer. */
@@ -110,13 +120,13 @@ const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
     n = countOf(c);
     if (n == CHUNK_ENTRIES) {
       const d = takeChunk();
-      store<u32>(c, <u32>d);
+      setNext(c, d);
       store<u32>(LIST_HEADS + (<usize>list << 3), <u32>d, 4); // the new tail
       c = d;
       n = 0;
     }
   }
-  store<i32>(c, n + 1, 4);
+  setCount(c, n + 1);
   return entryAt(c, n);
 }
 
@@ -125,7 +135,7 @@ const OCCUPIED: usize = memory.data(LEVELS * 8, 8);
 @inline export function push(list: i32, slot: i32, key: i64): void {
   const e = append(list);
   store<i32>(e, slot);
-  store<u32>(e, <u32>key, 4);
+  store<u32>(e, <u32>key, ENTRY_KEY);
   store<u32>(tagAt(slot), liveTag(e));
 }
 

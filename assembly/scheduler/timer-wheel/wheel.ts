@@ -8,7 +8,7 @@
 // in LIST_DUE (due-list.ts). Only these two lists need a timer's exact
 // deadline, so only their timers write it into the slot's record.
 //
-// Disarming a wheel timer only marks it: the slot's tag loses its TAG_WHEEL
+// Disarming a wheel timer only marks it: the slot's tag loses its Tag.WHEEL
 // state, and re-arming points the tag at a new entry, so either leaves the old
 // entry dead. Dead entries are dropped when a cascade or a firing reaches them
 // (both read every entry's tag anyway: a cascade to keep it current, a firing
@@ -33,13 +33,13 @@
 // fires in arm order, and slots fire in deadline order: no sort is needed.
 // test/core/differential.test.ts checks this against the TypeScript core.
 
-import { NONE, NO_CHUNK, REC_DEADLINE, TAG_DUE, TAG_NONE, TAG_STATE } from "../constants";
-import { rec, recFor, tagAt } from "../task-table";
+import { Tag } from "../constants";
+import { REC_DEADLINE, rec, recFor, tagAt } from "../task-table";
 import { putReady } from "../ready-ring";
-import { giveChunk } from "../chunk-pool";
+import { NO_CHUNK, giveChunk } from "../chunk-pool";
 import { LEVELS, MAX_KEY, SLOTS, cascadeLevel, cascadeSlot, keyOf, levelFor, nextBlock, slotFor, slotRange, slotStart } from "./level";
 import {
-  LIST_FAR, anyLive, clearLists, countOf, detach, entryAt, freeChunks, headChunk, isLive, liveTag, lowestLevel, nextChunk,
+  ENTRY_KEY, LIST_FAR, anyLive, clearLists, countOf, detach, entryAt, freeChunks, headChunk, isLive, liveTag, lowestLevel, nextChunk,
   occupied, push, pushCopy, setOccupied,
 } from "./lists";
 import { clearDue, dueEmpty, fireDue, firstDue, linkDue, unlinkDue } from "./due-list";
@@ -94,7 +94,7 @@ function pushFar(slot: i32, key: i64, deadline: f64): void {
 /** Arm `slot`'s timer at `deadline` (the slot has none armed). */
 export function armTimer(slot: i32, deadline: f64): void {
   if (deadline < <f64>wheelTime) {
-    store<u32>(tagAt(slot), TAG_DUE);
+    store<u32>(tagAt(slot), Tag.DUE);
     store<f64>(recFor(slot), deadline, REC_DEADLINE);
     linkDue(slot, deadline);
   } else {
@@ -121,11 +121,11 @@ export function countDirectDisarms(n: i32): void {
 export function disarmTimer(slot: i32): void {
   const t = tagAt(slot);
   const tag = load<u32>(t);
-  const state = tag & TAG_STATE;
-  if (state == TAG_NONE) return;
-  store<u32>(t, tag & ~TAG_STATE);
+  const state = tag & Tag.STATE;
+  if (state == Tag.NONE) return;
+  store<u32>(t, tag & ~Tag.STATE);
   armed--;
-  if (state == TAG_DUE) {
+  if (state == Tag.DUE) {
     unlinkDue(slot);
     return;
   }
@@ -166,7 +166,7 @@ function cascade(first: usize, level: i32): void {
         dead--;
         continue;
       }
-      const low = load<u32>(e, 4) & mask;
+      const low = load<u32>(e, ENTRY_KEY) & mask;
       if (low < <u32>SLOTS) {
         pushCopy(<i32>low, e, t);
         zero |= (<u64>1) << <u64>low;
@@ -215,7 +215,7 @@ function fire(first: usize, n: i32): i32 {
       const slot = load<i32>(e);
       const t = tagAt(slot);
       if (load<u32>(t) == liveTag(e)) {
-        store<u32>(t, <u32>e); // state TAG_NONE
+        store<u32>(t, <u32>e); // state Tag.NONE
         putReady(n++, slot);
       } else dead--;
     }
