@@ -181,6 +181,8 @@ export namespace Layout {
   @inline export const EVENT_CAPACITY: i32 = 4096;
   /** The core stops early (and is called again) when fewer event words than this are free. */
   @inline export const EVENT_RESERVE: i32 = 64;
+  /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
+  @inline export const INITIAL_INPUT: i32 = 4096;
 }
 
 /** The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets). */
@@ -221,4 +223,4 @@ export const METHODS = "GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH COP
 @inline export const METHOD_COUNT: i32 = 37;
 
 /** Hash of every name and value above: the module exports it as `layoutHash()`. */
-@inline export const LAYOUT_HASH: i32 = 1957095958;
+@inline export const LAYOUT_HASH: i32 = 622696944;

@@ -133,7 +133,7 @@ export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f6
   HEADERS = EVENTS + <usize>(Layout.EVENT_CAPACITY * 4);
   INPUT = HEADERS + <usize>(headerCapacity * Layout.HEADER_WORDS * 4);
   inputCap = 0;
-  reserve(4096);
+  reserve(Layout.INITIAL_INPUT);
 }
 
 /** Make INPUT hold at least `len` bytes (plus 16 of slack for v128 loads); returns its address. */

@@ -1,5 +1,5 @@
 import type { BackendName, SchedulerCore } from "./scheduler-core.js";
-import { TsCore } from "./ts-core.js";
+import { TsSchedulerCore } from "./ts-core.js";
 import { createWasmCore, wasmCoreError } from "./wasm-core.js";
 
 let warnedFallback = false;
@@ -12,7 +12,7 @@ let warnedFallback = false;
  */
 export function createCore(requested?: BackendName): SchedulerCore {
   const name = requested ?? envBackend();
-  if (name === "ts") return new TsCore();
+  if (name === "ts") return new TsSchedulerCore();
   if (name === "wasm") return createWasmCore(); // throws a clear error if it cannot load
   if (name !== undefined) {
     throw new TypeError(`backend must be "ts" or "wasm", got ${JSON.stringify(name)}`);
@@ -23,7 +23,7 @@ export function createCore(requested?: BackendName): SchedulerCore {
     warnedFallback = true;
     process.emitWarning(`tasklet: using the TypeScript scheduler core because the Wasm core is unavailable: ${why}`, "TaskletWarning");
   }
-  return new TsCore();
+  return new TsSchedulerCore();
 }
 
 /**

@@ -20,7 +20,7 @@ import { FreeList, RunQueue } from "./slots.js";
  *   slot s:   tBucket[s] i32 (-1: unarmed) | tNext[s] | tPrev[s]   (the deadline is the bucket's)
  *   bucket b: bDeadline[b] f64 | bHead[b] | bTail[b] | bCount[b]
  */
-export class TsCore implements SchedulerCore {
+export class TsSchedulerCore implements SchedulerCore {
   readonly backend = "ts" as const;
 
   // slot allocation

@@ -97,7 +97,7 @@ const MAX_SLOTS = Slots.MAX;
 const INITIAL_QUEUE = 1024;
 
 /** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/scheduler/timer-wheel/). */
-export class WasmCore implements SchedulerCore {
+export class WasmSchedulerCore implements SchedulerCore {
   readonly backend = "wasm" as const;
 
   /** The instance this core uses; null once given back to the pool. */
@@ -363,7 +363,7 @@ export function createWasmCore(): SchedulerCore {
   const why = wasmCoreError();
   if (why !== null) throw new Error(`the "wasm" scheduler backend is unavailable: ${why}`);
   try {
-    return new WasmCore(takeInstance());
+    return new WasmSchedulerCore(takeInstance());
   } catch (e) {
     throw new Error(`the "wasm" scheduler backend is unavailable: ${(e as Error).message}`, { cause: e });
   }

@@ -184,6 +184,8 @@ export const Layout = {
   EVENT_CAPACITY: 4096,
   /** The core stops early (and is called again) when fewer event words than this are free. */
   EVENT_RESERVE: 64,
+  /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
+  INITIAL_INPUT: 4096,
 } as const;
 
 /** The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets). */
@@ -229,4 +231,4 @@ export const METHODS = [
 export const METHOD_COUNT = 37;
 
 /** Hash of every name and value above; the built module's `layoutHash()` must return it. */
-export const LAYOUT_HASH = 1957095958;
+export const LAYOUT_HASH = 622696944;

@@ -1,6 +1,6 @@
 /**
  * The HTTP/1.1 request parser: one interface, two cores (Wasm with SIMD, or
- * the TypeScript twin), chosen at one place, {@link createParser}.
+ * the TypeScript twin, behind parser-core.ts), chosen at one place, `newCore`.
  *
  * How a server uses it (one parser per process, one small
  * {@link ParserConnection} per socket):
@@ -15,7 +15,7 @@
  * ```
  *
  * A call parses every complete request in the chunk (pipelining) and reports
- * them in order. The core writes offsets into a table (parser-constants.ts,
+ * them in order. The core writes offsets into a table (constants.ts,
  * `EventKind`); the strings of a head are made lazily, only when read.
  * Heads are views into the parse buffer, valid until the next `execute` on
  * the same parser; {@link RequestHead.retain} copies a head out when it must
@@ -24,13 +24,18 @@
  */
 import { EventKind, HeadFlag, Layout, METHODS, ParserState } from "./constants.js";
 import { HttpParseError } from "./parse-error.js";
-import { DEFAULT_LIMITS, TsCore, type CoreIO, type ParserCore, type ParserLimits } from "./ts-core.js";
-import { WasmCore } from "./wasm-core.js";
+import { DEFAULT_LIMITS, HEAD_RECORD, type CoreIO, type ParserCore, type ParserKind, type ParserLimits } from "./parser-core.js";
+import { TsParserCore } from "./ts-core.js";
+import { WasmParserCore } from "./wasm-core.js";
 
-export { DEFAULT_LIMITS, type ParserLimits };
+export { DEFAULT_LIMITS, type ParserKind, type ParserLimits };
 
-/** Which core parses: `"wasm"` (default) or the pure-TypeScript `"ts"`. */
-export type ParserKind = "wasm" | "ts";
+/** A core of `kind`: the one place a kind becomes a core. */
+function newCore(kind: ParserKind, limits: ParserLimits): ParserCore {
+  if (kind === "wasm") return new WasmParserCore(limits);
+  if (kind === "ts") return new TsParserCore(limits);
+  throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
+}
 
 /** How the body of a request is delimited (RFC 9112 §6.3). */
 export type BodyFraming = "none" | "length" | "chunked";
@@ -420,12 +425,12 @@ export class HttpParser implements ViewOwner {
    * the rows the first parse made.
    */
   _rowsOf(bytes: Uint8Array, count: number): Int32Array {
-    const core = (this.reparser ??= this.kind === "wasm" ? new WasmCore(this.limits) : new TsCore(this.limits));
+    const core = (this.reparser ??= newCore(this.kind, this.limits));
     const len = core.load(null, bytes);
     core.run(0, len, new ParserConnection());
     const ev = core.events;
-    if (core.eventWords === 0 || ev[0] !== EventKind.HEAD || ev[11] !== count) throw new Error("tasklet http: a kept request head did not parse again the same way (a parser bug)");
-    const at = ev[10] * Layout.HEADER_WORDS;
+    if (core.eventWords === 0 || ev[HEAD_RECORD.KIND] !== EventKind.HEAD || ev[HEAD_RECORD.HEADER_COUNT] !== count) throw new Error("tasklet http: a kept request head did not parse again the same way (a parser bug)");
+    const at = ev[HEAD_RECORD.FIRST_HEADER] * Layout.HEADER_WORDS;
     return core.headers.slice(at, at + 4 * count);
   }
 
@@ -514,6 +519,8 @@ export class HttpParser implements ViewOwner {
     while (w < n) {
       const kind = ev[w];
       if (kind === EventKind.HEAD) {
+        // Words of HEAD_RECORD (parser-core.ts), at literal offsets: 1 START, 2 END, 3 METHOD, 4 TARGET_START,
+        // 5 TARGET_END, 6 VERSION, 7 FLAGS, 8 CL_LOW, 9 CL_HIGH, 10 FIRST_HEADER, 11 HEADER_COUNT.
         const low = ev[w + 8], high = ev[w + 9];
         const cl = high < 0 ? -1 : high * 4294967296 + (low >>> 0);
         sink.onHead(new RequestHead(src, core.headers, ev[w + 10] * Layout.HEADER_WORDS, ev[w + 11], this, epoch, ev[w + 3], ev[w + 6], ev[w + 7], cl, ev[w + 1], ev[w + 2], ev[w + 4], ev[w + 5]));
@@ -558,9 +565,7 @@ export function createParser(kind: ParserKind = "wasm", limits: Partial<ParserLi
   }
   if (full.maxHeaders > 65536 || full.maxHeaderSize > 1 << 30 || full.maxRequestLine > 1 << 30) throw new RangeError("parser limits too large");
   Object.freeze(full);
-  if (kind === "ts") return new HttpParser("ts", full, new TsCore(full));
-  if (kind !== "wasm") throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
-  return new HttpParser("wasm", full, new WasmCore(full));
+  return new HttpParser(kind, full, newCore(kind, full));
 }
 
 /** A whole request parsed by {@link parseRequest}. */

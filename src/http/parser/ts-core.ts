@@ -1,5 +1,5 @@
 /**
- * The pure-TypeScript twin of the Wasm request parser (assembly/http-parser.ts).
+ * The pure-TypeScript twin of the Wasm request parser (assembly/http/index.ts).
  *
  * Same algorithm, same states, same event and header tables, so the common
  * driver in parser.ts cannot tell the two apart. Where the Wasm core uses
@@ -13,63 +13,8 @@
  * rejected as soon as it arrives. The only state kept between calls is the
  * few numbers of {@link CoreIO}, which is what makes an idle connection cheap.
  */
-import { EventKind, HeadFlag, Layout, METHODS, ParseError, ParserState } from "./constants.js";
-
-/** Parser limits, each with its own error code. */
-export interface ParserLimits {
-  /** Longest request-line, without its CRLF (REQUEST_LINE_TOO_LONG, 414). Default 8 KiB. */
-  maxRequestLine: number;
-  /** Longest head: request-line plus fields, with the final CRLF; also bounds the trailer section (HEADERS_TOO_LARGE, 431). Default 16 KiB, like Node. */
-  maxHeaderSize: number;
-  /** Most field lines per head or trailer section (TOO_MANY_HEADERS, 431). Default 100. */
-  maxHeaders: number;
-  /** Longest chunk-extension text per chunk (CHUNK_EXTENSION_TOO_LONG, 413). Default 4 KiB. */
-  maxChunkExtension: number;
-  /** Largest body, Content-Length or de-chunked (BODY_TOO_LARGE, 413). Default 1 MiB. */
-  maxBodySize: number;
-  /** Reject HTTP/1.1 requests without Host (RFC 9112 §3.2). Default true. */
-  requireHost: boolean;
-}
-
-/** The defaults of {@link ParserLimits}. */
-export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxRequestLine: 8 * 1024,
-  maxHeaderSize: 16 * 1024,
-  maxHeaders: 100,
-  maxChunkExtension: 4 * 1024,
-  maxBodySize: 1024 * 1024,
-  requireHost: true,
-});
-
-/** The per-connection numbers carried from one parse call to the next. */
-export interface CoreIO {
-  /** A {@link ParserState}. */
-  state: number;
-  /** {@link HeadFlag} bits of the message in progress. */
-  flags: number;
-  /** Body or chunk bytes still to come. */
-  remaining: number;
-  /** Body bytes of the message so far (for maxBodySize on chunked bodies). */
-  bodySoFar: number;
-  /** Set by the core when it stopped early because its tables were full. */
-  more: boolean;
-}
-
-/** What both cores provide to the driver. */
-export interface ParserCore {
-  /** The event records of the last run (see EventKind). */
-  readonly events: Int32Array;
-  /** Words of `events` written by the last run. */
-  eventWords: number;
-  /** Header records: nameStart nameEnd valueStart valueEnd. */
-  readonly headers: Int32Array;
-  /** The bytes the offsets point into; valid until the next `load`. */
-  readonly source: Buffer;
-  /** Make `pending` followed by `chunk` the parse buffer; returns its length. */
-  load(pending: Uint8Array | null, chunk: Uint8Array): number;
-  /** Parse buffer bytes [from, end); returns the offset up to which bytes were consumed. */
-  run(from: number, end: number, io: CoreIO): number;
-}
+import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./constants.js";
+import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58, SEMI = 59, EQ = 61, DQUOTE = 34, BSLASH = 92, COMMA = 44;
 const NEED = -1, FAIL = -2;
@@ -100,8 +45,8 @@ const METHOD_BYTES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0
 function methodId(buf: Uint8Array, s: number, e: number): number {
   const len = e - s, b0 = buf[s];
   // The two methods of nearly every request, without the table walk.
-  if (len === 3 && b0 === 71 && buf[s + 1] === 69 && buf[s + 2] === 84) return 1;
-  if (len === 4 && b0 === 80 && buf[s + 1] === 79 && buf[s + 2] === 83 && buf[s + 3] === 84) return 3;
+  if (len === 3 && b0 === 71 && buf[s + 1] === 69 && buf[s + 2] === 84) return Method.GET;
+  if (len === 4 && b0 === 80 && buf[s + 1] === 79 && buf[s + 2] === 83 && buf[s + 3] === 84) return Method.POST;
   outer: for (let id = 1; id < METHOD_BYTES.length; id++) {
     const m = METHOD_BYTES[id];
     if (m.length !== len || m[0] !== b0) continue;
@@ -134,7 +79,7 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
   const b = buf[ts];
   if (b === 47) return true;
   if (b === 42) return te - ts === 1;
-  if (method === 6) return authorityForm(buf, ts, te, partial);
+  if (method === Method.CONNECT) return authorityForm(buf, ts, te, partial);
   if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
@@ -218,7 +163,7 @@ function eqLower(buf: Uint8Array, s: number, e: number, lower: string): boolean 
 }
 
 /** The TypeScript core: parses in place in the caller's bytes (or a joined copy when a partial head was kept). */
-export class TsCore implements ParserCore {
+export class TsParserCore implements ParserCore {
   readonly events = new Int32Array(Layout.EVENT_CAPACITY);
   eventWords = 0;
   readonly headers: Int32Array;
@@ -269,6 +214,7 @@ export class TsCore implements ParserCore {
     return FAIL;
   }
 
+  /** Write a small record (EventKind; RECORD_WORDS.SMALL_WORDS words). */
   private small(kind: number, a: number, b: number): void {
     const ev = this.events, w = this.eventWords;
     ev[w] = kind;
@@ -487,29 +433,30 @@ export class TsCore implements ParserCore {
       // RFC 9112 §6.1: chunked in HTTP/1.0 is faulty framing; close after this message.
       if ((f & HeadFlag.CHUNKED) !== 0) f &= ~HeadFlag.KEEP_ALIVE;
     }
-    if (method === 6) f |= HeadFlag.CONNECT | HeadFlag.UPGRADE;
-    if (method === 35) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
+    if (method === Method.CONNECT) f |= HeadFlag.CONNECT | HeadFlag.UPGRADE;
+    if (method === Method.PRI) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
     if (this.hCL > this.maxBody) return this.fail(ParseError.BODY_TOO_LARGE, p);
     this.hFlags = f;
+    // The HEAD record, at the literal offsets of HEAD_RECORD (parser-core.ts).
     const ev = this.events, w = this.eventWords;
     ev[w] = EventKind.HEAD;
-    ev[w + 1] = hs;
-    ev[w + 2] = p;
+    ev[w + 1] = hs; // START
+    ev[w + 2] = p; // END
     ev[w + 3] = method;
-    ev[w + 4] = ts;
-    ev[w + 5] = te;
+    ev[w + 4] = ts; // TARGET_START
+    ev[w + 5] = te; // TARGET_END
     ev[w + 6] = version;
-    ev[w + 7] = f;
+    ev[w + 7] = f; // FLAGS
     const cl = this.hCL;
     if (cl < 0) {
-      ev[w + 8] = -1;
-      ev[w + 9] = -1;
+      ev[w + 8] = -1; // CL_LOW
+      ev[w + 9] = -1; // CL_HIGH
     } else {
       ev[w + 8] = cl % TWO32;
       ev[w + 9] = Math.floor(cl / TWO32);
     }
-    ev[w + 10] = firstHeader;
-    ev[w + 11] = this.headerCount - firstHeader;
+    ev[w + 10] = firstHeader; // FIRST_HEADER
+    ev[w + 11] = this.headerCount - firstHeader; // HEADER_COUNT
     this.eventWords = w + Layout.HEAD_WORDS;
     return p;
   }
