@@ -134,6 +134,7 @@ export default {
         HEADER_WORDS: [4, "Words per header in the header table: nameStart nameEnd valueStart valueEnd."],
         EVENT_CAPACITY: [4096, "Capacity of the event table, in words."],
         EVENT_RESERVE: [64, "The core stops early (and is called again) when fewer event words than this are free."],
+        MIN_HEADER_ROWS: [1024, "Rows of the header table, at least; with more than 255 maxHeaders, 4 * maxHeaders + 4 (a call stops early when a head might not fit)."],
         INITIAL_INPUT: [4096, "Bytes the Wasm core's input region holds once configured; the binding doubles it as needed."],
       },
     },

@@ -181,6 +181,8 @@ export namespace Layout {
   @inline export const EVENT_CAPACITY: i32 = 4096;
   /** The core stops early (and is called again) when fewer event words than this are free. */
   @inline export const EVENT_RESERVE: i32 = 64;
+  /** Rows of the header table, at least; with more than 255 maxHeaders, 4 * maxHeaders + 4 (a call stops early when a head might not fit). */
+  @inline export const MIN_HEADER_ROWS: i32 = 1024;
   /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
   @inline export const INITIAL_INPUT: i32 = 4096;
 }
@@ -223,4 +225,4 @@ export const METHODS = "GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH COP
 @inline export const METHOD_COUNT: i32 = 37;
 
 /** Hash of every name and value above: the module exports it as `layoutHash()`. */
-@inline export const LAYOUT_HASH: i32 = 622696944;
+@inline export const LAYOUT_HASH: i32 = 172604239;

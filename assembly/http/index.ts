@@ -42,6 +42,24 @@ import { Control, EventKind, HeadFlag, HeadRecord, LAYOUT_HASH, Layout, Method, 
 @inline const DQUOTE: u32 = 34;
 @inline const BSLASH: u32 = 92;
 @inline const COMMA: u32 = 44;
+@inline const SLASH: u32 = 47;
+@inline const STAR: u32 = 42;
+@inline const QUESTION: u32 = 63;
+@inline const HASH: u32 = 35;
+@inline const AT: u32 = 64;
+@inline const DOT: u32 = 46;
+@inline const DIGIT_0: u32 = 48;
+@inline const DIGIT_1: u32 = 49;
+@inline const DIGIT_9: u32 = 57;
+@inline const LOWER_A: u32 = 97;
+@inline const LOWER_Z: u32 = 122;
+/** The ASCII case bit: `c | LOWER` lower-cases a letter. */
+@inline const LOWER: u32 = 0x20;
+/** Bytes of "HTTP/x.y", and with its CRLF. */
+@inline const VERSION_BYTES: i32 = 8;
+@inline const VERSION_LINE: i32 = 10;
+/** Hex digits a chunk size may have, at most: bounds what is kept while its line is cut short. */
+@inline const MAX_CHUNK_SIZE_DIGITS: i32 = 16;
 @inline const NEED: i32 = -1;
 @inline const FAIL: i32 = -2;
 @inline const MAX_SAFE: f64 = 9007199254740991.0;
@@ -127,7 +145,7 @@ export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f6
   maxExt = ext;
   maxBody = body;
   requireHost = host != 0;
-  headerCapacity = max<i32>(1024, 4 * headers + 4);
+  headerCapacity = max<i32>(Layout.MIN_HEADER_ROWS, 4 * headers + 4);
   CONTROL = (__heap_base + 15) & ~15;
   EVENTS = CONTROL + Control.BYTES;
   HEADERS = EVENTS + <usize>(Layout.EVENT_CAPACITY * 4);
@@ -168,6 +186,7 @@ export function input(): usize { return INPUT; }
   errAt = where;
   return FAIL;
 }
+/** Write a small record: kind, a, b (EventKind). */
 @inline function small(kind: i32, a: i32, b: i32): void {
   const e = EVENTS + <usize>(eventWords << 2);
   store<i32>(e, kind);
@@ -241,15 +260,15 @@ export function input(): usize { return INPUT; }
  */
 function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
   const b = at(ts);
-  if (b == 47) return true;
-  if (b == 42) return te - ts == 1;
+  if (b == SLASH) return true;
+  if (b == STAR) return te - ts == 1;
   if (method == Method.CONNECT) return authorityForm(ts, te, partial);
-  if ((b | 0x20) < 97 || (b | 0x20) > 122) return false;
+  if ((b | LOWER) < LOWER_A || (b | LOWER) > LOWER_Z) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = at(i);
     if (c == COLON) return authorityOk(ts, i + 1, te, partial);
     const l = c | 0x20;
-    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
+    if (!((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9) || c == 43 || c == 45 || c == 46)) return false; // + - .
   }
   return partial; // a scheme still waiting for its ":"
 }
@@ -263,14 +282,14 @@ function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
  * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
 function authorityOk(ts: i32, p: i32, te: i32, partial: bool): bool {
-  if (te - p < 2 || at(p) != 47 || at(p + 1) != 47) return true;
+  if (te - p < 2 || at(p) != SLASH || at(p + 1) != SLASH) return true;
   let host = p + 2;
   let i = host;
   for (; i < te; i++) {
     const c = at(i);
-    if (c == 47 || c == 63 || c == 35) break;
+    if (c == SLASH || c == QUESTION || c == HASH) break;
     if (c == 34 || c == 60 || c == 62 || c == 92 || c == 94 || c == 96 || c == 123 || c == 124 || c == 125) return false;
-    if (c == 64) host = i + 1; // after userinfo "@"
+    if (c == AT) host = i + 1; // after userinfo "@"
   }
   if ((i == te && partial) || !httpScheme(ts, p - 1)) return true;
   return host < i && at(host) != COLON;
@@ -292,7 +311,7 @@ function authorityForm(ts: i32, te: i32, partial: bool): bool {
   if (colon <= ts) return false;
   for (let i = colon + 1; i < te; i++) {
     const c = at(i);
-    if (c < 48 || c > 57) return false;
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
   }
   return true;
 }
@@ -300,7 +319,7 @@ function authorityForm(ts: i32, te: i32, partial: bool): bool {
 /** A byte of a host (RFC 3986 §3.2.2): unreserved, sub-delims, "%" of pct-encoded, and the brackets of an IP literal. */
 function hostByte(c: u32): bool {
   const l = c | 0x20;
-  if ((l >= 97 && l <= 122) || (c >= 48 && c <= 57)) return true;
+  if ((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9)) return true;
   // - . _ ~ ! $ & ' ( ) * + , ; = % [ ]
   return c == 45 || c == 46 || c == 95 || c == 126 || c == 33 || c == 36 || (c >= 38 && c <= 44) || c == 59 || c == 61 || c == 37 || c == 91 || c == 93;
 }
@@ -520,17 +539,17 @@ function parseHead(start: i32, end: i32): i32 {
   p++;
   // HTTP-version CRLF, byte by byte so a partial line fails as early as it can.
   const vs = p;
-  const avail = min<i32>(end - vs, 10);
-  if (avail == 10 && load<u32>(INPUT + <usize>vs) == 0x50545448 && load<u16>(INPUT + <usize>vs + 4) == 0x312f
-      && at(vs + 6) == 46 && (at(vs + 7) == 49 || at(vs + 7) == 48) && load<u16>(INPUT + <usize>vs + 8) == 0x0a0d) {
+  const avail = min<i32>(end - vs, VERSION_LINE);
+  if (avail == VERSION_LINE && load<u32>(INPUT + <usize>vs) == 0x50545448 && load<u16>(INPUT + <usize>vs + 4) == 0x312f
+      && at(vs + 6) == DOT && (at(vs + 7) == DIGIT_1 || at(vs + 7) == DIGIT_0) && load<u16>(INPUT + <usize>vs + 8) == 0x0a0d) {
     // the common case: "HTTP/1.1\r\n" or "HTTP/1.0\r\n"
   } else {
     for (let i = 0; i < avail; i++) {
       const c = at(vs + i);
       let ok = true;
       if (i < 5) ok = c == <u32>"HTTP/".charCodeAt(i);
-      else if (i == 5 || i == 7) ok = c >= 48 && c <= 57;
-      else if (i == 6) ok = c == 46;
+      else if (i == 5 || i == 7) ok = c >= DIGIT_0 && c <= DIGIT_9;
+      else if (i == 6) ok = c == DOT;
       else if (i == 8) {
         if (c != CR) return fail(c == LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_VERSION, vs + i);
       } else {
@@ -538,14 +557,14 @@ function parseHead(start: i32, end: i32): i32 {
       }
       if (!ok) return fail(ParseError.INVALID_VERSION, vs + i);
       if (i == 7) {
-        if (at(vs + 5) != 49 || c > 49) return fail(ParseError.UNSUPPORTED_VERSION, vs + 5);
+        if (at(vs + 5) != DIGIT_1 || c > DIGIT_1) return fail(ParseError.UNSUPPORTED_VERSION, vs + 5);
       }
     }
   }
-  if (vs + 8 - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
-  if (avail < 10) return needHead(hs, end, false);
-  const version = <i32>at(vs + 7) - 48 + 10;
-  p = vs + 10;
+  if (vs + VERSION_BYTES - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
+  if (avail < VERSION_LINE) return needHead(hs, end, false);
+  const version = 10 + <i32>(at(vs + 7) - DIGIT_0); // 10 * major + minor, major being 1
+  p = vs + VERSION_LINE;
   // field lines
   const firstHeader = headerCount;
   hFlags = 0;
@@ -770,7 +789,7 @@ function parseChunkSize(start: i32, end: i32): i32 {
     if (size > MAX_SAFE) return fail(ParseError.INVALID_CHUNK_SIZE, p);
     p++;
   }
-  if (p - start > 16) return fail(ParseError.INVALID_CHUNK_SIZE, start + 16);
+  if (p - start > MAX_CHUNK_SIZE_DIGITS) return fail(ParseError.INVALID_CHUNK_SIZE, start + MAX_CHUNK_SIZE_DIGITS);
   if (p >= end) return NEED;
   if (p == start) return fail(ParseError.INVALID_CHUNK_SIZE, p);
   const xs = p;

@@ -1,9 +1,8 @@
 // The memory map of scheduler.wasm.
 //
 //   0       ┌───────────────────────────────────────────┐
-//           │ static data (memory.data): header, tag and│  fixed: header.ts,
-//           │ record directories, chunk list heads,     │  task-table.ts, timer-wheel.ts
-//           │ occupancy                                 │
+//           │ static data (memory.data): header, record │  fixed: header.ts,
+//           │ directory, chunk list heads, occupancy    │  task-table.ts, timer-wheel/lists.ts
 //   CMD     ├───────────────────────────────────────────┤  __heap_base, 1 KiB-aligned
 //           │ command ring: Command.CAP x 16 B          │  fixed (command-ring.ts)
 //   arena   ├───────────────────────────────────────────┤  1 KiB-aligned (arena.ts)

@@ -52,7 +52,7 @@ import { FreeList, RunQueue } from "./slots.js";
  * - Any call may grow Wasm memory (timer lists take chunks as they fill), so
  *   the views are checked after each one. Growth detaches the old buffer,
  *   which empties every view on it: a zero length says so without asking
- *   `memory.buffer` (about 40 ns, a runtime call).
+ *   `memory.buffer`, a runtime call.
  */
 interface CoreExports {
   readonly memory: WebAssembly.Memory;

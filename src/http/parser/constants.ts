@@ -184,6 +184,8 @@ export const Layout = {
   EVENT_CAPACITY: 4096,
   /** The core stops early (and is called again) when fewer event words than this are free. */
   EVENT_RESERVE: 64,
+  /** Rows of the header table, at least; with more than 255 maxHeaders, 4 * maxHeaders + 4 (a call stops early when a head might not fit). */
+  MIN_HEADER_ROWS: 1024,
   /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
   INITIAL_INPUT: 4096,
 } as const;
@@ -231,4 +233,4 @@ export const METHODS = [
 export const METHOD_COUNT = 37;
 
 /** Hash of every name and value above; the built module's `layoutHash()` must return it. */
-export const LAYOUT_HASH = 622696944;
+export const LAYOUT_HASH = 172604239;

@@ -69,8 +69,8 @@ const fromCharCode = String.fromCharCode;
 /**
  * Bytes [s, e) as a latin1 string, as Node does for header bytes. Strings of
  * up to 16 bytes (methods, most targets, many values) are made by one
- * String.fromCharCode call, measured 2.5x faster here than the native slice,
- * whose fixed cost dominates for short strings.
+ * String.fromCharCode call, faster than the native slice, whose fixed cost
+ * dominates for short strings.
  */
 function latin1(b: Buffer, s: number, e: number): string {
   switch (e - s) {
@@ -247,7 +247,7 @@ export class HeaderList {
  * own field list (`head.headers === head`), which saves an object per request.
  */
 export class RequestHead extends HeaderList {
-  /** Method id (index in `METHODS` of parser-constants.ts). */
+  /** Method id (index in `METHODS` of constants.ts). */
   readonly methodId: number;
   /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
   readonly versionCode: number;
@@ -381,6 +381,11 @@ export class ParserConnection implements CoreIO {
 
 /** Unfinished heads at least this long are re-parsed only when a chunk brings a line end (see execute). */
 const REPARSE_GATE = 1024;
+/** Bytes the buffer of a long unfinished head starts with, at least (see execute). */
+const MIN_HEAD_STORE = 4096;
+/** Largest maxHeaders, and largest maxHeaderSize and maxRequestLine, a parser accepts: offsets and counts stay far inside an i32. */
+const MAX_HEADERS_LIMIT = 65536;
+const MAX_SIZE_LIMIT = 1 << 30;
 
 /** One parser (one core, one set of limits), shared by any number of connections. */
 export class HttpParser implements ViewOwner {
@@ -469,7 +474,7 @@ export class HttpParser implements ViewOwner {
       const need = pending.length + chunk.length;
       let store = conn.store;
       if (store === null || store.buffer !== pending.buffer || store.byteOffset !== pending.byteOffset || store.length < need) {
-        store = Buffer.allocUnsafeSlow(Math.min(Math.max(2 * need, 4096), this.limits.maxHeaderSize));
+        store = Buffer.allocUnsafeSlow(Math.min(Math.max(2 * need, MIN_HEAD_STORE), this.limits.maxHeaderSize));
         store.set(pending, 0);
         conn.store = store;
       }
@@ -563,7 +568,7 @@ export function createParser(kind: ParserKind = "wasm", limits: Partial<ParserLi
     const v = full[key];
     if (!(v >= 0) || (key !== "maxBodySize" && !Number.isInteger(v))) throw new RangeError(`parser limit ${key} must be a non-negative integer, got ${v}`);
   }
-  if (full.maxHeaders > 65536 || full.maxHeaderSize > 1 << 30 || full.maxRequestLine > 1 << 30) throw new RangeError("parser limits too large");
+  if (full.maxHeaders > MAX_HEADERS_LIMIT || full.maxHeaderSize > MAX_SIZE_LIMIT || full.maxRequestLine > MAX_SIZE_LIMIT) throw new RangeError("parser limits too large");
   Object.freeze(full);
   return new HttpParser(kind, full, newCore(kind, full));
 }

@@ -17,6 +17,11 @@ import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState }
 import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58, SEMI = 59, EQ = 61, DQUOTE = 34, BSLASH = 92, COMMA = 44;
+const SLASH = 47, STAR = 42, QUESTION = 63, HASH = 35, AT = 64, DIGIT_0 = 48, DIGIT_9 = 57, LOWER_A = 97, LOWER_Z = 122;
+/** The ASCII case bit: `c | LOWER` lower-cases a letter. */
+const LOWER = 0x20;
+/** Hex digits a chunk size may have, at most: bounds what is kept while its line is cut short. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
 const NEED = -1, FAIL = -2;
 const TWO32 = 4294967296;
 
@@ -77,15 +82,15 @@ function methodPrefix(buf: Uint8Array, s: number, e: number): boolean {
  */
 function targetForm(buf: Uint8Array, ts: number, te: number, method: number, partial: boolean): boolean {
   const b = buf[ts];
-  if (b === 47) return true;
-  if (b === 42) return te - ts === 1;
+  if (b === SLASH) return true;
+  if (b === STAR) return te - ts === 1;
   if (method === Method.CONNECT) return authorityForm(buf, ts, te, partial);
-  if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
+  if ((b | LOWER) < LOWER_A || (b | LOWER) > LOWER_Z) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
     if (c === COLON) return authorityOk(buf, ts, i + 1, te, partial);
     const l = c | 0x20;
-    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
+    if (!((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9) || c === 43 || c === 45 || c === 46)) return false; // + - .
   }
   return partial; // a scheme still waiting for its ":"
 }
@@ -99,14 +104,14 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
  * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
 function authorityOk(buf: Uint8Array, ts: number, p: number, te: number, partial: boolean): boolean {
-  if (te - p < 2 || buf[p] !== 47 || buf[p + 1] !== 47) return true;
+  if (te - p < 2 || buf[p] !== SLASH || buf[p + 1] !== SLASH) return true;
   let host = p + 2;
   let i = host;
   for (; i < te; i++) {
     const c = buf[i];
-    if (c === 47 || c === 63 || c === 35) break;
+    if (c === SLASH || c === QUESTION || c === HASH) break;
     if (c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) return false;
-    if (c === 64) host = i + 1; // after userinfo "@"
+    if (c === AT) host = i + 1; // after userinfo "@"
   }
   if ((i === te && partial) || !httpScheme(buf, ts, p - 1)) return true;
   return host < i && buf[host] !== COLON;
@@ -126,14 +131,14 @@ function authorityForm(buf: Uint8Array, ts: number, te: number, partial: boolean
   }
   if (partial) return true;
   if (colon <= ts) return false;
-  for (let i = colon + 1; i < te; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  for (let i = colon + 1; i < te; i++) if (buf[i] < DIGIT_0 || buf[i] > DIGIT_9) return false;
   return true;
 }
 
 /** A byte of a host (RFC 3986 §3.2.2): unreserved, sub-delims, "%" of pct-encoded, and the brackets of an IP literal. */
 function hostByte(c: number): boolean {
   const l = c | 0x20;
-  if ((l >= 97 && l <= 122) || (c >= 48 && c <= 57)) return true;
+  if ((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9)) return true;
   // - . _ ~ ! $ & ' ( ) * + , ; = % [ ]
   return c === 45 || c === 46 || c === 95 || c === 126 || c === 33 || c === 36 || (c >= 38 && c <= 44) || c === 59 || c === 61 || c === 37 || c === 91 || c === 93;
 }
@@ -191,7 +196,7 @@ export class TsParserCore implements ParserCore {
     this.maxExt = limits.maxChunkExtension;
     this.maxBody = limits.maxBodySize;
     this.requireHost = limits.requireHost;
-    this.headerCapacity = Math.max(1024, 4 * limits.maxHeaders + 4);
+    this.headerCapacity = Math.max(Layout.MIN_HEADER_ROWS, 4 * limits.maxHeaders + 4);
     this.headers = new Int32Array(this.headerCapacity * Layout.HEADER_WORDS);
   }
 
@@ -382,7 +387,8 @@ export class TsParserCore implements ParserCore {
     const te = p;
     if (!targetForm(buf, ts, te, method, false)) return this.fail(ParseError.INVALID_TARGET, ts);
     p++;
-    // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF; checked byte by byte so a partial line fails early.
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF (10 bytes); checked byte by byte so a partial
+    // line fails early. Byte values are literals in this loop of every request: 48-57 digits, 46 ".".
     const vs = p;
     const avail = Math.min(end - vs, 10);
     for (let i = 0; i < avail; i++) {
@@ -632,7 +638,7 @@ export class TsParserCore implements ParserCore {
       p++;
     }
     // At most 16 hex digits: bounds the bytes kept while the line is incomplete.
-    if (p - start > 16) return this.fail(ParseError.INVALID_CHUNK_SIZE, start + 16);
+    if (p - start > MAX_CHUNK_SIZE_DIGITS) return this.fail(ParseError.INVALID_CHUNK_SIZE, start + MAX_CHUNK_SIZE_DIGITS);
     if (p >= end) return NEED;
     if (p === start) return this.fail(ParseError.INVALID_CHUNK_SIZE, p);
     const xs = p;
