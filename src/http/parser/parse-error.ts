@@ -80,7 +80,12 @@ function byCode<T>(table: PerError<T>): T[] {
   return out;
 }
 
-/** The HTTP status a server answers for each error code (index = code). */
+/**
+ * The HTTP status a server answers for each error code (index = code).
+ *
+ * @example
+ * ERROR_STATUS[ParseError.TOO_MANY_HEADERS]; // 431
+ */
 export const ERROR_STATUS: readonly number[] = byCode(STATUS);
 
 /** A short message per error code (index = code); the thrown error adds where it happened. */
