@@ -1,24 +1,31 @@
 #!/usr/bin/env node
 // Builds every Wasm module of the package:
-//   assembly/<name>.ts --asc (release target of asconfig.json)--> build/<name>.wasm
-//   build/<name>.wasm  --binaryen wasm-opt -O3------------------> dist/<name>.wasm
+//   constants/<name>.mjs       --scripts/gen-constants.mjs------------> assembly/<folder>/constants.ts (and the TS side)
+//   assembly/<folder>/index.ts --asc (release target of asconfig.json)--> build/<name>.wasm
+//   build/<name>.wasm          --binaryen wasm-opt -O3------------------> dist/<name>.wasm
 // dist/<name>.wasm is what ships and what src/wasm/load.ts finds at run time.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generate } from "./gen-constants.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
-/** Entry files under assembly/; each becomes one .wasm module. */
-const MODULES = ["scheduler", "http-parser"];
+/** Each module: its folder under assembly/ (entry index.ts) and the name of its .wasm file. */
+const MODULES = [
+  { folder: "scheduler", name: "scheduler" },
+  { folder: "http", name: "http-parser" },
+];
+
+for (const path of await generate()) console.log(`build-wasm: regenerated ${path}`);
 
 mkdirSync(join(root, "build"), { recursive: true });
 mkdirSync(join(root, "dist"), { recursive: true });
 
-for (const name of MODULES) {
-  const entry = join(root, "assembly", `${name}.ts`);
+for (const { folder, name } of MODULES) {
+  const entry = join(root, "assembly", folder, "index.ts");
   if (!existsSync(entry)) throw new Error(`build-wasm: missing entry ${entry}`);
   const raw = join(root, "build", `${name}.wasm`);
   const out = join(root, "dist", `${name}.wasm`);

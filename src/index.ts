@@ -116,7 +116,8 @@ export { HttpParseError } from "./http/parser/parse-error.js";
  * import { ParseError, ERROR_STATUS } from "tasklet";
  * ERROR_STATUS[ParseError.TOO_MANY_HEADERS]; // 431
  */
-export { ParseError, HeadFlag, Method, METHODS, ERROR_STATUS } from "./http/parser/constants.js";
+export { ParseError, HeadFlag, Method, METHODS } from "./http/parser/constants.js";
+export { ERROR_STATUS } from "./http/parser/parse-error.js";
 
 // HTTP server
 export { serve, Server, type ServeOptions, type ServerCloseOptions } from "./http/server.js";

@@ -1,20 +1,19 @@
-import type { BackendName } from "../runtime/types.js";
 import { envBackend } from "../config/env.js";
-import type { SchedulerCore } from "./scheduler-core.js";
-import { TsCore } from "./ts-core.js";
+import type { BackendName, SchedulerCore } from "./scheduler-core.js";
+import { TsSchedulerCore } from "./ts-core.js";
 import { createWasmCore, wasmCoreError } from "./wasm-core.js";
 
 let warnedFallback = false;
 
 /**
- * The one place a scheduler core is chosen (../shared/STYLE.md, item 9).
+ * The one place a scheduler core is chosen.
  * Order: the `backend` option, else env `TASKLET_BACKEND`, else the best
  * available (Wasm when its module loads, TypeScript otherwise, said once on
  * stderr).
  */
 export function createCore(requested?: BackendName): SchedulerCore {
   const name = requested ?? envBackend();
-  if (name === "ts") return new TsCore();
+  if (name === "ts") return new TsSchedulerCore();
   if (name === "wasm") return createWasmCore(); // throws a clear error if it cannot load
   if (name !== undefined) {
     throw new TypeError(`backend must be "ts" or "wasm", got ${JSON.stringify(name)}`);
@@ -25,7 +24,7 @@ export function createCore(requested?: BackendName): SchedulerCore {
     warnedFallback = true;
     process.emitWarning(`tasklet: using the TypeScript scheduler core because the Wasm core is unavailable: ${why}`, "TaskletWarning");
   }
-  return new TsCore();
+  return new TsSchedulerCore();
 }
 
 /**

@@ -1,6 +1,9 @@
+/** Scheduler backend: the pure-TypeScript core or the WebAssembly core. */
+export type BackendName = "ts" | "wasm";
+
 /**
- * The interface between the runtime and a scheduler core (see
- * ../shared/DESIGN.md, "commands in, ready ids out, once per tick").
+ * The interface between the runtime and a scheduler core: commands in, ready
+ * ids out, once per tick.
  *
  * The runtime keeps only the generators and Task objects in the JS heap; a
  * core owns the scheduling state that is plain numbers: task slots, the run
@@ -29,7 +32,7 @@
  */
 export interface SchedulerCore {
   /** Which implementation this is. */
-  readonly backend: "ts" | "wasm";
+  readonly backend: BackendName;
   /** Allocate a slot for a new task; slots are small integers reused after `release`. */
   alloc(): number;
   /** Give a slot back. Its timer must be disarmed and it must not be queued. */

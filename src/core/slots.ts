@@ -8,6 +8,9 @@
  *
  * FreeList: the released slot numbers, reused last-in first-out.
  */
+/** Runs of at most this many slots are copied by a loop rather than by `set`. */
+const COPY_LOOP_MAX = 256;
+
 export class RunQueue {
   private queue: Int32Array;
   private len = 0;
@@ -29,8 +32,8 @@ export class RunQueue {
     const at = this.len;
     if (at + k > this.queue.length) this.grow(at + k);
     const q = this.queue;
-    // A loop costs about 1 ns a slot; `set` needs a subarray, an allocation: only worth it for long runs.
-    if (k <= 256) for (let i = 0; i < k; i++) q[at + i] = src[i]!;
+    // `set` needs a subarray, an allocation: only worth it for long runs.
+    if (k <= COPY_LOOP_MAX) for (let i = 0; i < k; i++) q[at + i] = src[i]!;
     else q.set(src.subarray(0, k), at);
     this.len = at + k;
   }
@@ -59,8 +62,11 @@ export class RunQueue {
   }
 }
 
+/** Released slots a free list holds at first (it doubles as needed). */
+const INITIAL_FREE = 64;
+
 export class FreeList {
-  private slots = new Int32Array(64);
+  private slots = new Int32Array(INITIAL_FREE);
   private len = 0;
 
   /** A released slot, or -1 when there is none. */

@@ -1,6 +1,13 @@
 import type { SchedulerCore } from "./scheduler-core.js";
 import { FreeList, RunQueue } from "./slots.js";
 
+/** Slots, run queue entries and buckets a new core holds; each grows by doubling. */
+const INITIAL_SLOTS = 256;
+const INITIAL_QUEUE = 1024;
+const INITIAL_BUCKETS = 64;
+/** Rough bytes of a Map entry, for memoryBytes. */
+const MAP_ENTRY_BYTES = 24;
+
 /**
  * The pure-TypeScript scheduler core. Every piece of state is a typed array,
  * so a task costs the core a few dozen bytes and no JS object.
@@ -20,7 +27,7 @@ import { FreeList, RunQueue } from "./slots.js";
  *   slot s:   tBucket[s] i32 (-1: unarmed) | tNext[s] | tPrev[s]   (the deadline is the bucket's)
  *   bucket b: bDeadline[b] f64 | bHead[b] | bTail[b] | bCount[b]
  */
-export class TsCore implements SchedulerCore {
+export class TsSchedulerCore implements SchedulerCore {
   readonly backend = "ts" as const;
 
   // slot allocation
@@ -29,7 +36,7 @@ export class TsCore implements SchedulerCore {
   private readonly free = new FreeList();
 
   // run queue
-  private readonly rq = new RunQueue(1024);
+  private readonly rq = new RunQueue(INITIAL_QUEUE);
 
   // timers, per slot
   private tBucket = new Int32Array(0);
@@ -38,18 +45,18 @@ export class TsCore implements SchedulerCore {
   timers = 0;
 
   // buckets
-  private bDeadline = new Float64Array(64);
-  private bHead = new Int32Array(64);
-  private bTail = new Int32Array(64);
-  private bCount = new Int32Array(64);
+  private bDeadline = new Float64Array(INITIAL_BUCKETS);
+  private bHead = new Int32Array(INITIAL_BUCKETS);
+  private bTail = new Int32Array(INITIAL_BUCKETS);
+  private bCount = new Int32Array(INITIAL_BUCKETS);
   private bFree: number[] = [];
   private bTop = 0;
   private byDeadline = new Map<number, number>();
-  private heap = new Int32Array(64);
+  private heap = new Int32Array(INITIAL_BUCKETS);
   private heapLen = 0;
 
   constructor() {
-    this.growSlots(256);
+    this.growSlots(INITIAL_SLOTS);
   }
 
   alloc(): number {
@@ -125,7 +132,7 @@ export class TsCore implements SchedulerCore {
       this.free.bytes() + this.rq.bytes() +
       this.tBucket.byteLength + this.tNext.byteLength + this.tPrev.byteLength +
       this.bDeadline.byteLength + this.bHead.byteLength + this.bTail.byteLength + this.bCount.byteLength +
-      this.heap.byteLength + this.byDeadline.size * 24 // rough cost of a Map entry
+      this.heap.byteLength + this.byDeadline.size * MAP_ENTRY_BYTES
     );
   }
 

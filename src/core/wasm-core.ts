@@ -1,12 +1,13 @@
-import { CoreOp } from "../runtime/constants.js";
 import { instantiateWasm } from "../wasm/load.js";
+import { CORE_VERSION, Command, CoreOp, Header, Slots, Tag } from "./constants.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { FreeList, RunQueue } from "./slots.js";
 
 /**
- * The one file that talks to scheduler.wasm (../shared/STYLE.md, item 4).
+ * The one file that talks to scheduler.wasm: the binding of the Wasm
+ * scheduler core to the SchedulerCore interface.
  *
- * Exports of scheduler.wasm (assembly/scheduler.ts)   │ called from
+ * Exports of scheduler.wasm (assembly/scheduler/)    │ called from
  * ────────────────────────────────────────────────────┼──────────────────────────
  * `coreVersion(): i32`                                 │ wasmCoreError, once
  * `setup(cap): header address`                         │ constructor; alloc after the instance was given back
@@ -17,7 +18,7 @@ import { FreeList, RunQueue } from "./slots.js";
  * `fireNext(n): f64`                                   │ fireNext
  * `memory`                                             │ the views below
  *
- * What crosses the boundary, and when (../shared/DESIGN.md):
+ * What crosses the boundary, and when:
  * - `arm`/`disarm` store a 16-byte record into the command ring in Wasm memory
  *   (`Int32Array`/`Float64Array` views, no call).
  * - `tick(now)` calls into Wasm only when a timer may be due: when `now`
@@ -30,13 +31,11 @@ import { FreeList, RunQueue } from "./slots.js";
  * - One shortcut past the ring: while it is empty (every command applied, so
  *   the tags in Wasm memory are current), `disarm` of a wheel timer clears its
  *   slot's tag here, as the core would, and counts it in a field; the count
- *   goes into the header (HdrDirect) just before the next call, which takes
- *   it in before any command. A cancellation of many tasks then costs a load
- *   and a store each, through a view on the core's tag table, with no command
- *   to write and apply. (Counting in the header itself, a read-modify-write
- *   of Wasm memory per disarm, cost about 17 more instructions a disarm:
- *   measured with callgrind. Tags in blocks found through a directory, an
- *   earlier layout, put a dependent load ahead of every tag.)
+ *   goes into the header (Header.DIRECT) just before the next call, which
+ *   takes it in before any command. A cancellation of many tasks then costs a
+ *   load and a store each, through a view on the core's tag table, with no
+ *   command to write and apply. (The count is kept in a field here, not in
+ *   the header, to spare a read-modify-write of Wasm memory per disarm.)
  * - On a virtual clock, the runtime's "nothing to run: jump to the next
  *   deadline" is one call, `fireNext`, instead of `nextDeadline` then `tick`.
  * - The run queue itself lives on this side, in two `Int32Array`s that swap
@@ -53,7 +52,7 @@ import { FreeList, RunQueue } from "./slots.js";
  * - Any call may grow Wasm memory (timer lists take chunks as they fill), so
  *   the views are checked after each one. Growth detaches the old buffer,
  *   which empties every view on it: a zero length says so without asking
- *   `memory.buffer` (about 40 ns, a runtime call).
+ *   `memory.buffer`, a runtime call.
  */
 interface CoreExports {
   readonly memory: WebAssembly.Memory;
@@ -68,59 +67,37 @@ interface CoreExports {
   wheelCompactAfter(n: number): void;
 }
 
+// Header fields as indexes of the i32 and f64 views on the header (its byte offsets are in constants.ts).
+const HDR_CMD = Header.CMD >> 2;
+const HDR_OUT = Header.OUT >> 2;
+const HDR_CAP = Header.CAP >> 2;
+const HDR_TIMERS = Header.TIMERS >> 2;
+const HDR_LOW = Header.LOW >> 3;
+const HDR_TIME = Header.TIME >> 3;
+const HDR_OUT_CAP = Header.OUT_CAP >> 2;
+const HDR_FIRED = Header.FIRED >> 2;
+const HDR_TAGS = Header.TAGS >> 2;
+const HDR_DIRECT = Header.DIRECT >> 2;
 /**
- * Memory layout the Wasm core publishes (assembly/constants.ts; checked by
- * test/core/constants.test.ts).
+ * `arm` and `disarm` write record i of the command ring with shifts, the
+ * cheapest index arithmetic (named constants there cost a load each): op at
+ * i32 4i, slot at i32 4i + 1, deadline at f64 2i + 1. This fails to compile
+ * if the generated layout ever changes under them.
  */
-export const WasmLayout = {
-  /** Records of the command ring. */
-  CmdCap: 1024,
-  /** Bytes per command record: op i32, slot i32, deadline f64. */
-  CmdBytes: 16,
-  /** Bytes per task record in the task table (the cold part of a slot; its 4-byte tag is kept apart). */
-  RecBytes: 16,
-  /** Bytes of the header. */
-  HdrBytes: 48,
-  /** Header, as i32 index: byte offset of the command ring. */
-  HdrCmd: 0,
-  /** Header, as i32 index: byte offset of the ready ring. */
-  HdrOut: 1,
-  /** Header, as i32 index: slot capacity. */
-  HdrCap: 2,
-  /** Header, as i32 index: timers armed (the core's count). */
-  HdrTimers: 3,
-  /** Header, as f64 index: lower bound of the earliest deadline. */
-  HdrLow: 2,
-  /** Header, as f64 index: the wheel's time. */
-  HdrTime: 3,
-  /** Header, as i32 index: slots the ready ring holds. */
-  HdrOutCap: 8,
-  /** Header, as i32 index: timers the last `fireNext` fired into the ready ring. */
-  HdrFired: 9,
-  /** Header, as i32 index: byte offset of the tag table (one u32 tag per slot, HdrCap of them; it moves when slots are added). */
-  HdrTags: 10,
-  /** Header, as i32 index: wheel timers disarmed here by clearing their tags since the last call. */
-  HdrDirect: 11,
-  /** Mask of a tag's state bits. */
-  TagState: 3,
-  /** Tag state of a timer in a wheel list (or LIST_FAR). */
-  TagWheel: 1,
-} as const;
-
-/** Layout version of scheduler.wasm this file is written for (assembly/constants.ts: CORE_VERSION). */
-const CORE_VERSION = 4;
-
-const { CmdCap: CMD_CAP, HdrCmd, HdrOut, HdrCap, HdrTimers, HdrLow, HdrTime, HdrOutCap, HdrFired, HdrTags, HdrDirect } = WasmLayout;
-const { TagState: TAG_STATE, TagWheel: TAG_WHEEL } = WasmLayout;
-const OP_ARM = CoreOp.Arm;
-const OP_DISARM = CoreOp.Disarm;
-const INITIAL_SLOTS = 1024; // the tag table's unit of growth
-/** Slots the task table's record directory can address (assembly/constants.ts: MAX_BLOCKS x BLOCK_SLOTS). */
-const MAX_SLOTS = 8192 * 1024;
+const COMMAND_LAYOUT: { BYTES: 16; OP: 0; SLOT: 4; DEADLINE: 8 } = Command;
+const CMD_CAP = Command.CAP;
+const TAG_STATE = Tag.STATE;
+const TAG_WHEEL = Tag.WHEEL;
+const OP_ARM = CoreOp.ARM;
+const OP_DISARM = CoreOp.DISARM;
+/** Slots of a new core: one block of the task table. */
+const INITIAL_SLOTS = Slots.BLOCK;
+const MAX_SLOTS = Slots.MAX;
+/** Slots the run queue holds at first (it doubles as needed). */
 const INITIAL_QUEUE = 1024;
 
-/** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/timer-wheel.ts). */
-export class WasmCore implements SchedulerCore {
+/** The WebAssembly scheduler core: timers in a hierarchical wheel in Wasm memory (assembly/scheduler/timer-wheel/). */
+export class WasmSchedulerCore implements SchedulerCore {
   readonly backend = "wasm" as const;
 
   /** The instance this core uses; null once given back to the pool. */
@@ -141,7 +118,7 @@ export class WasmCore implements SchedulerCore {
   /** Lower bound of the earliest armed deadline (pending arms included); no timer fires while now < low. */
   private low = Infinity;
   timers = 0;
-  /** Wheel timers disarmed here by clearing their tags, not yet passed to the core (HdrDirect). */
+  /** Wheel timers disarmed here by clearing their tags, not yet passed to the core (HDR_DIRECT). */
   private direct = 0;
 
   // slot allocation
@@ -160,7 +137,7 @@ export class WasmCore implements SchedulerCore {
     this.ex = instance.exports as unknown as CoreExports;
     this.hdrAt = this.ex.setup(INITIAL_SLOTS);
     this.views();
-    this.cap = this.hdrI32[HdrCap]!;
+    this.cap = this.hdrI32[HDR_CAP]!;
   }
 
   /** The instance in use (tests), or null when the core has given it back. */
@@ -188,7 +165,7 @@ export class WasmCore implements SchedulerCore {
   arm(slot: number, deadline: number): void {
     let i = this.cmdLen;
     if (i === CMD_CAP) i = this.flush();
-    this.cmdI32[i << 2] = OP_ARM;
+    this.cmdI32[i << 2] = OP_ARM; // COMMAND_LAYOUT
     this.cmdI32[(i << 2) + 1] = slot;
     this.cmdF64[(i << 1) + 1] = deadline;
     this.cmdLen = i + 1;
@@ -211,7 +188,7 @@ export class WasmCore implements SchedulerCore {
         return;
       }
     }
-    this.cmdI32[i << 2] = OP_DISARM;
+    this.cmdI32[i << 2] = OP_DISARM; // COMMAND_LAYOUT
     this.cmdI32[(i << 2) + 1] = slot;
     this.cmdLen = i + 1;
     this.timers--;
@@ -239,7 +216,7 @@ export class WasmCore implements SchedulerCore {
     this.passDirect();
     const d = this.ex.fireNext(this.cmdLen);
     this.afterTimerCall();
-    const k = this.hdrI32[HdrFired]!;
+    const k = this.hdrI32[HDR_FIRED]!;
     if (k > 0) {
       this.timers -= k;
       this.rq.pushAll(this.out, k);
@@ -256,10 +233,10 @@ export class WasmCore implements SchedulerCore {
   debugState(): { timers: number; wheelTime: number; slotCapacity: number; deadEntries: number } {
     if (this.inst === null) return { timers: 0, wheelTime: 0, slotCapacity: this.cap, deadEntries: 0 };
     this.flush();
-    this.low = Math.min(this.low, this.hdrF64[HdrLow]!);
+    this.low = Math.min(this.low, this.hdrF64[HDR_LOW]!);
     return {
-      timers: this.hdrI32[HdrTimers]!,
-      wheelTime: this.hdrF64[HdrTime]!,
+      timers: this.hdrI32[HDR_TIMERS]!,
+      wheelTime: this.hdrF64[HDR_TIME]!,
       slotCapacity: this.cap,
       deadEntries: this.ex.wheelDeadEntries(),
     };
@@ -304,7 +281,7 @@ export class WasmCore implements SchedulerCore {
   private afterTimerCall(): void {
     this.cmdLen = 0;
     this.views();
-    this.low = this.hdrF64[HdrLow]!;
+    this.low = this.hdrF64[HDR_LOW]!;
   }
 
   /** Apply the pending commands (and count in direct disarms) now; returns the new ring length, 0. */
@@ -321,7 +298,7 @@ export class WasmCore implements SchedulerCore {
   /** Before a call: hand the core the count of direct disarms, which it takes in first. */
   private passDirect(): void {
     if (this.direct !== 0) {
-      this.hdrI32[HdrDirect] = this.direct;
+      this.hdrI32[HDR_DIRECT] = this.direct;
       this.direct = 0;
     }
   }
@@ -332,7 +309,7 @@ export class WasmCore implements SchedulerCore {
     }
     this.ex.growSlots(this.cap * 2);
     this.views();
-    this.cap = this.hdrI32[HdrCap]!;
+    this.cap = this.hdrI32[HDR_CAP]!;
   }
 
   /**
@@ -343,27 +320,30 @@ export class WasmCore implements SchedulerCore {
    */
   private views(): void {
     const h = this.hdrI32;
-    if (h !== undefined && h.length !== 0 && h[HdrOut] === this.out.byteOffset && h[HdrTags] === this.tags.byteOffset) return;
+    if (h !== undefined && h.length !== 0 && h[HDR_OUT] === this.out.byteOffset && h[HDR_TAGS] === this.tags.byteOffset) return;
     const buf = this.ex.memory.buffer;
-    this.hdrI32 = new Int32Array(buf, this.hdrAt, WasmLayout.HdrBytes >> 2);
-    this.hdrF64 = new Float64Array(buf, this.hdrAt, WasmLayout.HdrBytes >> 3);
-    const cmd = this.hdrI32[HdrCmd]!;
-    this.cmdI32 = new Int32Array(buf, cmd, CMD_CAP * 4);
-    this.cmdF64 = new Float64Array(buf, cmd, CMD_CAP * 2);
-    this.tags = new Int32Array(buf, this.hdrI32[HdrTags]!, this.hdrI32[HdrCap]!);
-    this.out = new Int32Array(buf, this.hdrI32[HdrOut]!, this.hdrI32[HdrOutCap]!);
+    this.hdrI32 = new Int32Array(buf, this.hdrAt, Header.BYTES >> 2);
+    this.hdrF64 = new Float64Array(buf, this.hdrAt, Header.BYTES >> 3);
+    const cmd = this.hdrI32[HDR_CMD]!;
+    this.cmdI32 = new Int32Array(buf, cmd, (CMD_CAP * COMMAND_LAYOUT.BYTES) >> 2);
+    this.cmdF64 = new Float64Array(buf, cmd, (CMD_CAP * COMMAND_LAYOUT.BYTES) >> 3);
+    this.tags = new Int32Array(buf, this.hdrI32[HDR_TAGS]!, this.hdrI32[HDR_CAP]!);
+    this.out = new Int32Array(buf, this.hdrI32[HDR_OUT]!, this.hdrI32[HDR_OUT_CAP]!);
   }
 }
 
 /**
  * Instances no core is using, for the next core to set up again: making one
- * costs about 200 us (instantiation and first memory growth), setting a pooled
- * one up about 2 us. A core gives its instance back when its last slot is
- * released with no timer armed (its run has ended), and takes one again if it
- * allocates a slot after that. Only small instances are kept, a few at most.
+ * costs an instantiation and a first memory growth, about a hundred times
+ * what setting a pooled one up costs. A core gives its instance back when its
+ * last slot is released with no timer armed (its run has ended), and takes
+ * one again if it allocates a slot after that. Only small instances are kept,
+ * a few at most.
  */
 const idle: WebAssembly.Instance[] = [];
+/** Instances the pool keeps at most. */
 const POOL_MAX = 4;
+/** Largest memory (4 MiB) of an instance the pool keeps. */
 const POOL_MAX_BYTES = 4 << 20;
 
 function takeInstance(): WebAssembly.Instance {
@@ -383,7 +363,7 @@ export function createWasmCore(): SchedulerCore {
   const why = wasmCoreError();
   if (why !== null) throw new Error(`the "wasm" scheduler backend is unavailable: ${why}`);
   try {
-    return new WasmCore(takeInstance());
+    return new WasmSchedulerCore(takeInstance());
   } catch (e) {
     throw new Error(`the "wasm" scheduler backend is unavailable: ${(e as Error).message}`, { cause: e });
   }

@@ -1,8 +1,4 @@
-/**
- * Numbers with names, shared by the runtime and both scheduler cores.
- * Each table is `as const`; `assembly/constants.ts` mirrors the ones the Wasm
- * core needs and test/constants.test.ts checks that both sides agree.
- */
+/** Numbers with names, shared by the runtime's files. Each table is `as const`. */
 
 /** Life cycle of a task. Stored in `Task._state`. */
 export const TaskState = {
@@ -62,14 +58,4 @@ export const TaskFlag = {
   HoldsBody: 1024,
   /** A racer of `race` whose body is one built-in operation: the wake that completes it decides the race (TaskExtra.race). */
   Racer: 2048,
-} as const;
-
-/** Scheduler core opcodes written to the command ring of the Wasm core. */
-export const CoreOp = {
-  /** Append a task slot to the run queue. */
-  Ready: 1,
-  /** Arm the slot's timer at a deadline (ms, f64). */
-  Arm: 2,
-  /** Disarm the slot's timer. */
-  Disarm: 3,
 } as const;

@@ -328,8 +328,8 @@ describe.each(CORES)("the %s scheduler core", (_name, make) => {
 
 describe("the wasm scheduler core's memory", () => {
   it("stays bounded when timeouts are armed and disarmed over and over (dead wheel entries are compacted)", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const slots = Array.from({ length: 1000 }, () => c.alloc());
     const keep = c.alloc();
     c.arm(keep, 10 * 3_600_000); // one long timer that must survive every compaction
@@ -350,8 +350,8 @@ describe("the wasm scheduler core's memory", () => {
   });
 
   it("disarms a million timers without walking them, and drops the dead lists whole at the next arm", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const n = 1_000_000;
     const slots = Array.from({ length: n }, () => c.alloc());
     for (const s of slots) c.arm(s, 1000 + (s % 59_000));
@@ -379,8 +379,8 @@ describe("the wasm scheduler core's timer entries", () => {
   });
 
   it("are dropped when dead as a cascade reaches them, and the live ones still fire in order", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const slots = Array.from({ length: 1000 }, () => c.alloc());
     slots.forEach((s, i) => c.arm(s, 5000 + (i % 300))); // one slot of level 2: [4096, 8192)
     c.tick(0);
@@ -397,8 +397,8 @@ describe("the wasm scheduler core's timer entries", () => {
   });
 
   it("never take a dead entry for live, however often its slot is re-armed meanwhile", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const s = c.alloc();
     const other = c.alloc();
     c.arm(s, 300_000); // level 3 of the wheel
@@ -422,8 +422,8 @@ describe("the wasm scheduler core's timer entries", () => {
 
 describe("the wasm scheduler core's direct disarms", () => {
   it("are counted in before the commands that follow them, through a full command ring and a new instance", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const first = Array.from({ length: 2000 }, () => c.alloc());
     for (const s of first) c.arm(s, 100 + (s % 7));
     c.tick(0); // the ring is empty from here: the next disarms clear tags in JS
@@ -445,8 +445,8 @@ describe("the wasm scheduler core's direct disarms", () => {
   });
 
   it("reach the tag table after it has moved, and the old table's memory serves as timer lists", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const first = Array.from({ length: 1000 }, () => c.alloc()); // within the first 1,024 tags
     for (const s of first) c.arm(s, 200 + (s % 5));
     c.tick(0);
@@ -472,8 +472,8 @@ describe("the wasm scheduler core's direct disarms", () => {
 
 describe("the wasm scheduler core's instance", () => {
   it("is given back when the last slot is released with no timer armed, and taken again on the next alloc", async () => {
-    const { createWasmCore, WasmCore } = await import("../../src/core/wasm-core.js");
-    const c = createWasmCore() as InstanceType<typeof WasmCore>;
+    const { createWasmCore, WasmSchedulerCore } = await import("../../src/core/wasm-core.js");
+    const c = createWasmCore() as InstanceType<typeof WasmSchedulerCore>;
     const slots = Array.from({ length: 1500 }, () => c.alloc()); // past the first block of records
     c.arm(slots[1400]!, 50);
     c.tick(10);

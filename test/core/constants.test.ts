@@ -1,40 +1,56 @@
+/**
+ * The numbers the Wasm scheduler core and its binding share are generated from
+ * one source, constants/scheduler.mjs, into assembly/scheduler/constants.ts and
+ * src/core/constants.ts. These tests check that the committed files are what
+ * the source makes, that the built scheduler.wasm was compiled from the same
+ * numbers, and that the layout they describe is sound.
+ */
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { CoreOp } from "../../src/runtime/constants.js";
-import { WasmLayout } from "../../src/core/wasm-core.js";
+import { CORE_VERSION, Command, CoreOp, Header, LAYOUT_HASH, Slots, Tag } from "../../src/core/constants.js";
 import { instantiateWasm } from "../../src/wasm/load.js";
 
-// The numbers JS and AssemblyScript must agree on (../shared/DESIGN.md: one
-// table on each side, and a test that checks them).
-describe("constants shared by src/ and assembly/", () => {
-  const ex = instantiateWasm("scheduler").exports as Record<string, WebAssembly.Global | unknown>;
-  const value = (name: string): number => (ex[name] as WebAssembly.Global).value as number;
-
-  it("has the same core opcodes", () => {
-    expect(value("OP_READY")).toBe(CoreOp.Ready);
-    expect(value("OP_ARM")).toBe(CoreOp.Arm);
-    expect(value("OP_DISARM")).toBe(CoreOp.Disarm);
+describe("constants shared by src/core and assembly/scheduler", () => {
+  it("are generated files that match their source", () => {
+    const r = spawnSync(process.execPath, ["scripts/gen-constants.mjs", "--check", "scheduler"], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 
-  it("has the same memory layout", () => {
-    expect(value("CMD_CAP")).toBe(WasmLayout.CmdCap);
-    expect(value("CMD_BYTES")).toBe(WasmLayout.CmdBytes);
-    expect(value("REC_BYTES")).toBe(WasmLayout.RecBytes);
-    expect(value("HDR_CMD")).toBe(WasmLayout.HdrCmd * 4);
-    expect(value("HDR_OUT")).toBe(WasmLayout.HdrOut * 4);
-    expect(value("HDR_CAP")).toBe(WasmLayout.HdrCap * 4);
-    expect(value("HDR_TIMERS")).toBe(WasmLayout.HdrTimers * 4);
-    expect(value("HDR_LOW")).toBe(WasmLayout.HdrLow * 8);
-    expect(value("HDR_TIME")).toBe(WasmLayout.HdrTime * 8);
-    expect(value("HDR_OUT_CAP")).toBe(WasmLayout.HdrOutCap * 4);
-    expect(value("HDR_FIRED")).toBe(WasmLayout.HdrFired * 4);
-    expect(value("HDR_BYTES")).toBe(WasmLayout.HdrBytes);
-    expect(value("HDR_TAGS")).toBe(WasmLayout.HdrTags * 4);
-    expect(value("HDR_DIRECT")).toBe(WasmLayout.HdrDirect * 4);
-    expect(value("TAG_STATE")).toBe(WasmLayout.TagState);
-    expect(value("TAG_WHEEL")).toBe(WasmLayout.TagWheel);
+  it("are the ones the built scheduler.wasm was compiled with", () => {
+    const ex = instantiateWasm("scheduler").exports as { coreVersion(): number; layoutHash(): number };
+    expect(ex.layoutHash(), "dist/scheduler.wasm is stale: run `npm run build:wasm`").toBe(LAYOUT_HASH);
+    expect(ex.coreVersion()).toBe(CORE_VERSION);
   });
 
-  it("reports layout version 4", () => {
-    expect((ex.coreVersion as () => number)()).toBe(4);
+  it("describe fields that are aligned, inside their record and apart", () => {
+    const fields = (table: Record<string, number>, f64: string[], bytes: number): void => {
+      const taken = new Set<number>();
+      for (const [name, at] of Object.entries(table)) {
+        if (name === "BYTES" || name === "CAP") continue;
+        const size = f64.includes(name) ? 8 : 4;
+        expect(at % size, `${name} is aligned`).toBe(0);
+        expect(at + size, `${name} lies inside`).toBeLessThanOrEqual(bytes);
+        for (let b = at; b < at + size; b++) {
+          expect(taken.has(b), `${name} overlaps another field`).toBe(false);
+          taken.add(b);
+        }
+      }
+    };
+    fields(Header, ["LOW", "TIME"], Header.BYTES);
+    fields(Command, ["DEADLINE"], Command.BYTES);
+    expect(Command.BYTES % 8).toBe(0);
+    expect(Header.BYTES % 8).toBe(0);
+  });
+
+  it("give distinct opcodes and tag states that fit the state mask", () => {
+    expect(new Set(Object.values(CoreOp)).size).toBe(Object.keys(CoreOp).length);
+    for (const state of [Tag.NONE, Tag.WHEEL, Tag.DUE]) expect(state & ~Tag.STATE).toBe(0);
+    expect(new Set([Tag.NONE, Tag.WHEEL, Tag.DUE]).size).toBe(3);
+  });
+
+  it("grow the task table by a power of two up to a whole number of blocks", () => {
+    expect(Slots.BLOCK & (Slots.BLOCK - 1)).toBe(0);
+    expect(Slots.MAX % Slots.BLOCK).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TsCore } from "../../src/core/ts-core.js";
-import { WasmCore, createWasmCore } from "../../src/core/wasm-core.js";
+import { TsSchedulerCore } from "../../src/core/ts-core.js";
+import { WasmSchedulerCore, createWasmCore } from "../../src/core/wasm-core.js";
 import type { SchedulerCore } from "../../src/core/scheduler-core.js";
 import { batchOf, prng, reusedWasmCore } from "../support/core-helpers.js";
 
@@ -15,9 +15,9 @@ import { batchOf, prng, reusedWasmCore } from "../support/core-helpers.js";
  */
 function differential(seed: number, steps: number, shape: Shape, compactAfter?: number): void {
   const rand = prng(seed);
-  const ts = new TsCore();
+  const ts = new TsSchedulerCore();
   const wasm = seed % 2 === 0 ? reusedWasmCore() : createWasmCore();
-  if (compactAfter !== undefined) (wasm as WasmCore).debugCompactAfter(compactAfter);
+  if (compactAfter !== undefined) (wasm as WasmSchedulerCore).debugCompactAfter(compactAfter);
   const cores: SchedulerCore[] = [ts, wasm];
   const live: number[] = []; // allocated slots
   const armed = new Map<number, number>(); // slot -> deadline
@@ -90,7 +90,7 @@ function differential(seed: number, steps: number, shape: Shape, compactAfter?: 
         const b = wasm.nextDeadline();
         if (a !== b) throw new Error(`seed ${seed} step ${step}: nextDeadline ${a} (ts) vs ${b} (wasm)\n${log.slice(-40).join("\n")}`);
       }
-      if (rand() < 0.05) expect((wasm as WasmCore).debugState().timers).toBe(armed.size);
+      if (rand() < 0.05) expect((wasm as WasmSchedulerCore).debugState().timers).toBe(armed.size);
     }
   }
 }

@@ -1,11 +1,11 @@
-import { TsCore } from "../../src/core/ts-core.js";
-import { WasmCore, createWasmCore } from "../../src/core/wasm-core.js";
+import { TsSchedulerCore } from "../../src/core/ts-core.js";
+import { WasmSchedulerCore, createWasmCore } from "../../src/core/wasm-core.js";
 import { instantiateWasm } from "../../src/wasm/load.js";
 import type { SchedulerCore } from "../../src/core/scheduler-core.js";
 
 /** The two scheduler cores, by name, for `describe.each`. */
 export const CORES: [string, () => SchedulerCore][] = [
-  ["ts", () => new TsCore()],
+  ["ts", () => new TsSchedulerCore()],
   ["wasm", () => createWasmCore()],
   ["wasm (on a reused instance)", () => reusedWasmCore()],
 ];
@@ -14,9 +14,9 @@ export const CORES: [string, () => SchedulerCore][] = [
  * A Wasm core on an instance that another core used first (as the instance
  * pool does after a core is collected): it must start from a clean state.
  */
-export function reusedWasmCore(): WasmCore {
+export function reusedWasmCore(): WasmSchedulerCore {
   const instance = instantiateWasm("scheduler");
-  const first = new WasmCore(instance);
+  const first = new WasmSchedulerCore(instance);
   const slots = Array.from({ length: 3000 }, () => first.alloc());
   for (const s of slots) first.arm(s, 10 + (s % 5000));
   for (let i = 0; i < slots.length; i += 3) first.disarm(slots[i]!);
@@ -26,7 +26,7 @@ export function reusedWasmCore(): WasmCore {
   first.arm(slots[0]!, -5); // something in LIST_DUE too
   first.arm(slots[3]!, 1e12); // and in LIST_FAR
   first.nextDeadline();
-  return new WasmCore(instance);
+  return new WasmSchedulerCore(instance);
 }
 
 /** The slots of the core's last batch, as a plain array. */

@@ -1,14 +1,7 @@
-/**
- * Numbers shared by the HTTP/1.1 request parser's two backends: the
- * AssemblyScript core (assembly/http-constants.ts mirrors every table here,
- * value for value) and the TypeScript twin. `test/http/parser/constants.test.ts`
- * reads both files and fails if they drift apart.
- *
- * The shape follows llhttp's `src/llhttp/constants.ts`: plain `as const`
- * tables of numbers, one doc line each, no boolean soup.
- */
+// Generated from constants/http-parser.mjs by scripts/gen-constants.mjs; do not edit.
+// Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).
 
-/** Why a request was rejected. 0 is "no error". Status codes live in {@link ERROR_STATUS}. */
+/** Why a request was rejected. 0 is "no error". Status codes and messages live in parse-error.ts. */
 export const ParseError = {
   /** No error. */
   OK: 0,
@@ -126,10 +119,10 @@ export const HeadFlag = {
 export type HeadFlagBit = (typeof HeadFlag)[keyof typeof HeadFlag];
 
 /**
- * Kinds of records in the event table the core writes for one parse call.
+ * Kinds of records in the event table a core writes for one parse call.
  *
  * ```
- * HEAD    : kind start end method targetStart targetEnd version flags clLow clHigh firstHeader headerCount   (12 words)
+ * HEAD    : kind start end method targetStart targetEnd version flags clLow clHigh firstHeader headerCount   (12 words, HeadRecord)
  * BODY    : kind start end                                                                                  (3 words)
  * END     : kind firstTrailer trailerCount                                                                  (3 words)
  * ERROR   : kind code offset                                                                                (3 words)
@@ -151,7 +144,35 @@ export const EventKind = {
   UPGRADE: 5,
 } as const;
 
-/** Sizes of the tables the core writes. */
+/** Words of a HEAD record of the event table, from the record's first word. */
+export const HeadRecord = {
+  /** EventKind.HEAD. */
+  KIND: 0,
+  /** Offset of the head's first byte. */
+  START: 1,
+  /** Offset after its blank line. */
+  END: 2,
+  /** Method id (index in METHODS). */
+  METHOD: 3,
+  /** Offset of the request-target. */
+  TARGET_START: 4,
+  /** Offset after the request-target. */
+  TARGET_END: 5,
+  /** 10 * major + minor. */
+  VERSION: 6,
+  /** HeadFlag bits. */
+  FLAGS: 7,
+  /** Content-Length, low 32 bits (-1 when absent). */
+  CL_LOW: 8,
+  /** Content-Length, high bits (-1 when absent). */
+  CL_HIGH: 9,
+  /** Index of its first record in the header table. */
+  FIRST_HEADER: 10,
+  /** Number of its header records. */
+  HEADER_COUNT: 11,
+} as const;
+
+/** Sizes of the tables a core writes. */
 export const Layout = {
   /** Words in a HEAD record. */
   HEAD_WORDS: 12,
@@ -163,22 +184,31 @@ export const Layout = {
   EVENT_CAPACITY: 4096,
   /** The core stops early (and is called again) when fewer event words than this are free. */
   EVENT_RESERVE: 64,
+  /** Rows of the header table, at least; with more than 255 maxHeaders, 4 * maxHeaders + 4 (a call stops early when a head might not fit). */
+  MIN_HEADER_ROWS: 1024,
+  /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
+  INITIAL_INPUT: 4096,
 } as const;
 
-/**
- * Methods the parser accepts, by id (0 is "unknown"): the HTTP methods of
- * llhttp's table, most common first. Any other token is UNKNOWN_METHOD (501).
- */
-export const METHODS = [
-  "",
-  "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-  "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK",
-  "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
-  "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR",
-  "LINK", "UNLINK", "SOURCE", "PRI", "QUERY",
-] as const;
+/** The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets). */
+export const Control = {
+  /** Bytes of the block. */
+  BYTES: 64,
+  /** i32: the ParserState. */
+  STATE: 0,
+  /** i32: HeadFlag bits of the message in progress. */
+  FLAGS: 4,
+  /** f64: body or chunk bytes still to come. */
+  REMAINING: 8,
+  /** f64: body bytes of the message so far. */
+  BODY_SO_FAR: 16,
+  /** i32: 1 when the core stopped early because its tables were full. */
+  MORE: 24,
+  /** i32: words of the event table the call wrote. */
+  EVENT_WORDS: 28,
+} as const;
 
-/** Method ids the server compares against. */
+/** Method ids the parser and the server compare against (indexes in METHODS). */
 export const Method = {
   /** GET */
   GET: 1,
@@ -192,40 +222,15 @@ export const Method = {
   PRI: 35,
 } as const;
 
-/** The HTTP status a server answers for each error code (index = code). */
-export const ERROR_STATUS: readonly number[] = [
-  0, 400, 501, 400, 400, 505, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 501, 400, 400, 400, 400, 400, 414,
-  431, 431, 413, 413, 400,
-];
+/** Methods the parser accepts, by id from 1 (0 is "unknown"): the HTTP methods of llhttp's table, most common first. Any other token is UNKNOWN_METHOD (501). */
+export const METHODS = [
+  "", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "COPY", "LOCK",
+  "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL",
+  "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE",
+  "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "PRI", "QUERY",
+] as const;
+/** Ids in METHODS, 0 ("none") included. */
+export const METHOD_COUNT = 37;
 
-/** A short message per error code (index = code); the thrown error adds where it happened. */
-export const ERROR_MESSAGE: readonly string[] = [
-  "no error",
-  "invalid character in method",
-  "method not implemented",
-  "invalid character in request-target",
-  "malformed HTTP version",
-  "HTTP version not supported (only HTTP/1.0 and HTTP/1.1)",
-  "malformed request-line",
-  "bare CR or bare LF (lines must end in CRLF)",
-  "invalid character in header name",
-  "whitespace between header name and colon",
-  "line starts with whitespace (obsolete line folding)",
-  "control character in header value",
-  "invalid Content-Length",
-  "more than one Content-Length",
-  "both Transfer-Encoding and Content-Length",
-  "Transfer-Encoding must end in chunked, once",
-  "unsupported transfer coding (only chunked)",
-  "invalid chunk size",
-  "invalid chunk extension",
-  "chunk data not followed by CRLF",
-  "missing Host in an HTTP/1.1 request",
-  "more than one Host",
-  "request-line too long",
-  "request head too large",
-  "too many header fields",
-  "chunk extensions too long",
-  "body too large",
-  "data after a message that closes the connection",
-];
+/** Hash of every name and value above; the built module's `layoutHash()` must return it. */
+export const LAYOUT_HASH = 172604239;

@@ -1,6 +1,6 @@
 /**
  * The HTTP/1.1 request parser: one interface, two cores (Wasm with SIMD, or
- * the TypeScript twin), chosen at one place, {@link createParser}.
+ * the TypeScript twin, behind parser-core.ts), chosen at one place, `newCore`.
  *
  * How a server uses it (one parser per process, one small
  * {@link ParserConnection} per socket):
@@ -15,7 +15,7 @@
  * ```
  *
  * A call parses every complete request in the chunk (pipelining) and reports
- * them in order. The core writes offsets into a table (parser-constants.ts,
+ * them in order. The core writes offsets into a table (constants.ts,
  * `EventKind`); the strings of a head are made lazily, only when read.
  * Heads are views into the parse buffer, valid until the next `execute` on
  * the same parser; {@link RequestHead.retain} copies a head out when it must
@@ -24,13 +24,18 @@
  */
 import { EventKind, HeadFlag, Layout, METHODS, ParserState } from "./constants.js";
 import { HttpParseError } from "./parse-error.js";
-import { DEFAULT_LIMITS, TsCore, type CoreIO, type ParserCore, type ParserLimits } from "./ts-core.js";
-import { WasmCore } from "./wasm-core.js";
+import { DEFAULT_LIMITS, HEAD_RECORD, type CoreIO, type ParserCore, type ParserKind, type ParserLimits } from "./parser-core.js";
+import { TsParserCore } from "./ts-core.js";
+import { WasmParserCore } from "./wasm-core.js";
 
-export { DEFAULT_LIMITS, type ParserLimits };
+export { DEFAULT_LIMITS, type ParserKind, type ParserLimits };
 
-/** Which core parses: `"wasm"` (default) or the pure-TypeScript `"ts"`. */
-export type ParserKind = "wasm" | "ts";
+/** A core of `kind`: the one place a kind becomes a core. */
+function newCore(kind: ParserKind, limits: ParserLimits): ParserCore {
+  if (kind === "wasm") return new WasmParserCore(limits);
+  if (kind === "ts") return new TsParserCore(limits);
+  throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
+}
 
 /** How the body of a request is delimited (RFC 9112 §6.3). */
 export type BodyFraming = "none" | "length" | "chunked";
@@ -64,8 +69,8 @@ const fromCharCode = String.fromCharCode;
 /**
  * Bytes [s, e) as a latin1 string, as Node does for header bytes. Strings of
  * up to 16 bytes (methods, most targets, many values) are made by one
- * String.fromCharCode call, measured 2.5x faster here than the native slice,
- * whose fixed cost dominates for short strings.
+ * String.fromCharCode call, faster than the native slice, whose fixed cost
+ * dominates for short strings.
  */
 function latin1(b: Buffer, s: number, e: number): string {
   switch (e - s) {
@@ -242,7 +247,7 @@ export class HeaderList {
  * own field list (`head.headers === head`), which saves an object per request.
  */
 export class RequestHead extends HeaderList {
-  /** Method id (index in `METHODS` of parser-constants.ts). */
+  /** Method id (index in `METHODS` of constants.ts). */
   readonly methodId: number;
   /** 10 for HTTP/1.0, 11 for HTTP/1.1. */
   readonly versionCode: number;
@@ -376,6 +381,11 @@ export class ParserConnection implements CoreIO {
 
 /** Unfinished heads at least this long are re-parsed only when a chunk brings a line end (see execute). */
 const REPARSE_GATE = 1024;
+/** Bytes the buffer of a long unfinished head starts with, at least (see execute). */
+const MIN_HEAD_STORE = 4096;
+/** Largest maxHeaders, and largest maxHeaderSize and maxRequestLine, a parser accepts: offsets and counts stay far inside an i32. */
+const MAX_HEADERS_LIMIT = 65536;
+const MAX_SIZE_LIMIT = 1 << 30;
 
 /** One parser (one core, one set of limits), shared by any number of connections. */
 export class HttpParser implements ViewOwner {
@@ -420,12 +430,12 @@ export class HttpParser implements ViewOwner {
    * the rows the first parse made.
    */
   _rowsOf(bytes: Uint8Array, count: number): Int32Array {
-    const core = (this.reparser ??= this.kind === "wasm" ? new WasmCore(this.limits) : new TsCore(this.limits));
+    const core = (this.reparser ??= newCore(this.kind, this.limits));
     const len = core.load(null, bytes);
     core.run(0, len, new ParserConnection());
     const ev = core.events;
-    if (core.eventWords === 0 || ev[0] !== EventKind.HEAD || ev[11] !== count) throw new Error("tasklet http: a kept request head did not parse again the same way (a parser bug)");
-    const at = ev[10] * Layout.HEADER_WORDS;
+    if (core.eventWords === 0 || ev[HEAD_RECORD.KIND] !== EventKind.HEAD || ev[HEAD_RECORD.HEADER_COUNT] !== count) throw new Error("tasklet http: a kept request head did not parse again the same way (a parser bug)");
+    const at = ev[HEAD_RECORD.FIRST_HEADER] * Layout.HEADER_WORDS;
     return core.headers.slice(at, at + 4 * count);
   }
 
@@ -464,7 +474,7 @@ export class HttpParser implements ViewOwner {
       const need = pending.length + chunk.length;
       let store = conn.store;
       if (store === null || store.buffer !== pending.buffer || store.byteOffset !== pending.byteOffset || store.length < need) {
-        store = Buffer.allocUnsafeSlow(Math.min(Math.max(2 * need, 4096), this.limits.maxHeaderSize));
+        store = Buffer.allocUnsafeSlow(Math.min(Math.max(2 * need, MIN_HEAD_STORE), this.limits.maxHeaderSize));
         store.set(pending, 0);
         conn.store = store;
       }
@@ -514,6 +524,8 @@ export class HttpParser implements ViewOwner {
     while (w < n) {
       const kind = ev[w];
       if (kind === EventKind.HEAD) {
+        // Words of HEAD_RECORD (parser-core.ts), at literal offsets: 1 START, 2 END, 3 METHOD, 4 TARGET_START,
+        // 5 TARGET_END, 6 VERSION, 7 FLAGS, 8 CL_LOW, 9 CL_HIGH, 10 FIRST_HEADER, 11 HEADER_COUNT.
         const low = ev[w + 8], high = ev[w + 9];
         const cl = high < 0 ? -1 : high * 4294967296 + (low >>> 0);
         sink.onHead(new RequestHead(src, core.headers, ev[w + 10] * Layout.HEADER_WORDS, ev[w + 11], this, epoch, ev[w + 3], ev[w + 6], ev[w + 7], cl, ev[w + 1], ev[w + 2], ev[w + 4], ev[w + 5]));
@@ -556,11 +568,9 @@ export function createParser(kind: ParserKind = "wasm", limits: Partial<ParserLi
     const v = full[key];
     if (!(v >= 0) || (key !== "maxBodySize" && !Number.isInteger(v))) throw new RangeError(`parser limit ${key} must be a non-negative integer, got ${v}`);
   }
-  if (full.maxHeaders > 65536 || full.maxHeaderSize > 1 << 30 || full.maxRequestLine > 1 << 30) throw new RangeError("parser limits too large");
+  if (full.maxHeaders > MAX_HEADERS_LIMIT || full.maxHeaderSize > MAX_SIZE_LIMIT || full.maxRequestLine > MAX_SIZE_LIMIT) throw new RangeError("parser limits too large");
   Object.freeze(full);
-  if (kind === "ts") return new HttpParser("ts", full, new TsCore(full));
-  if (kind !== "wasm") throw new TypeError(`unknown parser kind ${String(kind)} (use "wasm" or "ts")`);
-  return new HttpParser("wasm", full, new WasmCore(full));
+  return new HttpParser(kind, full, newCore(kind, full));
 }
 
 /** A whole request parsed by {@link parseRequest}. */

@@ -1,5 +1,5 @@
 /**
- * The pure-TypeScript twin of the Wasm request parser (assembly/http-parser.ts).
+ * The pure-TypeScript twin of the Wasm request parser (assembly/http/index.ts).
  *
  * Same algorithm, same states, same event and header tables, so the common
  * driver in parser.ts cannot tell the two apart. Where the Wasm core uses
@@ -13,65 +13,15 @@
  * rejected as soon as it arrives. The only state kept between calls is the
  * few numbers of {@link CoreIO}, which is what makes an idle connection cheap.
  */
-import { EventKind, HeadFlag, Layout, METHODS, ParseError, ParserState } from "./constants.js";
-
-/** Parser limits, each with its own error code. */
-export interface ParserLimits {
-  /** Longest request-line, without its CRLF (REQUEST_LINE_TOO_LONG, 414). Default 8 KiB. */
-  maxRequestLine: number;
-  /** Longest head: request-line plus fields, with the final CRLF; also bounds the trailer section (HEADERS_TOO_LARGE, 431). Default 16 KiB, like Node. */
-  maxHeaderSize: number;
-  /** Most field lines per head or trailer section (TOO_MANY_HEADERS, 431). Default 100. */
-  maxHeaders: number;
-  /** Longest chunk-extension text per chunk (CHUNK_EXTENSION_TOO_LONG, 413). Default 4 KiB. */
-  maxChunkExtension: number;
-  /** Largest body, Content-Length or de-chunked (BODY_TOO_LARGE, 413). Default 1 MiB. */
-  maxBodySize: number;
-  /** Reject HTTP/1.1 requests without Host (RFC 9112 §3.2). Default true. */
-  requireHost: boolean;
-}
-
-/** The defaults of {@link ParserLimits}. */
-export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxRequestLine: 8 * 1024,
-  maxHeaderSize: 16 * 1024,
-  maxHeaders: 100,
-  maxChunkExtension: 4 * 1024,
-  maxBodySize: 1024 * 1024,
-  requireHost: true,
-});
-
-/** The per-connection numbers carried from one parse call to the next. */
-export interface CoreIO {
-  /** A {@link ParserState}. */
-  state: number;
-  /** {@link HeadFlag} bits of the message in progress. */
-  flags: number;
-  /** Body or chunk bytes still to come. */
-  remaining: number;
-  /** Body bytes of the message so far (for maxBodySize on chunked bodies). */
-  bodySoFar: number;
-  /** Set by the core when it stopped early because its tables were full. */
-  more: boolean;
-}
-
-/** What both cores provide to the driver. */
-export interface ParserCore {
-  /** The event records of the last run (see EventKind). */
-  readonly events: Int32Array;
-  /** Words of `events` written by the last run. */
-  eventWords: number;
-  /** Header records: nameStart nameEnd valueStart valueEnd. */
-  readonly headers: Int32Array;
-  /** The bytes the offsets point into; valid until the next `load`. */
-  readonly source: Buffer;
-  /** Make `pending` followed by `chunk` the parse buffer; returns its length. */
-  load(pending: Uint8Array | null, chunk: Uint8Array): number;
-  /** Parse buffer bytes [from, end); returns the offset up to which bytes were consumed. */
-  run(from: number, end: number, io: CoreIO): number;
-}
+import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./constants.js";
+import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58, SEMI = 59, EQ = 61, DQUOTE = 34, BSLASH = 92, COMMA = 44;
+const SLASH = 47, STAR = 42, QUESTION = 63, HASH = 35, AT = 64, DIGIT_0 = 48, DIGIT_9 = 57, LOWER_A = 97, LOWER_Z = 122;
+/** The ASCII case bit: `c | LOWER` lower-cases a letter. */
+const LOWER = 0x20;
+/** Hex digits a chunk size may have, at most: bounds what is kept while its line is cut short. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
 const NEED = -1, FAIL = -2;
 const TWO32 = 4294967296;
 
@@ -100,8 +50,8 @@ const METHOD_BYTES = METHODS.map((m) => Uint8Array.from(m, (c) => c.charCodeAt(0
 function methodId(buf: Uint8Array, s: number, e: number): number {
   const len = e - s, b0 = buf[s];
   // The two methods of nearly every request, without the table walk.
-  if (len === 3 && b0 === 71 && buf[s + 1] === 69 && buf[s + 2] === 84) return 1;
-  if (len === 4 && b0 === 80 && buf[s + 1] === 79 && buf[s + 2] === 83 && buf[s + 3] === 84) return 3;
+  if (len === 3 && b0 === 71 && buf[s + 1] === 69 && buf[s + 2] === 84) return Method.GET;
+  if (len === 4 && b0 === 80 && buf[s + 1] === 79 && buf[s + 2] === 83 && buf[s + 3] === 84) return Method.POST;
   outer: for (let id = 1; id < METHOD_BYTES.length; id++) {
     const m = METHOD_BYTES[id];
     if (m.length !== len || m[0] !== b0) continue;
@@ -132,15 +82,15 @@ function methodPrefix(buf: Uint8Array, s: number, e: number): boolean {
  */
 function targetForm(buf: Uint8Array, ts: number, te: number, method: number, partial: boolean): boolean {
   const b = buf[ts];
-  if (b === 47) return true;
-  if (b === 42) return te - ts === 1;
-  if (method === 6) return authorityForm(buf, ts, te, partial);
-  if (((b | 0x20) < 97 || (b | 0x20) > 122)) return false;
+  if (b === SLASH) return true;
+  if (b === STAR) return te - ts === 1;
+  if (method === Method.CONNECT) return authorityForm(buf, ts, te, partial);
+  if ((b | LOWER) < LOWER_A || (b | LOWER) > LOWER_Z) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = buf[i];
     if (c === COLON) return authorityOk(buf, ts, i + 1, te, partial);
     const l = c | 0x20;
-    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return false;
+    if (!((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9) || c === 43 || c === 45 || c === 46)) return false; // + - .
   }
   return partial; // a scheme still waiting for its ":"
 }
@@ -154,14 +104,14 @@ function targetForm(buf: Uint8Array, ts: number, te: number, method: number, par
  * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
 function authorityOk(buf: Uint8Array, ts: number, p: number, te: number, partial: boolean): boolean {
-  if (te - p < 2 || buf[p] !== 47 || buf[p + 1] !== 47) return true;
+  if (te - p < 2 || buf[p] !== SLASH || buf[p + 1] !== SLASH) return true;
   let host = p + 2;
   let i = host;
   for (; i < te; i++) {
     const c = buf[i];
-    if (c === 47 || c === 63 || c === 35) break;
+    if (c === SLASH || c === QUESTION || c === HASH) break;
     if (c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) return false;
-    if (c === 64) host = i + 1; // after userinfo "@"
+    if (c === AT) host = i + 1; // after userinfo "@"
   }
   if ((i === te && partial) || !httpScheme(buf, ts, p - 1)) return true;
   return host < i && buf[host] !== COLON;
@@ -181,14 +131,14 @@ function authorityForm(buf: Uint8Array, ts: number, te: number, partial: boolean
   }
   if (partial) return true;
   if (colon <= ts) return false;
-  for (let i = colon + 1; i < te; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  for (let i = colon + 1; i < te; i++) if (buf[i] < DIGIT_0 || buf[i] > DIGIT_9) return false;
   return true;
 }
 
 /** A byte of a host (RFC 3986 §3.2.2): unreserved, sub-delims, "%" of pct-encoded, and the brackets of an IP literal. */
 function hostByte(c: number): boolean {
   const l = c | 0x20;
-  if ((l >= 97 && l <= 122) || (c >= 48 && c <= 57)) return true;
+  if ((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9)) return true;
   // - . _ ~ ! $ & ' ( ) * + , ; = % [ ]
   return c === 45 || c === 46 || c === 95 || c === 126 || c === 33 || c === 36 || (c >= 38 && c <= 44) || c === 59 || c === 61 || c === 37 || c === 91 || c === 93;
 }
@@ -218,7 +168,7 @@ function eqLower(buf: Uint8Array, s: number, e: number, lower: string): boolean 
 }
 
 /** The TypeScript core: parses in place in the caller's bytes (or a joined copy when a partial head was kept). */
-export class TsCore implements ParserCore {
+export class TsParserCore implements ParserCore {
   readonly events = new Int32Array(Layout.EVENT_CAPACITY);
   eventWords = 0;
   readonly headers: Int32Array;
@@ -246,7 +196,7 @@ export class TsCore implements ParserCore {
     this.maxExt = limits.maxChunkExtension;
     this.maxBody = limits.maxBodySize;
     this.requireHost = limits.requireHost;
-    this.headerCapacity = Math.max(1024, 4 * limits.maxHeaders + 4);
+    this.headerCapacity = Math.max(Layout.MIN_HEADER_ROWS, 4 * limits.maxHeaders + 4);
     this.headers = new Int32Array(this.headerCapacity * Layout.HEADER_WORDS);
   }
 
@@ -269,6 +219,7 @@ export class TsCore implements ParserCore {
     return FAIL;
   }
 
+  /** Write a small record (EventKind; RECORD_WORDS.SMALL_WORDS words). */
   private small(kind: number, a: number, b: number): void {
     const ev = this.events, w = this.eventWords;
     ev[w] = kind;
@@ -436,7 +387,8 @@ export class TsCore implements ParserCore {
     const te = p;
     if (!targetForm(buf, ts, te, method, false)) return this.fail(ParseError.INVALID_TARGET, ts);
     p++;
-    // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF; checked byte by byte so a partial line fails early.
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF (10 bytes); checked byte by byte so a partial
+    // line fails early. Byte values are literals in this loop of every request: 48-57 digits, 46 ".".
     const vs = p;
     const avail = Math.min(end - vs, 10);
     for (let i = 0; i < avail; i++) {
@@ -487,29 +439,30 @@ export class TsCore implements ParserCore {
       // RFC 9112 §6.1: chunked in HTTP/1.0 is faulty framing; close after this message.
       if ((f & HeadFlag.CHUNKED) !== 0) f &= ~HeadFlag.KEEP_ALIVE;
     }
-    if (method === 6) f |= HeadFlag.CONNECT | HeadFlag.UPGRADE;
-    if (method === 35) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
+    if (method === Method.CONNECT) f |= HeadFlag.CONNECT | HeadFlag.UPGRADE;
+    if (method === Method.PRI) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
     if (this.hCL > this.maxBody) return this.fail(ParseError.BODY_TOO_LARGE, p);
     this.hFlags = f;
+    // The HEAD record, at the literal offsets of HEAD_RECORD (parser-core.ts).
     const ev = this.events, w = this.eventWords;
     ev[w] = EventKind.HEAD;
-    ev[w + 1] = hs;
-    ev[w + 2] = p;
+    ev[w + 1] = hs; // START
+    ev[w + 2] = p; // END
     ev[w + 3] = method;
-    ev[w + 4] = ts;
-    ev[w + 5] = te;
+    ev[w + 4] = ts; // TARGET_START
+    ev[w + 5] = te; // TARGET_END
     ev[w + 6] = version;
-    ev[w + 7] = f;
+    ev[w + 7] = f; // FLAGS
     const cl = this.hCL;
     if (cl < 0) {
-      ev[w + 8] = -1;
-      ev[w + 9] = -1;
+      ev[w + 8] = -1; // CL_LOW
+      ev[w + 9] = -1; // CL_HIGH
     } else {
       ev[w + 8] = cl % TWO32;
       ev[w + 9] = Math.floor(cl / TWO32);
     }
-    ev[w + 10] = firstHeader;
-    ev[w + 11] = this.headerCount - firstHeader;
+    ev[w + 10] = firstHeader; // FIRST_HEADER
+    ev[w + 11] = this.headerCount - firstHeader; // HEADER_COUNT
     this.eventWords = w + Layout.HEAD_WORDS;
     return p;
   }
@@ -685,7 +638,7 @@ export class TsCore implements ParserCore {
       p++;
     }
     // At most 16 hex digits: bounds the bytes kept while the line is incomplete.
-    if (p - start > 16) return this.fail(ParseError.INVALID_CHUNK_SIZE, start + 16);
+    if (p - start > MAX_CHUNK_SIZE_DIGITS) return this.fail(ParseError.INVALID_CHUNK_SIZE, start + MAX_CHUNK_SIZE_DIGITS);
     if (p >= end) return NEED;
     if (p === start) return this.fail(ParseError.INVALID_CHUNK_SIZE, p);
     const xs = p;

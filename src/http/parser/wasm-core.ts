@@ -1,11 +1,13 @@
 /**
- * The one file that talks to http-parser.wasm (assembly/http-parser.ts).
+ * The one file that talks to http-parser.wasm (assembly/http/): the binding
+ * of the Wasm parser core to the ParserCore interface.
  *
  * Exports of the module:
  *
  * | export                                   | does                                                        |
  * |------------------------------------------|-------------------------------------------------------------|
  * | `configure(line, head, n, ext, body, host)` | set the limits and lay out the regions (once)            |
+ * | `layoutHash()`                           | tests: the constants the module was built with              |
  * | `reserve(len) -> ptr`                    | grow INPUT to hold `len` bytes (+16 slack); may grow memory |
  * | `control() / events() / headers() / input()` | addresses of the regions                                |
  * | `run(from, end) -> consumed`             | parse INPUT[from, end) for the connection in CONTROL        |
@@ -17,8 +19,8 @@
  * `memory.buffer` changes (after a grow).
  */
 import { instantiateWasm } from "../../wasm/load.js";
-import { Layout } from "./constants.js";
-import type { CoreIO, ParserCore, ParserLimits } from "./ts-core.js";
+import { Control, Layout } from "./constants.js";
+import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -31,8 +33,17 @@ interface Exports {
   run(from: number, end: number): number;
 }
 
+/**
+ * `run` copies a connection's numbers in and out of CONTROL through i32 and
+ * f64 views at literal indexes (state i32 0, flags i32 1, remaining f64 1,
+ * bodySoFar f64 2, more i32 6, eventWords i32 7): a named constant would cost
+ * a load per field on every call. This fails to compile if the generated
+ * layout changes under them.
+ */
+const CONTROL_LAYOUT: { STATE: 0; FLAGS: 4; REMAINING: 8; BODY_SO_FAR: 16; MORE: 24; EVENT_WORDS: 28 } = Control;
+
 /** The Wasm core. One instance (one linear memory) per parser. */
-export class WasmCore implements ParserCore {
+export class WasmParserCore implements ParserCore {
   events!: Int32Array;
   eventWords = 0;
   headers!: Int32Array;
@@ -57,7 +68,7 @@ export class WasmCore implements ParserCore {
     this.headersAt = this.x.headers();
     this.inputPtr = this.x.input();
     this.headerWords = (this.inputPtr - this.headersAt) >> 2;
-    this.inputCap = 4096;
+    this.inputCap = Layout.INITIAL_INPUT;
     this.views();
   }
 
@@ -66,8 +77,8 @@ export class WasmCore implements ParserCore {
     const buf = this.x.memory.buffer;
     if (buf === this.buffer) return;
     this.buffer = buf;
-    this.ctrlI32 = new Int32Array(buf, this.ctrlAt, 8);
-    this.ctrlF64 = new Float64Array(buf, this.ctrlAt, 4);
+    this.ctrlI32 = new Int32Array(buf, this.ctrlAt, (CONTROL_LAYOUT.EVENT_WORDS >> 2) + 1);
+    this.ctrlF64 = new Float64Array(buf, this.ctrlAt, (CONTROL_LAYOUT.BODY_SO_FAR >> 3) + 1);
     this.events = new Int32Array(buf, this.eventsAt, Layout.EVENT_CAPACITY);
     this.headers = new Int32Array(buf, this.headersAt, this.headerWords);
     this.source = Buffer.from(buf, this.inputPtr, buf.byteLength - this.inputPtr);
@@ -91,7 +102,7 @@ export class WasmCore implements ParserCore {
   }
 
   run(from: number, end: number, io: CoreIO): number {
-    const ci = this.ctrlI32, cf = this.ctrlF64;
+    const ci = this.ctrlI32, cf = this.ctrlF64; // indexes: CONTROL_LAYOUT
     ci[0] = io.state;
     ci[1] = io.flags;
     cf[1] = io.remaining;

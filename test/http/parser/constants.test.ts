@@ -1,54 +1,55 @@
 /**
- * The parser's numbers live in one table on each side of the Wasm boundary:
- * assembly/http-constants.ts and src/http/parser/constants.ts. This test
- * reads the AssemblyScript file as text and checks that every table agrees,
- * name for name and value for value.
+ * The parser's shared numbers are generated from one source,
+ * constants/http-parser.mjs, into assembly/http/constants.ts and
+ * src/http/parser/constants.ts. These tests check that the committed files are
+ * what the source makes, that the built http-parser.wasm was compiled from the
+ * same numbers, that the tables are well formed, and that every error code has
+ * a status and a message.
  */
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ERROR_MESSAGE, ERROR_STATUS, EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "../../../src/http/parser/constants.js";
-import { HttpParseError } from "../../../src/http/parser/parse-error.js";
-
-const asSource = readFileSync(new URL("../../../assembly/http-constants.ts", import.meta.url), "utf8");
-
-/** `export namespace Name { @inline export const KEY: i32 = 1; ... }` blocks of the AssemblyScript file. */
-function asTables(): Map<string, Record<string, number>> {
-  const tables = new Map<string, Record<string, number>>();
-  const block = /export namespace (\w+) \{([^}]*)\}/g;
-  for (const m of asSource.matchAll(block)) {
-    const entries: Record<string, number> = {};
-    for (const c of m[2].matchAll(/@inline export const (\w+): i32 = (-?\d+);/g)) entries[c[1]] = Number(c[2]);
-    tables.set(m[1], entries);
-  }
-  return tables;
-}
-
-const TS_TABLES: Record<string, Record<string, number>> = { ParseError, ParserState, HeadFlag, EventKind, Layout, Method };
+import { Control, EventKind, HeadFlag, HeadRecord, LAYOUT_HASH, Layout, Method, METHOD_COUNT, METHODS, ParseError, ParserState } from "../../../src/http/parser/constants.js";
+import { ERROR_MESSAGE, ERROR_STATUS, HttpParseError } from "../../../src/http/parser/parse-error.js";
+import { instantiateWasm } from "../../../src/wasm/load.js";
 
 describe("constants shared by the Wasm and TS parsers", () => {
-  const tables = asTables();
-
-  it("has the same tables on both sides", () => {
-    expect([...tables.keys()].sort()).toEqual(Object.keys(TS_TABLES).sort());
+  it("are generated files that match their source", () => {
+    const r = spawnSync(process.execPath, ["scripts/gen-constants.mjs", "--check", "http-parser"], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 
-  it.each(Object.keys(TS_TABLES))("%s agrees name for name and value for value", (name) => {
-    expect(tables.get(name)).toEqual({ ...TS_TABLES[name] });
-  });
-
-  it("lists the same methods in the same order", () => {
-    const m = /export const METHODS = "([^"]*)";/.exec(asSource);
-    expect(m).not.toBeNull();
-    expect(["", ...m![1].split(" ")]).toEqual([...METHODS]);
-    for (const [name, id] of Object.entries(Method)) expect(METHODS[id]).toBe(name);
+  it("are the ones the built http-parser.wasm was compiled with", () => {
+    const ex = instantiateWasm("http-parser").exports as { layoutHash(): number };
+    expect(ex.layoutHash(), "dist/http-parser.wasm is stale: run `npm run build:wasm`").toBe(LAYOUT_HASH);
   });
 
   it("has distinct values in every enumeration and single bits in HeadFlag", () => {
-    for (const name of ["ParseError", "ParserState", "EventKind"]) {
-      const values = Object.values(TS_TABLES[name]);
+    for (const table of [ParseError, ParserState, EventKind, HeadRecord, Method]) {
+      const values = Object.values(table);
       expect(new Set(values).size).toBe(values.length);
     }
     for (const bit of Object.values(HeadFlag)) expect(bit & (bit - 1)).toBe(0);
+  });
+
+  it("numbers the words of a HEAD record 0 .. HEAD_WORDS - 1", () => {
+    expect(Object.values(HeadRecord).sort((a, b) => a - b)).toEqual([...Array(Layout.HEAD_WORDS).keys()]);
+  });
+
+  it("lays out CONTROL with aligned fields inside it", () => {
+    const f64: number[] = [Control.REMAINING, Control.BODY_SO_FAR];
+    for (const [name, at] of Object.entries(Control)) {
+      if (name === "BYTES") continue;
+      const size = f64.includes(at) ? 8 : 4;
+      expect(at % size, name).toBe(0);
+      expect(at + size, name).toBeLessThanOrEqual(Control.BYTES);
+    }
+  });
+
+  it("names each Method id after its entry in METHODS", () => {
+    expect(METHODS[0]).toBe("");
+    expect(METHODS).toHaveLength(METHOD_COUNT);
+    for (const [name, id] of Object.entries(Method)) expect(METHODS[id]).toBe(name);
   });
 
   it("gives every error code a status and a message", () => {

@@ -5,8 +5,8 @@
  * lazy views' lifetime rules.
  */
 import { describe, expect, it } from "vitest";
-import { ERROR_STATUS, ParseError } from "../../../src/http/parser/constants.js";
-import { HttpParseError } from "../../../src/http/parser/parse-error.js";
+import { ParseError } from "../../../src/http/parser/constants.js";
+import { ERROR_STATUS, HttpParseError } from "../../../src/http/parser/parse-error.js";
 import { createParser, parseRequest, type HeaderList, type ParserKind, type ParserLimits, type RequestHead } from "../../../src/http/parser/parser.js";
 import * as pkg from "../../../src/index.js";
 

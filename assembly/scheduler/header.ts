@@ -10,7 +10,7 @@
 //          └──────────┴──────────┴──────────┴──────────┘  last fireNext fired; where the tag
 //                                                         table is; disarms JS made itself
 
-import { HDR_BYTES } from "./constants";
+import { Header } from "./constants";
 
 /** Address of the header (static data, 8-aligned). */
-export const HEADER: usize = memory.data(HDR_BYTES, 8);
+export const HEADER: usize = memory.data(Header.BYTES, 8);

@@ -1,11 +1,10 @@
 // The memory map of scheduler.wasm.
 //
 //   0       ┌───────────────────────────────────────────┐
-//           │ static data (memory.data): header, tag and│  fixed: header.ts,
-//           │ record directories, chunk list heads,     │  task-table.ts, timer-wheel.ts
-//           │ occupancy                                 │
+//           │ static data (memory.data): header, record │  fixed: header.ts,
+//           │ directory, chunk list heads, occupancy    │  task-table.ts, timer-wheel/lists.ts
 //   CMD     ├───────────────────────────────────────────┤  __heap_base, 1 KiB-aligned
-//           │ command ring: CMD_CAP x 16 B              │  fixed (command-ring.ts)
+//           │ command ring: Command.CAP x 16 B          │  fixed (command-ring.ts)
 //   arena   ├───────────────────────────────────────────┤  1 KiB-aligned (arena.ts)
 //           │ ready ring: outCap x i32   (ready-ring.ts)│  these kinds of region,
 //           │ tag table: cap x u32, record blocks:      │  in the order they were
@@ -19,9 +18,9 @@
 // outgrown regions become chunks; records and chunks stay where they are, so
 // growth copies nothing else and wastes nothing.
 
-import { CHUNK_BYTES, CMD_BYTES, CMD_CAP, HDR_CAP, HDR_CMD, HDR_DIRECT, HDR_TAGS } from "./constants";
+import { Command, Header } from "./constants";
 import { HEADER } from "./header";
-import { arenaStart } from "./arena";
+import { ARENA_UNIT, arenaStart } from "./arena";
 import { TAGS, addSlots, capacity, resetSlots } from "./task-table";
 import { resetChunks } from "./chunk-pool";
 import { makeReadyRing } from "./ready-ring";
@@ -33,21 +32,21 @@ import { CMD, setCmd } from "./command-ring";
  * already grown stays and is handed out again.
  */
 export function layOut(cap: i32): void {
-  const align = <usize>(CHUNK_BYTES - 1);
+  const align = <usize>(ARENA_UNIT - 1);
   const cmd = (__heap_base + align) & ~align;
   setCmd(cmd);
-  arenaStart(cmd + <usize>CMD_CAP * CMD_BYTES);
+  arenaStart(cmd + <usize>Command.CAP * Command.BYTES);
   resetChunks();
   resetSlots();
   makeReadyRing();
   grow(cap);
-  store<i32>(HEADER + HDR_CMD, <i32>CMD);
-  store<i32>(HEADER + HDR_DIRECT, 0);
+  store<i32>(HEADER + Header.CMD, <i32>CMD);
+  store<i32>(HEADER + Header.DIRECT, 0);
 }
 
 /** Grow to at least `cap` slots (the tag table moves). */
 export function grow(cap: i32): void {
   addSlots(cap);
-  store<i32>(HEADER + HDR_CAP, capacity);
-  store<i32>(HEADER + HDR_TAGS, <i32>TAGS);
+  store<i32>(HEADER + Header.CAP, capacity);
+  store<i32>(HEADER + Header.TAGS, <i32>TAGS);
 }

@@ -1,8 +1,8 @@
 // The HTTP/1.1 request parser core (entry of http-parser.wasm).
 //
-// The same algorithm as the TypeScript twin (src/http/parser-ts.ts), state
-// for state, so both write the same event and header tables; the driver in
-// src/http/parser.ts serves both. What differs is speed: the two long scans
+// The same algorithm as the TypeScript twin (src/http/parser/ts-core.ts),
+// state for state, so both write the same event and header tables; the driver
+// in src/http/parser/parser.ts serves both. What differs is speed: the two long scans
 // of a request (the request-target and each field value) look at 16 bytes at
 // a time with v128 compares and a bitmask.
 //
@@ -21,16 +21,16 @@
 //   │          │ methods[37*] │                    │          │              │ (grows)              │
 //   └──────────┴──────────────┴────────────────────┴──────────┴──────────────┴──────────────────────┘
 //
-// CONTROL:
+// CONTROL (Control in constants.ts):
 //   ┌────────┬────────┬────────────────┬────────────────┬────────┬────────────┐
 //   │ +0 i32 │ +4 i32 │ +8 f64         │ +16 f64        │ +24 i32│ +28 i32    │
 //   │ state  │ flags  │ remaining      │ bodySoFar      │ more   │ eventWords │
 //   └────────┴────────┴────────────────┴────────────────┴────────┴────────────┘
 //
-// Records of EVENTS and HEADERS are described in src/http/parser-constants.ts
-// (EventKind); offsets count from the start of INPUT.
+// Records of EVENTS and HEADERS are described in constants.ts (EventKind,
+// HeadRecord, Layout); offsets count from the start of INPUT.
 
-import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./http-constants";
+import { Control, EventKind, HeadFlag, HeadRecord, LAYOUT_HASH, Layout, Method, METHOD_COUNT, METHODS, ParseError, ParserState } from "./constants";
 
 @inline const CR: u32 = 13;
 @inline const LF: u32 = 10;
@@ -42,6 +42,24 @@ import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState }
 @inline const DQUOTE: u32 = 34;
 @inline const BSLASH: u32 = 92;
 @inline const COMMA: u32 = 44;
+@inline const SLASH: u32 = 47;
+@inline const STAR: u32 = 42;
+@inline const QUESTION: u32 = 63;
+@inline const HASH: u32 = 35;
+@inline const AT: u32 = 64;
+@inline const DOT: u32 = 46;
+@inline const DIGIT_0: u32 = 48;
+@inline const DIGIT_1: u32 = 49;
+@inline const DIGIT_9: u32 = 57;
+@inline const LOWER_A: u32 = 97;
+@inline const LOWER_Z: u32 = 122;
+/** The ASCII case bit: `c | LOWER` lower-cases a letter. */
+@inline const LOWER: u32 = 0x20;
+/** Bytes of "HTTP/x.y", and with its CRLF. */
+@inline const VERSION_BYTES: i32 = 8;
+@inline const VERSION_LINE: i32 = 10;
+/** Hex digits a chunk size may have, at most: bounds what is kept while its line is cut short. */
+@inline const MAX_CHUNK_SIZE_DIGITS: i32 = 16;
 @inline const NEED: i32 = -1;
 @inline const FAIL: i32 = -2;
 @inline const MAX_SAFE: f64 = 9007199254740991.0;
@@ -56,7 +74,6 @@ import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState }
 
 // Method table: per id, 1 length byte then up to 15 name bytes.
 @inline const METHOD_SLOT: usize = 16;
-@inline const METHOD_COUNT: i32 = 37;
 
 const CLASS: usize = memory.data(256);
 const HEX: usize = memory.data(256);
@@ -128,13 +145,13 @@ export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f6
   maxExt = ext;
   maxBody = body;
   requireHost = host != 0;
-  headerCapacity = max<i32>(1024, 4 * headers + 4);
+  headerCapacity = max<i32>(Layout.MIN_HEADER_ROWS, 4 * headers + 4);
   CONTROL = (__heap_base + 15) & ~15;
-  EVENTS = CONTROL + 64;
+  EVENTS = CONTROL + Control.BYTES;
   HEADERS = EVENTS + <usize>(Layout.EVENT_CAPACITY * 4);
   INPUT = HEADERS + <usize>(headerCapacity * Layout.HEADER_WORDS * 4);
   inputCap = 0;
-  reserve(4096);
+  reserve(Layout.INITIAL_INPUT);
 }
 
 /** Make INPUT hold at least `len` bytes (plus 16 of slack for v128 loads); returns its address. */
@@ -148,6 +165,9 @@ export function reserve(len: i32): usize {
   inputCap = <usize>len;
   return INPUT;
 }
+
+/** Hash of the constants shared with JS this module was built with (constants.ts: LAYOUT_HASH). */
+export function layoutHash(): i32 { return LAYOUT_HASH; }
 
 export function control(): usize { return CONTROL; }
 export function events(): usize { return EVENTS; }
@@ -166,20 +186,21 @@ export function input(): usize { return INPUT; }
   errAt = where;
   return FAIL;
 }
+/** Write a small record: kind, a, b (EventKind). */
 @inline function small(kind: i32, a: i32, b: i32): void {
   const e = EVENTS + <usize>(eventWords << 2);
   store<i32>(e, kind);
   store<i32>(e, a, 4);
   store<i32>(e, b, 8);
-  eventWords += 3;
+  eventWords += Layout.SMALL_WORDS;
 }
 
 // Case-insensitive matches of the few names and tokens the parser interprets,
 // a word at a time against little-endian constants (the caller checks the
 // length). `| 0x20` lower-cases letters and keeps the other bytes these words
 // hold ('-', digits); the only other bytes it maps onto them are controls,
-// which never reach a name or a value. A string-walking compare was 40% of the
-// time of a small request.
+// which never reach a name or a value. A word compare is much cheaper than
+// walking a string, for the few names every request has.
 @inline function lc8(p: i32): u32 { return at(p) | 0x20; }
 @inline function lc16(p: i32): u32 { return <u32>load<u16>(INPUT + <usize>p) | 0x2020; }
 @inline function lc32(p: i32): u32 { return load<u32>(INPUT + <usize>p) | 0x20202020; }
@@ -239,15 +260,15 @@ export function input(): usize { return INPUT; }
  */
 function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
   const b = at(ts);
-  if (b == 47) return true;
-  if (b == 42) return te - ts == 1;
+  if (b == SLASH) return true;
+  if (b == STAR) return te - ts == 1;
   if (method == Method.CONNECT) return authorityForm(ts, te, partial);
-  if ((b | 0x20) < 97 || (b | 0x20) > 122) return false;
+  if ((b | LOWER) < LOWER_A || (b | LOWER) > LOWER_Z) return false;
   for (let i = ts + 1; i < te; i++) {
     const c = at(i);
     if (c == COLON) return authorityOk(ts, i + 1, te, partial);
     const l = c | 0x20;
-    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46)) return false;
+    if (!((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9) || c == 43 || c == 45 || c == 46)) return false; // + - .
   }
   return partial; // a scheme still waiting for its ":"
 }
@@ -261,14 +282,14 @@ function targetForm(ts: i32, te: i32, method: i32, partial: bool): bool {
  * `http:///x` and `http://:80/` are invalid once their authority is whole.
  */
 function authorityOk(ts: i32, p: i32, te: i32, partial: bool): bool {
-  if (te - p < 2 || at(p) != 47 || at(p + 1) != 47) return true;
+  if (te - p < 2 || at(p) != SLASH || at(p + 1) != SLASH) return true;
   let host = p + 2;
   let i = host;
   for (; i < te; i++) {
     const c = at(i);
-    if (c == 47 || c == 63 || c == 35) break;
+    if (c == SLASH || c == QUESTION || c == HASH) break;
     if (c == 34 || c == 60 || c == 62 || c == 92 || c == 94 || c == 96 || c == 123 || c == 124 || c == 125) return false;
-    if (c == 64) host = i + 1; // after userinfo "@"
+    if (c == AT) host = i + 1; // after userinfo "@"
   }
   if ((i == te && partial) || !httpScheme(ts, p - 1)) return true;
   return host < i && at(host) != COLON;
@@ -290,7 +311,7 @@ function authorityForm(ts: i32, te: i32, partial: bool): bool {
   if (colon <= ts) return false;
   for (let i = colon + 1; i < te; i++) {
     const c = at(i);
-    if (c < 48 || c > 57) return false;
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
   }
   return true;
 }
@@ -298,7 +319,7 @@ function authorityForm(ts: i32, te: i32, partial: bool): bool {
 /** A byte of a host (RFC 3986 §3.2.2): unreserved, sub-delims, "%" of pct-encoded, and the brackets of an IP literal. */
 function hostByte(c: u32): bool {
   const l = c | 0x20;
-  if ((l >= 97 && l <= 122) || (c >= 48 && c <= 57)) return true;
+  if ((l >= LOWER_A && l <= LOWER_Z) || (c >= DIGIT_0 && c <= DIGIT_9)) return true;
   // - . _ ~ ! $ & ' ( ) * + , ; = % [ ]
   return c == 45 || c == 46 || c == 95 || c == 126 || c == 33 || c == 36 || (c >= 38 && c <= 44) || c == 59 || c == 61 || c == 37 || c == 91 || c == 93;
 }
@@ -345,10 +366,10 @@ function methodId(s: i32, e: i32): i32 {
 
 /** Parse INPUT[from, end) for the connection whose numbers are in CONTROL; returns the consumed offset. */
 export function run(from: i32, end: i32): i32 {
-  let state = load<i32>(CONTROL);
-  ioFlags = load<i32>(CONTROL, 4);
-  remaining = load<f64>(CONTROL, 8);
-  bodySoFar = load<f64>(CONTROL, 16);
+  let state = load<i32>(CONTROL, Control.STATE);
+  ioFlags = load<i32>(CONTROL, Control.FLAGS);
+  remaining = load<f64>(CONTROL, Control.REMAINING);
+  bodySoFar = load<f64>(CONTROL, Control.BODY_SO_FAR);
   let more = 0;
   eventWords = 0;
   headerCount = 0;
@@ -431,12 +452,12 @@ export function run(from: i32, end: i32): i32 {
       break; // UPGRADED or ERROR: nothing more to parse
     }
   }
-  store<i32>(CONTROL, state);
-  store<i32>(CONTROL, ioFlags, 4);
-  store<f64>(CONTROL, remaining, 8);
-  store<f64>(CONTROL, bodySoFar, 16);
-  store<i32>(CONTROL, more, 24);
-  store<i32>(CONTROL, eventWords, 28);
+  store<i32>(CONTROL, state, Control.STATE);
+  store<i32>(CONTROL, ioFlags, Control.FLAGS);
+  store<f64>(CONTROL, remaining, Control.REMAINING);
+  store<f64>(CONTROL, bodySoFar, Control.BODY_SO_FAR);
+  store<i32>(CONTROL, more, Control.MORE);
+  store<i32>(CONTROL, eventWords, Control.EVENT_WORDS);
   return p;
 }
 
@@ -518,17 +539,17 @@ function parseHead(start: i32, end: i32): i32 {
   p++;
   // HTTP-version CRLF, byte by byte so a partial line fails as early as it can.
   const vs = p;
-  const avail = min<i32>(end - vs, 10);
-  if (avail == 10 && load<u32>(INPUT + <usize>vs) == 0x50545448 && load<u16>(INPUT + <usize>vs + 4) == 0x312f
-      && at(vs + 6) == 46 && (at(vs + 7) == 49 || at(vs + 7) == 48) && load<u16>(INPUT + <usize>vs + 8) == 0x0a0d) {
+  const avail = min<i32>(end - vs, VERSION_LINE);
+  if (avail == VERSION_LINE && load<u32>(INPUT + <usize>vs) == 0x50545448 && load<u16>(INPUT + <usize>vs + 4) == 0x312f
+      && at(vs + 6) == DOT && (at(vs + 7) == DIGIT_1 || at(vs + 7) == DIGIT_0) && load<u16>(INPUT + <usize>vs + 8) == 0x0a0d) {
     // the common case: "HTTP/1.1\r\n" or "HTTP/1.0\r\n"
   } else {
     for (let i = 0; i < avail; i++) {
       const c = at(vs + i);
       let ok = true;
       if (i < 5) ok = c == <u32>"HTTP/".charCodeAt(i);
-      else if (i == 5 || i == 7) ok = c >= 48 && c <= 57;
-      else if (i == 6) ok = c == 46;
+      else if (i == 5 || i == 7) ok = c >= DIGIT_0 && c <= DIGIT_9;
+      else if (i == 6) ok = c == DOT;
       else if (i == 8) {
         if (c != CR) return fail(c == LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_VERSION, vs + i);
       } else {
@@ -536,14 +557,14 @@ function parseHead(start: i32, end: i32): i32 {
       }
       if (!ok) return fail(ParseError.INVALID_VERSION, vs + i);
       if (i == 7) {
-        if (at(vs + 5) != 49 || c > 49) return fail(ParseError.UNSUPPORTED_VERSION, vs + 5);
+        if (at(vs + 5) != DIGIT_1 || c > DIGIT_1) return fail(ParseError.UNSUPPORTED_VERSION, vs + 5);
       }
     }
   }
-  if (vs + 8 - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
-  if (avail < 10) return needHead(hs, end, false);
-  const version = <i32>at(vs + 7) - 48 + 10;
-  p = vs + 10;
+  if (vs + VERSION_BYTES - hs > maxLine) return fail(ParseError.REQUEST_LINE_TOO_LONG, hs + maxLine);
+  if (avail < VERSION_LINE) return needHead(hs, end, false);
+  const version = 10 + <i32>(at(vs + 7) - DIGIT_0); // 10 * major + minor, major being 1
+  p = vs + VERSION_LINE;
   // field lines
   const firstHeader = headerCount;
   hFlags = 0;
@@ -575,24 +596,24 @@ function parseHead(start: i32, end: i32): i32 {
   if (hCL > maxBody) return fail(ParseError.BODY_TOO_LARGE, p);
   hFlags = f;
   const e = EVENTS + <usize>(eventWords << 2);
-  store<i32>(e, EventKind.HEAD);
-  store<i32>(e, hs, 4);
-  store<i32>(e, p, 8);
-  store<i32>(e, method, 12);
-  store<i32>(e, ts, 16);
-  store<i32>(e, te, 20);
-  store<i32>(e, version, 24);
-  store<i32>(e, f, 28);
+  store<i32>(e, EventKind.HEAD, HeadRecord.KIND << 2);
+  store<i32>(e, hs, HeadRecord.START << 2);
+  store<i32>(e, p, HeadRecord.END << 2);
+  store<i32>(e, method, HeadRecord.METHOD << 2);
+  store<i32>(e, ts, HeadRecord.TARGET_START << 2);
+  store<i32>(e, te, HeadRecord.TARGET_END << 2);
+  store<i32>(e, version, HeadRecord.VERSION << 2);
+  store<i32>(e, f, HeadRecord.FLAGS << 2);
   if (hCL < 0) {
-    store<i32>(e, -1, 32);
-    store<i32>(e, -1, 36);
+    store<i32>(e, -1, HeadRecord.CL_LOW << 2);
+    store<i32>(e, -1, HeadRecord.CL_HIGH << 2);
   } else {
     const hi = Math.floor(hCL / TWO32);
-    store<i32>(e, <i32><u32>(hCL - hi * TWO32), 32);
-    store<i32>(e, <i32>hi, 36);
+    store<i32>(e, <i32><u32>(hCL - hi * TWO32), HeadRecord.CL_LOW << 2);
+    store<i32>(e, <i32>hi, HeadRecord.CL_HIGH << 2);
   }
-  store<i32>(e, firstHeader, 40);
-  store<i32>(e, headerCount - firstHeader, 44);
+  store<i32>(e, firstHeader, HeadRecord.FIRST_HEADER << 2);
+  store<i32>(e, headerCount - firstHeader, HeadRecord.HEADER_COUNT << 2);
   eventWords += Layout.HEAD_WORDS;
   return p;
 }
@@ -768,7 +789,7 @@ function parseChunkSize(start: i32, end: i32): i32 {
     if (size > MAX_SAFE) return fail(ParseError.INVALID_CHUNK_SIZE, p);
     p++;
   }
-  if (p - start > 16) return fail(ParseError.INVALID_CHUNK_SIZE, start + 16);
+  if (p - start > MAX_CHUNK_SIZE_DIGITS) return fail(ParseError.INVALID_CHUNK_SIZE, start + MAX_CHUNK_SIZE_DIGITS);
   if (p >= end) return NEED;
   if (p == start) return fail(ParseError.INVALID_CHUNK_SIZE, p);
   const xs = p;

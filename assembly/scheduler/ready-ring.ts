@@ -8,10 +8,13 @@
 //       │ slot i32 │ slot i32 │ ... │ (outCap slots)  │
 //       └──────────┴──────────┴─────┴─────────────────┘
 
-import { HDR_OUT, HDR_OUT_CAP, OUT_INITIAL } from "./constants";
+import { Header } from "./constants";
 import { HEADER } from "./header";
 import { bump } from "./arena";
 import { giveRegion } from "./chunk-pool";
+
+/** Slots the ready ring holds at first; it doubles when a tick expires more. */
+@inline const OUT_INITIAL: i32 = 1024;
 
 /** Byte offset of the ready ring. */
 export let OUT: usize = 0;
@@ -42,6 +45,6 @@ function growRing(): void {
 }
 
 function publishRing(): void {
-  store<i32>(HEADER + HDR_OUT, <i32>OUT);
-  store<i32>(HEADER + HDR_OUT_CAP, outCap);
+  store<i32>(HEADER + Header.OUT, <i32>OUT);
+  store<i32>(HEADER + Header.OUT_CAP, outCap);
 }

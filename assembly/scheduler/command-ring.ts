@@ -3,17 +3,17 @@
 // next `tick` (or `nextDeadline`, or a flush when it is full). It is drained
 // completely by every apply, so it is a linear log that restarts at record 0.
 // (A disarm made while the ring is empty skips it: JS clears the tag itself
-// and counts it in HDR_DIRECT, taken in before the ring's records.)
+// and counts it in Header.DIRECT, taken in before the ring's records.)
 //
-//   CMD + i * 16
+//   CMD + i * Command.BYTES
 //   ┌──────────┬──────────┬─────────────────────┐
-//   │ op i32   │ slot i32 │ deadline f64        │  op: OP_ARM | OP_DISARM
-//   └──────────┴──────────┴─────────────────────┘  (deadline unused by OP_DISARM)
+//   │ op i32   │ slot i32 │ deadline f64        │  op: CoreOp.ARM | CoreOp.DISARM
+//   └──────────┴──────────┴─────────────────────┘  (deadline unused by CoreOp.DISARM)
 //   0          4          8                     16
 
-import { CMD_BYTES, HDR_DIRECT, OP_ARM, OP_DISARM } from "./constants";
+import { Command, CoreOp, Header } from "./constants";
 import { HEADER } from "./header";
-import { armTimer, countDirectDisarms, disarmTimer } from "./timer-wheel";
+import { armTimer, countDirectDisarms, disarmTimer } from "./timer-wheel/wheel";
 
 /** Byte offset of record 0. */
 export let CMD: usize = 0;
@@ -27,18 +27,18 @@ export function setCmd(at: usize): void {
  * itself (it makes them only while the ring is empty, so they come first).
  */
 export function applyCommands(n: i32): void {
-  const direct = load<i32>(HEADER + HDR_DIRECT);
+  const direct = load<i32>(HEADER + Header.DIRECT);
   if (direct != 0) {
     countDirectDisarms(direct);
-    store<i32>(HEADER + HDR_DIRECT, 0);
+    store<i32>(HEADER + Header.DIRECT, 0);
   }
   let p = CMD;
-  const end = p + <usize>n * CMD_BYTES;
+  const end = p + <usize>n * Command.BYTES;
   while (p < end) {
-    const op = load<i32>(p);
-    const slot = load<i32>(p, 4);
-    if (op == OP_ARM) armTimer(slot, load<f64>(p, 8));
-    else if (op == OP_DISARM) disarmTimer(slot);
-    p += CMD_BYTES;
+    const op = load<i32>(p, Command.OP);
+    const slot = load<i32>(p, Command.SLOT);
+    if (op == CoreOp.ARM) armTimer(slot, load<f64>(p, Command.DEADLINE));
+    else if (op == CoreOp.DISARM) disarmTimer(slot);
+    p += Command.BYTES;
   }
 }

@@ -1,40 +1,45 @@
 // The Wasm scheduler core (entry of scheduler.wasm). JS drives it through
 // src/core/wasm-core.ts, the one file that talks to it.
 //
-// Boundary (../shared/DESIGN.md): `arm`/`disarm` are records JS stores into
-// the command ring; one call, `tick`, applies them, expires timers into the
-// ready ring and returns their count. JS skips even that call while `now` is
+// Boundary: `arm`/`disarm` are records JS stores into the command ring; one
+// call, `tick`, applies them, expires timers into the ready ring and returns
+// their count. JS skips even that call while `now` is
 // below the published lower bound of the next deadline. On a virtual clock,
 // `fireNext` does what `nextDeadline` then `tick` at that deadline would do,
 // in one call. One shortcut: while the ring is empty, JS disarms a wheel
-// timer itself by clearing its slot's tag (HDR_TAGS gives the tag table), and
-// leaves the count in HDR_DIRECT for the next call to take in.
+// timer itself by clearing its slot's tag (Header.TAGS gives the tag table),
+// and leaves the count in Header.DIRECT for the next call to take in.
 //
 // Exports                         │ called
 // ────────────────────────────────┼──────────────────────────────────────────
 // coreVersion(): i32              │ once, to check the module
+// layoutHash(): i32               │ tests: the constants it was built with
 // setup(cap): header address      │ once per core (an instance may be reused)
 // growSlots(cap)                  │ when JS runs out of slots (doubling)
 // apply(n)                        │ when the command ring is full
 // tick(n, now): expired count     │ once per tick that can fire a timer
 // nextDeadline(n): f64            │ when the runtime has nothing to run (real clock)
 // fireNext(n): f64                │ when it has nothing to run (virtual clock)
-// wheel*(...)                     │ tests only: slot arithmetic, compaction
-// OP_*, CMD_*, REC_BYTES, HDR_*   │ tests only: constants JS must agree with
+// wheel*(...), slotCapacity()     │ tests only: index arithmetic, compaction
 
-import * as C from "./constants";
+import { CORE_VERSION, Header, LAYOUT_HASH } from "./constants";
 import { HEADER } from "./header";
 import { grow, layOut } from "./layout";
 import { capacity } from "./task-table";
 import { applyCommands } from "./command-ring";
 import {
-  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, levelFor, levelRange, lowerBound, peekDeadline,
-  setCompactMin, slotFor, slotRange, slotStart, wheelTime,
-} from "./timer-wheel";
+  armed, clearWheel, deadEntries, expire, fireEarliest, lastFired, lowerBound, peekDeadline, setCompactMin, wheelTime,
+} from "./timer-wheel/wheel";
+import { cascadeLevel, cascadeSlot, keyOf, levelFor, levelRange, nextBlock, slotFor, slotRange, slotStart } from "./timer-wheel/level";
 
 /** Layout version of the core's memory and command ring; 0 would mean "not implemented". */
 export function coreVersion(): i32 {
-  return C.CORE_VERSION;
+  return CORE_VERSION;
+}
+
+/** Hash of the constants shared with JS this module was built with (constants.ts: LAYOUT_HASH). */
+export function layoutHash(): i32 {
+  return LAYOUT_HASH;
 }
 
 /** Lay out memory for `cap` slots and reset the wheel, forgetting any earlier state; returns the header's address. */
@@ -74,13 +79,13 @@ export function nextDeadline(n: i32): f64 {
 
 /**
  * Apply `n` commands, then fire the timers at the earliest deadline (and any
- * before it) into the ready ring, their count in the header (HDR_FIRED);
+ * before it) into the ready ring, their count in the header (Header.FIRED);
  * returns that deadline (Infinity when none). The virtual clock jumps to it.
  */
 export function fireNext(n: i32): f64 {
   applyCommands(n);
   const d = fireEarliest();
-  store<i32>(HEADER + C.HDR_FIRED, lastFired);
+  store<i32>(HEADER + Header.FIRED, lastFired);
   publish();
   return d;
 }
@@ -101,9 +106,9 @@ export function slotCapacity(): i32 {
 }
 
 function publish(): void {
-  store<i32>(HEADER + C.HDR_TIMERS, armed);
-  store<f64>(HEADER + C.HDR_LOW, armed == 0 ? Infinity : lowerBound());
-  store<f64>(HEADER + C.HDR_TIME, <f64>wheelTime);
+  store<i32>(HEADER + Header.TIMERS, armed);
+  store<f64>(HEADER + Header.LOW, armed == 0 ? Infinity : lowerBound());
+  store<f64>(HEADER + Header.TIME, <f64>wheelTime);
 }
 
 // ------------------------------------------------- pure functions, for tests
@@ -124,25 +129,15 @@ export function wheelSlotRange(level: i32): f64 {
 export function wheelLevelRange(level: i32): f64 {
   return <f64>levelRange(level);
 }
-
-// ------------------------------------------------ constants, for the tests
-
-export const OP_READY: i32 = C.OP_READY;
-export const OP_ARM: i32 = C.OP_ARM;
-export const OP_DISARM: i32 = C.OP_DISARM;
-export const CMD_BYTES: i32 = C.CMD_BYTES;
-export const CMD_CAP: i32 = C.CMD_CAP;
-export const REC_BYTES: i32 = C.REC_BYTES;
-export const HDR_CMD: i32 = C.HDR_CMD;
-export const HDR_OUT: i32 = C.HDR_OUT;
-export const HDR_CAP: i32 = C.HDR_CAP;
-export const HDR_TIMERS: i32 = C.HDR_TIMERS;
-export const HDR_LOW: i32 = C.HDR_LOW;
-export const HDR_TIME: i32 = C.HDR_TIME;
-export const HDR_OUT_CAP: i32 = C.HDR_OUT_CAP;
-export const HDR_FIRED: i32 = C.HDR_FIRED;
-export const HDR_BYTES: i32 = C.HDR_BYTES;
-export const HDR_TAGS: i32 = C.HDR_TAGS;
-export const HDR_DIRECT: i32 = C.HDR_DIRECT;
-export const TAG_STATE: u32 = C.TAG_STATE;
-export const TAG_WHEEL: u32 = C.TAG_WHEEL;
+export function wheelKey(deadline: f64): f64 {
+  return <f64>keyOf(deadline);
+}
+export function wheelNextBlock(now: f64): f64 {
+  return <f64>nextBlock(<i64>now);
+}
+export function wheelCascadeLevel(low: u32): i32 {
+  return cascadeLevel(low);
+}
+export function wheelCascadeSlot(low: u32, level: i32): i32 {
+  return cascadeSlot(low, level);
+}
