@@ -8,7 +8,7 @@ import { SCOPE_END_GRACE_MS, acceptEach } from "../net/serve-tcp.js";
 import { withDeadline } from "../runtime/op.js";
 import { CLOSE_OPTIONS, SERVE_OPTIONS, checkOptions, describeValue } from "../config/options.js";
 import { run } from "../runtime/run.js";
-import type { Scheduler } from "../runtime/scheduler.js";
+import type { TaskScheduler as Scheduler } from "../runtime/task.js";
 import { Semaphore } from "../sync/semaphore.js";
 import type { Task } from "../runtime/task.js";
 import type { BackendName, Instruction, Operation } from "../runtime/types.js";

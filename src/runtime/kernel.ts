@@ -6,6 +6,7 @@
  * src/runtime/ touches a task's or the scheduler's private fields; they go
  * through these functions (test/architecture.test.ts checks it).
  */
+import { awaitPromise as parkOnPromise } from "./promise-wait.js";
 import type { Suspend } from "./suspend.js";
 import type { Task } from "./task.js";
 import type { Body, Instruction } from "./types.js";
@@ -66,5 +67,5 @@ export function atTickEnd(t: Task, fn: () => void): void {
 
 /** Register `t` to be woken when `promise` settles; returns the Suspend to park on. */
 export function awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
-  return t._sched.awaitPromise(t, promise);
+  return parkOnPromise(t, promise);
 }

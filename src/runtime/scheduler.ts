@@ -5,10 +5,13 @@ import { createCore } from "../core/backend.js";
 import type { SchedulerCore } from "../core/scheduler-core.js";
 import { setCurrent } from "./current.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
-import { DRAIN, RESUMED, Suspend, TIMED_OUT, YIELD } from "./suspend.js";
-import { Bits, Task } from "./task.js";
-import { parking } from "./op.js";
-import type { Body, Instruction, RunOptions } from "./types.js";
+import { describeValue } from "../config/options.js";
+import { GEN_NEXT, isGenerator, iteratorOf } from "./generators.js";
+import { YIELD, parking } from "./instruction.js";
+import { JoinOp } from "./join.js";
+import { RESUMED, Suspend, TIMED_OUT } from "./suspend.js";
+import { Bits, Task, type TaskScheduler } from "./task.js";
+import type { Body, Instruction, Operation, RunOptions } from "./types.js";
 import { Waiter } from "./waiter.js";
 
 /** How long one drain of the run queue may hold the event loop before I/O gets a turn. */
@@ -31,7 +34,7 @@ const ERR_PENDING = TaskFlag.ErrPending;
  * (`setImmediate`), so sockets, timers and promise callbacks are never
  * starved by busy tasks.
  */
-export class Scheduler {
+export class Scheduler implements TaskScheduler {
   readonly core: SchedulerCore;
   readonly clock: Clock;
   /**
@@ -819,90 +822,27 @@ export class Scheduler {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  // --------------------------------------------------------- promise interop
-
-  /** Register `t` to be woken when `promise` settles; returns the Suspend to park on. */
-  awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
-    const w = new PromiseSuspend(this, t);
-    promise.then(
-      (v) => w.settle(true, v),
-      (e) => w.settle(false, e),
-    );
-    return w;
+  /** The operation `yield* target` runs. */
+  joinOp<T>(target: Task<T>): JoinOp<T> {
+    return new JoinOp(target);
   }
 }
-
-/** A park on a Promise. Counts as external: the virtual clock stays still and no deadlock is declared. */
-class PromiseSuspend extends Suspend {
-  override external = true;
-  constructor(
-    private readonly sched: Scheduler,
-    private readonly task: Task,
-  ) {
-    super();
-  }
-  settle(ok: boolean, v: unknown): void {
-    if (this.task._wait !== this) return; // the wait was abandoned (cancelled, timed out)
-    if (ok) this.sched.wake(this.task, v);
-    else this.sched.wakeThrow(this.task, v);
-  }
-  abandon(): void {}
-  describe(): string {
-    return "a Promise";
-  }
-}
-
-/** %GeneratorPrototype%: the prototype of every generator function's `prototype`. */
-const GENERATOR_PROTOTYPE = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())) as object;
 
 /**
- * `next` of every generator object. Bodies are almost always generators; calling
- * this one function directly spares the driver a property lookup on a
- * generator object whose hidden class differs per generator function.
+ * %GeneratorPrototype%.next on the prototype: read through `this`, it is a
+ * constant to V8's optimizing compiler, which then calls the builtin
+ * directly (see `genNext`).
  */
-const GEN_NEXT = (GENERATOR_PROTOTYPE as Generator).next;
 (Scheduler.prototype as unknown as { genNext: typeof GEN_NEXT }).genNext = GEN_NEXT;
 
-/** A constructor whose `prototype` is %GeneratorPrototype%: `v instanceof GeneratorObject` holds for every generator object. */
-function GeneratorObject(): void {}
-GeneratorObject.prototype = GENERATOR_PROTOTYPE;
-
-/**
- * Whether `v` is a generator object, told by its prototype chain (its
- * prototype is its function's `prototype`, whose prototype is
- * %GeneratorPrototype%) instead of by reading `next` or `[Symbol.iterator]`:
- * every evaluation of a `function*` literal gives its generators a hidden
- * class of their own, so those reads would miss V8's inline caches (a
- * runtime call each) for a task whose body is an inline `function*`, while
- * `instanceof` walks the chain without a cache. The driver then resumes it
- * with %GeneratorPrototype%.next itself.
- */
-function isGenerator(v: unknown): v is Generator<Instruction, unknown, unknown> {
-  return v instanceof (GeneratorObject as unknown as new () => object);
-}
-
-/** The iterator of what a body returned, which is not a generator: any Operation will do. */
-function iteratorOf(t: Task, op: unknown): Iterator<Instruction, unknown, unknown> {
-  if (op === null || typeof op !== "object" || typeof (op as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
-    throw new TypeError(
-      `task ${t.name}: its body returned ${describeValue(op)}, not an operation; pass a generator function (function* () {...})`,
-    );
+/** Park until the task's children have all finished (a child failed; its error is delivered after the siblings' cleanup). */
+class DrainSuspend extends Suspend {
+  abandon(): void {}
+  describe(task: Task): string {
+    return `its ${task.childCount()} children to finish cleanup after a child failed`;
   }
-  return (op as Iterable<Instruction>)[Symbol.iterator]() as Iterator<Instruction, unknown, unknown>;
 }
-
-/** Short description of an arbitrary value for error messages. */
-export function describeValue(v: unknown): string {
-  if (v === null) return "null";
-  if (v === undefined) return "undefined";
-  if (typeof v === "function") return `a function ${v.name || "(anonymous)"}`;
-  if (typeof v === "object") {
-    const name = (v as object).constructor?.name;
-    return name ? `a ${name} object` : "an object";
-  }
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
+const DRAIN = new DrainSuspend();
 
 function noop(): void {}
 

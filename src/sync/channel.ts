@@ -1,6 +1,7 @@
 import { currentTask } from "../runtime/current.js";
 import { ChannelClosedError } from "../runtime/errors.js";
-import { Op, parkOn, result } from "../runtime/op.js";
+import { parkOn, result } from "../runtime/instruction.js";
+import { Op } from "../runtime/op.js";
 import { Fifo } from "./fifo.js";
 import { TIMED_OUT, WaitList } from "../runtime/suspend.js";
 import type { Instruction } from "../runtime/types.js";
