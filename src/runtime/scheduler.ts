@@ -182,7 +182,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       if (!this.start(t)) return;
       b = t._bits;
     }
-    const mode = (b >> Bits.ModeShift) & 7;
+    const mode = (b & Bits.ModeMask) >> Bits.ModeShift;
     const val = t._val;
     t._val = undefined;
     t._bits = b | Bits.Running; // from Ready (0)

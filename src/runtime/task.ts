@@ -22,9 +22,9 @@ let nextId = 1;
  * A `const enum` rather than `const`s, for speed: the bundler writes its
  * members into the code as literals, while a module-level `const` becomes a
  * `var` of the bundle, which V8's optimizing compiler loads from the module
- * context and checks for a small integer at every use (measured: a tenth of
- * the instructions of a channel ping-pong). test/runtime/task-bits.test.ts checks it
- * against the TaskState, Resume and TaskFlag tables.
+ * context and checks for a small integer at every use.
+ * test/runtime/task-bits.test.ts checks it against the TaskState, Resume and
+ * TaskFlag tables.
  */
 export const enum Bits {
   StateMask = 7,
@@ -154,7 +154,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   /** @internal Resume mode for the next step (Resume table); the outcome (TaskState) while Finishing: bits 3-5. */
   get _mode(): number {
-    return (this._bits >> Bits.ModeShift) & 7;
+    return (this._bits & Bits.ModeMask) >> Bits.ModeShift;
   }
   set _mode(m: number) {
     this._bits = (this._bits & ~Bits.ModeMask) | (m << Bits.ModeShift);
