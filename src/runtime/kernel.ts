@@ -2,9 +2,11 @@
  * The kernel: the few primitives that every operation outside src/runtime/
  * is written with (sync, ops, net, http). Park a task on a Suspend (see
  * op.ts), give that park a deadline, wake the task with a value or an error,
- * start a child, run something at the end of the tick. Nothing outside
- * src/runtime/ touches a task's or the scheduler's private fields; they go
- * through these functions (test/architecture.test.ts checks it).
+ * start a child or a scope, cancel a task or watch its end, make it a racer,
+ * run something at the end of the tick. Nothing outside src/runtime/
+ * touches a task's or the scheduler's private fields; they go through these
+ * functions (test/architecture.test.ts checks it). A node taken off a
+ * WaitList, task or Waiter, is handed its value with `deliver` (waiter.ts).
  */
 import { TaskFlag } from "./constants.js";
 import { currentTask } from "./current.js";
