@@ -1,4 +1,4 @@
-import type { BackendName } from "../runtime/types.js";
+import type { BackendName } from "./constants.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { TsCore } from "./ts-core.js";
 import { createWasmCore, wasmCoreError } from "./wasm-core.js";

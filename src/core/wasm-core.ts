@@ -1,4 +1,4 @@
-import { CoreOp } from "../runtime/constants.js";
+import { CoreOp } from "./constants.js";
 import { instantiateWasm } from "../wasm/load.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { FreeList, RunQueue } from "./slots.js";

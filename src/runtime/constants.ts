@@ -1,7 +1,8 @@
 /**
- * Numbers with names, shared by the runtime and both scheduler cores.
- * Each table is `as const`; `assembly/constants.ts` mirrors the ones the Wasm
- * core needs and test/constants.test.ts checks that both sides agree.
+ * Numbers with names of the runtime: a task's states, resume modes and
+ * flags. Each table is `as const`; `Bits` in task.ts restates them packed
+ * for the hot paths, and test/runtime/task-bits.test.ts checks that the two
+ * agree.
  */
 
 /** Life cycle of a task. Stored in `Task._state`. */
@@ -62,14 +63,4 @@ export const TaskFlag = {
   HoldsBody: 1024,
   /** A racer of `race` whose body is one built-in operation: the wake that completes it decides the race (TaskExtra.race). */
   Racer: 2048,
-} as const;
-
-/** Scheduler core opcodes written to the command ring of the Wasm core. */
-export const CoreOp = {
-  /** Append a task slot to the run queue. */
-  Ready: 1,
-  /** Arm the slot's timer at a deadline (ms, f64). */
-  Arm: 2,
-  /** Disarm the slot's timer. */
-  Disarm: 3,
 } as const;

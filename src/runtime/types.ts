@@ -2,6 +2,7 @@
  * Public types of tasklet. Runtime values live in their own modules; this file
  * holds only types so that `src/index.ts` can re-export them in one place.
  */
+import type { BackendName } from "../core/constants.js";
 
 /**
  * What an operation's iterator yields to the scheduler. Opaque to user code:
@@ -35,7 +36,7 @@ export interface Operation<T> {
 export type Body<T> = () => Operation<T>;
 
 /** Scheduler backend: the pure-TypeScript core or the WebAssembly core. */
-export type BackendName = "ts" | "wasm";
+export type { BackendName };
 
 /** `real` follows `performance.now()`; `virtual` jumps to the next deadline when every task waits on a timer. */
 export type ClockKind = "real" | "virtual";

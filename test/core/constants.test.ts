@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CoreOp } from "../../src/runtime/constants.js";
+import { CoreOp } from "../../src/core/constants.js";
 import { WasmLayout } from "../../src/core/wasm-core.js";
 import { instantiateWasm } from "../../src/wasm/load.js";
 
