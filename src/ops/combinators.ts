@@ -5,8 +5,8 @@
  */
 import { currentTask } from "../runtime/current.js";
 import { TimeoutError } from "../runtime/errors.js";
-import { cancel, deadlineAfter, enterRace, scope, spawnChild, wake } from "../runtime/kernel.js";
-import { Op, withDeadline } from "../runtime/op.js";
+import { cancel, deadlineAfter, enterRace, joiners, parkUntil, scope, spawnChild, wake } from "../runtime/kernel.js";
+import { Op } from "../runtime/op.js";
 import { Suspend, TIMED_OUT } from "../runtime/suspend.js";
 import type { RaceDecider, Task } from "../runtime/task.js";
 import type { Body, Instruction, Operation } from "../runtime/types.js";
@@ -36,22 +36,17 @@ function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, a
   const me = currentTask("withTimeout");
   const child = spawnChild(me, body, `withTimeout(${ms})`);
   if (ms === Infinity) return yield* child;
-  try {
-    return yield* withDeadline(child.join(), deadlineAfter(me, ms), timedOut);
-  } catch (e) {
-    if (e !== TIMED_OUT) throw e;
-  }
+  const list = joiners(child);
+  list.push(me);
+  parkUntil(me, deadlineAfter(me, ms));
+  const v = yield list;
+  if (v !== TIMED_OUT) return v as T;
   yield* child.cancel("timed out");
   // The body may have been handed its result in the very tick the deadline
   // passed (a cancel waits for its next suspension point); then that result
   // stands, rather than a TimeoutError with the value lost.
   if (child.state === "completed") return yield* child;
   throw new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
-}
-
-/** What the join of `timeoutBody` throws when its deadline passes: caught there at once. */
-function timedOut(): unknown {
-  return TIMED_OUT;
 }
 
 type Results<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = {

@@ -2,7 +2,7 @@
  * The kernel: the few primitives that every operation outside src/runtime/
  * is written with (sync, ops, net, http). Park a task on a Suspend (see
  * op.ts), give that park a deadline, wake the task with a value or an error,
- * start a child or a scope, cancel a task or watch its end, make it a racer,
+ * start a child or a scope, join or watch a task, cancel it, make it a racer,
  * run something at the end of the tick. Nothing outside src/runtime/
  * touches a task's or the scheduler's private fields; they go through these
  * functions (test/architecture.test.ts checks it). A node taken off a
@@ -11,7 +11,7 @@
 import { TaskFlag } from "./constants.js";
 import { currentTask } from "./current.js";
 import { awaitPromise as parkOnPromise } from "./promise-wait.js";
-import type { Suspend } from "./suspend.js";
+import type { Suspend, WaitList } from "./suspend.js";
 import type { RaceDecider, Task } from "./task.js";
 import type { Body, Instruction } from "./types.js";
 import type { Waiter } from "./waiter.js";
@@ -81,6 +81,15 @@ export function awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
  */
 export function cancel(t: Task, reason?: unknown): void {
   t._sched.cancel(t, reason);
+}
+
+/**
+ * The tasks joining `t`: push the current task and park on the list (with a
+ * park deadline, if any) to wait for `t`'s outcome. Its value is the resume
+ * value; its failure is thrown at the park, and counts as handled.
+ */
+export function joiners(t: Task): WaitList {
+  return t.joinList();
 }
 
 /** Fire `w` with (true, t) once `t` is done, however it ends; at once if it is done already. Unlike a join, it does not handle a failure. */
