@@ -10,6 +10,7 @@ import {
   awaitPromise,
   cancel,
   deadlineAfter,
+  joiners,
   now,
   parkFor,
   parkUntil,
@@ -226,6 +227,40 @@ describe.each(BACKENDS)("the kernel on the %s backend", (backend) => {
       return ok;
     });
     expect(r).toBe("settled");
+  });
+
+  it("joiners: a task parked on another's join list gets its value, or its failure (handled), or its own deadline", async () => {
+    const r = await vrun(backend, function* () {
+      const me = currentTask("test");
+      /** Park on `t`'s join list for at most `ms`. */
+      function* joinWithin(t: Task, ms: number): Generator<Instruction, unknown, unknown> {
+        joiners(t).push(me);
+        parkFor(me, ms);
+        const v = yield joiners(t);
+        return v === TIMED_OUT ? "timed out" : v;
+      }
+      const quick = spawnChild(me, function* () {
+        yield* sleep(1);
+        return "value";
+      });
+      const failing = spawnChild(me, function* () {
+        yield* sleep(1);
+        throw new Error("joined failure");
+      });
+      const slow = spawnChild(me, function* () {
+        yield* sleep(50);
+      });
+      const a = yield* joinWithin(quick, 10);
+      let b: unknown;
+      try {
+        b = yield* joinWithin(failing, 10);
+      } catch (e) {
+        b = (e as Error).message;
+      }
+      const c = yield* joinWithin(slow, 10);
+      return { a, b, c, left: joiners(slow).isEmpty(), at: now(me) };
+    });
+    expect(r).toEqual({ a: "value", b: "joined failure", c: "timed out", left: true, at: 11 });
   });
 
   it("watchDone fires a waiter when the task is done, without handling its failure", async () => {
