@@ -1,4 +1,6 @@
+/** `call`: wait for a Promise inside a task. */
 import { currentTask } from "../runtime/current.js";
+import { awaitPromise } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 
@@ -10,7 +12,7 @@ class CallOp<T> extends Op<T> {
     const me = currentTask("call");
     const v = typeof this.target === "function" ? this.target() : this.target;
     if (!isThenable(v)) return this.ok(v as T);
-    return this.wait(me._sched.awaitPromise(me, v));
+    return this.wait(awaitPromise(me, v));
   }
   protected clone(): Op<T> {
     return new CallOp(this.target);

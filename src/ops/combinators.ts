@@ -1,10 +1,13 @@
+/**
+ * Combinators of operations: a time limit (`withTimeout`), all of several
+ * (`all`), the first of several (`race`). Each runs its operations as child
+ * tasks, so that whatever they spawned ends with them.
+ */
 import { currentTask } from "../runtime/current.js";
 import { TimeoutError } from "../runtime/errors.js";
-import { Event } from "../sync/event.js";
-import { scope, toBody } from "../runtime/run.js";
-import { TaskFlag, TaskState } from "../runtime/constants.js";
+import { cancel, deadlineAfter, enterRace, joiners, parkUntil, scope, spawnChild, wake } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
-import { TIMED_OUT } from "../runtime/suspend.js";
+import { Suspend, TIMED_OUT } from "../runtime/suspend.js";
 import type { RaceDecider, Task } from "../runtime/task.js";
 import type { Body, Instruction, Operation } from "../runtime/types.js";
 
@@ -31,19 +34,18 @@ export function withTimeout<T>(ms: number, body: Operation<T> | Body<T>): Operat
 
 function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, any> {
   const me = currentTask("withTimeout");
-  const child = me._sched.spawn(body, me, `withTimeout(${ms})`);
+  const child = spawnChild(me, body, `withTimeout(${ms})`);
   if (ms === Infinity) return yield* child;
-  const deadline = me._sched.deadlineAfter(ms);
-  const list = child.joinList();
+  const list = joiners(child);
   list.push(me);
-  me._sched.parkDeadline = deadline;
+  parkUntil(me, deadlineAfter(me, ms));
   const v = yield list;
   if (v !== TIMED_OUT) return v as T;
   yield* child.cancel("timed out");
   // The body may have been handed its result in the very tick the deadline
   // passed (a cancel waits for its next suspension point); then that result
   // stands, rather than a TimeoutError with the value lost.
-  if (child._state === TaskState.Completed) return child._val as T;
+  if (child.state === "completed") return yield* child;
   throw new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
 }
 
@@ -61,7 +63,8 @@ type Results<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = {
 export function all<const Ops extends readonly (Operation<unknown> | Body<unknown>)[]>(ops: Ops): Operation<Results<Ops>> {
   const bodies = Array.from(ops, (op, i) => toBody(op, `all(): item ${i}`));
   return scope("all", function* all() {
-    const tasks = bodies.map((b) => spawnChild(b));
+    const me = currentTask("all");
+    const tasks = bodies.map((b) => spawnChild(me, b));
     const out: unknown[] = [];
     for (const t of tasks) out.push(yield* t);
     return out as Results<Ops>;
@@ -92,21 +95,18 @@ export function race<const Ops extends readonly (Operation<unknown> | Body<unkno
   if (ops.length === 0) throw new TypeError("race() needs at least one operation");
   const bodies = Array.from(ops, (op, i) => toBody(op, `race(): item ${i}`));
   return scope("race", function* race() {
-    const gate = new RaceGate();
+    const me = currentTask("race");
+    const gate = new RaceGate(bodies.length);
     for (let i = 0; i < bodies.length; i++) {
       const b = bodies[i]!;
-      const t = spawnChild(function* racer() {
+      const t = spawnChild(me, function* racer() {
         const value = yield* b();
-        if (gate.decide(t)) {
-          gate.value = value;
-          gate.done.set();
-        }
+        if (gate.decide(t)) gate.settle(value);
       });
-      t.ext().race = gate;
-      if (ops[i] instanceof Op) t._flags |= TaskFlag.Racer;
+      if (ops[i] instanceof Op) enterRace(t, gate);
       gate.racers.push(t);
     }
-    yield* gate.done.wait();
+    yield* new RaceWait(gate);
     return gate.value as Winner<Ops>;
     // returning ends the scope's body: the remaining racers are cancelled.
   });
@@ -115,24 +115,69 @@ export function race<const Ops extends readonly (Operation<unknown> | Body<unkno
 /**
  * One race: the first racer to complete wins, and its rivals are cancelled
  * at that moment. The scheduler calls `decide` from the wake that completes a
- * racer's built-in operation (TaskFlag.Racer), which holds because a built-in
- * operation parks at most once; a generator racer calls it when it returns.
+ * racer's built-in operation (see `enterRace`), which holds because a
+ * built-in operation parks at most once; a generator racer calls it when it
+ * returns. The race's own task parks on the gate until the winner's value
+ * is in (`settle`).
  */
-class RaceGate implements RaceDecider {
+class RaceGate extends Suspend implements RaceDecider {
   winner: Task | null = null;
   value: unknown = undefined;
+  settled = false;
+  /** The race's task while it waits for the value. */
+  waiter: Task | null = null;
   readonly racers: Task[] = [];
-  readonly done = new Event("race winner");
+
+  constructor(private readonly size: number) {
+    super();
+  }
 
   decide(t: Task): boolean {
     if (this.winner !== null) return this.winner === t;
     this.winner = t;
-    for (const r of this.racers) if (r !== t) r._sched.cancel(r, undefined);
+    for (const r of this.racers) if (r !== t) cancel(r);
     return true;
+  }
+
+  settle(value: unknown): void {
+    this.value = value;
+    this.settled = true;
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      wake(w, undefined);
+    }
+  }
+
+  abandon(): void {
+    this.waiter = null;
+  }
+
+  describe(): string {
+    return `the first of ${this.size} racers to complete`;
   }
 }
 
-function spawnChild<T>(body: Body<T>): Task<T> {
-  const me = currentTask("spawn");
-  return me._sched.spawn(body, me, undefined);
+/** The race's task waits for the winner's value. */
+class RaceWait extends Op<void> {
+  constructor(private readonly gate: RaceGate) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, void> {
+    const gate = this.gate;
+    if (gate.settled) return this.ok(undefined);
+    gate.waiter = currentTask("race");
+    return this.wait(gate);
+  }
+  protected clone(): Op<void> {
+    return new RaceWait(this.gate);
+  }
+  protected override resumed(): void {}
+}
+
+/** A body from an Operation or a body. */
+function toBody<T>(op: Operation<T> | Body<T>, what: string): Body<T> {
+  if (typeof op === "function") return op;
+  if (op !== null && typeof op === "object" && typeof op[Symbol.iterator] === "function") return () => op;
+  throw new TypeError(`${what}: expected an operation or a generator function, got ${op === null ? "null" : typeof op}`);
 }

@@ -1,7 +1,26 @@
+/**
+ * `sleep` and `yieldNow`: a park with nothing but a deadline, and a turn
+ * given to the other ready tasks.
+ */
 import { currentTask } from "../runtime/current.js";
-import { Op, result } from "../runtime/op.js";
-import { SLEEP, YIELD } from "../runtime/suspend.js";
+import { YIELD, result } from "../runtime/instruction.js";
+import { parkFor } from "../runtime/kernel.js";
+import { Op } from "../runtime/op.js";
+import { Suspend } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
+
+/** Park with nothing but a deadline (or none: then only cancellation ends it). */
+class SleepSuspend extends Suspend {
+  constructor(private readonly what: string) {
+    super();
+  }
+  abandon(): void {}
+  describe(): string {
+    return this.what;
+  }
+}
+const SLEEP = new SleepSuspend("sleep");
+const SLEEP_FOREVER = new SleepSuspend("sleep(Infinity): only cancellation ends it");
 
 class SleepOp extends Op<void> {
   constructor(private readonly ms: number) {
@@ -10,7 +29,8 @@ class SleepOp extends Op<void> {
   protected begin(): IteratorResult<Instruction, void> {
     const me = currentTask("sleep");
     if (this.ms === 0) return result(false, YIELD);
-    if (this.ms !== Infinity) me._sched.parkDeadline = me._sched.deadlineAfter(this.ms);
+    if (this.ms === Infinity) return this.wait(SLEEP_FOREVER);
+    parkFor(me, this.ms);
     return this.wait(SLEEP);
   }
   protected clone(): Op<void> {

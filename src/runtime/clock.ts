@@ -1,3 +1,4 @@
+/** The clock of a run: real (performance.now) or virtual (moved by the scheduler). */
 import { performance } from "node:perf_hooks";
 import type { ClockKind } from "./types.js";
 

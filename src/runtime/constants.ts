@@ -1,4 +1,9 @@
-/** Numbers with names, shared by the runtime's files. Each table is `as const`. */
+/**
+ * Numbers with names of the runtime: a task's states, resume modes and
+ * flags. Each table is `as const`; `Bits` in task.ts restates them packed
+ * for the hot paths, and test/runtime/task-bits.test.ts checks that the two
+ * agree.
+ */
 
 /** Life cycle of a task. Stored in `Task._state`. */
 export const TaskState = {

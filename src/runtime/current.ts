@@ -1,3 +1,4 @@
+/** Which task is running now: set by the driver around each step, read by every operation. */
 import type { Task } from "./task.js";
 
 /** The task whose generator is executing right now (one thread: at most one). */

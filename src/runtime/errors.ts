@@ -1,3 +1,5 @@
+/** The errors tasklet throws on its own account, and how a second error is attached to a first. */
+
 /**
  * Base class of every error tasklet throws on its own account.
  *

@@ -2,13 +2,19 @@
  * The kernel: the few primitives that every operation outside src/runtime/
  * is written with (sync, ops, net, http). Park a task on a Suspend (see
  * op.ts), give that park a deadline, wake the task with a value or an error,
- * start a child, run something at the end of the tick. Nothing outside
- * src/runtime/ touches a task's or the scheduler's private fields; they go
- * through these functions (test/architecture.test.ts checks it).
+ * start a child or a scope, join or watch a task, cancel it, make it a racer,
+ * run something at the end of the tick. Nothing outside src/runtime/
+ * touches a task's or the scheduler's private fields; they go through these
+ * functions (test/architecture.test.ts checks it). A node taken off a
+ * WaitList, task or Waiter, is handed its value with `deliver` (waiter.ts).
  */
-import type { Suspend } from "./suspend.js";
-import type { Task } from "./task.js";
+import { TaskFlag } from "./constants.js";
+import { currentTask } from "./current.js";
+import { awaitPromise as parkOnPromise } from "./promise-wait.js";
+import type { Suspend, WaitList } from "./suspend.js";
+import type { RaceDecider, Task } from "./task.js";
 import type { Body, Instruction } from "./types.js";
+import type { Waiter } from "./waiter.js";
 
 /** End `t`'s park with `value`. The caller has already taken `t` off whatever it waited in. */
 export function wake(t: Task, value: unknown): void {
@@ -66,5 +72,45 @@ export function atTickEnd(t: Task, fn: () => void): void {
 
 /** Register `t` to be woken when `promise` settles; returns the Suspend to park on. */
 export function awaitPromise(t: Task, promise: PromiseLike<unknown>): Suspend {
-  return t._sched.awaitPromise(t, promise);
+  return parkOnPromise(t, promise);
+}
+
+/**
+ * Request the cancellation of `t`, as `t.cancel(reason)` does, without the
+ * operation that waits for its cleanup. Does nothing on a finished task.
+ */
+export function cancel(t: Task, reason?: unknown): void {
+  t._sched.cancel(t, reason);
+}
+
+/**
+ * The tasks joining `t`: push the current task and park on the list (with a
+ * park deadline, if any) to wait for `t`'s outcome. Its value is the resume
+ * value; its failure is thrown at the park, and counts as handled.
+ */
+export function joiners(t: Task): WaitList {
+  return t.joinList();
+}
+
+/** Fire `w` with (true, t) once `t` is done, however it ends; at once if it is done already. Unlike a join, it does not handle a failure. */
+export function watchDone(t: Task, w: Waiter): void {
+  if (t.done) w.fire(true, t);
+  else t.joinList().push(w);
+}
+
+/**
+ * Make `t`, a new task whose body is one built-in operation, a racer of
+ * `race`: the wake that completes its operation calls `race.decide(t)` at
+ * once, before `t` runs again, so that its rivals are withdrawn from their
+ * queues before any of them is handed something it would have to drop.
+ */
+export function enterRace(t: Task, race: RaceDecider): void {
+  t.ext().race = race;
+  t._flags |= TaskFlag.Racer;
+}
+
+/** Run `body` as a child task of the current one and wait for it: its failure is this operation's, its children are its own. */
+export function* scope<T>(name: string, body: Body<T>): Generator<Instruction, T, any> {
+  const me = currentTask(name);
+  return (yield* me._sched.spawn(body, me, undefined)) as T;
 }

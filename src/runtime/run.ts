@@ -1,8 +1,9 @@
-import { currentTask, peekCurrent } from "./current.js";
+/** The public entry points of the runtime: run, spawn and current. */
+import { peekCurrent } from "./current.js";
 import { resolveRun } from "../config/options.js";
 import { Scheduler } from "./scheduler.js";
 import type { Task } from "./task.js";
-import type { Body, Instruction, Operation, RunOptions, SpawnOptions } from "./types.js";
+import type { Body, RunOptions, SpawnOptions } from "./types.js";
 
 /**
  * Start a root task in a new run: its own scheduler core and clock. Returns at
@@ -52,17 +53,4 @@ export function current(): Task {
   const t = peekCurrent();
   if (t === null) throw new Error("current() was called outside a task");
   return t;
-}
-
-/** @internal Run `body` as a child task and wait for it: its failure is this operation's, its children are its own. */
-export function* scope<T>(name: string, body: Body<T>): Generator<Instruction, T, any> {
-  const me = currentTask(name);
-  return (yield* me._sched.spawn(body, me, undefined)) as T;
-}
-
-/** @internal A body from an Operation or a body. */
-export function toBody<T>(op: Operation<T> | Body<T>, what: string): Body<T> {
-  if (typeof op === "function") return op;
-  if (op !== null && typeof op === "object" && typeof op[Symbol.iterator] === "function") return () => op;
-  throw new TypeError(`${what}: expected an operation or a generator function, got ${op === null ? "null" : typeof op}`);
 }

@@ -1,23 +1,11 @@
-import { TaskFlag } from "./constants.js";
-import type { Task } from "./task.js";
-import type { Instruction } from "./types.js";
-
 /**
- * What a task parks on. An operation registers the task with the thing it
- * waits for, then yields the Suspend; the driver marks the task parked. Every
- * Suspend says how to undo its own registration (`abandon`), which the driver
- * calls when the wait ends for another reason: cancellation, a timeout, or a
- * child's error (../shared/STYLE.md, item 2).
+ * What a task parks on: a {@link Suspend}, most often a {@link WaitList} of
+ * the tasks waiting for the same thing; and the values a park may be resumed
+ * with besides an operation's own (TIMED_OUT, RESUMED). Nothing here knows
+ * the Task class: a parked task is seen as the {@link WaitNode} it put in a
+ * list, so these structures sit below task.ts.
  */
-export abstract class Suspend implements Instruction {
-  declare readonly __taskletInstruction: true;
-  /** True when something outside the run (Promise, I/O) will end the wait: keeps the virtual clock still and rules out deadlock. */
-  external = false;
-  /** Undo the registration of `task`; it will not be woken by this Suspend. */
-  abstract abandon(task: Task): void;
-  /** Human-readable wait, for deadlock reports: "recv on Channel#2". */
-  abstract describe(task: Task): string;
-}
+import type { Instruction } from "./types.js";
 
 /**
  * A node of a {@link WaitList}. A Task is its own node for ordinary waits;
@@ -33,6 +21,23 @@ export interface WaitNode {
    * does so before waking it.
    */
   _val: unknown;
+}
+
+/**
+ * What a task parks on. An operation registers the task with the thing it
+ * waits for, then yields the Suspend; the driver marks the task parked. Every
+ * Suspend says how to undo its own registration (`abandon`), which the driver
+ * calls when the wait ends for another reason: cancellation, a timeout, or a
+ * child's error (../shared/STYLE.md, item 2).
+ */
+export abstract class Suspend implements Instruction {
+  declare readonly __taskletInstruction: true;
+  /** True when something outside the run (Promise, I/O) will end the wait: keeps the virtual clock still and rules out deadlock. */
+  external = false;
+  /** Undo the registration of `task` (the parked Task, as the node it registered); it will not be woken by this Suspend. */
+  abstract abandon(task: WaitNode): void;
+  /** Human-readable wait of `task`, for deadlock reports: "recv on Channel#2". */
+  abstract describe(task: WaitNode): string;
 }
 
 /**
@@ -94,7 +99,7 @@ export class WaitList extends Suspend {
     return node._wprev !== null || this.head === node;
   }
 
-  abandon(task: Task): void {
+  abandon(task: WaitNode): void {
     if (this.holds(task)) this.remove(task);
   }
 
@@ -103,32 +108,12 @@ export class WaitList extends Suspend {
   }
 }
 
-/** Yielded by `yieldNow()`: the driver puts the task at the back of the run queue. */
-export const YIELD: Instruction = Object.freeze({ yieldNow: true }) as unknown as Instruction;
-
 /**
- * Resume value of a park whose own deadline (`Scheduler.parkDeadline`) was reached
- * before anything else woke it. Operations compare against it.
+ * Resume value of a park whose own deadline (the park deadline, see
+ * kernel.ts `parkUntil`) was reached before anything else woke it.
+ * Operations compare against it.
  */
 export const TIMED_OUT: unique symbol = Symbol("tasklet.timedOut");
 
 /** Resume value of `yieldNow()`. */
 export const RESUMED: unique symbol = Symbol("tasklet.resumed");
-
-/** Park with nothing but a deadline: `sleep`. */
-class SleepSuspend extends Suspend {
-  abandon(): void {}
-  describe(task: Task): string {
-    return (task._flags & TaskFlag.TimerArmed) !== 0 ? "sleep" : "sleep(Infinity): only cancellation ends it";
-  }
-}
-export const SLEEP = new SleepSuspend();
-
-/** Park until the task's children have all finished (a child failed; its error is delivered after the siblings' cleanup). */
-class DrainSuspend extends Suspend {
-  abandon(): void {}
-  describe(task: Task): string {
-    return `its ${task.childCount()} children to finish cleanup after a child failed`;
-  }
-}
-export const DRAIN = new DrainSuspend();

@@ -1,9 +1,15 @@
+/**
+ * The Task: one generator driven by the scheduler, its fields (state, resume
+ * mode and flags packed in `_bits`), its place in the task tree, and its
+ * faces to user code (`yield* task`, `await task`, `cancel`). What a task
+ * needs of its run it asks through {@link TaskScheduler}, which the
+ * scheduler implements, so this file imports nothing above the wait
+ * structures.
+ */
 import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
 import { CancelledError } from "./errors.js";
-import type { Scheduler } from "./scheduler.js";
-import { currentTask } from "./current.js";
-import { Op, parkOn, result } from "./op.js";
-import { TIMED_OUT, WaitList, type Suspend, type WaitNode } from "./suspend.js";
+import { result } from "./instruction.js";
+import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
 import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
@@ -16,9 +22,9 @@ let nextId = 1;
  * A `const enum` rather than `const`s, for speed: the bundler writes its
  * members into the code as literals, while a module-level `const` becomes a
  * `var` of the bundle, which V8's optimizing compiler loads from the module
- * context and checks for a small integer at every use (measured: a tenth of
- * the instructions of a channel ping-pong). test/runtime/task-bits.test.ts checks it
- * against the TaskState, Resume and TaskFlag tables.
+ * context and checks for a small integer at every use.
+ * test/runtime/task-bits.test.ts checks it against the TaskState, Resume and
+ * TaskFlag tables.
  */
 export const enum Bits {
   StateMask = 7,
@@ -50,6 +56,37 @@ export const enum Bits {
 }
 
 /**
+ * @internal The scheduler of a run as its tasks, and the operations and
+ * kernel functions acting on them, see it (through `task._sched`). The
+ * Scheduler class (scheduler.ts) is its one implementation, so these calls
+ * stay monomorphic.
+ */
+export interface TaskScheduler {
+  /** Deadline (ms) of the park the running task is about to make; Infinity for none. The driver consumes it. */
+  parkDeadline: number;
+  /** End `t`'s park with `value` (the caller took it off its wait structure). */
+  wake(t: Task, value: unknown): void;
+  /** End `t`'s park by throwing `error` at its `yield*`. */
+  wakeThrow(t: Task, error: unknown): void;
+  /** Request the cancellation of `t` (see `Task.cancel`). */
+  cancel(t: Task, reason: unknown): void;
+  /** Current time of the run's clock, in ms. */
+  now(): number;
+  /** Deadline `ms` from now, rounded up to whole milliseconds. */
+  deadlineAfter(ms: number): number;
+  /** Start a task running `body`, a child of `parent` (a root when null). */
+  spawn<T>(body: Body<T>, parent: Task | null, name: string | undefined): Task<T>;
+  /** Start a child of `parent` from a generator already made (see kernel.ts `spawnChildGenerator`). */
+  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: string): Task<T>;
+  /** Call `fn` once at the end of the tick now running. */
+  atTickEnd(fn: () => void): void;
+  /** Tasks of the run not done yet (diagnostics and tests). */
+  readonly liveTasks: number;
+  /** The operation `yield* target` runs: wait for `target`'s outcome. */
+  joinOp<T>(target: Task<T>): Operation<T> & Iterator<Instruction, T, unknown>;
+}
+
+/**
  * A green thread: one generator driven by the scheduler. A Task is an
  * `Operation<T>` (`yield* task` waits for it and returns its value or rethrows
  * its error) and a `PromiseLike<T>` with `then`, `catch` and `finally`
@@ -65,7 +102,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   // All fields below are internal; they are plain fields (not a Map or a
   // closure) so that a suspended task costs one small object.
-  /** @internal */ _sched: Scheduler;
+  /** @internal */ _sched: TaskScheduler;
   /** @internal Slot in the scheduler core, taken when it first arms a timer; -1 when it has none. */ _slot: number;
   /** @internal The body before the first step, then its iterator, then null. */ _gen: Body<T> | Iterator<Instruction, T, unknown> | null;
   /**
@@ -92,7 +129,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   /** @internal */ _wprev: WaitNode | null = null;
 
   /** @internal Use spawn() or run(). */
-  constructor(sched: Scheduler, body: Body<T>, parent: Task | null, name: string | undefined) {
+  constructor(sched: TaskScheduler, body: Body<T>, parent: Task | null, name: string | undefined) {
     this.id = nextId++;
     this._sched = sched;
     this._slot = -1;
@@ -117,7 +154,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
 
   /** @internal Resume mode for the next step (Resume table); the outcome (TaskState) while Finishing: bits 3-5. */
   get _mode(): number {
-    return (this._bits >> Bits.ModeShift) & 7;
+    return (this._bits & Bits.ModeMask) >> Bits.ModeShift;
   }
   set _mode(m: number) {
     this._bits = (this._bits & ~Bits.ModeMask) | (m << Bits.ModeShift);
@@ -172,13 +209,13 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
    * const value = yield* worker.join();
    */
   join(): Operation<T> {
-    return new JoinOp(this);
+    return this._sched.joinOp(this);
   }
 
   [Symbol.iterator](): Iterator<Instruction, T, unknown> {
     // A completed task is its own iterator, done at once with its value
     // (its outcome never changes again): joining it allocates nothing.
-    return this._state === TaskState.Completed ? (this as Iterator<Instruction, T, unknown>) : new JoinOp(this);
+    return this._state === TaskState.Completed ? (this as Iterator<Instruction, T, unknown>) : this._sched.joinOp(this);
   }
 
   /** @internal Iterator step of a completed task (see `[Symbol.iterator]`). */
@@ -308,56 +345,6 @@ export class TaskExtra {
 /** @internal What the scheduler needs of a race: decide it for the racer `t` whose operation just completed. */
 export interface RaceDecider {
   decide(t: Task): boolean;
-}
-
-/** `yield* task`: wait for a task's outcome. */
-class JoinOp<T> extends Op<T> {
-  constructor(private readonly target: Task<T>) {
-    super();
-  }
-
-  override [Symbol.iterator](): Iterator<Instruction, T, unknown> {
-    return this.phase === 0 ? this : this.clone();
-  }
-
-  override next(v?: unknown): IteratorResult<Instruction, T> {
-    if (this.phase === 0) {
-      this.phase = 1;
-      return this.begin();
-    }
-    if (this.deadline !== Infinity && v === TIMED_OUT) throw this.onDeadline!();
-    return result(true, v);
-  }
-
-  protected begin(): IteratorResult<Instruction, T> {
-    const target = this.target;
-    if (target.done) {
-      if (target._state === TaskState.Completed) return result(true, target._val);
-      throw target.failure();
-    }
-    const me = currentTask("join");
-    if (me._sched !== target._sched) {
-      // A task of another run: wait on its promise, which counts as external.
-      return this.parkOn(me, me._sched.awaitPromise(me, target.promise()));
-    }
-    for (let t: Task | null = me; t !== null; t = t._parent) {
-      if (t === target) {
-        throw new Error(`task ${me.name} cannot join ${t === me ? "itself" : `its ancestor ${target.name}`}: that would wait forever`);
-      }
-    }
-    const list = target.joinList();
-    list.push(me);
-    return this.parkOn(me, list);
-  }
-
-  private parkOn(me: Task, on: Suspend): IteratorResult<Instruction, T> {
-    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
-    return parkOn(on);
-  }
-
-  protected clone(): Op<T> {
-    return new JoinOp(this.target);
-  }
 }
 
 /** `yield* task.cancel()`: wait until the task is done, whatever its outcome was. */

@@ -35,6 +35,7 @@ export interface Operation<T> {
  */
 export type Body<T> = () => Operation<T>;
 
+/** Scheduler backend: the pure-TypeScript core or the WebAssembly core. */
 export type { BackendName };
 
 /** `real` follows `performance.now()`; `virtual` jumps to the next deadline when every task waits on a timer. */

@@ -1,3 +1,7 @@
+/**
+ * Waiters that are not tasks, and the hand-over to a node taken off a wait
+ * list: wake it when it is a task, fire it when it is a Waiter.
+ */
 import type { WaitNode } from "./suspend.js";
 import { Task } from "./task.js";
 

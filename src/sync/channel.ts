@@ -1,6 +1,9 @@
+/** Channel: Go's and Stackless's channel between tasks, unbuffered or buffered. */
 import { currentTask } from "../runtime/current.js";
 import { ChannelClosedError } from "../runtime/errors.js";
-import { Op, parkOn, result } from "../runtime/op.js";
+import { parkOn, result } from "../runtime/instruction.js";
+import { parkUntil } from "../runtime/kernel.js";
+import { Op } from "../runtime/op.js";
 import { Fifo } from "./fifo.js";
 import { TIMED_OUT, WaitList } from "../runtime/suspend.js";
 import type { Instruction } from "../runtime/types.js";
@@ -208,7 +211,7 @@ export class SendOp<T> extends Op<void> {
     const me = currentTask("send");
     me._val = this.payload;
     ch.sendq.push(me);
-    if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+    if (this.deadline !== Infinity) parkUntil(me, this.deadline);
     return parkOn(ch.sendq);
   }
   protected clone(): Op<void> {
@@ -271,7 +274,7 @@ export class RecvOp<T> extends Op<T> {
         const me = currentTask("recv");
         ch.recvq.push(me);
         this.phase = 1;
-        if (this.deadline !== Infinity) me._sched.parkDeadline = this.deadline;
+        if (this.deadline !== Infinity) parkUntil(me, this.deadline);
         return parkOn(ch.recvq);
       }
     }

@@ -1,4 +1,6 @@
+/** Event: a flag tasks can wait for. */
 import { currentTask } from "../runtime/current.js";
+import { wake } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
@@ -34,10 +36,7 @@ export class Event {
   set(): void {
     this.flag = true;
     const list = this.waiters;
-    for (let n = list.shift(); n !== null; n = list.shift()) {
-      const t = n as Task;
-      t._sched.wake(t, undefined);
-    }
+    for (let n = list.shift(); n !== null; n = list.shift()) wake(n as Task, undefined);
   }
 
   /** Reset the flag; later `wait()`s park again. */

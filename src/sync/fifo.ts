@@ -3,6 +3,12 @@
  * head, compacted when the dead prefix is large, so push and shift are O(1)
  * amortized without a ring's fixed size.
  */
+/** A const enum, so that the bundler writes the number into `shift` (see Bits in task.ts). */
+const enum Compact {
+  /** The dead prefix is dropped once it holds at least this many slots and half the array. */
+  At = 1024,
+}
+
 export class Fifo<T> {
   private items: T[] = [];
   private head = 0;
@@ -22,7 +28,7 @@ export class Fifo<T> {
     if (this.head === this.items.length) {
       this.items.length = 0;
       this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+    } else if (this.head >= Compact.At && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

@@ -1,5 +1,6 @@
+/** Pool: a bounded group of tasks. */
 import { currentTask } from "../runtime/current.js";
-import { scope } from "../runtime/run.js";
+import { scope, spawnChild, watchDone } from "../runtime/kernel.js";
 import { Semaphore } from "./semaphore.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
@@ -54,13 +55,13 @@ export class Pool {
     const me = currentTask("Pool.spawn");
     let t: Task<T>;
     try {
-      t = me._sched.spawn(body, me, undefined);
+      t = spawnChild(me, body);
     } catch (e) {
       this.slots.release();
       throw e;
     }
     this.running++;
-    t.joinList().push(new SlotRelease(this));
+    watchDone(t, new SlotRelease(this));
     return t;
   }
 

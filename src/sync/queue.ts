@@ -1,3 +1,4 @@
+/** Queue: a FIFO queue between tasks, bounded or not, with JoinableQueue counting. */
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
 import { Fifo } from "./fifo.js";

@@ -1,5 +1,7 @@
+/** select: wait until exactly one of several channel operations takes effect. */
 import { RecvOp, SendOp } from "./channel.js";
 import { currentTask } from "../runtime/current.js";
+import { wake, wakeThrow } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { Suspend, type WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
@@ -39,8 +41,8 @@ class SelectSuspend extends Suspend {
   }
   fire(index: number, ok: boolean, value: unknown): void {
     this.abandon();
-    if (ok) this.task._sched.wake(this.task, { index, value });
-    else this.task._sched.wakeThrow(this.task, value);
+    if (ok) wake(this.task, { index, value });
+    else wakeThrow(this.task, value);
   }
   abandon(): void {
     for (const n of this.nodes) if (n.list.holds(n)) n.list.remove(n);

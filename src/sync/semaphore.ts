@@ -1,4 +1,6 @@
+/** Semaphore: a counting semaphore whose waiters are served in FIFO order. */
 import { currentTask } from "../runtime/current.js";
+import { wake } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Task } from "../runtime/task.js";
@@ -56,7 +58,7 @@ export class Semaphore {
   release(): void {
     const next = this.waiters.shift() as Task | null;
     if (next !== null) {
-      next._sched.wake(next, undefined);
+      wake(next, undefined);
       return;
     }
     if (this.free === this.permits) {
@@ -95,25 +97,4 @@ class AcquireOp extends Op<void> {
     return new AcquireOp(this.sem);
   }
   protected override resumed(): void {}
-}
-
-/**
- * A mutual-exclusion lock: a semaphore with one permit.
- *
- * @example
- * const lock = new Lock();
- * yield* lock.withLock(function* () { balance += yield* readDelta(); });
- */
-export class Lock extends Semaphore {
-  constructor(name?: string) {
-    super(1, name);
-  }
-  /** Whether some task holds the lock. */
-  get locked(): boolean {
-    return this.available === 0;
-  }
-  /** Run `body` holding the lock. */
-  withLock<T>(body: Body<T>): Generator<Instruction, T, any> {
-    return this.withPermit(body);
-  }
 }

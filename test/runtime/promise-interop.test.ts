@@ -3,27 +3,6 @@ import { call, run, sleep, spawn } from "../../src/index.js";
 import { BACKENDS, vrun } from "../support/helpers.js";
 
 describe.each(BACKENDS)("Promise interop on the %s backend", (backend) => {
-  it("call waits for a Promise and returns its value", async () => {
-    const v = await vrun(backend, function* () {
-      const a = yield* call(Promise.resolve(5));
-      const b = yield* call(() => new Promise<string>((r) => setTimeout(() => r("timer"), 5)));
-      const c = yield* call(() => 7); // a plain value passes through
-      return [a, b, c];
-    });
-    expect(v).toEqual([5, "timer", 7]);
-  });
-
-  it("a rejection is thrown at the yield*", async () => {
-    const msg = await vrun(backend, function* () {
-      try {
-        yield* call(Promise.reject(new Error("nope")));
-      } catch (e) {
-        return (e as Error).message;
-      }
-    });
-    expect(msg).toBe("nope");
-  });
-
   it("a task cancelled while waiting on a Promise ignores its later settlement", async () => {
     const r = await run(function* () {
       let resolve!: (v: number) => void;
@@ -39,10 +18,6 @@ describe.each(BACKENDS)("Promise interop on the %s backend", (backend) => {
       return waiter.state;
     }, { backend });
     expect(r).toBe("cancelled");
-  });
-
-  it("call rejects a non-promise, non-function argument", () => {
-    expect(() => call(5 as never)).toThrow(/call\(\) expects a Promise or a function/);
   });
 
   it("tasks are PromiseLike: await works on children too", async () => {

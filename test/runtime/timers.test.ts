@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Channel, TimeoutError, call, current, run, sleep, spawn, withTimeout, yieldNow } from "../../src/index.js";
+import { Channel, TimeoutError, call, current, run, sleep, spawn, yieldNow } from "../../src/index.js";
 import { withDeadline } from "../../src/runtime/op.js";
 import { BACKENDS, makeLog, vrun } from "../support/helpers.js";
 
@@ -76,141 +76,6 @@ describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
     expect(ms).toBeGreaterThanOrEqual(29);
   });
 
-  it("sleep(0) yields to other ready tasks", async () => {
-    const log = makeLog();
-    await vrun(backend, function* () {
-      const a = spawn(function* () {
-        log.add("a1");
-        yield* sleep(0);
-        log.add("a2");
-      });
-      const b = spawn(function* () {
-        log.add("b1");
-        yield* sleep(0);
-        log.add("b2");
-      });
-      yield* a;
-      yield* b;
-    });
-    expect(log).toEqual(["a1", "b1", "a2", "b2"]);
-  });
-
-  it("rejects bad sleep durations with a RangeError", () => {
-    expect(() => sleep(-1)).toThrow(/sleep\(ms\): ms must be a number >= 0, got -1/);
-    expect(() => sleep(NaN)).toThrow(RangeError);
-    expect(() => sleep("10" as never)).toThrow(RangeError);
-  });
-
-  it("withTimeout returns the body's value when it finishes in time", async () => {
-    const v = await vrun(backend, function* () {
-      return yield* withTimeout(100, function* () {
-        yield* sleep(99);
-        return "in time";
-      });
-    });
-    expect(v).toBe("in time");
-  });
-
-  it("withTimeout cancels the body (its finally blocks run, even async ones) and throws TimeoutError", async () => {
-    const log = makeLog();
-    const r = await vrun(backend, function* () {
-      const sched = current()._sched;
-      try {
-        yield* withTimeout(50, function* () {
-          try {
-            yield* sleep(1000);
-          } finally {
-            yield* sleep(5);
-            log.add(`cleanup finished at ${sched.now()}`);
-          }
-        });
-      } catch (e) {
-        log.add(`${(e as Error).name} at ${sched.now()}`);
-        return e as TimeoutError;
-      }
-    });
-    expect(log).toEqual(["cleanup finished at 55", "TimeoutError at 55"]);
-    expect(r).toBeInstanceOf(TimeoutError);
-    expect(r!.ms).toBe(50);
-    expect(r!.message).toMatch(/withTimeout\(50\) timed out after 50 ms/);
-  });
-
-  it("withTimeout keeps a value the body received in the same tick as its deadline", async () => {
-    const r = await vrun(backend, function* () {
-      const ch = new Channel<string>(1);
-      spawn(function* () {
-        yield* sleep(10);
-        ch.trySend("payload"); // wakes the body in the tick its deadline passes
-      });
-      yield* yieldNow(); // the sender arms its timer first
-      const v = yield* withTimeout(10, ch.recv());
-      return { v, left: ch.size };
-    });
-    expect(r).toEqual({ v: "payload", left: 0 }); // not a TimeoutError with the value lost
-  });
-
-  it("withTimeout also cancels whatever the body spawned", async () => {
-    const log = makeLog();
-    await vrun(backend, function* () {
-      try {
-        yield* withTimeout(10, function* () {
-          spawn(function* grandchild() {
-            try {
-              yield* sleep(1000);
-            } finally {
-              log.add("grandchild cleaned up");
-            }
-          });
-          yield* sleep(1000);
-        });
-      } catch {
-        log.add("timed out");
-      }
-    });
-    expect(log).toEqual(["grandchild cleaned up", "timed out"]);
-  });
-
-  it("withTimeout passes the body's own error through", async () => {
-    const msg = await vrun(backend, function* () {
-      try {
-        yield* withTimeout(100, function* () {
-          yield* sleep(1);
-          throw new Error("body error");
-        });
-      } catch (e) {
-        return (e as Error).message;
-      }
-    });
-    expect(msg).toBe("body error");
-  });
-
-  it("nested withTimeouts: the inner, shorter one fires first", async () => {
-    const r = await vrun(backend, function* () {
-      return yield* withTimeout(100, function* () {
-        try {
-          yield* withTimeout(10, sleep(50));
-          return "no timeout";
-        } catch (e) {
-          return `inner ${(e as TimeoutError).ms}`;
-        }
-      });
-    });
-    expect(r).toBe("inner 10");
-  });
-
-  it("withTimeout accepts an Operation as well as a body, and validates ms", async () => {
-    const r = await vrun(backend, function* () {
-      try {
-        yield* withTimeout(5, sleep(10));
-      } catch (e) {
-        return (e as Error).name;
-      }
-    });
-    expect(r).toBe("TimeoutError");
-    expect(() => withTimeout(-5, sleep(1))).toThrow(/withTimeout\(ms\): ms must be a number >= 0/);
-    expect(() => withTimeout(5, 42 as never)).toThrow(/withTimeout: expected an operation or a generator function/);
-  });
-
   it("a busy task that keeps yielding does not hold back a sleeper's deadline (real clock)", async () => {
     const r = await run(function* () {
       let spins = 0;
@@ -228,6 +93,7 @@ describe.each(BACKENDS)("timers and clocks on the %s backend", (backend) => {
     }, { backend });
     expect(r).toBeGreaterThan(10);
   });
+
   it("a park whose deadline passed when the tick began times out, even if an earlier task of that tick would wake it", async () => {
     // x and the root arm timers for the same instant, x first, so both end up
     // in one tick with x ahead. The root's deadline has passed when that tick

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Channel, current, select, sleep, spawn, withTimeout, yieldNow } from "../../src/index.js";
+import { deadlineAfter } from "../../src/runtime/kernel.js";
 import { withDeadline } from "../../src/runtime/op.js";
 import { BACKENDS, vrun } from "../support/helpers.js";
 
@@ -101,7 +102,7 @@ describe.each(BACKENDS)("the shared RecvOp of a channel on the %s backend", (bac
       const me = current();
       let first = "";
       try {
-        yield* withDeadline(ch.recv(), me._sched.deadlineAfter(5), () => new Error("late"));
+        yield* withDeadline(ch.recv(), deadlineAfter(me, 5), () => new Error("late"));
       } catch (e) {
         first = (e as Error).message;
       }
