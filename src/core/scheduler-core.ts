@@ -23,7 +23,7 @@ export type BackendName = "ts" | "wasm";
  * A slot has at most one armed timer. Deadlines are whole milliseconds of the
  * run's clock; the runtime rounds them up.
  *
- * How the runtime (src/runtime/scheduler.ts) uses it: it keeps its own run queue of
+ * How the runtime (src/runtime/ready-queue.ts and timers.ts) uses it: it keeps its own run queue of
  * Task objects and never calls `ready`, so a core's run queue only carries
  * the slots of expired timers, which the runtime takes with `tick` and
  * appends to its own queue. It allocates a slot only for a task that arms a
