@@ -56,9 +56,17 @@ export interface RawResult {
 /**
  * Send raw bytes (in one write, or in parts with a pause between) and collect
  * the answer until the server closes or `idleMs` passes with nothing new.
+ * With `until`, once it holds for the text so far, only `settleMs` more of
+ * silence is waited for (anything extra still arrives in that time): a test
+ * that knows what to expect need not guess a short idle time on a loaded
+ * machine.
  */
-export function raw(port: number, parts: string | Buffer | (string | Buffer)[], opts: { idleMs?: number; gapMs?: number } = {}): Promise<RawResult> {
-  const { idleMs = 300, gapMs = 0 } = opts;
+export function raw(
+  port: number,
+  parts: string | Buffer | (string | Buffer)[],
+  opts: { idleMs?: number; gapMs?: number; until?: (text: string) => boolean; settleMs?: number } = {},
+): Promise<RawResult> {
+  const { idleMs = 300, gapMs = 0, until, settleMs = 50 } = opts;
   const list = Array.isArray(parts) ? parts : [parts];
   return new Promise((resolve, reject) => {
     const sock = connect(port, "127.0.0.1");
@@ -75,7 +83,8 @@ export function raw(port: number, parts: string | Buffer | (string | Buffer)[], 
     };
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => finish(false), idleMs);
+      const enough = until !== undefined && until(Buffer.concat(chunks).toString("latin1"));
+      timer = setTimeout(() => finish(false), enough ? settleMs : idleMs);
     };
     sock.on("data", (d) => {
       chunks.push(d);

@@ -55,8 +55,15 @@ describe.each(COMBOS)("HTTP server robustness, $parser parser, $backend backend"
       const v = verdict(combo.parser, bytes);
       if (v.upgrade) continue; // CONNECT/Upgrade: covered below
       handled.length = 0;
-      // An error case ends on the close, so it may wait long for it; a valid one ends when nothing more comes.
-      const r = await raw(s.port, bytes, { idleMs: v.error !== null ? 2000 : 150 });
+      // An error case ends on the close, so it may wait long for it; a valid one once its
+      // responses are in (then a short settle catches any extra), or, expecting none, after a short silence.
+      const expected = v.complete;
+      const r =
+        v.error !== null
+          ? await raw(s.port, bytes, { idleMs: 2000 })
+          : expected === 0
+            ? await raw(s.port, bytes, { idleMs: 150 })
+            : await raw(s.port, bytes, { idleMs: 2000, until: (text) => statuses(text).length >= expected });
       const got = statuses(r.text);
       const where = `${c.location} ${c.name}`;
       if (v.error !== null && v.error.code === ParseError.DATA_AFTER_CLOSE) {
