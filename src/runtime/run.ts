@@ -39,7 +39,7 @@ export function run<T>(body: Body<T>, options?: RunOptions): Task<T> {
 export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
   const parent = peekCurrent();
   const cfg = resolveRun("spawn()", options, parent !== null);
-  if (parent === null) return run(body, cfg);
+  if (parent === null) return new Scheduler(cfg).spawnRoot(body, cfg.name);
   return parent._sched.spawn(body, parent, cfg.name);
 }
 
