@@ -123,6 +123,6 @@ export { ERROR_STATUS } from "./http/parser/parse-error.js";
 // HTTP server
 export { serve, Server, type ServeOptions, type ServerCloseOptions } from "./http/server.js";
 export type { Handler } from "./http/server-config.js";
-export { Request, type RequestHeaders } from "./http/request.js";
-export { Response, type ResponseBody, type ResponseInit } from "./http/response.js";
+export { HttpRequest, type RequestHeaders } from "./http/request.js";
+export { HttpResponse, type ResponseBody, type HttpResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";

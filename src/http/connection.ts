@@ -14,8 +14,8 @@ import { HttpError } from "./http-error.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
-import { type BodyReader, NO_CHUNKS, Request } from "./request.js";
-import { Response, type ResponseConnection, type ResponseInit } from "./response.js";
+import { type BodyReader, NO_CHUNKS, HttpRequest } from "./request.js";
+import { HttpResponse, type ResponseConnection, type HttpResponseInit } from "./response.js";
 import { CONTINUE_HEAD, TIMEOUT_ANSWER, queueClosingAnswer } from "./response-head.js";
 import type { HttpServerConfig } from "./server-config.js";
 
@@ -52,11 +52,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   _lnext: ConnListNode | null = null;
   _list: ConnList | null = null;
   _deadline = 0;
-  /** Requests parsed and not yet handled, oldest first, linked through `Request._next` (no array to keep while idle). */
-  private pendingHead: Request | null = null;
-  private pendingTail: Request | null = null;
+  /** Requests parsed and not yet handled, oldest first, linked through `HttpRequest._next` (no array to keep while idle). */
+  private pendingHead: HttpRequest | null = null;
+  private pendingTail: HttpRequest | null = null;
   /** The request whose body the parser is reading. */
-  private receiving: Request | null = null;
+  private receiving: HttpRequest | null = null;
   /** The connection closes after the current response. */
   mustClose = false;
   /** The server is shutting down: finish the current request with `Connection: close`. */
@@ -82,11 +82,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
 
   onHead(head: RequestHead): void {
     // The head is a view into the parser's buffer, which the next execute()
-    // overwrites: keep its bytes (strings stay lazy), so a Request stays
+    // overwrites: keep its bytes (strings stay lazy), so an HttpRequest stays
     // valid for as long as anyone holds it, as with node:http. The chunk
     // being parsed came from conn.read() and is ours alone, so a head inside
     // it is kept by pointing there, with no copy.
-    const req = new Request(this.cfg.parser.retainInChunk(head), this);
+    const req = new HttpRequest(this.cfg.parser.retainInChunk(head), this);
     if (this.pendingTail === null) this.pendingHead = req;
     else this.pendingTail._next = req;
     this.pendingTail = req;
@@ -175,7 +175,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         if (res === null) return yield* this.flushQuietly(); // answered without the handler; closing
         let failed = false;
         try {
-          const ret = (yield* this.cfg.handler(req, res)) as ResponseInit | void | undefined;
+          const ret = (yield* this.cfg.handler(req, res)) as HttpResponseInit | void | undefined;
           if (!res._finished) {
             if (ret !== undefined && ret !== null && typeof ret === "object") {
               const rest = res.sendInit(ret); // a streamed body: the operation that sends it
@@ -201,11 +201,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 
   /**
-   * The Response for `req`, or null when it was answered without running
+   * The response for `req`, or null when it was answered without running
    * the handler (a malformed body, an unsupported Expect or Upgrade): the
    * answer is queued and the connection closes after it.
    */
-  private respondTo(req: Request): Response | null {
+  private respondTo(req: HttpRequest): HttpResponse | null {
     if (this.error !== null && this.receiving === req) {
       // Its body is already known to be malformed: answer the error, do not run the handler.
       this.queueParseError(this.error);
@@ -213,7 +213,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     }
     this.served++;
     if (this.served >= this.cfg.maxRequestsPerConnection) this.mustClose = true;
-    const res = new Response(req, this);
+    const res = new HttpResponse(req, this);
     if (req._head.expectOther) {
       res.sendError(417, "only Expect: 100-continue is supported");
       return null;
@@ -226,7 +226,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 
   /** Whether the connection may stay open after responding to `req`. */
-  keepAliveFor(req: Request): boolean {
+  keepAliveFor(req: HttpRequest): boolean {
     // A parse error closes the connection after *its* answer, not after the
     // answers to the good requests parsed before it: those stay keep-alive, so
     // the serve loop goes on to answer the error.
@@ -236,7 +236,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
-  *receiveBody(req: Request): Generator<Instruction, void, any> {
+  *receiveBody(req: HttpRequest): Generator<Instruction, void, any> {
     if (!req._reading) {
       req._reading = true;
       if (req._head.expectContinue && !req._ended && req._chunks.length === 0) {
@@ -320,7 +320,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 
   /** Read and drop the rest of a body the handler did not read. False if the connection must close. */
-  private *discardBody(req: Request): Generator<Instruction, boolean, any> {
+  private *discardBody(req: HttpRequest): Generator<Instruction, boolean, any> {
     if (req._head.expectContinue && !req._reading) {
       // The client waits for our go-ahead before sending the body; it was not given.
       this.mustClose = true;
@@ -338,7 +338,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   }
 
   /** A handler threw. Returns whether the connection can go on. */
-  private handlerFailed(e: unknown, req: Request, res: Response): boolean {
+  private handlerFailed(e: unknown, req: HttpRequest, res: HttpResponse): boolean {
     if (res._headSent) {
       // Part of the response is out: the client cannot tell it from a whole one.
       if (!(e instanceof NetError)) this.cfg.onError(e, req);

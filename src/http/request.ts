@@ -18,7 +18,7 @@ export interface BodyReader {
   /** Largest body a buffered read may gather (the server's `maxBodySize`). */
   readonly maxBodySize: number;
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
-  receiveBody(req: Request): Operation<void>;
+  receiveBody(req: HttpRequest): Operation<void>;
 }
 
 const decoder = new TextDecoder();
@@ -35,12 +35,12 @@ function tooLarge(max: number, length: number): HttpError {
  * are made only for the fields you read.
  *
  * @example
- * req.headers.get("content-type"); // "application/json" or undefined
+ * req.headers.get("content-type"); // "application/json", or null when absent
  * for (const [name, value] of req.headers.entries()) console.log(name, value);
  */
 export interface RequestHeaders {
-  /** The first value of `name`, trailing whitespace removed; undefined when absent. */
-  get(name: string): string | undefined;
+  /** The first value of `name`, trailing whitespace removed; null when absent (as `Headers.get`). */
+  get(name: string): string | null;
   /** Every value of `name`, in order. */
   getAll(name: string): string[];
   /** Whether `name` is present. */
@@ -65,7 +65,7 @@ class AbsoluteFormHeaders implements RequestHeaders {
     private readonly host: string,
   ) {}
 
-  get(name: string): string | undefined {
+  get(name: string): string | null {
     return isHost(name) ? this.host : this.fields.get(name);
   }
 
@@ -110,13 +110,13 @@ const isHost = (name: string): boolean => name.length === 4 && name.toLowerCase(
  *   return { status: 404 };
  * };
  */
-export class Request {
+export class HttpRequest {
   /** @internal */ readonly _head: RequestHead;
   /** @internal */ readonly _conn: BodyReader;
   /** @internal Body chunks received and not yet read (copies); NO_CHUNKS until the first. */ _chunks: Uint8Array[] = NO_CHUNKS;
   /** @internal The whole body has arrived. */ _ended = false;
   /** @internal Chunked trailer fields, once the body ended. */ _trailers: [string, string][] | null = null;
-  /** @internal The next request parsed on the same connection, while both wait to be handled. */ _next: Request | null = null;
+  /** @internal The next request parsed on the same connection, while both wait to be handled. */ _next: HttpRequest | null = null;
   /** @internal A handler has started reading the body (100-continue was answered if asked for). */ _reading = false;
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
   /** @internal Socket reads that brought bytes of this body (tests check a body really arrived in pieces). */ _bodyReads = 0;
@@ -175,7 +175,7 @@ export class Request {
    * req.host; // "example.com:8080"
    */
   get host(): string | undefined {
-    return this.authority ?? this._head.get("host");
+    return this.authority ?? this._head.get("host") ?? undefined;
   }
 
   /** The authority of an absolute-form target (`scheme://authority/...`), else null. */
@@ -332,6 +332,6 @@ export class Request {
   }
 
   toString(): string {
-    return `Request(${this.method} ${this.target})`;
+    return `HttpRequest(${this.method} ${this.target})`;
   }
 }

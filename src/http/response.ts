@@ -10,7 +10,7 @@ import type { Instruction, Operation } from "../runtime/types.js";
 import { BYTES_TYPE, BlobSource, type Body, type ChunkSource, TEXT_TYPE, classifyBody } from "./body-source.js";
 import { badValue, lowerName, validValue } from "./header-fields.js";
 import type { OutputBuffer } from "./output.js";
-import type { Request } from "./request.js";
+import type { HttpRequest } from "./request.js";
 import { type HeadEntry, headEntry, queueCachedWhole, queueWhole } from "./response-head.js";
 import { checkStatus, checkStatusText, statusHasNoBody } from "./status.js";
 
@@ -23,7 +23,7 @@ export interface ResponseConnection extends OutputBuffer {
   /** The connection closes after the current response. */
   mustClose: boolean;
   /** Whether the connection may stay open after responding to `req`. */
-  keepAliveFor(req: Request): boolean;
+  keepAliveFor(req: HttpRequest): boolean;
 }
 
 /**
@@ -66,7 +66,7 @@ export type ResponseBody =
   | null;
 
 /** What a handler may return instead of calling `res.end()`. */
-export interface ResponseInit {
+export interface HttpResponseInit {
   /** Status code, an integer from 100 to 999; default 200. */
   status?: number;
   /** Reason phrase; default Node's for the status (`http.STATUS_CODES`), else "unknown". No control characters. */
@@ -96,14 +96,14 @@ export interface ResponseInit {
  * res.setHeader("content-type", "application/json");
  * yield* res.end(JSON.stringify({ id }));
  */
-export class Response {
+export class HttpResponse {
   /** Status code to send, an integer from 100 to 999; default 200. */
   status = 200;
   /** The handler's reason phrase, or undefined for the default. */
   private customText: string | undefined = undefined;
   /** The body failed part way (the producer threw, or the client left): nothing more may be sent, the connection closes. */
   private broken = false;
-  /** @internal */ readonly _req: Request;
+  /** @internal */ readonly _req: HttpRequest;
   /** @internal */ readonly _conn: ResponseConnection;
   /**
    * The fields set, as triples: name as given, name lower-cased once (for
@@ -119,7 +119,7 @@ export class Response {
   private userDate = false;
 
   /** @internal */
-  constructor(req: Request, conn: ResponseConnection) {
+  constructor(req: HttpRequest, conn: ResponseConnection) {
     this._req = req;
     this._conn = conn;
   }
@@ -256,7 +256,7 @@ export class Response {
    * Returns null when the response is complete (queued), or the operation
    * that streams the body.
    */
-  sendInit(init: ResponseInit): Operation<void> | null {
+  sendInit(init: HttpResponseInit): Operation<void> | null {
     if (this.broken) {
       // The handler caught its body's failure and returned: the response stays cut short.
       this.finish();
@@ -522,7 +522,7 @@ const SMALL_BLOB = 64 * 1024;
  */
 class EndOp extends Op<void> {
   constructor(
-    private readonly res: Response,
+    private readonly res: HttpResponse,
     private readonly body: string | Uint8Array | undefined,
     /** The response is finished already: only write. */
     private readonly writeOnly = false,

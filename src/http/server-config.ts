@@ -6,8 +6,8 @@
  */
 import type { Operation } from "../runtime/types.js";
 import type { HttpParser } from "./parser/parser.js";
-import type { Request } from "./request.js";
-import type { Response, ResponseInit } from "./response.js";
+import type { HttpRequest } from "./request.js";
+import type { HttpResponse, HttpResponseInit } from "./response.js";
 
 /**
  * Handles one request. A generator function: read the request, then either
@@ -15,7 +15,7 @@ import type { Response, ResponseInit } from "./response.js";
  * `{ status, headers, body }`. Throwing `HttpError(status)` answers with
  * that status; any other error answers 500 and is passed to `onError`.
  */
-export type Handler = (req: Request, res: Response) => Operation<ResponseInit | void | undefined>;
+export type Handler = (req: HttpRequest, res: HttpResponse) => Operation<HttpResponseInit | void | undefined>;
 
 /** What a connection (`Connection`, an HttpConnection) asks of its server. Not part of the public API. */
 export interface ConnOwner<Connection> {
@@ -41,5 +41,5 @@ export interface HttpServerConfig<Connection> {
   maxRequestsPerConnection: number;
   /** Largest body a buffered read (`req.body()`, `text()`, `json()`) gathers. */
   maxBodySize: number;
-  onError: (error: unknown, req: Request) => void;
+  onError: (error: unknown, req: HttpRequest) => void;
 }

@@ -17,7 +17,7 @@ import { Event } from "../sync/event.js";
 import { ConnList } from "./conn-list.js";
 import { HttpConnection } from "./connection.js";
 import { type ParserKind, createParser } from "./parser/parser.js";
-import type { Request } from "./request.js";
+import type { HttpRequest } from "./request.js";
 import type { Handler, HttpServerConfig } from "./server-config.js";
 
 /** Options of {@link serve}, flat like `node:http`'s. Times are in milliseconds. */
@@ -76,7 +76,7 @@ export interface ServeOptions {
    */
   closeTimeout?: number;
   /** Called with errors thrown by handlers (the client got a 500). Default: print to stderr. */
-  onError?: (error: unknown, req: Request) => void;
+  onError?: (error: unknown, req: HttpRequest) => void;
   /** Name of the server task. */
   name?: string;
 }
@@ -87,7 +87,7 @@ export interface ServerCloseOptions {
   timeout?: number;
 }
 
-function defaultOnError(error: unknown, req: Request): void {
+function defaultOnError(error: unknown, req: HttpRequest): void {
   console.error(`tasklet http: handler failed on ${req.method} ${req.target}:`, error);
 }
 
@@ -109,7 +109,7 @@ export class Server implements Operation<Server> {
   readonly ready: Promise<Server>;
   /** @internal Listening, accepting, the connection limit and the graceful stop (src/net/server-lifecycle.ts). */
   readonly _life: ServerLifecycle;
-  private readonly config: ServeConfig<Request>;
+  private readonly config: ServeConfig<HttpRequest>;
   private readonly cfg: HttpServerConfig<HttpConnection>;
   /** Connections being served by a task. */
   private readonly active = new ConnList();
@@ -125,7 +125,7 @@ export class Server implements Operation<Server> {
   private readonly reapKick = new Event("http server reaper");
 
   /** @internal Use serve(). */
-  constructor(config: ServeConfig<Request>, handler: Handler) {
+  constructor(config: ServeConfig<HttpRequest>, handler: Handler) {
     this.config = config;
     const parser = createParser(config.parser, {
       maxHeaderSize: config.maxHeaderSize,
@@ -322,7 +322,7 @@ const timeUp = (): unknown => TIME_UP;
  */
 export function serve(options: ServeOptions, handler: Handler): Server {
   const parent = peekCurrent();
-  const config = resolveServe<Request>("serve()", options, parent !== null);
+  const config = resolveServe<HttpRequest>("serve()", options, parent !== null);
   if (typeof handler !== "function") throw new TypeError(`serve(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
   const server = new Server(config, handler);
   server._life.start(parent, config.backend);

@@ -71,8 +71,8 @@ const INPUTS: { name: string; decl: string; def?: string }[] = [
   { name: "body", decl: "declare const body: Uint8Array;" },
   { name: "tooSlow", decl: "declare const tooSlow: boolean;" },
   { name: "reply", decl: "declare function reply(status: number, message: string): void;" },
-  { name: "req", decl: "declare const req: Request;" },
-  { name: "res", decl: "declare const res: Response;" },
+  { name: "req", decl: "declare const req: HttpRequest;" },
+  { name: "res", decl: "declare const res: HttpResponse;" },
   { name: "id", decl: "declare const id: string;" },
   { name: "user", decl: "declare const user: { name: string } | undefined;" },
 ];

@@ -14,7 +14,7 @@ interface Seen {
   path: string;
   query: [string, string][];
   host: string | undefined;
-  header: string | undefined;
+  header: string | null;
   all: string[];
   has: boolean;
   entries: [string, string][];
@@ -22,7 +22,7 @@ interface Seen {
 }
 
 /** The handler reports what the request looks like from inside. */
-function* report(req: import("../../src/http/request.js").Request) {
+function* report(req: import("../../src/http/request.js").HttpRequest) {
   const seen: Seen = {
     target: req.target,
     path: req.path,

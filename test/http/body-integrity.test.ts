@@ -14,7 +14,7 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Request } from "../../src/http/request.js";
+import type { HttpRequest } from "../../src/http/request.js";
 import { prng as rng } from "../support/core-helpers.js";
 import { pattern } from "../support/helpers.js";
 import { COMBOS, serverPool } from "./http-helpers.js";
@@ -59,7 +59,7 @@ interface Seen {
   peer: string;
 }
 
-function* handler(req: Request) {
+function* handler(req: HttpRequest) {
   if (req.path === "/after") return { body: `after ${req.query.get("n")} ${req.remoteAddress}\n` };
   let body: Uint8Array;
   if (req.path === "/buffered") body = yield* req.body();

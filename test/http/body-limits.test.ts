@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { serve } from "../../src/index.js";
-import type { Request } from "../../src/http/request.js";
+import type { HttpRequest } from "../../src/http/request.js";
 import { pattern } from "../support/helpers.js";
 import { COMBOS, serverPool } from "./http-helpers.js";
 import { exchange } from "./http-wire.js";
@@ -16,7 +16,7 @@ const MiB = 1 << 20;
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** A handler that streams the body, hashing as it goes (keeps none of it). */
-function* streamed(req: Request) {
+function* streamed(req: HttpRequest) {
   const h = createHash("sha256");
   let n = 0;
   for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
@@ -27,7 +27,7 @@ function* streamed(req: Request) {
 }
 
 /** A handler that reads the body whole. */
-function* buffered(req: Request) {
+function* buffered(req: HttpRequest) {
   const b = yield* req.body();
   return { body: `${sha(b)} ${b.length}` };
 }

@@ -9,7 +9,7 @@ import { request } from "node:http";
 import { Readable } from "node:stream";
 import { fc, test as fcTest } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Request } from "../../src/index.js";
+import type { HttpRequest } from "../../src/index.js";
 import { COMBOS, raw, serverPool } from "./http-helpers.js";
 import { pattern } from "../support/helpers.js";
 
@@ -149,7 +149,7 @@ function makeBody(kind: Kind, size: number, seed: number): { body: unknown; byte
   throw new Error(`unknown kind ${kind}`);
 }
 
-function* bodyHandler(req: Request, res: import("../../src/index.js").Response) {
+function* bodyHandler(req: HttpRequest, res: import("../../src/index.js").HttpResponse) {
   const [, kind, size, seed, how] = req.path.split("/");
   const { body } = makeBody(kind as Kind, Number(size), Number(seed));
   if (how === "end") {

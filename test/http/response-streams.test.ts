@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Request } from "../../src/index.js";
+import type { HttpRequest } from "../../src/index.js";
 import { COMBOS, raw, serverPool } from "./http-helpers.js";
 
 const { start, closeAll } = serverPool();
@@ -227,7 +227,7 @@ describe.each(COMBOS)("streamed bodies, $parser parser, $backend backend", (comb
     };
     const s = await start(
       combo,
-      function* (req: Request, res) {
+      function* (req: HttpRequest, res) {
         const kind = req.path.slice(1);
         if (kind === "caught") {
           try {

@@ -154,7 +154,7 @@ describe.each(COMBOS)("Connection set by a handler, $parser parser, $backend bac
   const PIPELINED = "GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n";
 
   it("Connection: close from the handler closes the connection after its response; the pipelined request is not answered", async () => {
-    const ways: Record<string, (res: import("../../src/index.js").Response) => any> = {
+    const ways: Record<string, (res: import("../../src/index.js").HttpResponse) => any> = {
       setHeader: function* (res) {
         res.setHeader("Connection", "close");
         yield* res.end("first");

@@ -175,10 +175,10 @@ export class HeaderList {
     return -1;
   }
 
-  /** The value of the first field named `name` (case-insensitive, trailing whitespace removed), or undefined. */
-  get(name: string): string | undefined {
+  /** The value of the first field named `name` (case-insensitive, trailing whitespace removed), or null (as the Fetch standard's `Headers.get`). */
+  get(name: string): string | null {
     const i = this.indexOf(name);
-    return i < 0 ? undefined : this.value(i);
+    return i < 0 ? null : this.value(i);
   }
 
   /** Every value of the fields named `name`, in order. */
