@@ -126,3 +126,8 @@ export type { Handler } from "./http/server-config.js";
 export { HttpRequest, type RequestHeaders } from "./http/request.js";
 export { HttpResponse, type ResponseBody, type HttpResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";
+
+// Diagnostics: diagnostics_channel events, task dumps
+export { dumpTasks, printTasks, type TaskDump } from "./runtime/dump.js";
+export type { TaskSpawnMessage, TaskEndMessage, TaskOutcome } from "./runtime/diagnostics.js";
+export type { HttpRequestStartMessage, HttpRequestEndMessage, HttpErrorMessage, HttpErrorPhase } from "./http/diagnostics.js";

@@ -15,7 +15,10 @@
  *   `socket.write`; `direct` writes each one straight to the handle, none
  *   gathered for the end of the tick (where the direct path is on).
  * - `TASKLET_NET_GATHER=off|on`: `off` gathers no small writes (src/net/outbox.ts).
+ * - `TASKLET_DUMP_ON=<signal>` (e.g. `SIGUSR2`): print the live task tree to
+ *   stderr on that signal while a run is active (src/runtime/dump.ts).
  */
+import { constants as osConstants } from "node:os";
 
 /** Scheduler cores (the same names as `BackendName` of src/runtime/types.ts). */
 export type EnvBackend = "ts" | "wasm";
@@ -32,6 +35,8 @@ export interface EnvConfig {
   readonly netWrite: "auto" | "stream" | "direct";
   /** `TASKLET_NET_GATHER` is not "off". */
   readonly netGather: boolean;
+  /** `TASKLET_DUMP_ON`: the signal that prints the live task tree; undefined when unset (or not a signal one can listen to). */
+  readonly dumpOn: NodeJS.Signals | undefined;
   /**
    * Node runs with `--pending-deprecation` (in its arguments, in
    * `NODE_OPTIONS`, or `NODE_PENDING_DEPRECATION=1`): reaching node's
@@ -55,6 +60,18 @@ function choice<T extends string>(env: EnvSource, key: string, values: readonly 
   return values[0]!;
 }
 
+/** Signals a process cannot listen to. */
+const UNCATCHABLE = new Set(["SIGKILL", "SIGSTOP"]);
+
+/** `TASKLET_DUMP_ON`: a signal name this platform knows and a listener can catch; anything else is warned about and ignored. */
+function dumpSignal(env: EnvSource, warnings: string[]): NodeJS.Signals | undefined {
+  const v = env.TASKLET_DUMP_ON;
+  if (v === undefined || v === "") return undefined;
+  if (Object.hasOwn(osConstants.signals, v) && !UNCATCHABLE.has(v)) return v as NodeJS.Signals;
+  warnings.push(`TASKLET_DUMP_ON=${JSON.stringify(v)} is not a signal a listener can catch (use a name such as "SIGUSR2"); it is ignored`);
+  return undefined;
+}
+
 /** Parse `env` and Node's arguments `execArgv`: a pure function, for tests; {@link ENV} is its result for this process. */
 export function parseEnv(env: EnvSource, execArgv: readonly string[]): EnvConfig {
   const warnings: string[] = [];
@@ -71,6 +88,7 @@ export function parseEnv(env: EnvSource, execArgv: readonly string[]): EnvConfig
     netRead: choice(env, "TASKLET_NET_READ", ["auto", "stream", "data"] as const, warnings),
     netWrite: choice(env, "TASKLET_NET_WRITE", ["auto", "stream", "direct"] as const, warnings),
     netGather: gather === "on",
+    dumpOn: dumpSignal(env, warnings),
     pendingDeprecation: execArgv.includes(flag) || (env.NODE_OPTIONS ?? "").includes(flag) || env.NODE_PENDING_DEPRECATION === "1",
     warnings: Object.freeze(warnings),
   });

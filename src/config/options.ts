@@ -216,6 +216,7 @@ export const RUN_OPTIONS: OptionTable = {
   backend,
   clock: { kind: "enum", values: ["real", "virtual"], default: "real" },
   name: str,
+  traceSpawns: { kind: "boolean", default: false },
 };
 
 export const LISTEN_OPTIONS: OptionTable = {
@@ -282,6 +283,8 @@ export interface RunConfig {
   readonly backend: BackendChoice | undefined;
   readonly clock: "real" | "virtual";
   readonly name: string | undefined;
+  /** Record each task's spawn site for dumpTasks (a stack capture per spawn). */
+  readonly traceSpawns: boolean;
 }
 
 /** `listen`, resolved (and the listening part of every server). */
@@ -391,6 +394,9 @@ export function resolveRun(fn: string, options: unknown, insideTask = false): Ru
   const r = resolveOptions(fn, RUN_OPTIONS, options);
   if (insideTask && (r.backend !== undefined || (options as { clock?: unknown }).clock !== undefined)) {
     throw new TypeError(`${fn}: \`backend\` and \`clock\` apply to a whole run; pass them to run() or to a spawn outside any task`);
+  }
+  if (insideTask && (options as { traceSpawns?: unknown }).traceSpawns !== undefined) {
+    throw new TypeError(`${fn}: \`traceSpawns\` applies to a whole run; pass it to run() or to a spawn outside any task`);
   }
   return Object.freeze(r) as unknown as RunConfig;
 }

@@ -10,6 +10,7 @@ import type { Conn, ConnWatcher } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
+import { RequestTrace, httpErrorChannel, publishHttpError, tracingRequests } from "./diagnostics.js";
 import { HttpError } from "./http-error.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
@@ -71,6 +72,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
     super(conn);
     this.cfg = cfg;
+  }
+
+  /** The label of the connection's task (its name is made from it only when read: nothing per connection). */
+  override toString(): string {
+    return `http ${this.conn.address}`;
   }
 
   /** @internal Largest body a buffered read may gather (the server's `maxBodySize`). */
@@ -173,6 +179,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         this.pendingCount--;
         const res = this.respondTo(req);
         if (res === null) return yield* this.flushQuietly(); // answered without the handler; closing
+        const trace: RequestTrace | null = tracingRequests() ? new RequestTrace(req, res, this.conn.address, this.bytesQueued()) : null;
         let failed = false;
         try {
           const ret = (yield* this.cfg.handler(req, res)) as HttpResponseInit | void | undefined;
@@ -184,8 +191,12 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
           }
         } catch (e) {
           failed = true;
-          if (!this.handlerFailed(e, req, res)) return yield* this.flushQuietly();
+          if (!this.handlerFailed(e, req, res)) {
+            if (trace !== null) trace.end(this.bytesQueued());
+            return yield* this.flushQuietly();
+          }
         }
+        if (trace !== null) trace.end(this.bytesQueued());
         // The next request starts after this one's body: read and drop what the handler left.
         if (!req._ended && !(yield* this.discardBody(req))) return yield* this.flushQuietly();
         if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();
@@ -193,7 +204,10 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     } catch (e) {
       // Handler errors were answered above; what gets here is a bug
       // of ours, reported without taking the server down.
-      if (!(e instanceof NetError)) console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
+      if (!(e instanceof NetError)) {
+        if (httpErrorChannel.hasSubscribers) publishHttpError(e, null, "connection", this.conn.address);
+        console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
+      }
     } finally {
       this.dropSpare();
       if (!keep) this.cfg.owner._connDone(this);
@@ -208,7 +222,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private respondTo(req: HttpRequest): HttpResponse | null {
     if (this.error !== null && this.receiving === req) {
       // Its body is already known to be malformed: answer the error, do not run the handler.
-      this.queueParseError(this.error);
+      this.queueParseError(this.error, req);
       return null;
     }
     this.served++;
@@ -314,7 +328,10 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   /** A read failed: answer a timeout with 408; anything else but a network error is a bug. */
   private *readFailed(e: unknown): Generator<Instruction, void, any> {
     if (e === IDLE_TIMEOUT) return; // idle keep-alive connection: close without a word
-    if (e === REQUEST_TIMEOUT) return yield* this.answerTimeout();
+    if (e === REQUEST_TIMEOUT) {
+      if (httpErrorChannel.hasSubscribers) publishHttpError(e, this.receiving, "timeout", this.conn.address);
+      return yield* this.answerTimeout();
+    }
     if (e instanceof NetError) return; // reset, closed by shutdown: nothing to answer
     throw e;
   }
@@ -341,7 +358,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private handlerFailed(e: unknown, req: HttpRequest, res: HttpResponse): boolean {
     if (res._headSent) {
       // Part of the response is out: the client cannot tell it from a whole one.
-      if (!(e instanceof NetError)) this.cfg.onError(e, req);
+      if (!(e instanceof NetError)) this.reportHandlerError(e, req);
       this.mustClose = true;
       return false;
     }
@@ -351,9 +368,14 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       return !this.mustClose;
     }
     if (e instanceof NetError) return false; // the client went away
-    this.cfg.onError(e, req);
+    this.reportHandlerError(e, req);
     res._answerInstead(500, INTERNAL_ERROR_TEXT, false);
     return true;
+  }
+
+  private reportHandlerError(e: unknown, req: HttpRequest): void {
+    if (httpErrorChannel.hasSubscribers) publishHttpError(e, req, "handler", this.conn.address);
+    this.cfg.onError(e, req);
   }
 
   private *answerParseError(err: HttpParseError): Generator<Instruction, void, any> {
@@ -361,7 +383,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     yield* this.flushQuietly();
   }
 
-  private queueParseError(err: HttpParseError): void {
+  private queueParseError(err: HttpParseError, req: HttpRequest | null = null): void {
+    if (httpErrorChannel.hasSubscribers) publishHttpError(err, req, "parse", this.conn.address);
     this.mustClose = true;
     queueClosingAnswer(this, err.status, err.message);
   }

@@ -70,6 +70,8 @@ export class OutputBuffer extends ParserConnection {
   private chunks: Uint8Array[] | null = null;
   /** Bytes queued and not yet written (in `obuf` and `chunks`). */
   protected outBytes = 0;
+  /** Bytes taken out for writing so far (added once per write, not per queued piece): with `outBytes`, what request diagnostics measure. */
+  private takenBytes = 0;
   /**
    * Requests parsed whose responses are still to come (the connection keeps
    * the count): while any wait, a finished response is gathered with the
@@ -159,6 +161,7 @@ export class OutputBuffer extends ParserConnection {
 
   /** Take what is queued (the caller writes it). */
   private takeOut(): Uint8Array | Uint8Array[] {
+    this.takenBytes += this.outBytes;
     this.outBytes = 0;
     if (this.chunks === null) {
       // The common case: all of it is in the gathering buffer; one view of it, no array.
@@ -171,6 +174,11 @@ export class OutputBuffer extends ParserConnection {
     const c = this.chunks;
     this.chunks = null;
     return c.length === 1 ? c[0]! : c;
+  }
+
+  /** Bytes of output queued on this connection since it opened (written or not). */
+  bytesQueued(): number {
+    return this.takenBytes + this.outBytes;
   }
 
   /** Write what is queued; waits while the socket's buffer is full. */
@@ -218,6 +226,7 @@ export class OutputBuffer extends ParserConnection {
         const n = this.olen;
         this.obuf = null;
         this.olen = 0;
+        this.takenBytes += n;
         this.outBytes = 0;
         drained = this.conn._writeFrom(buf, n);
       } else {

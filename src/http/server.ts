@@ -264,7 +264,7 @@ export class Server implements Operation<Server> {
 
   private startTask(c: HttpConnection): void {
     this.active.push(c, 0);
-    this._life.spawn(c.serve(), "http connection");
+    this._life.spawn(c.serve(), c); // named "http <peer>#<id>" when the name is first read (HttpConnection.toString)
   }
 
   // ------------------------------------------- connections (ConnOwner)

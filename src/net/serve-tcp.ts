@@ -76,7 +76,7 @@ export class TcpServer {
     const where = cfg.path ?? formatAddress(cfg.host, cfg.port);
     const life = (this._life = new ServerLifecycle(
       cfg,
-      { accepted: (conn) => life.spawn(connection(life, conn, handler, onError), "connection") },
+      { accepted: (conn) => life.spawn(connection(life, conn, handler, onError), conn) },
       { task: cfg.name ?? `TcpServer(${where})`, who: "tasklet serveTcp", failOnListenError: false },
     ));
   }

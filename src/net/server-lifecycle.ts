@@ -22,7 +22,7 @@ import { currentTask } from "../runtime/current.js";
 import { TimeoutError } from "../runtime/errors.js";
 import { spawnChildGenerator } from "../runtime/kernel.js";
 import { run } from "../runtime/run.js";
-import type { Task } from "../runtime/task.js";
+import type { Task, TaskLabel } from "../runtime/task.js";
 import type { BackendName, Instruction } from "../runtime/types.js";
 import { Event } from "../sync/event.js";
 import { Semaphore } from "../sync/semaphore.js";
@@ -141,7 +141,7 @@ export class ServerLifecycle {
   private readyReject: ((e: unknown) => void) | null = null;
 
   /** Start a task for the server's work (a connection, a helper): a child of the server task, cancelled when it ends. */
-  spawn<T>(gen: Generator<Instruction, T, unknown>, name: string): Task<T> {
+  spawn<T>(gen: Generator<Instruction, T, unknown>, name: TaskLabel): Task<T> {
     return spawnChildGenerator(this.task!, gen, name);
   }
 

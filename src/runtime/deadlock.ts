@@ -6,6 +6,8 @@
  * too, the run is given up without running the remaining tasks.
  */
 import { TaskFlag, TaskState } from "./constants.js";
+import { publishEnd, taskEndChannel } from "./diagnostics.js";
+import { runEnded } from "./dump.js";
 import { DeadlockError, addSuppressed, type StuckTask } from "./errors.js";
 import { TaskTree, noop } from "./task-tree.js";
 import type { Task } from "./task.js";
@@ -60,6 +62,7 @@ export abstract class DeadlockGuard extends TaskTree {
       t._state = t === root ? TaskState.Failed : TaskState.Cancelled;
       t._val = t === root ? (root._mode === TaskState.Failed && root._state === TaskState.Finishing ? root._val : err) : undefined;
       if (t._slot >= 0) this.dropSlot(t);
+      if (taskEndChannel.hasSubscribers) publishEnd(t, t._state, t._val);
       const joiners = t._x === null ? null : t._x.joiners;
       if (joiners !== null) {
         for (let n = joiners.shift(); n !== null; n = joiners.shift()) {
@@ -79,6 +82,7 @@ export abstract class DeadlockGuard extends TaskTree {
     this.armed = 0;
     this.runHead = this.runTail = null; // joiners woken above are done too
     this.stopWakeTimer();
+    runEnded(this);
   }
 }
 

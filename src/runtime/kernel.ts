@@ -12,7 +12,7 @@ import { TaskFlag } from "./constants.js";
 import { currentTask } from "./current.js";
 import { awaitPromise as parkOnPromise } from "./promise-wait.js";
 import type { Suspend, WaitList } from "./suspend.js";
-import type { RaceDecider, Task } from "./task.js";
+import type { RaceDecider, Task, TaskLabel } from "./task.js";
 import type { Body, Instruction } from "./types.js";
 import type { Waiter } from "./waiter.js";
 
@@ -59,9 +59,10 @@ export function spawnChild<T>(parent: Task, body: Body<T>, name?: string): Task<
  * Start a child task of `parent` from a generator already made: cancelled
  * before its first step, it still runs to its first suspension point, so
  * its `finally` blocks run (a server's listener is closed there). Its name is
- * `${base}#${id}`.
+ * `${base}#${id}`, made when first read (`base` may be an object whose
+ * `toString()` gives it then: see TaskLabel).
  */
-export function spawnChildGenerator<T>(parent: Task, gen: Generator<Instruction, T, unknown>, base: string): Task<T> {
+export function spawnChildGenerator<T>(parent: Task, gen: Generator<Instruction, T, unknown>, base: TaskLabel): Task<T> {
   return parent._sched.spawnGenerator(gen, parent, base);
 }
 

@@ -34,6 +34,8 @@ export abstract class ReadyQueue extends RunTimers {
   protected running = false;
   /** A turn of the loop is already asked for (setImmediate). */
   protected scheduled = false;
+  /** Deadline of the armed park of the task in each core slot (valid while TaskFlag.TimerArmed is set): for task dumps. */
+  private readonly deadlines: number[] = [];
 
   /** Number of tasks of this run that are not done yet. */
   get liveTasks(): number {
@@ -106,10 +108,16 @@ export abstract class ReadyQueue extends RunTimers {
       this.parkDeadline = Infinity;
       if (t._slot < 0) this.giveSlot(t);
       this.core.arm(t._slot, d);
+      this.deadlines[t._slot] = d;
       this.armed++;
       b |= Bits.TimerArmed;
     }
     t._bits = b;
+  }
+
+  /** Deadline of `t`'s park (ms of the run's clock), Infinity when it has none. */
+  parkDeadlineOf(t: Task): number {
+    return (t._bits & Bits.TimerArmed) !== 0 ? this.deadlines[t._slot]! : Infinity;
   }
 
   /**

@@ -28,7 +28,7 @@ import { YIELD, parking } from "./instruction.js";
 import { JoinOp } from "./join.js";
 import { Suspend } from "./suspend.js";
 import { DRAIN, takePending } from "./task-tree.js";
-import { Bits, type Task, type TaskScheduler } from "./task.js";
+import { Bits, nextTaskId, type Task, type TaskScheduler } from "./task.js";
 import type { Body, Instruction, RunOptions } from "./types.js";
 
 /** How long one drain of the run queue may hold the event loop before I/O gets a turn. */
@@ -51,6 +51,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
 
   constructor(options: RunOptions = {}) {
     super(options);
+    this.traceSpawns = options.traceSpawns === true;
   }
 
   /** One turn of the loop, on the event loop's check phase (setImmediate) or the wake timer. */
@@ -93,6 +94,10 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
     const clock = this.clock;
     const sliceEnd = performance.now() + SLICE_MS;
     let ticks = 0;
+    // Tasks spawned since the last note (between drains, or in the last
+    // tick) are noted as born now: one comparison per tick, and a clock read
+    // only after ticks that spawned (see birth-log.ts).
+    if (nextTaskId() !== this.idMark) this.noteBirths();
     for (;;) {
       if (this.armed > 0) {
         const k = core.tick(clock.now());
@@ -108,6 +113,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
           t = next;
         } while (t !== null);
         if (this.tickEnd !== null) this.endTick();
+        if (nextTaskId() !== this.idMark) this.noteBirths();
         if ((++ticks & SLICE_CHECK_MASK) === 0 && performance.now() >= sliceEnd) {
           this.schedule(); // let I/O and timers in, then carry on
           return;

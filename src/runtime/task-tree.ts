@@ -9,16 +9,25 @@
 import { describeValue } from "../config/options.js";
 import { Resume, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
 import { addSuppressed } from "./errors.js";
+import { BirthLog } from "./birth-log.js";
+import { publishEnd, publishSpawn, taskEndChannel, taskSpawnChannel } from "./diagnostics.js";
+import { type DumpableRun, recordSpawnSite, runEnded, runStarted } from "./dump.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { Suspend } from "./suspend.js";
-import { Bits, Task, type TaskScheduler } from "./task.js";
+import { Bits, Task, nextTaskId, type TaskLabel, type TaskScheduler } from "./task.js";
 import type { Body, Instruction, Operation } from "./types.js";
 import { Waiter } from "./waiter.js";
 
 const ERR_PENDING = TaskFlag.ErrPending;
 
-export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
+export abstract class TaskTree extends ReadyQueue implements TaskScheduler, DumpableRun {
   protected root: Task | null = null;
+  /** `run(..., { traceSpawns: true })`: record each spawn's stack for task dumps. */
+  protected traceSpawns = false;
+  /** When the run's tasks were born (for task dumps): noted by the loop, see `noteBirths`. */
+  private readonly births = new BirthLog();
+  /** The first task id not yet covered by a note of `births`. */
+  protected idMark = 0;
 
   // The rest of what tasks ask of their run, implemented by the loop (scheduler.ts).
   abstract atTickEnd(fn: () => void): void;
@@ -29,6 +38,7 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
     t._flags |= TaskFlag.Root;
     this.root = t;
     this.giveSlot(t);
+    runStarted(this);
     void t.promise(); // created now, so a failure nobody awaits is an unhandled rejection, not silence
     return t;
   }
@@ -48,9 +58,10 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
    * suspension point and is cancelled there, so its `finally` blocks run);
    * its name is `${base}#${id}`, built when first read.
    */
-  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: string): Task<T> {
+  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: TaskLabel): Task<T> {
     this.checkParent(parent);
-    const t = new Task<T>(this, gen as unknown as Body<T>, parent, base);
+    // A label object stays in `_name` until the name is first read: the name getter's template string calls its toString().
+    const t = new Task<T>(this, gen as unknown as Body<T>, parent, base as string);
     t._gen = gen;
     t._bits = Bits.AutoName | Bits.Started | Bits.Generator; // Ready, Resume.Next
     return this.adopt(t, parent);
@@ -76,6 +87,8 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
     this.live++;
     this.enqueue(t as Task);
     if (this.running === false) this.schedule();
+    if (taskSpawnChannel.hasSubscribers) publishSpawn(t as Task, parent);
+    if (this.traceSpawns) recordSpawnSite(t as Task);
     // A scope that is failing (a child's error waits to be thrown into
     // `parent`) cancelled its children when the error arrived; one spawned
     // since is cancelled at birth, as in a cancelled Trio nursery: its body
@@ -83,6 +96,27 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
     // waiting for a child nobody will ever cancel.
     if (parent !== null && (parent._bits & Bits.ErrPending) !== 0) this.cancel(t as Task, undefined);
     return t;
+  }
+
+  /** Note that the tasks spawned since the last note were first seen now (the loop calls it when `nextTaskId()` moved past `idMark`). */
+  protected noteBirths(): void {
+    this.births.note(this.idMark, this.clock.now());
+    this.idMark = nextTaskId();
+  }
+
+  // DumpableRun: what task dumps (dump.ts) read of a run.
+  get dumpRoot(): Task | null {
+    return this.root;
+  }
+  get backendName(): string {
+    return this.core.backend;
+  }
+  get clockKind(): "real" | "virtual" {
+    return this.clock.kind;
+  }
+  bornAt(t: Task): number {
+    if (nextTaskId() !== this.idMark) this.noteBirths();
+    return this.births.bornAt(t.id);
   }
 
   /** Request the cancellation of `t`: at once when parked, else at its next suspension point (see `Task.cancel`). */
@@ -142,13 +176,17 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler {
    */
   private complete(first: Task): void {
     for (let t: Task | null = first; t !== null; ) t = this.completeOne(t);
-    if (this.live === 0) this.stopWakeTimer();
+    if (this.live === 0) {
+      this.stopWakeTimer();
+      runEnded(this);
+    }
   }
 
   /** Complete one task; returns its parent when that completes next (see `complete`). */
   private completeOne(t: Task): Task | null {
     const outcome = t._mode as TaskStateCode;
     t._state = outcome;
+    if (taskEndChannel.hasSubscribers) publishEnd(t, outcome, t._val);
     if (t._slot >= 0) this.dropSlot(t);
     this.live--;
 

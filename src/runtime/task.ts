@@ -14,6 +14,9 @@ import type { Body, Instruction, Operation, TaskStateName } from "./types.js";
 
 let nextId = 1;
 
+/** Node's util.inspect hook (a registered symbol: no import of node:util here). */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
 /**
  * Layout of `Task._bits`: state in bits 0-2, resume mode (or outcome) in bits
  * 3-5, TaskFlag bits from bit 6; and the values the hot paths of the
@@ -56,6 +59,13 @@ export const enum Bits {
 }
 
 /**
+ * @internal The base of a runtime task's name: a string, or an object whose
+ * `toString()` is called only when the name is first read (a connection's
+ * address), so naming a task per connection costs nothing.
+ */
+export type TaskLabel = string | { toString(): string };
+
+/**
  * @internal The scheduler of a run as its tasks, and the operations and
  * kernel functions acting on them, see it (through `task._sched`). The
  * Scheduler class (scheduler.ts) is its one implementation, so these calls
@@ -77,7 +87,7 @@ export interface TaskScheduler {
   /** Start a task running `body`, a child of `parent` (a root when null). */
   spawn<T>(body: Body<T>, parent: Task | null, name: string | undefined): Task<T>;
   /** Start a child of `parent` from a generator already made (see kernel.ts `spawnChildGenerator`). */
-  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: string): Task<T>;
+  spawnGenerator<T>(gen: Generator<Instruction, T, unknown>, parent: Task, base: TaskLabel): Task<T>;
   /** Call `fn` once at the end of the tick now running. */
   atTickEnd(fn: () => void): void;
   /** Tasks of the run not done yet (diagnostics and tests). */
@@ -321,6 +331,12 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   toString(): string {
     return `Task(${this.name}, ${this.state})`;
   }
+
+  /** `util.inspect(task)` and `console.log(task)`: `Task #12 "http 127.0.0.1:5123#12" parked: read on 127.0.0.1:5123`, not the internals. */
+  [INSPECT](): string {
+    const wait = this._state === TaskState.Parked && this._wait !== null ? `: ${this._wait.describe(this)}` : "";
+    return `Task #${this.id} ${JSON.stringify(this.name)} ${this.state}${wait}`;
+  }
 }
 
 /** The fields few tasks need: kept apart so that a suspended task stays small. */
@@ -361,3 +377,7 @@ class CancelWaitOp implements Operation<void> {
   }
 }
 
+/** @internal The id the next task will get: the run loop compares it to note when tasks were born (birth-log.ts). */
+export function nextTaskId(): number {
+  return nextId;
+}

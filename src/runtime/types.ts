@@ -49,6 +49,12 @@ export interface RunOptions {
   clock?: ClockKind;
   /** Name of the root task, shown in errors and deadlock reports. */
   name?: string;
+  /**
+   * Record where each task of the run is spawned, for `dumpTasks()` and
+   * `printTasks()` (`spawnSite`). Costs a stack capture per spawn: for
+   * debugging. Default false.
+   */
+  traceSpawns?: boolean;
 }
 
 /** Options of {@link spawn}. */
