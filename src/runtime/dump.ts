@@ -142,7 +142,7 @@ function dumpOne(run: DumpableRun, t: Task, now: number): TaskDump {
   if (t._state === TaskState.Parked && t._wait !== null) {
     waitingOn = t._wait.describe(t);
     deadline = run.parkDeadlineOf(t);
-    if (deadline !== Infinity) waitingOn += `, deadline in ${formatMs(deadline - now)}`;
+    if (deadline !== Infinity) waitingOn += `, deadline in ${formatMs(Math.max(0, deadline - now))}`;
   } else if (t._state === TaskState.Finishing) {
     waitingOn = `its ${t.childCount()} children to finish`;
   }
