@@ -157,3 +157,29 @@ describe("TCP examples", () => {
     }
   });
 });
+
+describe("diagnostics examples", () => {
+  it("task-dump.mjs prints the live task tree, each task's wait and spawn site, and exits by itself", () => {
+    const out = runExample("examples/task-dump.mjs");
+    expect(out).toMatch(/^tasklet: 1 run, 6 live tasks\n/);
+    expect(out).toMatch(/"ticker#\d+" parked: sleep, deadline in [\d.]+ s/);
+    expect(out).toMatch(/"worker#\d+" parked: recv on jobs \(unbuffered\)/);
+    expect(out).toMatch(/"client#\d+" parked: read on 127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/"supervisor#\d+" parked: join of batch#\d+/);
+    expect(out).toMatch(/\n {6}#\d+ "batch#\d+" parked/); // a grandchild, indented under its parent
+    expect(out).toMatch(/spawned at .*examples[/\\]task-dump\.mjs:\d+:\d+/);
+    expect(out).toContain("5 tasks parked");
+  });
+
+  it("access-log.mjs logs each request and each error from the diagnostics channels", () => {
+    const lines = runExample("examples/access-log.mjs").trim().split("\n");
+    expect(lines.map((l) => l.replace(/^127\.0\.0\.1:\d+ /, "").replace(/ \d+ [\d.]+ms$/, ""))).toEqual([
+      '"GET /" 200',
+      '"GET /missing" 404',
+      "error (handler): the handler failed",
+      '"GET /fail" 500',
+      '"POST /" 200',
+      "error (parse): whitespace between header name and colon (SPACE_BEFORE_COLON at byte 19)",
+    ]);
+  });
+});
