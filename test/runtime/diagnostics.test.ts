@@ -5,7 +5,7 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Channel, sleep, spawn, type Task, type TaskEndMessage, type TaskSpawnMessage } from "../../src/index.js";
+import { Channel, DeadlockError, Event, dumpTasks, sleep, spawn, type Task, type TaskEndMessage, type TaskSpawnMessage } from "../../src/index.js";
 import { taskEndChannel, taskSpawnChannel } from "../../src/runtime/diagnostics.js";
 import { BACKENDS, vrun } from "../support/helpers.js";
 
@@ -121,6 +121,29 @@ describe.each(BACKENDS)("task diagnostics channels on the %s backend", (backend)
     );
     rec.stop();
     expect(rec.lines).toEqual(["spawn main <- (root)", "spawn failing <- main", "end failing threw first", "end main threw first"]);
+  });
+
+  it("a run given up after its cleanup deadlocks too still ends each task once, and leaves the dump", async () => {
+    const rec = record();
+    cleanup.push(rec.stop);
+    const root = vrun(backend, function* () {
+      spawn(function* () {
+        try {
+          yield* new Event("first").wait();
+        } finally {
+          yield* new Event("in cleanup").wait();
+        }
+      }, { name: "stuck" });
+      yield* new Event("never").wait();
+    }, { name: "main" });
+    const err = await root.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    rec.stop();
+    expect(err).toBeInstanceOf(DeadlockError);
+    expect(rec.lines.filter((l) => l.startsWith("end")).sort()).toEqual(["end main threw " + (err as Error).message, "end stuck cancelled"].sort());
+    expect(dumpTasks().some((r) => r.id === root.id)).toBe(false);
   });
 
   it("builds and publishes nothing while nobody subscribes; a subscriber added mid-run sees only what follows", async () => {
