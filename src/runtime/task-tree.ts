@@ -88,7 +88,7 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler, Dump
     this.enqueue(t as Task);
     if (this.running === false) this.schedule();
     if (taskSpawnChannel.hasSubscribers) publishSpawn(t as Task, parent);
-    if (this.traceSpawns) recordSpawnSite(t as Task);
+    if (this.traceSpawns === true) recordSpawnSite(t as Task);
     // A scope that is failing (a child's error waits to be thrown into
     // `parent`) cancelled its children when the error arrived; one spawned
     // since is cancelled at birth, as in a cancelled Trio nursery: its body
