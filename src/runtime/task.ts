@@ -148,6 +148,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _state(): TaskStateCode {
     return (this._bits & Bits.StateMask) as TaskStateCode;
   }
+  /** @internal */
   set _state(s: TaskStateCode) {
     this._bits = (this._bits & ~Bits.StateMask) | s;
   }
@@ -156,6 +157,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _mode(): number {
     return (this._bits & Bits.ModeMask) >> Bits.ModeShift;
   }
+  /** @internal */
   set _mode(m: number) {
     this._bits = (this._bits & ~Bits.ModeMask) | (m << Bits.ModeShift);
   }
@@ -164,6 +166,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _flags(): number {
     return this._bits >>> Bits.FlagShift;
   }
+  /** @internal */
   set _flags(f: number) {
     this._bits = (this._bits & Bits.StateMode) | (f << Bits.FlagShift);
   }
