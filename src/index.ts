@@ -126,3 +126,9 @@ export type { Handler } from "./http/server-config.js";
 export { HttpRequest, type RequestHeaders } from "./http/request.js";
 export { HttpResponse, type ResponseBody, type HttpResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";
+
+// Package hygiene: types the public API names in its signatures
+/** What {@link Conn.write} takes: bytes, a string (sent as UTF-8), or a list of them. */
+export type { WriteData } from "./net/conn-write.js";
+/** One of the {@link ParseError} codes: the type of {@link HttpParseError.code}. */
+export type { ParseErrorCode } from "./http/parser/constants.js";
