@@ -75,7 +75,10 @@ export function parseCli({ name, usage, description, options = {}, positionals =
 export function intArg(name, what, raw, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   if (raw === undefined) return undefined;
   const n = typeof raw === "number" ? raw : /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) usageError(name, `${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    usageError(name, `${what} must be a whole number ${range}, got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 
@@ -94,4 +97,17 @@ export function listArg(name, what, raw, allowed) {
   const bad = items.filter((s) => !allowed.includes(s));
   if (bad.length > 0 || items.length === 0) usageError(name, `${what}: unknown ${bad.join(", ") || "(empty)"}; one or more of ${allowed.join(", ")}`);
   return items;
+}
+
+/**
+ * The command line of a server example: `--port N` (else the PORT variable,
+ * else `fallback`; 0 picks a free port) and `--help`. Returns the port.
+ */
+export function serverPort(name, fallback) {
+  const { values } = parseCli({
+    name,
+    usage: `node examples/${name}.mjs [--port N]   (or PORT=N)`,
+    options: { port: { type: "string", value: "N", help: `port to listen on (default: PORT, else ${fallback}; 0 picks a free one)` } },
+  });
+  return intArg(name, values.port !== undefined ? "--port" : "PORT", values.port ?? process.env.PORT ?? String(fallback), { max: 65535 });
 }
