@@ -57,6 +57,14 @@ describe("the npm package", () => {
     expect(r.declarations).toEqual(["dist/index.d.cts", "dist/index.d.ts"]);
   });
 
+  it("keeps @internal (underscore) members out of the declarations", () => {
+    // A `_` member without @internal (or a setter whose getter alone is
+    // @internal) would show in every user's completions.
+    const dts = readFileSync("dist/index.d.ts", "utf8");
+    const leaks = dts.split("\n").filter((l) => /^\s+(readonly |static |get |set |protected )*_[A-Za-z]\w*\??[:(;]/.test(l));
+    expect(leaks).toEqual([]);
+  });
+
   describe("loaded twice in one process", () => {
     const mixed = /^\w+\(\) was called inside task \S+ of another copy of tasklet: two copies of tasklet are loaded in this process, the (CommonJS|ESM) build at file:\S+ \(version [^)]+\) and the ESM build at file:\S+\/node_modules\/tasklet\/dist\/index\.js \(version [^)]+\)/;
 
