@@ -53,7 +53,7 @@ export function registerCopy(running: () => { readonly name: string } | null): v
 function others(): CopyRecord[] {
   const list = (globalThis as unknown as Record<symbol, CopyRecord[] | undefined>)[KEY];
   if (list === undefined || list.length < 2) return [];
-  return list.filter((r) => r !== self && r !== null && typeof r === "object" && r.v >= 1);
+  return list.filter((r) => r !== self && typeof r?.running === "function" && typeof r.owns === "function");
 }
 
 function describeCopy(r: CopyRecord): string {
@@ -61,9 +61,9 @@ function describeCopy(r: CopyRecord): string {
   return `${kind} at ${r.url} (version ${r.version})`;
 }
 
-function mixError(first: string, other: CopyRecord): TaskletError {
+function mixError(first: string): TaskletError {
   return new TaskletError(
-    `${first}: two copies of tasklet are loaded in this process, ${describeCopy(self!)} and ${describeCopy(other)} ` +
+    `${first}: two copies of tasklet are loaded in this process ` +
       `(usually the ESM build through \`import\` and the CommonJS build through \`require\`, or two versions installed side by side). ` +
       `Each copy has its own scheduler, and its tasks, channels and operations work only in its own tasks: ` +
       `load tasklet one way (only \`import\` or only \`require\`), and keep one version (\`npm ls tasklet\`).`,
@@ -77,7 +77,7 @@ function mixError(first: string, other: CopyRecord): TaskletError {
 export function otherCopyError(what: string): TaskletError | null {
   for (const r of others()) {
     const task = r.running();
-    if (task !== null) return mixError(`${what} was called inside task ${task} of another copy of tasklet`, r);
+    if (task !== null) return mixError(`${what} of ${describeCopy(self!)} was called inside task ${task} of ${describeCopy(r)}`);
   }
   return null;
 }
@@ -89,7 +89,7 @@ export function otherCopyError(what: string): TaskletError | null {
  */
 export function foreignInstructionError(task: string, ins: unknown): TaskletError | null {
   for (const r of others()) {
-    if (r.owns(ins)) return mixError(`task ${task} used an operation or joined a task of another copy of tasklet`, r);
+    if (r.owns(ins)) return mixError(`task ${task} of ${describeCopy(self!)} used an operation or joined a task of ${describeCopy(r)}`);
   }
   return null;
 }
