@@ -25,7 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { intArg, listArg, parseCli } from "../scripts/_args.mjs";
+import { listArg, numberArg, parseCli } from "../scripts/_args.mjs";
 import { fmt, have, here, machine, median, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
@@ -50,7 +50,7 @@ const DURATION = quick ? 2 : 3;
 const ROUNDS = quick ? 1 : 5;
 const IDLE_CONNS = quick ? 2_000 : 10_000;
 const MEMORY_ONLY = flags.memory === true;
-const IDLE_WAIT = intArg("bench http", "--idle-wait", flags["idle-wait"]) ?? 0;
+const IDLE_WAIT = numberArg("bench http", "--idle-wait", flags["idle-wait"]) ?? 0;
 const option = (name) => flags[name];
 // --servers=tasklet-wasm,raw-net and --scenarios=1000,pipelined pick a subset
 // (the ratio columns need node-http and raw-net).
