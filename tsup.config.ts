@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
 
 // The Wasm modules are written into dist/ by scripts/build-wasm.mjs before
 // tsup runs, so tsup must not wipe the folder.
@@ -13,4 +16,6 @@ export default defineConfig({
   shims: true,
   splitting: false,
   treeshake: true,
+  // Named in the error that a second copy of tasklet in the process gets (src/runtime/instance.ts).
+  define: { __TASKLET_VERSION__: JSON.stringify(version) },
 });

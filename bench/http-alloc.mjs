@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fmt, here, machine, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
+import { parseCli } from "../scripts/_args.mjs";
 
 const SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 const WARM_CONNS = 200;
@@ -91,6 +92,7 @@ async function measure(kind) {
 }
 
 export async function main() {
+  parseCli({ name: "bench http-alloc", usage: "npm run bench -- http-alloc", options: {} });
   const started = performance.now();
   const res = new Map();
   for (const kind of SERVERS) res.set(kind, await measure(kind));

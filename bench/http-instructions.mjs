@@ -20,10 +20,20 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listArg, parseCli } from "../scripts/_args.mjs";
 import { fmt, have, here, machine, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
-const quick = process.argv.includes("--quick");
-const only = process.argv.find((a) => a.startsWith("--servers="))?.slice("--servers=".length).split(",");
+const KNOWN = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
+const { values: flags } = parseCli({
+  name: "bench http-instructions",
+  usage: "npm run bench -- http-instructions [--quick] [--servers=a,b]",
+  options: {
+    quick: { type: "boolean", help: "tasklet-wasm and raw-net, smaller counts" },
+    servers: { type: "string", value: "LIST", help: `these servers only: ${KNOWN.join(",")}` },
+  },
+});
+const quick = flags.quick === true;
+const only = listArg("bench http-instructions", "--servers", flags.servers, KNOWN);
 const SERVERS = only ?? (quick ? ["tasklet-wasm", "raw-net"] : ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"]);
 const CONNS = 10;
 /** depth: requests per batch (pipelined); n: requests of the smaller run (the larger one sends 4n). */

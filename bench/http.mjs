@@ -25,28 +25,39 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listArg, numberArg, parseCli } from "../scripts/_args.mjs";
 import { fmt, have, here, machine, median, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
-const quick = process.argv.includes("--quick");
-const DURATION = quick ? 2 : 3;
-const ROUNDS = quick ? 1 : 5;
-const IDLE_CONNS = quick ? 2_000 : 10_000;
-const MEMORY_ONLY = process.argv.includes("--memory");
-const IDLE_WAIT = Number(process.argv.find((a) => a.startsWith("--idle-wait="))?.slice("--idle-wait=".length) ?? 0);
-if (!(IDLE_WAIT >= 0)) throw new Error("--idle-wait=SECONDS takes a number of seconds");
-const option = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 const ALL_SCENARIOS = [
   { key: "100", name: "100 connections", conns: 100, pipeline: 1 },
   { key: "1000", name: "1,000 connections", conns: 1000, pipeline: 1 },
   { key: "pipelined", name: "100 connections, 16 pipelined", conns: 100, pipeline: 16 },
 ];
+const { values: flags } = parseCli({
+  name: "bench http",
+  usage: "npm run bench -- http [--quick] [--servers=a,b] [--scenarios=a,b] [--memory [--idle-wait=SECONDS]]",
+  options: {
+    quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" },
+    servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SERVERS.join(",")}` },
+    scenarios: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SCENARIOS.map((sc) => sc.key).join(",")}` },
+    memory: { type: "boolean", help: "only the idle-connection memory (printed, not written)" },
+    "idle-wait": { type: "string", value: "SECONDS", help: "with --memory: also the RSS after the servers sat idle that long" },
+  },
+});
+const quick = flags.quick === true;
+const DURATION = quick ? 2 : 3;
+const ROUNDS = quick ? 1 : 5;
+const IDLE_CONNS = quick ? 2_000 : 10_000;
+const MEMORY_ONLY = flags.memory === true;
+const IDLE_WAIT = numberArg("bench http", "--idle-wait", flags["idle-wait"]) ?? 0;
+const option = (name) => flags[name];
 // --servers=tasklet-wasm,raw-net and --scenarios=1000,pipelined pick a subset
 // (the ratio columns need node-http and raw-net).
-const SERVERS = option("servers")?.split(",") ?? ALL_SERVERS;
-const SCENARIOS = option("scenarios") === undefined ? ALL_SCENARIOS : option("scenarios").split(",").map((k) => ALL_SCENARIOS.find((sc) => sc.key === k));
-for (const k of SERVERS) if (!ALL_SERVERS.includes(k)) throw new Error(`--servers: unknown server ${k} (one of ${ALL_SERVERS.join(", ")})`);
-if (SCENARIOS.includes(undefined)) throw new Error(`--scenarios: one of ${ALL_SCENARIOS.map((sc) => sc.key).join(", ")}`);
+const SERVERS = listArg("bench http", "--servers", flags.servers, ALL_SERVERS) ?? ALL_SERVERS;
+const SCENARIOS = (listArg("bench http", "--scenarios", flags.scenarios, ALL_SCENARIOS.map((sc) => sc.key)) ?? ALL_SCENARIOS.map((sc) => sc.key)).map((k) =>
+  ALL_SCENARIOS.find((sc) => sc.key === k),
+);
 const PIN = have("taskset");
 const CLIENT = have("wrk") ? "wrk" : "autocannon";
 const TICKS = 100; // clock ticks per second in /proc/<pid>/stat

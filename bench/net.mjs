@@ -26,6 +26,7 @@ import os from "node:os";
 import { createHistogram, performance, PerformanceObserver } from "node:perf_hooks";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { intArg, numberArg, parseCli } from "../scripts/_args.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -331,22 +332,33 @@ async function idleMemory(kind, port, n, ask) {
 }
 
 function parseArgs(args) {
-  const o = { clients: [100, 1000], seconds: 2, rounds: 5, size: 64, warm: 0.5, write: true, idle: 10_000, pin: true };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const v = () => args[++i];
-    if (a === "--clients") o.clients = v().split(",").map(Number);
-    else if (a === "--seconds") o.seconds = Number(v());
-    else if (a === "--rounds") o.rounds = Number(v());
-    else if (a === "--size") o.size = Number(v());
-    else if (a === "--warm") o.warm = Number(v());
-    else if (a === "--no-write") o.write = false;
-    else if (a === "--idle") o.idle = Number(v());
-    else if (a === "--no-pin") o.pin = false;
-    else if (a === "net") continue; // tolerated: `npm run bench -- net` may pass the name through
-    else throw new Error(`bench/net: unknown argument ${a}`);
-  }
-  return o;
+  const name = "bench net";
+  const { values: f } = parseCli({
+    name,
+    usage: "npm run bench -- net [--clients 100,1000] [--seconds 2] [--rounds 5] [--size 64] [--warm 0.5] [--idle 10000] [--no-pin] [--no-write]",
+    options: {
+      clients: { type: "string", value: "LIST", help: "client counts, comma-separated (default 100,1000)" },
+      seconds: { type: "string", value: "N", help: "seconds per measurement (default 2)" },
+      rounds: { type: "string", value: "N", help: "rounds (default 5)" },
+      size: { type: "string", value: "BYTES", help: "message size (default 64)" },
+      warm: { type: "string", value: "SECONDS", help: "warm-up before each measurement (default 0.5)" },
+      idle: { type: "string", value: "N", help: "idle connections for the memory figure (default 10000)" },
+      "no-pin": { type: "boolean", help: "do not pin servers and client to cores" },
+      "no-write": { type: "boolean", help: "print the results, write nothing" },
+    },
+    args,
+  });
+  const clients = f.clients?.split(",").map((c) => intArg(name, "--clients", c, { min: 1 }));
+  return {
+    clients: clients ?? [100, 1000],
+    seconds: numberArg(name, "--seconds", f.seconds) ?? 2,
+    rounds: intArg(name, "--rounds", f.rounds, { min: 1 }) ?? 5,
+    size: intArg(name, "--size", f.size, { min: 1 }) ?? 64,
+    warm: numberArg(name, "--warm", f.warm) ?? 0.5,
+    write: f["no-write"] !== true,
+    idle: intArg(name, "--idle", f.idle) ?? 10_000,
+    pin: f["no-pin"] !== true,
+  };
 }
 
 function pin(pid, cpu) {

@@ -18,6 +18,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createParser } from "../dist/index.js";
+import { intArg, parseCli } from "../scripts/_args.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -244,9 +245,19 @@ function load() {
 }
 
 export async function main(args = []) {
-  const quick = args.includes("--quick");
-  const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? (quick ? 3 : 7));
-  const ms = Number(args.find((a) => a.startsWith("--ms="))?.slice(5) ?? (quick ? 100 : 300));
+  const { values: flags } = parseCli({
+    name: "bench parser",
+    usage: "npm run bench -- parser [--quick] [--rounds=N] [--ms=N]",
+    options: {
+      quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" },
+      rounds: { type: "string", value: "N", help: "interleaved rounds (default 7, 3 with --quick)" },
+      ms: { type: "string", value: "N", help: "milliseconds per parser and scenario (default 300, 100 with --quick)" },
+    },
+    args,
+  });
+  const quick = flags.quick === true;
+  const rounds = intArg("bench parser", "--rounds", flags.rounds, { min: 1 }) ?? (quick ? 3 : 7);
+  const ms = intArg("bench parser", "--ms", flags.ms, { min: 1 }) ?? (quick ? 100 : 300);
   // process.binding is deprecated; this benchmark uses it on purpose, as the issue asks.
   const emit = process.emitWarning;
   process.emitWarning = (w, ...rest) => {

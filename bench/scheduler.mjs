@@ -9,9 +9,11 @@
 //   npm run bench -- scheduler            full sizes
 //   npm run bench -- scheduler --quick    smaller sizes, fewer rounds
 import { Channel, Event, Queue, Semaphore, current, run, spawn, sleep, yieldNow } from "../dist/index.js";
+import { parseCli } from "../scripts/_args.mjs";
 import { fmt, interleave, machine, median, progressDone, ratioChart, table, usedBytes, writeResult } from "./lib.mjs";
 
-const quick = process.argv.includes("--quick");
+const { values: flags } = parseCli({ name: "bench scheduler", usage: "npm run bench -- scheduler [--quick]", options: { quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" } } });
+const quick = flags.quick === true;
 const ROUNDS = quick ? 3 : 5;
 const HEAVY_ROUNDS = quick ? 1 : 3;
 const SIZES = quick

@@ -12,9 +12,11 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
+import { parseCli } from "../scripts/_args.mjs";
 import { fmt, have, here, interleave, machine, median, progressDone, table, writeResult } from "./lib.mjs";
 
-const quick = process.argv.includes("--quick");
+const { values: flags } = parseCli({ name: "bench upload", usage: "npm run bench -- upload [--quick]", options: { quick: { type: "boolean", help: "2 s, 1 round" } } });
+const quick = flags.quick === true;
 const DURATION = quick ? 2 : 3;
 const ROUNDS = quick ? 1 : 5;
 const BODY = 1 << 20;

@@ -6,8 +6,9 @@
 // Run:  npm run build && node examples/chat-server.mjs
 // then, in two terminals:  nc 127.0.0.1 7001
 import { Channel, run, serveTcp, spawn } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
-const port = Number(process.env.PORT ?? 7001);
+const port = serverPort("chat-server", 7001);
 /** Lines waiting for a slow user before the hub drops them from the room. */
 const OUTBOX = 64;
 

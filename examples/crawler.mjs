@@ -7,9 +7,11 @@
 //   node examples/crawler.mjs [pages=300] [pool=16]
 import { createServer } from "node:http";
 import { Pool, Queue, call, run, spawn } from "../dist/index.js";
+import { intArg, parseCli } from "../scripts/_args.mjs";
 
-const PAGES = Number(process.argv[2] ?? 300);
-const POOL_SIZE = Number(process.argv[3] ?? 16);
+const { positionals } = parseCli({ name: "crawler", usage: "node examples/crawler.mjs [pages=300] [pool=16]", positionals: 2 });
+const PAGES = intArg("crawler", "pages", positionals[0] ?? "300", { min: 1 });
+const POOL_SIZE = intArg("crawler", "pool", positionals[1] ?? "16", { min: 1 });
 
 // Page i links to a few others; each answer takes 5-20 ms, like a slow backend.
 const links = (i) => [(i * 7 + 1) % PAGES, (i * 13 + 5) % PAGES, (i + 1) % PAGES];

@@ -2,8 +2,9 @@
 // sequential code. Run:  npm run build && node examples/echo-server.mjs
 // then, in another terminal:  nc 127.0.0.1 7000   (PORT=... to change; 0 picks one)
 import { startTcpServer } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
-const port = Number(process.env.PORT ?? 7000);
+const port = serverPort("echo-server", 7000);
 
 const server = await startTcpServer({ port }, function* echo(conn) {
   console.log(`+ ${conn.address}`);

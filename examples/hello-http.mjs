@@ -2,10 +2,11 @@
 // parser in WebAssembly. This is what `npm start` runs.
 //
 //   node examples/hello-http.mjs          # 127.0.0.1:3000, or PORT
-//   PORT=8080 node examples/hello-http.mjs
+//   node examples/hello-http.mjs --port 8080   (or PORT=8080)
 import { serve } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
-const port = Number(process.env.PORT ?? 3000);
+const port = serverPort("hello-http", 3000);
 const server = serve({ port, host: "127.0.0.1" }, function* hello(req, res) {
   res.setHeader("content-type", "text/plain; charset=utf-8");
   yield* res.end("Hello, World!\n");

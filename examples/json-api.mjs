@@ -8,6 +8,7 @@
 //   curl -s -X PATCH localhost:3001/todos/1 -d '{"done":true}'
 //   curl -s -X DELETE localhost:3001/todos/1
 import { HttpError, serve } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
 const todos = new Map();
 let nextId = 1;
@@ -43,7 +44,7 @@ function* api(req) {
   throw new HttpError(405, `${req.method} is not allowed on /todos/${id}`);
 }
 
-const server = serve({ port: Number(process.env.PORT ?? 3001) }, api);
+const server = serve({ port: serverPort("json-api", 3001) }, api);
 await server.ready;
 console.log(`JSON API on http://127.0.0.1:${server.port}/todos`);
 process.once("SIGINT", () => server.close({ timeout: 1000 }).then(() => process.exit(0)));

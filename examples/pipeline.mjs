@@ -5,8 +5,10 @@
 //
 //   node examples/pipeline.mjs [count=100]
 import { Channel, run, spawn } from "../dist/index.js";
+import { intArg, parseCli } from "../scripts/_args.mjs";
 
-const COUNT = Number(process.argv[2] ?? 100);
+const { positionals } = parseCli({ name: "pipeline", usage: "node examples/pipeline.mjs [count=100]", positionals: 1 });
+const COUNT = intArg("pipeline", "count", positionals[0] ?? "100", { min: 1 });
 
 function* generate(out) {
   for (let i = 2; ; i++) yield* out.send(i);

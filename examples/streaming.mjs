@@ -6,8 +6,9 @@
 //   curl -sN localhost:3002/clock         # one line every 200 ms, 10 lines
 //   curl -s --data-binary @/etc/services localhost:3002/count   # counts bytes as they arrive
 import { serve, sleep } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
-const server = serve({ port: Number(process.env.PORT ?? 3002) }, function* (req, res) {
+const server = serve({ port: serverPort("streaming", 3002) }, function* (req, res) {
   if (req.path === "/clock") {
     res.setHeader("content-type", "text/plain; charset=utf-8");
     for (let i = 1; i <= 10; i++) {

@@ -8,8 +8,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCli } from "./_args.mjs";
 import { generate } from "./gen-constants.mjs";
 
+parseCli({ name: "build-wasm", usage: "node scripts/build-wasm.mjs   (npm run build:wasm)" });
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 

@@ -10,22 +10,20 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { intArg, parseCli } from "./_args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) {
-    console.error(`fuzz: --${name} needs a non-negative number, got ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const seconds = option("seconds", 60);
-const seed = option("seed", Date.now() % 2 ** 31);
+const { values } = parseCli({
+  name: "fuzz",
+  usage: "npm run fuzz -- [--seconds N] [--seed N]",
+  options: {
+    seconds: { type: "string", value: "N", help: "how long to fuzz (default 60)" },
+    seed: { type: "string", value: "N", help: "seed of the generated inputs (default: from the clock)" },
+  },
+});
+const seconds = intArg("fuzz", "--seconds", values.seconds) ?? 60;
+const seed = intArg("fuzz", "--seed", values.seed, { max: 2 ** 31 - 1 }) ?? Date.now() % 2 ** 31;
 console.log(`fuzz: ${seconds} s against node:http, seed ${seed}`);
 
 const vitest = join(root, "node_modules", ".bin", "vitest");

@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseCli } from "./_args.mjs";
 
 /**
  * @typedef {{ name: string, value: number, doc: string }} Scalar
@@ -132,8 +133,14 @@ export async function generate({ check = false, only = undefined } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const check = process.argv.includes("--check");
-  const only = process.argv.slice(2).find((a) => !a.startsWith("--"));
+  const { values, positionals } = parseCli({
+    name: "gen-constants",
+    usage: "node scripts/gen-constants.mjs [--check] [module]",
+    options: { check: { type: "boolean", help: "write nothing; exit 1 if a generated file is out of date" } },
+    positionals: 1,
+  });
+  const check = values.check === true;
+  const only = positionals[0];
   const stale = await generate({ check, only });
   if (check && stale.length > 0) {
     console.error(`gen-constants: out of date (run \`npm run build:wasm\` or \`node scripts/gen-constants.mjs\`): ${stale.join(", ")}`);

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { intArg, numberArg, parseCli, usageError } from "./_args.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const DIST = new URL("../dist/index.js", import.meta.url).href;
@@ -32,15 +33,22 @@ const REQUEST_HANG_MS = 30_000;
 const MAX_UPLOAD = 512 * 1024;
 const QUIET_WAIT_MS = 15_000;
 
+// `--server` is how the soak starts its own server child; not for users.
+const { values: flags } = parseCli({
+  name: "soak",
+  usage: "npm run soak -- [--minutes N] [--concurrency N] [--seed N]",
+  options: {
+    minutes: { type: "string", value: "N", help: "how long to run, fractions allowed (default 1)" },
+    concurrency: { type: "string", value: "N", help: "clients at once (default 24)" },
+    seed: { type: "string", value: "N", help: "seed of the random choices (default 1)" },
+    server: { type: "boolean", help: "(internal) run as the server child" },
+  },
+});
 function arg(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`soak: --${name} needs a positive number, got ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return v;
+  if (name !== "minutes") return intArg("soak", `--${name}`, flags[name], { min: 1 }) ?? dflt;
+  const v = numberArg("soak", "--minutes", flags.minutes);
+  if (v === 0) usageError("soak", "--minutes must be more than 0");
+  return v ?? dflt;
 }
 
 const sha256 = (b) => createHash("sha256").update(b).digest("hex");
@@ -346,5 +354,5 @@ async function clientMain() {
   process.exit(exitCode);
 }
 
-if (process.argv.includes("--server")) await serverMain();
+if (flags.server) await serverMain();
 else await clientMain();

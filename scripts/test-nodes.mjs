@@ -20,13 +20,23 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { intArg, parseCli } from "./_args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_MAJORS = [20, 22, 24, 26];
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-const majors = args.filter((a) => /^\d+$/.test(a)).map(Number);
+const { values, positionals } = parseCli({
+  name: "test:nodes",
+  usage: "node scripts/test-nodes.mjs [--public] [--no-build] [--verbose] [major...]",
+  options: {
+    public: { type: "boolean", help: "also run each major on node:net's public socket path" },
+    "no-build": { type: "boolean", help: "reuse dist/ and the Wasm modules as they are" },
+    verbose: { type: "boolean", help: "print vitest's output as it runs" },
+  },
+  positionals: 8,
+});
+const flag = (name) => values[name.slice(2)] === true;
+const majors = positionals.map((a) => intArg("test:nodes", "a Node major", a, { min: 20, max: 99 }));
 const wanted = majors.length > 0 ? majors : DEFAULT_MAJORS;
 const cache = process.env.TASKLET_NODE_CACHE || join(tmpdir(), "tasklet-nodes");
 

@@ -131,3 +131,9 @@ export { HttpError } from "./http/http-error.js";
 export { dumpTasks, printTasks, type TaskDump } from "./runtime/dump.js";
 export type { TaskSpawnMessage, TaskEndMessage, TaskOutcome } from "./runtime/diagnostics.js";
 export type { HttpRequestStartMessage, HttpRequestEndMessage, HttpErrorMessage, HttpErrorPhase } from "./http/diagnostics.js";
+
+// Package hygiene: types the public API names in its signatures
+/** What {@link Conn.write} takes: bytes, a string (sent as UTF-8), or a list of them. */
+export type { WriteData } from "./net/conn-write.js";
+/** One of the {@link ParseError} codes: the type of {@link HttpParseError.code}. */
+export type { ParseErrorCode } from "./http/parser/constants.js";

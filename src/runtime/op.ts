@@ -29,7 +29,7 @@ export abstract class Op<T> implements Operation<T>, Iterator<Instruction, T, un
     return this.phase === 0 ? this : this.clone();
   }
 
-  /** Park deadline in ms of the run's clock (see {@link withDeadline}); on the prototype, so plain ops carry no field. */
+  /** Park deadline in ms of the run's clock (see `withDeadline`); on the prototype, so plain ops carry no field. */
   declare deadline: number;
   /** Makes the error thrown when `deadline` passes. */
   declare onDeadline: (() => unknown) | null;

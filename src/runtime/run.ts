@@ -2,6 +2,7 @@
 import { peekCurrent } from "./current.js";
 import { resolveRun } from "../config/options.js";
 import { Scheduler } from "./scheduler.js";
+import { otherCopyError } from "./instance.js";
 import type { Task } from "./task.js";
 import type { Body, RunOptions, SpawnOptions } from "./types.js";
 
@@ -39,7 +40,11 @@ export function run<T>(body: Body<T>, options?: RunOptions): Task<T> {
 export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
   const parent = peekCurrent();
   const cfg = resolveRun("spawn()", options, parent !== null);
-  if (parent === null) return new Scheduler(cfg).spawnRoot(body, cfg.name);
+  if (parent === null) {
+    const mixed = otherCopyError("spawn()");
+    if (mixed !== null) throw mixed;
+    return new Scheduler(cfg).spawnRoot(body, cfg.name);
+  }
   return parent._sched.spawn(body, parent, cfg.name);
 }
 
@@ -51,6 +56,6 @@ export function spawn<T>(body: Body<T>, options?: SpawnOptions): Task<T> {
  */
 export function current(): Task {
   const t = peekCurrent();
-  if (t === null) throw new Error("current() was called outside a task");
+  if (t === null) throw otherCopyError("current()") ?? new Error("current() was called outside a task");
   return t;
 }

@@ -24,6 +24,7 @@ import { Resume, TaskFlag, TaskState, type TaskStateCode } from "./constants.js"
 import { setCurrent } from "./current.js";
 import { DeadlockGuard } from "./deadlock.js";
 import { GEN_NEXT, isGenerator, iteratorOf } from "./generators.js";
+import { foreignInstructionError } from "./instance.js";
 import { YIELD, parking } from "./instruction.js";
 import { JoinOp } from "./join.js";
 import { Suspend } from "./suspend.js";
@@ -244,9 +245,9 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
           }
           this.parkDeadline = Infinity;
           mode = Resume.Throw;
-          val = new TypeError(
-            `task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``,
-          );
+          val =
+            foreignInstructionError(t.name, ins) ??
+            new TypeError(`task ${t.name} yielded ${describeValue(ins)} to the scheduler; use \`yield*\` with tasklet operations, not \`yield\``);
           continue;
         }
         // Cancelled, or a child failed, while it ran: stop at this suspension point.

@@ -12,9 +12,12 @@ import type { Instruction } from "./types.js";
  * `select` makes one node per case because it waits on several lists at once.
  */
 export interface WaitNode {
+  /** @internal */
   _wnext: WaitNode | null;
+  /** @internal */
   _wprev: WaitNode | null;
   /**
+   * @internal
    * Payload carried by the waiter while it is in a list, e.g. the value a
    * parked sender offers. A Task uses its resume-value field: a parked task
    * has no resume value until it is woken, and whoever takes the payload

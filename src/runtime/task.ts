@@ -158,6 +158,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _state(): TaskStateCode {
     return (this._bits & Bits.StateMask) as TaskStateCode;
   }
+  /** @internal */
   set _state(s: TaskStateCode) {
     this._bits = (this._bits & ~Bits.StateMask) | s;
   }
@@ -166,6 +167,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _mode(): number {
     return (this._bits & Bits.ModeMask) >> Bits.ModeShift;
   }
+  /** @internal */
   set _mode(m: number) {
     this._bits = (this._bits & ~Bits.ModeMask) | (m << Bits.ModeShift);
   }
@@ -174,6 +176,7 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   get _flags(): number {
     return this._bits >>> Bits.FlagShift;
   }
+  /** @internal */
   set _flags(f: number) {
     this._bits = (this._bits & Bits.StateMode) | (f << Bits.FlagShift);
   }

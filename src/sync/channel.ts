@@ -232,7 +232,7 @@ export class SendOp<T> extends Op<void> {
  * is free again. An iteration that is abandoned without being resumed
  * (a task given up on by the deadlock abort) leaves it started, which only
  * costs a copy per later receive. A deadline is never set on it:
- * {@link withDeadline} works on a copy.
+ * `withDeadline` works on a copy.
  *
  * @example
  * const op: RecvOp<string> = ch.recv();

@@ -40,13 +40,13 @@ export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
 export interface CoreIO {
   /** A ParserState (constants.ts). */
   state: number;
-  /** HeadFlag bits of the message in progress. */
+  /** @internal HeadFlag bits of the message in progress. */
   flags: number;
-  /** Body or chunk bytes still to come. */
+  /** @internal Body or chunk bytes still to come. */
   remaining: number;
-  /** Body bytes of the message so far (for maxBodySize on chunked bodies). */
+  /** @internal Body bytes of the message so far (for maxBodySize on chunked bodies). */
   bodySoFar: number;
-  /** Set by the core when it stopped early because its tables were full. */
+  /** @internal Set by the core when it stopped early because its tables were full. */
   more: boolean;
 }
 

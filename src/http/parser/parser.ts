@@ -357,7 +357,7 @@ export class RequestHead extends HeaderList {
 
 /** Per-connection parser state: a few numbers and, between calls, the bytes of an unfinished head or chunk line. */
 export class ParserConnection implements CoreIO {
-  /** A {@link ParserState}. */
+  /** A `ParserState` (constants.ts). */
   state = 0;
   /** @internal */ flags = 0;
   /** @internal */ remaining = 0;
