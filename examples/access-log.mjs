@@ -11,6 +11,9 @@
 import diagnostics_channel from "node:diagnostics_channel";
 import { connect } from "node:net";
 import { serve } from "../dist/index.js";
+import { parseCli } from "../scripts/_args.mjs";
+
+parseCli({ name: "access-log", usage: "node examples/access-log.mjs", options: {} });
 
 // Events published while nobody subscribes cost the server nothing; these
 // subscriptions turn them on.

@@ -13,8 +13,14 @@
 //   TASKLET_DUMP_ON=SIGUSR2 node examples/task-dump.mjs --wait &
 //   kill -USR2 $!        # prints the tree; --wait keeps the tasks up for 30 s
 import { Channel, connect, dumpTasks, listen, printTasks, run, sleep, spawn } from "../dist/index.js";
+import { parseCli } from "../scripts/_args.mjs";
 
-const wait = process.argv.includes("--wait");
+const { values } = parseCli({
+  name: "task-dump",
+  usage: "node examples/task-dump.mjs [--wait]",
+  options: { wait: { type: "boolean", help: "keep the tasks up for 30 s (to try TASKLET_DUMP_ON)" } },
+});
+const wait = values.wait === true;
 
 await run(
   function* main() {
