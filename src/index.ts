@@ -126,3 +126,7 @@ export type { Handler } from "./http/server-config.js";
 export { HttpRequest, type RequestHeaders } from "./http/request.js";
 export { HttpResponse, type ResponseBody, type HttpResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";
+
+// Static files and compression
+export { serveFiles, type ServeFilesOptions } from "./http/files.js";
+export { compress, type CompressOptions, type CompressEncoding } from "./http/compress.js";
