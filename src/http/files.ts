@@ -167,7 +167,7 @@ export function serveFiles(root: string, options?: ServeFilesOptions): Handler {
   };
 }
 
-/** The real path of the root, found on first use (the folder may not exist yet when serveFiles is called). */
+/** The real path of the root, found on first use. */
 interface RootState {
   real: string | null;
 }
@@ -215,14 +215,19 @@ function* openFile(file: string): Generator<Instruction, FileHandle, any> {
 }
 
 /** The path the open handle really names (Linux: /proc/self/fd), else the real path of `file`. */
-function* realPathOf(fh: FileHandle, file: string): Generator<Instruction, string, any> {
+async function realPathOf(fh: FileHandle, file: string): Promise<string> {
   try {
-    const p = yield* call(() => fsp.readlink(`/proc/self/fd/${fh.fd}`));
+    const p = await fsp.readlink(`/proc/self/fd/${fh.fd}`);
     if (path.isAbsolute(p)) return p;
   } catch {
     // no /proc (macOS, Windows): ask for the real path by name
   }
-  return yield* call(() => fsp.realpath(file));
+  return fsp.realpath(file);
+}
+
+/** The root's real path, once: the folder may not exist yet when serveFiles is called. */
+function realRoot(cfg: FilesConfig, state: RootState): string | Promise<string> {
+  return state.real ?? fsp.realpath(cfg.root).then((r) => (state.real = r));
 }
 
 function inside(file: string, dir: string): boolean {
@@ -244,10 +249,9 @@ function* find(cfg: FilesConfig, state: RootState, file: string): Generator<Inst
   }
   let keep = false;
   try {
-    const stats = yield* call(() => fh.stat());
-    if (state.real === null) state.real = yield* call(() => fsp.realpath(cfg.root));
-    const real = yield* realPathOf(fh, file);
-    if (!inside(real, state.real)) return { status: "missing" }; // a symlink out of the root: nothing there, as far as clients know
+    // One wait for the three answers: the handle's stats, its real path, the root's.
+    const [stats, real, rootReal] = yield* call(() => Promise.all([fh.stat(), realPathOf(fh, file), realRoot(cfg, state)]));
+    if (!inside(real, rootReal)) return { status: "missing" }; // a symlink out of the root: nothing there, as far as clients know
     if (stats.isDirectory()) return { status: "directory" };
     if (!stats.isFile()) return { status: "missing" };
     keep = true;

@@ -31,6 +31,9 @@ export function get(port: number, target: string, headers: Record<string, string
 /** A marker found only in the secret file outside the root: no response may contain it. */
 export const SECRET = "TOP-SECRET-" + "b1f0c2e7";
 
+/** The size of large.bin and large.txt. */
+export const LARGE = 24 << 20;
+
 export interface Site {
   /** The temp folder holding root/ and the files outside it. */
   base: string;
@@ -55,6 +58,9 @@ export function makeSite(bigTxtSize = 512 * 1024): Site {
   writeFileSync(path.join(root, "big.bin"), bigBin);
   const bigTxt = Buffer.from(randomBytes(Math.ceil((bigTxtSize * 3) / 4)).toString("base64").slice(0, bigTxtSize), "latin1");
   writeFileSync(path.join(root, "big.txt"), bigTxt);
+  // Larger than what loopback socket buffers hold, so a paused download keeps its file open.
+  writeFileSync(path.join(root, "large.bin"), Buffer.alloc(LARGE, 7));
+  writeFileSync(path.join(root, "large.txt"), randomBytes((LARGE * 3) / 4).toString("base64"));
   symlinkSync(path.join(base, "secret.txt"), path.join(root, "link-out.txt"));
   symlinkSync(path.join(base, "outside"), path.join(root, "dir-out"));
   symlinkSync("index.html", path.join(root, "link-in.html"));

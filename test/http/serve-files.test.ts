@@ -295,9 +295,9 @@ describe.each(COMBOS)("serveFiles ($parser parser, $backend backend)", (combo) =
     if (before < 0) return expect(openFds()).toBe(-1); // no /proc here: nothing to count
     const port = await startFiles();
     for (const [url, enc] of [
-      ["/big.bin", "identity"],
-      ["/big.txt", "gzip"],
-      ["/big.txt", "br"],
+      ["/large.bin", "identity"],
+      ["/large.txt", "gzip"],
+      ["/large.txt", "br"],
     ] as const) {
       const base = openFds();
       await new Promise<void>((resolve, reject) => {
@@ -314,6 +314,29 @@ describe.each(COMBOS)("serveFiles ($parser parser, $backend backend)", (combo) =
       });
       expect(await eventually(() => openFds() <= base), `${url} (${enc}) left a descriptor open`).toBe(true);
     }
+  });
+
+  it("closes the file when the server closes under a paused download", async () => {
+    const base = openFds();
+    if (base < 0) return expect(openFds()).toBe(-1); // no /proc here: nothing to count
+    const server = await start(combo, serveFiles(site.root, { compress: false }));
+    const before = openFds();
+    const req = request({ host: "127.0.0.1", port: server.port, path: "/large.bin", agent: false });
+    req.on("error", () => {});
+    await new Promise<void>((resolve) => {
+      req.on("response", (res) => {
+        res.on("error", () => {});
+        res.once("data", () => {
+          res.pause(); // the server's write waits; the file stays open
+          resolve();
+        });
+      });
+      req.end();
+    });
+    expect(openFds()).toBeGreaterThan(before);
+    await server.close({ timeout: 50 });
+    req.destroy();
+    expect(await eventually(() => openFds() <= base), "the file stayed open after close()").toBe(true);
   });
 
   it.runIf(hasCurl)("works with curl: ranges, compression and conditional requests", async () => {
