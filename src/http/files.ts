@@ -138,7 +138,7 @@ const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
  *   Cache-Control. If-None-Match (weak comparison, `*`, lists) or else
  *   If-Modified-Since give a 304; If-Match / If-Unmodified-Since a 412.
  * - `Range: bytes=a-b`, `a-`, `-n` gives a 206 with Content-Range, an
- *   unsatisfiable one a 416 with `Content-Range: bytes * /size`; several
+ *   unsatisfiable one a 416 whose Content-Range gives only the size; several
  *   ranges get the whole file (200). If-Range: a date equal to Last-Modified
  *   keeps the range; an entity tag never does (ours are weak, and If-Range
  *   compares strongly, RFC 9110 §13.1.5), so the whole file is sent.
