@@ -88,9 +88,10 @@ export function compressibleType(contentType: string): boolean {
  * already have a Content-Encoding, and `Cache-Control: no-transform`.
  * A compressed response loses its Content-Length (sent chunked); a strong
  * ETag becomes weak (`W/"..."`, as nginx does), since the bytes differ but the
- * representation is the same, so If-None-Match still matches. Only returned
- * responses are compressed: a handler that writes with `res.write`/`res.end`
- * itself is passed through untouched.
+ * representation is the same, so If-None-Match still matches. Returned
+ * responses and what the handler writes itself with `res.write`/`res.end`
+ * are both compressed; with `res.write`, the choice is made at the first
+ * write from the fields set by then (set Content-Type first).
  *
  * @example
  * serve({ port: 3000 }, compress(function* () {
@@ -101,10 +102,112 @@ export function compress(handler: Handler, options?: CompressOptions): Handler {
   if (typeof handler !== "function") throw new TypeError(`compress(): handler must be a generator function, got ${describeValue(handler)}`);
   const cfg = resolveCompress("compress()", options);
   return function* compressed(req: HttpRequest, res: HttpResponse): Generator<Instruction, HttpResponseInit | void | undefined, any> {
-    const init = yield* handler(req, res);
-    if (init === undefined || init === null || typeof init !== "object" || res.headersSent || res.finished) return init;
-    return yield* compressResponse(req, res, init, cfg);
+    const writes = new CodedWrites(req, res, cfg);
+    try {
+      const init = yield* handler(req, res);
+      if (init === undefined || init === null || typeof init !== "object" || res.headersSent || res.finished) return init;
+      return yield* compressResponse(req, res, init, cfg);
+    } finally {
+      writes.close();
+    }
   };
+}
+
+/**
+ * What a handler writes itself (`res.write`, `res.end`), compressed as the
+ * `compression` middleware does: the choice is made at the first write, or
+ * at `end` when nothing was written, from the fields set by then. This one
+ * response gets its own `write` and `end` (responses of other handlers keep
+ * the class's). Each written chunk goes through zlib and what zlib gives
+ * back goes out before the next chunk is taken, so a slow client holds the
+ * handler back as it would without compression.
+ */
+class CodedWrites {
+  private coder: zlib.Gzip | zlib.BrotliCompress | null = null;
+  private decided = false;
+  private ended = false;
+  private readonly out: Buffer[] = [];
+
+  constructor(
+    private readonly req: HttpRequest,
+    private readonly res: HttpResponse,
+    private readonly cfg: CompressConfig,
+  ) {
+    const write = res.write;
+    const end = res.end;
+    const self = this;
+    res.write = (chunk) => ({
+      *[Symbol.iterator](): Generator<Instruction, void, any> {
+        if (!self.decided && !res.headersSent && !res.finished) self.decide();
+        if (self.coder === null || self.ended) return yield* write.call(res, chunk);
+        yield* self.feed(chunk, write);
+      },
+    });
+    res.end = (body) => ({
+      *[Symbol.iterator](): Generator<Instruction, void, any> {
+        if (!self.decided && !res.headersSent && !res.finished) {
+          // Nothing written yet: the body is known whole (or a stream), as if returned.
+          self.decided = true;
+          const init = yield* compressResponse(req, res, { body }, cfg);
+          if (init.headers !== undefined) for (const [k, v] of Object.entries(init.headers)) res.setHeader(k, v);
+          return yield* end.call(res, init.body as typeof body);
+        }
+        if (self.coder === null || self.ended) return yield* end.call(res, body);
+        if (body !== undefined) {
+          if (typeof body !== "string" && !(body instanceof Uint8Array)) {
+            throw new TypeError(`compress(): after res.write(), res.end() takes text or bytes, got ${describeValue(body)}`);
+          }
+          yield* self.feed(body, write);
+        }
+        yield* self.feed(null, write);
+        yield* end.call(res);
+      },
+    });
+  }
+
+  /** Choose from the fields set so far; a body streamed by writes has no known length. */
+  private decide(): void {
+    this.decided = true;
+    const c = choose(this.req, this.res, {}, this.cfg, -1, null);
+    if (c.kind === "leave") return;
+    if (c.kind === "vary") {
+      this.res.setHeader("vary", c.vary);
+      return;
+    }
+    const { add } = codedFields({}, this.res, c);
+    for (const k of Object.keys(add)) this.res.setHeader(k, add[k]!);
+    const coder = newCoder(c);
+    coder.on("data", (b: Buffer) => this.out.push(b));
+    this.coder = coder;
+  }
+
+  /** Pass `chunk` through zlib (null: finish it) and write what came out. */
+  private *feed(chunk: string | Uint8Array | null, write: HttpResponse["write"]): Generator<Instruction, void, any> {
+    const z = this.coder!;
+    if (chunk === null) this.ended = true;
+    // zlib may still read the chunk after write() returns: the caller may reuse its buffer once we resume, so it gets a copy.
+    const input = chunk === null || typeof chunk === "string" ? chunk : Buffer.from(chunk);
+    yield* call(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          z.once("error", reject);
+          const done = () => {
+            z.off("error", reject);
+            resolve();
+          };
+          if (input === null) {
+            z.once("end", done);
+            z.end();
+          } else z.write(input, done);
+        }),
+    );
+    while (this.out.length > 0) yield* write.call(this.res, this.out.shift()!);
+  }
+
+  /** The handler is done (or was cancelled): free zlib's memory if the body was not finished. */
+  close(): void {
+    if (this.coder !== null && !this.ended) this.coder.destroy();
+  }
 }
 
 /** A header of a returned init (case-insensitive), else of the response object; undefined when absent. */
@@ -240,46 +343,71 @@ function keepsBody(status: number): boolean {
   return status < 200 || status === 204 || status === 206 || status === 304;
 }
 
+/** What to do with a response: leave it, add Vary only, or code it. */
+type Choice =
+  | { kind: "leave" }
+  | { kind: "vary"; vary: string }
+  | { kind: "code"; enc: CompressEncoding; vary: string; type: string; length: number; opts: zlib.ZlibOptions | zlib.BrotliOptions };
+
+/**
+ * Decide for a response of `status` whose fields are in `init` (then `res`),
+ * whose body is known to be `length` bytes (-1: unknown) and implies
+ * `impliedType` when no Content-Type was set.
+ */
+function choose(req: HttpRequest, res: HttpResponse, init: HttpResponseInit, cfg: CompressConfig, length: number, impliedType: string | null): Choice {
+  const status = init.status ?? res.status;
+  if (keepsBody(status)) return LEAVE;
+  if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(headerOf(init, res, "cache-control") ?? "")) return LEAVE;
+  const type = headerOf(init, res, "content-type") ?? impliedType;
+  if (type === null || !cfg.filter(type)) return LEAVE;
+  // From here the answer depends on Accept-Encoding.
+  const vary = varyWith(headerOf(init, res, "vary"));
+  const coding = headerOf(init, res, "content-encoding");
+  if (coding !== undefined && coding.trim().toLowerCase() !== "identity") return { kind: "vary", vary };
+  if (req.method === "HEAD") return { kind: "vary", vary };
+  const declared = headerOf(init, res, "content-length");
+  const len = length >= 0 ? length : declared !== undefined ? Number(declared) : -1;
+  if (len >= 0 && len < cfg.threshold) return { kind: "vary", vary };
+  const enc = negotiateEncoding(req.headers.get("accept-encoding"), cfg.encodings);
+  if (enc === null) return { kind: "vary", vary };
+  return { kind: "code", enc, vary, type, length: len, opts: zlibOptions(enc, cfg, len, type) };
+}
+
+const LEAVE: Choice = { kind: "leave" };
+
+/** The fields a coded response gets, and those it drops (lower-case). */
+function codedFields(init: HttpResponseInit, res: HttpResponse, c: Extract<Choice, { kind: "code" }>): { add: Record<string, string>; drop: string[] } {
+  const etag = headerOf(init, res, "etag");
+  const add: Record<string, string> = { vary: c.vary, "content-encoding": c.enc, "content-type": c.type };
+  if (etag !== undefined) add.etag = etag.startsWith("W/") ? etag : `W/${etag}`;
+  res.removeHeader("content-length");
+  res.removeHeader("accept-ranges"); // ranges of the coded bytes are not what a client asks for
+  return { add, drop: ["vary", "content-encoding", "content-length", "content-type", "etag", "accept-ranges"] };
+}
+
+function newCoder(c: Extract<Choice, { kind: "code" }>): zlib.Gzip | zlib.BrotliCompress {
+  return c.enc === "gzip" ? zlib.createGzip(c.opts as zlib.ZlibOptions) : zlib.createBrotliCompress(c.opts as zlib.BrotliOptions);
+}
+
 /**
  * @internal The compressed version of `init` for `req` (or `init` itself
  * when nothing applies). `res` holds any fields the handler set on it.
  */
 export function* compressResponse(req: HttpRequest, res: HttpResponse, init: HttpResponseInit, cfg: CompressConfig): Generator<Instruction, HttpResponseInit, any> {
-  const status = init.status ?? res.status;
-  if (keepsBody(status)) return init;
-  if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(headerOf(init, res, "cache-control") ?? "")) return init;
   const held = hold(init.body);
   if (held === null) return init;
-  const type = headerOf(init, res, "content-type") ?? held.type;
-  if (type === null || !cfg.filter(type)) return init;
-  // From here the answer depends on Accept-Encoding.
-  const vary = varyWith(headerOf(init, res, "vary"));
-  const plain = (): HttpResponseInit => ({ ...init, headers: withHeaders(init.headers, ["vary"], { vary }) });
-  const coding = headerOf(init, res, "content-encoding");
-  if (coding !== undefined && coding.trim().toLowerCase() !== "identity") return plain();
-  if (req.method === "HEAD") return plain();
-  const declared = headerOf(init, res, "content-length");
-  const length = "bytes" in held ? held.bytes.length : held.length >= 0 ? held.length : declared !== undefined ? Number(declared) : -1;
-  if (length >= 0 && length < cfg.threshold) return plain();
-  const enc = negotiateEncoding(req.headers.get("accept-encoding"), cfg.encodings);
-  if (enc === null) return plain();
-
-  const etag = headerOf(init, res, "etag");
-  const add: Record<string, string> = { vary, "content-encoding": enc, "content-type": type };
-  if (etag !== undefined) add.etag = etag.startsWith("W/") ? etag : `W/${etag}`;
-  const drop = ["vary", "content-encoding", "content-length", "content-type", "etag", "accept-ranges"];
-  const opts = zlibOptions(enc, cfg, length, type);
-  res.removeHeader("content-length");
-  res.removeHeader("accept-ranges"); // ranges of the coded bytes are not what a client asks for
+  const c = choose(req, res, init, cfg, "bytes" in held ? held.bytes.length : held.length, held.type);
+  if (c.kind === "leave") return init;
+  if (c.kind === "vary") return { ...init, headers: withHeaders(init.headers, ["vary"], { vary: c.vary }) };
+  const { add, drop } = codedFields(init, res, c);
   if ("bytes" in held) {
-    const out = yield* call(() => compressWhole(enc, held.bytes, opts));
+    const out = yield* call(() => compressWhole(c.enc, held.bytes, c.opts));
     return { ...init, headers: withHeaders(init.headers, drop, add), body: out };
   }
-  const source = held.stream();
-  const coder = enc === "gzip" ? zlib.createGzip(opts as zlib.ZlibOptions) : zlib.createBrotliCompress(opts as zlib.BrotliOptions);
+  const coder = newCoder(c);
   // pipeline: the coder pulls from the source only as fast as the response
   // reads the coder; destroying the coder (a client that left) destroys the
   // source, which closes what it holds (a file, a socket).
-  pipeline(source, coder, () => {});
+  pipeline(held.stream(), coder, () => {});
   return { ...init, headers: withHeaders(init.headers, drop, add), body: coder };
 }

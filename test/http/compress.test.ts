@@ -226,8 +226,46 @@ describe.each(COMBOS)("compress ($parser parser, $backend backend)", (combo) => 
     expect(await f.text()).toBe(text);
   });
 
-  it("passes through what a handler wrote itself", async () => {
-    const text = "written ".repeat(500);
+  it("compresses what a handler writes itself with res.write and res.end (property)", async () => {
+    let plan: { type: string; parts: string[]; last: string | undefined } = { type: "text/plain", parts: [], last: undefined };
+    const server = await start(
+      combo,
+      compress(
+        function* (_req, res) {
+          res.setHeader("content-type", plan.type);
+          // One scratch buffer for every write: compress must not keep it.
+          const scratch = Buffer.alloc(4096);
+          for (const p of plan.parts) {
+            const n = scratch.write(p, "utf8");
+            yield* res.write(scratch.subarray(0, n));
+          }
+          yield* res.end(plan.last);
+        },
+        { threshold: 0 },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: "grapheme-ascii", maxLength: 1000 }), { maxLength: 8 }),
+        fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+        fc.constantFrom("gzip", "br", "identity"),
+        fc.constantFrom("text/plain", "application/json", "image/png"),
+        async (parts, last, accept, type) => {
+          plan = { type, parts, last };
+          const r = await get(server.port, "/", { "accept-encoding": accept });
+          const want = Buffer.from(parts.join("") + (last ?? ""), "utf8");
+          const coded = type !== "image/png" && accept !== "identity";
+          expect(r.headers["content-encoding"]).toBe(coded ? accept : undefined);
+          expect(r.headers.vary).toBe(type === "image/png" ? undefined : "Accept-Encoding");
+          expect(decode(r.headers["content-encoding"] as string | undefined, r.body).equals(want)).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it("compresses a body given to res.end() like a returned one", async () => {
+    const text = "ended ".repeat(500);
     const server = await start(
       combo,
       compress(function* (_req, res) {
@@ -236,8 +274,12 @@ describe.each(COMBOS)("compress ($parser parser, $backend backend)", (combo) => 
       }),
     );
     const r = await get(server.port, "/", { "accept-encoding": "gzip" });
-    expect(r.headers["content-encoding"]).toBeUndefined();
-    expect(r.body.toString()).toBe(text);
+    expect(r.headers["content-encoding"]).toBe("gzip");
+    expect(r.headers["content-length"]).toBe(String(r.body.length)); // whole: compressed in one go, length known
+    expect(zlib.gunzipSync(r.body).toString()).toBe(text);
+    const small = await get(server.port, "/", {});
+    expect(small.body.toString()).toBe(text);
+    expect(small.headers.vary).toBe("Accept-Encoding");
   });
 });
 
