@@ -75,6 +75,7 @@ describe.each(COMBOS)("serveFiles ($parser parser, $backend backend)", (combo) =
       ["/big.txt", "big.txt", "text/plain; charset=utf-8"],
       ["/with%20space.txt", "with space.txt", "text/plain; charset=utf-8"],
       ["/docs/", "docs/index.html", "text/html; charset=utf-8"],
+      ["/docs/page.txt", "docs/page.txt", "text/plain; charset=utf-8"],
       ["/link-in.html", "index.html", "text/html; charset=utf-8"],
     ];
     for (const [url, file, type] of cases) {
