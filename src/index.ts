@@ -137,3 +137,7 @@ export type { HttpRequestStartMessage, HttpRequestEndMessage, HttpErrorMessage, 
 export type { WriteData } from "./net/conn-write.js";
 /** One of the {@link ParseError} codes: the type of {@link HttpParseError.code}. */
 export type { ParseErrorCode } from "./http/parser/constants.js";
+
+// Static files and compression
+export { serveFiles, type ServeFilesOptions } from "./http/files.js";
+export { compress, type CompressOptions, type CompressEncoding } from "./http/compress.js";

@@ -158,7 +158,8 @@ export function queueWhole(
   // copied in JS: cheaper than a call into C++ for each.
   const ascii = typeof body === "string" && body.length <= SMALL_TEXT && isAscii(body);
   const bodyLen = noBody ? 0 : typeof body !== "string" ? body.length : ascii ? body.length : Buffer.byteLength(body, "utf8");
-  if (given !== null && !noBody && Number(given) !== bodyLen) {
+  // A HEAD response may carry the Content-Length its GET would have (RFC 9110 §9.3.2) with no body.
+  if (given !== null && !noBody && !(isHead && bodyLen === 0) && Number(given) !== bodyLen) {
     throw new Error(`Content-Length ${given} does not match the body (${bodyLen} bytes)`);
   }
   const prefix = e.bytes;

@@ -97,6 +97,44 @@ describe("HTTP examples", () => {
   });
 });
 
+describe("static-files example", () => {
+  it("static-files.mjs serves its folder with types, ranges, 304s and compression, and falls through to its own routes", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { gunzipSync } = await import("node:zlib");
+    const { port, stop } = await startServerExample("examples/static-files.mjs", /http:\/\/127\.0\.0\.1:(\d+)\//);
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const own = readFileSync("examples/static-files.mjs");
+      const r = await fetch(url + "/static-files.mjs");
+      expect(r.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      expect(Buffer.from(await r.arrayBuffer()).equals(own)).toBe(true);
+      const etag = r.headers.get("etag")!;
+      expect((await fetch(url + "/static-files.mjs", { headers: { "if-none-match": etag } })).status).toBe(304);
+      const part = await fetch(url + "/static-files.mjs", { headers: { range: "bytes=0-9", "accept-encoding": "identity" } });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer()).equals(own.subarray(0, 10))).toBe(true);
+      const { request } = await import("node:http");
+      const gz = await new Promise<{ enc: string | undefined; body: Buffer }>((resolve, reject) => {
+        request({ host: "127.0.0.1", port, path: "/static-files.mjs", headers: { "accept-encoding": "gzip" } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ enc: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
+        })
+          .on("error", reject)
+          .end();
+      });
+      expect(gz.enc).toBe("gzip");
+      expect(gunzipSync(gz.body).equals(own)).toBe(true);
+      expect(await (await fetch(url + "/_about")).json()).toMatchObject({ server: "tasklet" });
+      const missing = await fetch(url + "/nope");
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toContain("No file for /nope");
+    } finally {
+      stop();
+    }
+  });
+});
+
 describe("TCP examples", () => {
   const startTcpExample = (file: string) => startServerExample(file, /listening on 127\.0\.0\.1:(\d+)/);
 
