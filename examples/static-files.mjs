@@ -4,7 +4,7 @@
 // the rest of the handler, here a small JSON route and a 404 page.
 //
 //   node examples/static-files.mjs              # serves examples/ on 127.0.0.1:3000
-//   node examples/static-files.mjs ./public 8080
+//   node examples/static-files.mjs ./public --port 8080
 //   PORT=0 node examples/static-files.mjs docs  # any free port
 //
 //   curl -i http://127.0.0.1:3000/static-files.mjs
@@ -13,10 +13,17 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve, serveFiles } from "../dist/index.js";
+import { intArg, parseCli } from "../scripts/_args.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.argv[2] ?? here);
-const port = Number(process.argv[3] ?? process.env.PORT ?? 3000);
+const { values, positionals } = parseCli({
+  name: "static-files",
+  usage: "node examples/static-files.mjs [dir] [--port N]   (or PORT=N)",
+  options: { port: { type: "string", value: "N", help: "port to listen on (default: PORT, else 3000; 0 picks a free one)" } },
+  positionals: 1,
+});
+const root = path.resolve(positionals[0] ?? here);
+const port = intArg("static-files", values.port !== undefined ? "--port" : "PORT", values.port ?? process.env.PORT ?? "3000", { max: 65535 });
 
 const files = serveFiles(root, { maxAge: 60, fallthrough: true });
 
