@@ -44,6 +44,7 @@ const INPUTS: { name: string; decl: string; def?: string }[] = [
   { name: "bigList", decl: "declare const bigList: number[];" },
   { name: "work", decl: "declare function work(item: number): void;\ndeclare function work(): Operation<void>;" },
   { name: "conn", decl: "declare const conn: Conn;" },
+  { name: "duplex", decl: 'declare const duplex: import("node:stream").Duplex;' },
   { name: "listener", decl: "declare const listener: Listener;" },
   { name: "server", decl: "declare const server: TcpServer;" },
   { name: "fetchA", decl: "declare function fetchA(): Operation<string>;" },
