@@ -129,7 +129,8 @@ function topLevel(code: string, kind: ts.SyntaxKind): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if (node.kind === kind) {
+    // (`for await` counts as an await: it makes the body async too.)
+    if (node.kind === kind || (kind === ts.SyntaxKind.AwaitExpression && ts.isForOfStatement(node) && node.awaitModifier !== undefined)) {
       let f: ts.Node = node.parent;
       while (!ts.isFunctionLike(f)) f = f.parent;
       if (f === wrapper) found = true;

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 import { Duplex, Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -146,6 +147,47 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
       { backend },
     );
     expect(r).toEqual({ got: "HELLO DUPLEX", destroyed: [true, true], address: "?:?" });
+  });
+
+  it("Conn.from over a TLSSocket: a task talks TLS through it, and a file pipes through its stream() and back", async () => {
+    const fixtures = path.resolve(import.meta.dirname, "../fixtures/tls");
+    const cert = fs.readFileSync(path.join(fixtures, "localhost-cert.pem"));
+    const key = fs.readFileSync(path.join(fixtures, "localhost-key.pem"));
+    const server = tls.createServer({ cert, key, allowHalfOpen: true }, (s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const open = () => tls.connect({ port: portOf(server as unknown as net.Server), host: "127.0.0.1", ca: cert, servername: "localhost" });
+    try {
+      const line = await run(
+        function* () {
+          const conn = Conn.from(open());
+          try {
+            yield* conn.write("over tls\n");
+            return Buffer.from((yield* conn.readUntil("\n", 100))!).toString();
+          } finally {
+            conn.close();
+          }
+        },
+        { backend },
+      );
+      expect(line).toBe("over tls\n");
+      const duplex = Conn.from(open()).stream();
+      const out: Buffer[] = [];
+      await Promise.all([
+        pipeline(fs.createReadStream(source, { end: 1024 * 1024 - 1 }), duplex),
+        pipeline(
+          duplex,
+          new Writable({
+            write(chunk, _e, cb) {
+              out.push(chunk);
+              cb();
+            },
+          }),
+        ),
+      ]);
+      expect(sha(Buffer.concat(out))).toBe(sha(fs.readFileSync(source).subarray(0, 1024 * 1024)));
+    } finally {
+      await closeServer(server as unknown as net.Server);
+    }
   });
 
   it("Conn.from rejects what is not a live Duplex, naming itself", () => {
