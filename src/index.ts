@@ -23,6 +23,7 @@ export { Queue } from "./sync/queue.js";
 export { STREAM, type Stream, type Streamable } from "./runtime/stream.js";
 export { each, type StreamSource } from "./ops/each.js";
 export { toAsyncIterable, fromAsyncIterable, type Producer } from "./ops/iterables.js";
+export type { ConnStreamOptions } from "./net/conn.js";
 export { Event } from "./sync/event.js";
 export { Semaphore } from "./sync/semaphore.js";
 export { Lock } from "./sync/lock.js";

@@ -134,7 +134,12 @@ class DrainWaiter extends Waiter {
   }
 }
 
-/** Options of {@link connDuplex}. */
+/**
+ * Options of `conn.stream()`.
+ *
+ * @example
+ * const s = conn.stream({ readableHighWaterMark: 16 * 1024 });
+ */
 export interface ConnStreamOptions {
   /** Bytes the Duplex buffers on its readable side before it stops reading the Conn (default 64 KiB). */
   readableHighWaterMark?: number;

@@ -14,7 +14,13 @@ import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { fromAsyncIterable } from "./iterables.js";
 
-/** What `each` and `toAsyncIterable` loop over: a Stream, something that makes one (Channel, Queue, Conn), or an AsyncIterable. */
+/**
+ * What `each` loops over: a Stream, something that makes one (Channel,
+ * Queue, Conn), or an AsyncIterable.
+ *
+ * @example
+ * const sources: StreamSource<string>[] = [ch, inbox];
+ */
 export type StreamSource<T> = Stream<T> | Streamable<T> | AsyncIterable<T>;
 
 /** The Stream of `source`, or a TypeError naming `fn`. */

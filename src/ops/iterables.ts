@@ -81,7 +81,13 @@ export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): Stream<T> {
 
 // ------------------------------------------------- tasks -> AsyncIterable
 
-/** A producer body for {@link toAsyncIterable}: it emits values with `yield* emit(v)`. */
+/**
+ * A producer body for {@link toAsyncIterable}: it emits values with
+ * `yield* emit(v)`; each `emit` returns once the consumer has taken its value.
+ *
+ * @example
+ * const countdown: Producer<number> = function* (emit) { for (let i = 3; i > 0; i--) yield* emit(i); };
+ */
 export type Producer<T> = (emit: (value: T) => Operation<void>) => Operation<unknown>;
 
 type Request<T> = { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void };

@@ -35,7 +35,13 @@ export interface Stream<T> {
  */
 export const STREAM: unique symbol = Symbol.for("tasklet.stream") as never;
 
-/** Something a {@link Stream} can be made of (Channel, Queue, Conn...). */
+/**
+ * Something a {@link Stream} can be made of (Channel, Queue, Conn...).
+ *
+ * @example
+ * const source: Streamable<string> = ch;
+ * const s = source[STREAM]();
+ */
 export interface Streamable<T> {
   [STREAM](): Stream<T>;
 }
