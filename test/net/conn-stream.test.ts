@@ -262,8 +262,9 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
       const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
       const duplex = conn.stream({ readableHighWaterMark: 16 * 1024 });
       duplex.once("readable", () => {}); // start reading, then never consume
-      for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 2));
+      for (let i = 0; i < 2500 && !conn.readPaused; i++) await new Promise((r) => setTimeout(r, 2));
       expect(conn.readPaused).toBe(true);
+      for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 2)); // and it stays stopped
       expect(conn.bufferedLength + duplex.readableLength).toBeLessThan(512 * 1024);
       // Then consume it all: every byte comes through.
       let n = duplex.readableLength;
@@ -272,6 +273,32 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
       while (n - duplex.readableLength < 8 * 1024 * 1024) await new Promise((r) => setTimeout(r, 2));
       duplex.destroy();
       expect(conn.closed).toBe(true);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("the peer resets while the Duplex writes: the pipeline fails with the Conn's error, the Conn is closed", async () => {
+    let peer!: net.Socket;
+    const server = net.createServer((s) => {
+      peer = s;
+      s.pause();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      while (peer === undefined) await tick();
+      const src = new Readable({
+        read() {
+          this.push(Buffer.alloc(64 * 1024, 2));
+        },
+      });
+      const done = pipeline(src, conn.stream());
+      while (conn.writableLength === 0) await tick(); // writing, and waiting for the peer
+      peer.resetAndDestroy();
+      await expect(done).rejects.toMatchObject({ name: "NetError" });
+      expect(conn.closed).toBe(true);
+      expect(src.destroyed).toBe(true);
     } finally {
       await closeServer(server);
     }
