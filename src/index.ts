@@ -19,6 +19,11 @@ export { withTimeout, all, race } from "./ops/combinators.js";
 export { select, type SelectCase, type SelectResult } from "./sync/select.js";
 export { Channel, type TryRecvResult, type RecvOp, type SendOp } from "./sync/channel.js";
 export { Queue } from "./sync/queue.js";
+// streams
+export { STREAM, type Stream, type Streamable } from "./runtime/stream.js";
+export { each, type StreamSource } from "./ops/each.js";
+export { toAsyncIterable, fromAsyncIterable, type Producer } from "./ops/iterables.js";
+export type { ConnStreamOptions } from "./net/conn.js";
 export { Event } from "./sync/event.js";
 export { Semaphore } from "./sync/semaphore.js";
 export { Lock } from "./sync/lock.js";

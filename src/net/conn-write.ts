@@ -6,11 +6,11 @@
  * high-water mark, with its `writeTimeout`; and `end()`, the half-close.
  */
 import { peekCurrent, currentTask } from "../runtime/current.js";
-import { atTickEnd, parkFor, wake, wakeThrow } from "../runtime/kernel.js";
+import { atTickEnd, parkFor } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { type Suspend, TIMED_OUT, WaitList } from "../runtime/suspend.js";
-import type { Task } from "../runtime/task.js";
 import type { Instruction } from "../runtime/types.js";
+import { type Waiter, deliver, deliverThrow } from "../runtime/waiter.js";
 import { type ConnBase, ConnFlag, type ConnSocket, failure, isBroken, kConn, recordError, timedOut } from "./conn-base.js";
 import { NetError, NetErrorCode } from "./errors.js";
 import { QUEUED, WROTE, type WriteHandle, directWrites, errnoError, refreshSocketTimer, writeDirect, writeHandle } from "./node/index.js";
@@ -151,6 +151,18 @@ function failSocket(c: ConnBase, errno: number): void {
 /** Park the current task until the queue drains (or `writeTimeout` passes). */
 export function parkWriter(c: ConnBase): Suspend {
   const me = currentTask("write");
+  const list = writersOf(c);
+  list.push(me);
+  if (c.writeTimeout > 0) parkFor(me, c.writeTimeout);
+  return list;
+}
+
+/** Have `w` (not a task: plain code writing through `conn.stream()`) fired when the queue drains or the connection fails. */
+export function waitDrain(c: ConnBase, w: Waiter): void {
+  writersOf(c).push(w);
+}
+
+function writersOf(c: ConnBase): WaitList {
   let list = c.writers;
   if (list === null) {
     list = c.writers = new WaitList(() => `write on ${c.address} (waiting for the peer to read)`);
@@ -160,8 +172,6 @@ export function parkWriter(c: ConnBase): Suspend {
     // socket's listener table).
     c.socket.on("drain", onSocketDrain);
   }
-  list.push(me);
-  if (c.writeTimeout > 0) parkFor(me, c.writeTimeout);
   return list;
 }
 
@@ -173,14 +183,14 @@ function onSocketDrain(this: ConnSocket): void {
 export function drained(c: ConnBase): void {
   const list = c.writers;
   if (list === null) return;
-  for (let n = list.shift(); n !== null; n = list.shift()) wake(n as Task, undefined);
+  for (let n = list.shift(); n !== null; n = list.shift()) deliver(n, undefined);
 }
 
 /** The connection closed or failed (`cause`, or null for a local close): wake every parked writer with the error. */
 export function failWriters(c: ConnBase, cause: Error | null): void {
   const list = c.writers;
   if (list === null) return;
-  for (let n = list.shift(); n !== null; n = list.shift()) wakeThrow(n as Task, failure(c, "write", cause));
+  for (let n = list.shift(); n !== null; n = list.shift()) deliverThrow(n, failure(c, "write", cause));
 }
 
 /** Half-close: FIN after everything written so far. */

@@ -6,17 +6,20 @@
  * all on the state in conn-base.ts.
  */
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { describeValue } from "../config/options.js";
+import { STREAM, type Stream } from "../runtime/stream.js";
 import type { Suspend } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { ConnBase, ConnFlag, type ConnWatcher as Watcher } from "./conn-base.js";
 import { CLOSE_LINGER_MS, abort, attachSocket, close } from "./conn-events.js";
+import { type ConnStreamOptions, connChunks, connDuplex, connStream, socketOf } from "./conn-stream.js";
 import { DEFAULT_READ_MAX, READ_HIGH_WATER, ReadIntoOp, ReadOp, readExactly, readUntil, takeBuffered, waitReadable } from "./conn-read.js";
 import { unwatch, watch } from "./conn-watch.js";
 import { WriteOp, type WriteData, directDone, end, parkWriter, retainedLength, sendGathered, writableLength, write, writeFrom } from "./conn-write.js";
 import { fifoLength } from "./read-buffer.js";
 
-export { CLOSE_LINGER_MS, READ_HIGH_WATER };
+export { CLOSE_LINGER_MS, READ_HIGH_WATER, type ConnStreamOptions };
 
 /** Not part of the public API: see conn-watch.ts. */
 export type ConnWatcher = Watcher;
@@ -58,6 +61,11 @@ function operation<T>(gen: () => Generator<Instruction, T, unknown>): Operation<
  * deadline has passed, so bytes that arrive in the very tick the deadline
  * passes can be read by the child and dropped; `readTimeout`/`writeTimeout`
  * (a deadline on the park itself) have no such window.
+ *
+ * **Streams.** `for await (const chunk of conn)` reads from plain async
+ * code, `for (const chunk of yield* each(conn))` from a task (each chunk a
+ * new Uint8Array); `conn.stream()` is a Node Duplex over the connection,
+ * and `Conn.from(duplex)` makes a Conn of any Duplex.
  *
  * **Closing.** `close()` wakes every task parked on the connection with
  * `NetError` `ECLOSED`, flushes what is still in Node's queue (bounded: at
@@ -259,6 +267,67 @@ export class Conn extends ConnBase {
 
   override toString(): string {
     return `Conn(${this.address})`;
+  }
+
+  // ------------------------------------------------------------- streams
+
+  /**
+   * A Conn over any Node Duplex: a `tls.TLSSocket`, one end of a
+   * `PassThrough` pair, a library's stream. A plain `net.Socket` is used as
+   * it is (the fast paths apply); any other Duplex through a stand-in that
+   * speaks only its public API, so `conn.socket` is then that stand-in (its
+   * `duplex` field is the stream). Reading starts at once: received bytes
+   * wait in the Conn (bounded, as for a socket) until read. Closing the
+   * Conn destroys the Duplex.
+   *
+   * @example
+   * const c = Conn.from(duplex); // e.g. tls.connect(...), one end of a PassThrough pair
+   * yield* c.write("hello");
+   */
+  static from(duplex: Duplex): Conn {
+    return new Conn(socketOf(duplex), false, false);
+  }
+
+  /**
+   * A Node Duplex over the connection, for `stream.pipeline` and libraries
+   * that take a socket. Reading it reads the Conn (only as fast as the
+   * stream is consumed: bytes beyond its `readableHighWaterMark` wait in the
+   * Conn, whose socket then stops reading); each write goes through
+   * `conn.write` and its callback comes once the Conn's queue is below its
+   * high-water mark, so a peer that does not read stops the writer.
+   * `end()` half-closes (FIN after every byte written; reading goes on),
+   * `destroy()` closes the Conn. Do not read the Conn from a task while the
+   * stream reads it.
+   *
+   * @example
+   * const socketLike = conn.stream(); // pass it to stream.pipeline or a library
+   * socketLike.end("bye\n");
+   */
+  stream(options?: ConnStreamOptions): Duplex {
+    return connDuplex(this, options);
+  }
+
+  /**
+   * Read from plain async code: `for await (const chunk of conn)` gives
+   * each chunk received (a new Uint8Array, at most 64 KiB) until the end of
+   * stream; a `break` stops reading and leaves the connection open.
+   *
+   * @example
+   * for await (const chunk of conn) console.log(chunk.length);
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array, undefined, undefined> {
+    return connChunks(this);
+  }
+
+  /**
+   * The reads as a {@link Stream} for tasks (what `each(conn)` uses): each
+   * `next()` is a `read()`, `{ done: true }` at the end of stream.
+   *
+   * @example
+   * for (const chunk of yield* each(conn)) { yield* conn.write(chunk); yield* each.next(); }
+   */
+  [STREAM](): Stream<Uint8Array> {
+    return connStream(this);
   }
 
   // ------------------------------------ internal: for src/http and the sides

@@ -4,7 +4,9 @@ import { ChannelClosedError } from "../runtime/errors.js";
 import { parkOn, result } from "../runtime/instruction.js";
 import { parkUntil } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
+import { STREAM, STREAM_DONE, type Stream } from "../runtime/stream.js";
 import { Fifo } from "./fifo.js";
+import { OutsideIterator, OutsideSource } from "./outside-iterator.js";
 import { TIMED_OUT, WaitList } from "../runtime/suspend.js";
 import type { Instruction } from "../runtime/types.js";
 import { deliver, deliverThrow } from "../runtime/waiter.js";
@@ -24,6 +26,15 @@ export type TryRecvResult<T> = { ok: true; value: T } | { ok: false; closed: boo
  * `ChannelClosedError`, and `send` throws it at once. Senders parked when the
  * channel closes get the error too: their values were not delivered.
  *
+ * **Iteration.** Inside a task, `for (const v of yield* each(ch)) { ...;
+ * yield* each.next(); }` receives until the channel is closed and drained.
+ * From plain async code, outside any task, `for await (const v of ch)`
+ * does the same: each step waits for a value sent by a task (or
+ * `trySend`); a `break` leaves the values not yet received in the channel.
+ * While such a loop is open, a task parked in `send` on the channel is
+ * waiting for the outside world, so its run is not reported deadlocked
+ * (end the loop, by `break` or by closing the channel, to release it).
+ *
  * @example
  * const ch = new Channel<number>();
  * spawn(function* () { yield* ch.send(42); });
@@ -40,6 +51,8 @@ export class Channel<T> {
   private isClosed = false;
   /** What `recv()` returns: one object serves every receive (see {@link RecvOp}). */
   private readonly recvOp: RecvOp<T>;
+  /** @internal Its link to async iterators from outside any task, made by the first (see outside-iterator.ts). */
+  private outside: OutsideSource<T> | null = null;
 
   constructor(capacity = 0, name?: string) {
     if (typeof capacity !== "number" || Number.isNaN(capacity) || capacity < 0 || (capacity !== Infinity && !Number.isInteger(capacity))) {
@@ -100,6 +113,32 @@ export class Channel<T> {
   /** Values waiting in the buffer. */
   get size(): number {
     return this.items.length;
+  }
+
+  /**
+   * Receive from plain async code, outside any task: `for await (const v of
+   * ch)` ends once the channel is closed and drained.
+   *
+   * @example
+   * for await (const job of jobs) console.log(job);
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
+    this.outside ??= new OutsideSource<T>(this.recvq, this.sendq, () =>
+      this.ready() ? { ok: true, value: this.take() } : { ok: false, ended: this.isClosed },
+    );
+    return new OutsideIterator<T>(this.outside);
+  }
+
+  /**
+   * The channel as a {@link Stream} for tasks (what `each(ch)` uses): each
+   * `next()` receives one value, `{ done: true }` once closed and drained.
+   *
+   * @example
+   * const s = ch[STREAM]();
+   * const first = yield* s.next();
+   */
+  [STREAM](): Stream<T> {
+    return new ChannelStream(this);
   }
 
   /** Stackless's balance: the number of parked senders minus the number of parked receivers (counted: O(waiters)). */
@@ -291,5 +330,38 @@ export class RecvOp<T> extends Op<T> {
   /** @internal A copy of its own when it is the channel's shared one, so that a deadline set on it stays on it. */
   override unshared(): Op<T> {
     return this === this.channel.recv() ? this.clone() : this;
+  }
+}
+
+/** `ch[STREAM]()`: receives as a {@link Stream}; a receive on a closed, drained channel ends it. */
+class ChannelStream<T> implements Stream<T> {
+  constructor(private readonly ch: Channel<T>) {}
+  next(): Op<IteratorResult<T, undefined>> {
+    return new StreamRecvOp(this.ch);
+  }
+}
+
+/** One `next()` of a ChannelStream: `recv`, with the end of the channel as `{ done: true }` instead of an error. */
+class StreamRecvOp<T> extends Op<IteratorResult<T, undefined>> {
+  constructor(private readonly ch: Channel<T>) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, IteratorResult<T, undefined>> {
+    const ch = this.ch;
+    if (ch.ready()) return this.ok({ done: false, value: ch.take() });
+    if (ch.closed) return this.ok(STREAM_DONE);
+    ch.recvq.push(currentTask("next"));
+    return this.wait(ch.recvq);
+  }
+  protected clone(): Op<IteratorResult<T, undefined>> {
+    return new StreamRecvOp(this.ch);
+  }
+  protected override resumed(v: unknown): IteratorResult<T, undefined> {
+    return { done: false, value: v as T };
+  }
+  override throw(e: unknown): IteratorResult<Instruction, IteratorResult<T, undefined>> {
+    // Closed while parked: nothing was buffered, so it is closed and drained.
+    if (e instanceof ChannelClosedError && this.ch.closed) return { done: true, value: STREAM_DONE };
+    throw e;
   }
 }

@@ -1,7 +1,9 @@
 /** Queue: a FIFO queue between tasks, bounded or not, with JoinableQueue counting. */
 import { currentTask } from "../runtime/current.js";
 import { Op } from "../runtime/op.js";
+import { STREAM, type Stream } from "../runtime/stream.js";
 import { Fifo } from "./fifo.js";
+import { OutsideIterator, OutsideSource } from "./outside-iterator.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { deliver } from "../runtime/waiter.js";
@@ -12,6 +14,11 @@ let queueIds = 0;
  * A FIFO queue between tasks with an optional bound, and gevent's
  * JoinableQueue counting: every `put` adds an unfinished item, `taskDone()`
  * marks one finished, and `join()` waits until none is left.
+ *
+ * **Iteration.** A queue has no end: `for (const job of yield* each(q))`
+ * in a task, or `for await (const job of q)` from plain async code, takes
+ * items until the loop breaks (a `break` leaves the rest in the queue).
+ * Iterating does not call `taskDone()`: call it per item as with `get()`.
  *
  * @example
  * const q = new Queue<string>(100);
@@ -27,6 +34,8 @@ export class Queue<T> {
   /** @internal */ readonly getters: WaitList;
   /** @internal */ readonly putters: WaitList;
   /** @internal */ readonly joiners: WaitList;
+  /** Its link to async iterators from outside any task, made by the first. */
+  private outside: OutsideSource<T> | null = null;
 
   constructor(maxSize = Infinity, name?: string) {
     if (typeof maxSize !== "number" || Number.isNaN(maxSize) || maxSize < 1 || (maxSize !== Infinity && !Number.isInteger(maxSize))) {
@@ -70,6 +79,32 @@ export class Queue<T> {
   /** Wait until every item put has been marked done. */
   join(): Operation<void> {
     return new QueueJoinOp(this);
+  }
+
+  /**
+   * Take items from plain async code, outside any task (see the class notes).
+   *
+   * @example
+   * for await (const msg of inbox) { console.log(msg); inbox.taskDone(); }
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
+    this.outside ??= new OutsideSource<T>(this.getters, this.putters, () => {
+      const r = this.poll();
+      return r.ok ? { ok: true, value: r.value as T } : { ok: false, ended: false };
+    });
+    return new OutsideIterator<T>(this.outside);
+  }
+
+  /**
+   * The queue as a {@link Stream} for tasks (what `each(q)` uses): each
+   * `next()` is a `get()`; it never ends by itself.
+   *
+   * @example
+   * const s = inbox[STREAM]();
+   * const { value } = yield* s.next();
+   */
+  [STREAM](): Stream<T> {
+    return new QueueStream(this);
   }
 
   /** @internal Accept an item now if a getter waits or there is room. */
@@ -158,4 +193,30 @@ class QueueJoinOp extends Op<void> {
     return new QueueJoinOp(this.q);
   }
   protected override resumed(): void {}
+}
+
+/** `q[STREAM]()`: gets as a {@link Stream}. */
+class QueueStream<T> implements Stream<T> {
+  constructor(private readonly q: Queue<T>) {}
+  next(): Op<IteratorResult<T, undefined>> {
+    return new StreamGetOp(this.q);
+  }
+}
+
+class StreamGetOp<T> extends Op<IteratorResult<T, undefined>> {
+  constructor(private readonly q: Queue<T>) {
+    super();
+  }
+  protected begin(): IteratorResult<Instruction, IteratorResult<T, undefined>> {
+    const r = this.q.poll();
+    if (r.ok) return this.ok({ done: false, value: r.value as T });
+    this.q.getters.push(currentTask("next"));
+    return this.wait(this.q.getters);
+  }
+  protected clone(): Op<IteratorResult<T, undefined>> {
+    return new StreamGetOp(this.q);
+  }
+  protected override resumed(v: unknown): IteratorResult<T, undefined> {
+    return { done: false, value: v as T };
+  }
 }

@@ -44,6 +44,7 @@ const INPUTS: { name: string; decl: string; def?: string }[] = [
   { name: "bigList", decl: "declare const bigList: number[];" },
   { name: "work", decl: "declare function work(item: number): void;\ndeclare function work(): Operation<void>;" },
   { name: "conn", decl: "declare const conn: Conn;" },
+  { name: "duplex", decl: 'declare const duplex: import("node:stream").Duplex;' },
   { name: "listener", decl: "declare const listener: Listener;" },
   { name: "server", decl: "declare const server: TcpServer;" },
   { name: "fetchA", decl: "declare function fetchA(): Operation<string>;" },
@@ -128,7 +129,8 @@ function topLevel(code: string, kind: ts.SyntaxKind): boolean {
   let found = false;
   const visit = (node: ts.Node): void => {
     if (found) return;
-    if (node.kind === kind) {
+    // (`for await` counts as an await: it makes the body async too.)
+    if (node.kind === kind || (kind === ts.SyntaxKind.AwaitExpression && ts.isForOfStatement(node) && node.awaitModifier !== undefined)) {
       let f: ts.Node = node.parent;
       while (!ts.isFunctionLike(f)) f = f.parent;
       if (f === wrapper) found = true;
