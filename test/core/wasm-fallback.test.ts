@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
  * When the Wasm scheduler module cannot be loaded, asking for "wasm" fails
  * with a clear error and the default falls back to the TS core, saying so
  * once on stderr. Checked on a copy of the built package without its
- * scheduler.wasm, in a child process.
+ * scheduler.wasm (its dependencies linked in), in a child process.
  */
 describe("without the Wasm scheduler module", () => {
   it("falls back to the TS core by default (one warning) and refuses an explicit 'wasm' clearly", () => {
@@ -16,6 +16,7 @@ describe("without the Wasm scheduler module", () => {
     try {
       cpSync("dist", join(dir, "dist"), { recursive: true });
       rmSync(join(dir, "dist", "scheduler.wasm"));
+      symlinkSync(resolve("node_modules"), join(dir, "node_modules"), "dir");
       const script = `
         const m = await import(${JSON.stringify(join(dir, "dist", "index.js"))});
         const a = await m.run(function* () { return 1; });
