@@ -126,3 +126,15 @@ export type { Handler } from "./http/server-config.js";
 export { HttpRequest, type RequestHeaders } from "./http/request.js";
 export { HttpResponse, type ResponseBody, type HttpResponseInit } from "./http/response.js";
 export { HttpError } from "./http/http-error.js";
+
+// fetch-style handlers
+/**
+ * A Web-standard handler for {@link serve}: `(request: Request) => Response |
+ * Promise<Response>`. Any function that is not a generator function is one.
+ *
+ * @example
+ * const handler: FetchHandler = async (request) => Response.json({ path: new URL(request.url).pathname });
+ * const server = serve({ port: 0 }, handler);
+ * await server.ready;
+ */
+export type { FetchHandler, FetchApp } from "./http/fetch.js";

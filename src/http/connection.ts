@@ -327,6 +327,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       return false;
     }
     req._reading = true;
+    // A body stream (body-streams.ts) may have a read in flight: stop it before reading on.
+    req._detached = true;
+    if (req._pump !== null) yield* req._pump.cancel();
     while (!req._ended) {
       req._chunks = NO_CHUNKS;
       if (this.error !== null && this.receiving === req) return false;
