@@ -116,6 +116,11 @@ Object.setPrototypeOf(LightResponse.prototype, NodeResponse.prototype);
 Object.setPrototypeOf(LightResponse, NodeResponse); // Response.json(), .error(), .redirect()
 Object.defineProperty(LightResponse, "name", { value: "Response" });
 
+/** Whether `v` is a LightResponse (or of a subclass); `instanceof LightResponse` also says yes for Node's own. */
+export function isLightResponse(v: unknown): v is LightResponse {
+  return typeof v === "object" && v !== null && Object.prototype.isPrototypeOf.call(LightResponse.prototype, v);
+}
+
 /** Whether the light classes are the globals now. */
 let installed = false;
 
@@ -130,6 +135,10 @@ export function installFetchGlobals(toRequest: (input: unknown) => unknown): voi
   installed = true;
   if (globalThis.Response !== NodeResponse || globalThis.Request !== NodeRequest) return;
   class Request extends NodeRequest {
+    // A request handed to a fetch-style handler is one (its chain reaches Node's Request.prototype).
+    static override [Symbol.hasInstance](v: unknown): boolean {
+      return this === Request ? v instanceof NodeRequest : Function.prototype[Symbol.hasInstance].call(this, v);
+    }
     constructor(input: RequestInfo | URL, init?: RequestInit) {
       super(toRequest(input) as RequestInfo, init);
     }

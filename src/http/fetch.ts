@@ -12,7 +12,7 @@ import { call } from "../ops/call.js";
 import { peekCurrent } from "../runtime/current.js";
 import type { Instruction } from "../runtime/types.js";
 import { FetchRequest, unwrapRequest } from "./fetch-request.js";
-import { LightResponse, NodeResponse, installFetchGlobals } from "./fetch-response.js";
+import { NodeResponse, installFetchGlobals, isLightResponse } from "./fetch-response.js";
 import type { HttpRequest } from "./request.js";
 import type { HttpResponse } from "./response.js";
 import type { Handler } from "./server-config.js";
@@ -78,7 +78,7 @@ export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string
 
 /** Send what a fetch-style handler returned. */
 function* send(res: HttpResponse, out: unknown): Generator<Instruction, void, any> {
-  if (out instanceof LightResponse && out._real === null) {
+  if (isLightResponse(out) && out._real === null) {
     const init = out._init;
     const status = init?.status ?? 200;
     res.status = status;
@@ -98,7 +98,7 @@ function* send(res: HttpResponse, out: unknown): Generator<Instruction, void, an
   if (!(out instanceof NodeResponse)) {
     throw new TypeError(`the fetch handler returned ${describeValue(out)}; it must return a Response (or a Promise of one)`);
   }
-  const r = out instanceof LightResponse ? out._materialize() : (out as Response);
+  const r = isLightResponse(out) ? out._materialize() : (out as Response);
   res.status = r.status;
   if (r.statusText !== "") res.statusText = r.statusText;
   setFields(res, r.headers);
