@@ -43,7 +43,8 @@ export class LightResponse {
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     this._init = init;
     if (body === undefined || body === null) this._body = null;
-    else if (typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream) this._body = body;
+    else if (typeof body === "string" || body instanceof Uint8Array) this._body = body;
+    else if (body instanceof ReadableStream) this._body = adopt(body);
     else {
       // Any other body (Blob, FormData, URLSearchParams, ArrayBuffer...): Node's Response says what it is.
       this._body = null;
@@ -53,7 +54,8 @@ export class LightResponse {
     if (init !== undefined && init !== null) {
       const s = init.status;
       // What Node's Response would refuse, it refuses here too, with its own message.
-      if ((s !== undefined && (!Number.isInteger(s) || s < 200 || s > 599 || (this._body !== null && isNullBodyStatus(s)))) || init.statusText !== undefined) {
+      const text = init.statusText;
+      if ((s !== undefined && (!Number.isInteger(s) || s < 200 || s > 599 || (this._body !== null && isNullBodyStatus(s)))) || (text !== undefined && text !== "")) {
         this._real = new NodeResponse(body, init);
       }
     }
@@ -79,6 +81,29 @@ export class LightResponse {
     return s >= 200 && s <= 299;
   }
 
+  get statusText(): string {
+    return this._real !== null ? this._real.statusText : "";
+  }
+
+  get bodyUsed(): boolean {
+    return this._real !== null ? this._real.bodyUsed : false;
+  }
+
+  /**
+   * The body as a stream. Text and bytes become a stream that remembers
+   * them: a new Response made from it while nobody has read it (Hono does
+   * this to change the fields of a finished response) takes the text back
+   * and stays light.
+   */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this._real !== null) return this._real.body;
+    const b = this._body;
+    if (b === null || b instanceof ReadableStream) return b as ReadableStream<Uint8Array> | null;
+    const stream = sourceStream(b);
+    this._body = stream;
+    return stream;
+  }
+
   get headers(): Headers {
     if (this._real !== null) return this._real.headers;
     let h = this._headers;
@@ -88,6 +113,42 @@ export class LightResponse {
     }
     return h;
   }
+}
+
+/** The text or bytes behind a stream made by `body`, while nobody has read it. */
+interface Remembered {
+  source: string | Uint8Array | null;
+}
+const remembered = new WeakMap<ReadableStream, Remembered>();
+
+/** A stream of `source`, remembered so that a Response made from it can take `source` back. */
+function sourceStream(source: string | Uint8Array): ReadableStream<Uint8Array> {
+  const r: Remembered = { source };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        const s = r.source;
+        r.source = null;
+        remembered.delete(stream);
+        if (s === null) return c.error(new TypeError("the body was taken by another Response"));
+        if (s.length > 0) c.enqueue(typeof s === "string" ? new TextEncoder().encode(s) : s);
+        c.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  remembered.set(stream, r);
+  return stream;
+}
+
+/** A body stream given to a new Response: the text or bytes behind it when nobody has read it, else the stream. */
+function adopt(stream: ReadableStream): string | Uint8Array | ReadableStream {
+  const r = remembered.get(stream);
+  if (r === undefined || r.source === null || stream.locked) return stream;
+  const s = r.source;
+  r.source = null; // the old Response's stream now errors when read, as a used body does
+  remembered.delete(stream);
+  return s;
 }
 
 // Every other member of Response.prototype is Node's, read from the real Response.

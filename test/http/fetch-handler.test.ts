@@ -90,6 +90,8 @@ describe.each(COMBOS)("a Hono app on tasklet (parser $parser, backend $backend)"
     expect(hello.status).toBe(200);
     expect(hello.body.toString()).toBe("Hello, Hono!");
     expect(hello.raw).toContain("x-served-by");
+    // The middleware changed the fields of a finished text response: it is still sent whole, with its length.
+    expect(hello.raw[hello.raw.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === "content-length") + 1]).toBe("12");
     const posted = await fetch(`${url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: [1, 2], b: "ü" }) });
     expect(posted.status).toBe(201);
     expect(await posted.json()).toEqual({ got: { a: [1, 2], b: "ü" } });
@@ -279,5 +281,30 @@ describe("which kind of handler serve() takes", () => {
     expect(() => serve({ port: 0 }, 42 as never)).toThrow(/handler must be a generator function .* or an object with a fetch method; got 42/);
     expect(() => serve({ port: 0 }, { handle() {} } as never)).toThrow(/or an object with a fetch method; got/);
     expect(() => serve({ port: 0 }, (async function* () {}) as never)).toThrow(/got an async generator function/);
+  });
+});
+
+describe("the Response installed as the global one", () => {
+  it("behaves as Node's: bodies read back, clone, statics, instanceof both ways, a taken body errors", async () => {
+    await start(COMBOS[0]!, () => new Response("installs the globals"));
+    const NodeResponse = Object.getPrototypeOf(Response) as typeof Response;
+    expect(NodeResponse.name).toBe("Response");
+    expect(Response).not.toBe(NodeResponse);
+    const r = new Response("text body", { status: 201, headers: { "x-a": "1" } });
+    expect(r instanceof Response && r instanceof NodeResponse).toBe(true);
+    expect(new NodeResponse("x") instanceof Response).toBe(true);
+    expect([r.status, r.ok, r.statusText, r.headers.get("x-a"), r.headers.get("content-type")]).toEqual([201, true, "", "1", "text/plain;charset=UTF-8"]);
+    expect(await r.clone().text()).toBe("text body");
+    expect(await r.text()).toBe("text body");
+    expect(r.bodyUsed).toBe(true);
+    expect(await new Response(new Uint8Array([104, 105])).text()).toBe("hi");
+    expect(await Response.json({ a: 1 }).json()).toEqual({ a: 1 });
+    expect(() => new Response("x", { status: 99 })).toThrow(RangeError);
+    expect(() => new Response("x", { status: 204 })).toThrow(TypeError);
+    // A new Response from an unread body takes its text; the old body is then used up.
+    const first = new Response("moved");
+    const second = new Response(first.body, first);
+    expect(await second.text()).toBe("moved");
+    await expect(first.text()).rejects.toThrow();
   });
 });
