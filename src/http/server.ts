@@ -319,7 +319,10 @@ const timeUp = (): unknown => TIME_UP;
  *   such server installs a light `Response` as the global one (and a
  *   `Request` that also takes the requests it hands out), as
  *   `@hono/node-server` does. A bound generator function reads as a plain
- *   function (fetch-style): wrap it in a `function*` instead.
+ *   function (fetch-style): wrap it in a `function*` instead. In
+ *   TypeScript, an inline arrow handler needs its parameter typed,
+ *   `(request: Request) => ...`: the green overload comes first, and
+ *   TypeScript types an unannotated parameter from the first overload.
  *
  * Outside a task it starts a run of its own (`options.backend` picks its
  * scheduler core) and returns at once: `await server.ready` before reading
@@ -341,7 +344,7 @@ const timeUp = (): unknown => TIME_UP;
  * const app = new Hono();
  * app.get("/hello/:name", (c) => c.json({ hello: c.req.param("name") }));
  * const hono = serve({ port: 3001 }, app);
- * const plain = serve({ port: 3002 }, (request) => new Response(`you asked for ${new URL(request.url).pathname}\n`));
+ * const plain = serve({ port: 3002 }, (request: Request) => new Response(`you asked for ${new URL(request.url).pathname}\n`));
  * await Promise.all([hono.ready, plain.ready]);
  */
 export function serve(options: ServeOptions, handler: Handler): Server;
