@@ -15,7 +15,7 @@ import type { HttpRequest } from "./request.js";
 /**
  * A fetch-style handler's request. `_req` is the server's request;
  * `_owner` the connection's task (the body is read by its children);
- * `_base` the scheme and authority used when the request has no Host.
+ * `_base` gives the authority used when the request has no Host.
  */
 export class FetchRequest {
   /** @internal */ readonly _req: HttpRequest;
@@ -24,9 +24,9 @@ export class FetchRequest {
   /** @internal */ _url: string | null = null;
   /** @internal */ _headers: Headers | null = null;
   /** @internal Made when `signal` is first read; aborted if the exchange ends before the response is sent. */ _abort: AbortController | null = null;
-  /** @internal The address the server listens on, for a request without Host (HTTP/1.0). */ private readonly _base: string;
+  /** @internal The address the server listens on, for a request without Host (HTTP/1.0). */ private readonly _base: () => string;
 
-  constructor(req: HttpRequest, owner: Task, base: string) {
+  constructor(req: HttpRequest, owner: Task, base: () => string) {
     this._req = req;
     this._owner = owner;
     this._base = base;
@@ -43,7 +43,7 @@ export class FetchRequest {
       const req = this._req;
       const host = req.host;
       const target = req.target;
-      const authority = host === undefined || host === "" ? this._base : host;
+      const authority = host === undefined || host === "" ? this._base() : host;
       if (target.charCodeAt(0) === 0x2f) u = `http://${authority}${target}`;
       else if (target === "*") u = `http://${authority}/`;
       else {

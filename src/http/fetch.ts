@@ -60,7 +60,7 @@ export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string
   const fn: (request: Request) => unknown = typeof target === "function" ? target : target.fetch;
   const self: unknown = typeof target === "function" ? undefined : target;
   return function* fetchHandler(req: HttpRequest, res: HttpResponse): Generator<Instruction, void, any> {
-    const request = new FetchRequest(req, peekCurrent()!, base());
+    const request = new FetchRequest(req, peekCurrent()!, base);
     let sent = false;
     try {
       let out = fn.call(self, request as unknown as Request);

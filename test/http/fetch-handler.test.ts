@@ -248,6 +248,9 @@ describe.each(COMBOS)("plain fetch-style handlers (parser $parser, backend $back
     expect(got.text).toContain("http://example.com:8080/a?b=1");
     expect(got.text).toContain("http://h/second");
     expect(got.text.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+    // HTTP/1.0 with no Host: the server's own address.
+    const noHost = await raw(Number(new URL(url).port), "GET /old?x HTTP/1.0\r\n\r\n");
+    expect(noHost.text).toContain(`${url}/old?x`);
   });
 
   it("the Request is a Request: instanceof, clone, new Request(request), signal", async () => {
