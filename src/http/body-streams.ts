@@ -22,12 +22,42 @@ export interface PulledBody {
   _chunks: Uint8Array[];
   /** The whole body has arrived. */
   _ended: boolean;
-  /** The read in flight for a stream, if any: the connection stops it before reading on. */
-  _pump: Task<void> | null;
-  /** The handler is done with the request: streams may no longer read the socket. */
-  _detached: boolean;
   /** The next chunk, waiting for the socket. */
   read(): Operation<Uint8Array | null>;
+}
+
+/** A request's stream state, kept aside (a WeakMap) so that requests nobody streams carry nothing for it. */
+interface StreamState {
+  /** The read in flight, if any. */
+  pump: Task<void> | null;
+  /** The handler is done with the request: streams may no longer read the socket. */
+  detached: boolean;
+}
+
+const states = new WeakMap<PulledBody, StreamState>();
+
+function stateOf(body: PulledBody): StreamState {
+  let st = states.get(body);
+  if (st === undefined) states.set(body, (st = { pump: null, detached: false }));
+  return st;
+}
+
+/** The request was answered: a stream made from now on may not read the socket either. */
+export function answeredBody(body: PulledBody): void {
+  stateOf(body).detached = true;
+}
+
+/**
+ * The connection is about to read and drop the rest of `body` (its handler
+ * is done): streams may no longer read the socket, and a read in flight is
+ * cancelled (it consumes nothing). Returns the operation that waits for that
+ * cancellation, or null when no stream was ever taken.
+ */
+export function detachBodyStreams(body: PulledBody): Operation<void> | null {
+  const st = states.get(body);
+  if (st === undefined) return null;
+  st.detached = true;
+  return st.pump === null ? null : st.pump.cancel();
 }
 
 /** Why a stream read fails once its request was answered. */
@@ -42,7 +72,7 @@ function detachedError(): Error {
  * the connection task's. Cancelled (the connection moves on, the server
  * stops), it rejects the Promise too.
  */
-function* readOne(body: PulledBody, resolve: (c: Uint8Array | null) => void, reject: (e: unknown) => void): Generator<Instruction, void, any> {
+function* readOne(body: PulledBody, st: StreamState, resolve: (c: Uint8Array | null) => void, reject: (e: unknown) => void): Generator<Instruction, void, any> {
   let settled = false;
   try {
     const c = yield* body.read();
@@ -52,7 +82,7 @@ function* readOne(body: PulledBody, resolve: (c: Uint8Array | null) => void, rej
     settled = true;
     reject(e);
   } finally {
-    body._pump = null;
+    st.pump = null;
     if (!settled) reject(new Error("the request body stream was stopped: its request was answered or the server closed"));
   }
 }
@@ -63,12 +93,14 @@ function* readOne(body: PulledBody, resolve: (c: Uint8Array | null) => void, rej
  * One read at a time: a stream asks again only after the last answer.
  */
 export function pullChunk(body: PulledBody, owner: Task): Uint8Array | null | Promise<Uint8Array | null> {
+  // Detached only when the request was answered before its body had arrived: the rest was dropped.
+  const st = stateOf(body);
+  if (st.detached) return Promise.reject(detachedError());
   if (body._chunks.length > 0 || body._ended) return takeSync(body);
-  if (body._detached) return Promise.reject(detachedError());
-  if (body._pump !== null) return Promise.reject(new Error("the request body is being read by another stream"));
+  if (st.pump !== null) return Promise.reject(new Error("the request body is being read by another stream"));
   if (owner.done) return Promise.reject(new Error("the request body stream was read after its connection's task ended"));
   return new Promise<Uint8Array | null>((resolve, reject) => {
-    body._pump = spawnChildGenerator(owner, readOne(body, resolve, reject), "request body read") 
+    st.pump = spawnChildGenerator(owner, readOne(body, st, resolve, reject), "request body read");
   });
 }
 
@@ -82,6 +114,7 @@ function takeSync(body: PulledBody): Uint8Array | null {
 
 /** The request's body as a Web ReadableStream of bytes, pulled on demand (highWaterMark 0). */
 export function bodyWebStream(body: PulledBody, owner: Task): ReadableStream<Uint8Array> {
+  stateOf(body); // from now on the connection detaches it before reading on
   return new ReadableStream<Uint8Array>(
     {
       pull(controller): void | Promise<void> {
@@ -106,6 +139,7 @@ export function bodyWebStream(body: PulledBody, owner: Task): ReadableStream<Uin
 
 /** The request's body as a Node Readable, pulled as Node asks (up to its highWaterMark, 16 KiB). */
 export function bodyReadable(body: PulledBody, owner: Task): Readable {
+  stateOf(body);
   return new Readable({
     read(): void {
       const got = pullChunk(body, owner);

@@ -8,6 +8,7 @@
  * text and bytes at once, streams with backpressure.
  */
 import { describeValue } from "../config/options.js";
+import { answeredBody } from "./body-streams.js";
 import { call } from "../ops/call.js";
 import { peekCurrent } from "../runtime/current.js";
 import type { Instruction } from "../runtime/types.js";
@@ -70,6 +71,8 @@ export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string
       yield* send(res, out);
       sent = true;
     } finally {
+      // The app may keep the request: once answered, its body may no longer be read from the socket.
+      if (!req._ended) answeredBody(req);
       // Abandoned (the client left, the server stopped): tell whoever watches the request's signal.
       if (!sent && request._abort !== null) request._abort.abort(new Error("the request was abandoned before its response was sent"));
     }

@@ -132,8 +132,6 @@ export class HttpRequest {
   /** @internal Bytes of body read by the handler or discarded. */ _bodyBytes = 0;
   /** @internal Socket reads that brought bytes of this body (tests check a body really arrived in pieces). */ _bodyReads = 0;
   /** @internal The connection's read count when this body last got bytes. */ _lastRead = -1;
-  /** @internal The read in flight for a body stream (body-streams.ts); the connection stops it before reading on. */ _pump: Task<void> | null = null;
-  /** @internal The request was answered: its body streams may no longer read the socket. */ _detached = false;
   private _path: string | undefined = undefined;
   private _query: URLSearchParams | undefined = undefined;
   /** The authority of an absolute-form target; null for any other form; undefined until looked at. */

@@ -180,6 +180,23 @@ describe.each(COMBOS)("plain fetch-style handlers (parser $parser, backend $back
     expect(await r.text()).toBe(`POST ${url}/p/q?x=1 1 payload`);
   });
 
+  it("echoes a request body streamed straight into the response (new Response(request.body))", async () => {
+    const url = await start(combo, (request: Request) => new Response(request.body, { headers: { "content-type": "application/octet-stream" } }));
+    const body = randomBytes(1024 * 1024 + 5);
+    const r = await fetch(`${url}/echo`, { method: "PUT", body });
+    expect(sha(new Uint8Array(await r.arrayBuffer()))).toBe(sha(body));
+    const kept: Request[] = [];
+    const url2 = await start(combo, (request: Request) => {
+      kept.push(request);
+      return new Response("not read");
+    });
+    // Answered without reading: the body is dropped, and a read after the answer fails.
+    const first = await fetch(`${url2}/a`, { method: "POST", body: randomBytes(300_000) });
+    expect(await first.text()).toBe("not read");
+    expect(await (await fetch(`${url2}/b`)).text()).toBe("not read");
+    await expect(kept[0]!.arrayBuffer()).rejects.toThrow();
+  });
+
   it("an object with a fetch method is called with itself as this", async () => {
     const app = {
       greeting: "hi from an object",
