@@ -197,6 +197,26 @@ describe.each(COMBOS)("plain fetch-style handlers (parser $parser, backend $back
     await expect(kept[0]!.arrayBuffer()).rejects.toThrow();
   });
 
+  it("request.signal aborts when the server stops before the response is sent", async () => {
+    let aborted: unknown = null;
+    let began: () => void = () => {};
+    const inHandler = new Promise<void>((r) => (began = r));
+    const s = serve({ port: 0, parser: combo.parser, backend: combo.backend }, (request: Request) => {
+      request.signal.addEventListener("abort", () => (aborted = request.signal.reason));
+      began();
+      return new Promise<Response>(() => {}); // never answers
+    });
+    await s.ready;
+    const answer = fetch(`http://127.0.0.1:${s.port}/`).then(
+      () => "answered",
+      () => "failed",
+    );
+    await inHandler;
+    await s.close({ timeout: 50 });
+    expect(aborted).toBeInstanceOf(Error);
+    expect(await answer).toBe("failed");
+  });
+
   it("an object with a fetch method is called with itself as this", async () => {
     const app = {
       greeting: "hi from an object",
