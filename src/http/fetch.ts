@@ -54,10 +54,11 @@ const noBody = (s: number): boolean => s === 204 || s === 205 || s === 304 || (s
 
 /**
  * The green handler that runs `target`. `base` is the server's address,
- * used for the URL of a request that names no host.
+ * used for the URL of a request that names no host; with `installGlobals`
+ * the light Response becomes the global one (fetch-response.ts).
  */
-export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string): Handler {
-  installFetchGlobals(unwrapRequest);
+export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string, installGlobals: boolean): Handler {
+  if (installGlobals) installFetchGlobals(unwrapRequest);
   const fn: (request: Request) => unknown = typeof target === "function" ? target : target.fetch;
   const self: unknown = typeof target === "function" ? undefined : target;
   return function* fetchHandler(req: HttpRequest, res: HttpResponse): Generator<Instruction, void, any> {

@@ -80,6 +80,14 @@ export interface ServeOptions {
   onError?: (error: unknown, req: HttpRequest) => void;
   /** Name of the server task. */
   name?: string;
+  /**
+   * With a fetch-style handler: install tasklet's light `Response` (and a
+   * `Request` that takes the requests it hands out) as the globals, once per
+   * process, as `@hono/node-server` does. Default true; false keeps Node's
+   * own, at the cost of a slower path (each Response made and read through
+   * Node's ReadableStream).
+   */
+  overrideGlobalObjects?: boolean;
 }
 
 /** Options of {@link Server.close}. */
@@ -361,7 +369,7 @@ export function serve(options: ServeOptions, handler: Handler | FetchHandler | F
     );
   }
   let server: Server;
-  const green = kind === "green" ? (handler as Handler) : fetchAdapter(handler as FetchHandler | FetchApp, () => baseOf(server));
+  const green = kind === "green" ? (handler as Handler) : fetchAdapter(handler as FetchHandler | FetchApp, () => baseOf(server), config.overrideGlobalObjects);
   server = new Server(config, green);
   server._life.start(parent, config.backend);
   return server;
