@@ -7,7 +7,9 @@
 //   npm run bench -- http            3 s per measurement, 5 rounds
 //   npm run bench -- http --quick    2 s per measurement, 1 round, 2,000 idle connections
 //   npm run bench -- http --servers=tasklet-wasm,raw-net --scenarios=1000,pipelined
-//                                    a subset (printed, not written); scenarios 100, 1000, pipelined
+//                                    a subset (printed, not written); scenarios 100, 1000, pipelined, json
+//   npm run bench -- http --servers=hono-tasklet,hono-node
+//                                    Hono on tasklet vs on @hono/node-server: hello and JSON at 100 connections
 //   npm run bench -- http --memory   only the idle-connection memory (printed, not written)
 //   npm run bench -- http --memory --idle-wait=60
 //                                    also the RSS after the servers sat idle that long (V8's
@@ -29,17 +31,21 @@ import { listArg, numberArg, parseCli } from "../scripts/_args.mjs";
 import { fmt, have, here, machine, median, openAfterOneRequest, progress, progressDone, sendBatches, table, writeResult } from "./lib.mjs";
 
 const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
+// Hono on tasklet's fetch-style path and on @hono/node-server: only when named in --servers.
+const HONO_SERVERS = ["hono-tasklet", "hono-node"];
 const ALL_SCENARIOS = [
   { key: "100", name: "100 connections", conns: 100, pipeline: 1 },
   { key: "1000", name: "1,000 connections", conns: 1000, pipeline: 1 },
   { key: "pipelined", name: "100 connections, 16 pipelined", conns: 100, pipeline: 16 },
+  // GET /json: the Hono servers answer a small JSON object (the others answer every path with hello).
+  { key: "json", name: "100 connections, JSON", conns: 100, pipeline: 1, path: "/json" },
 ];
 const { values: flags } = parseCli({
   name: "bench http",
   usage: "npm run bench -- http [--quick] [--servers=a,b] [--scenarios=a,b] [--memory [--idle-wait=SECONDS]]",
   options: {
     quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" },
-    servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SERVERS.join(",")}` },
+    servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${[...ALL_SERVERS, ...HONO_SERVERS].join(",")}` },
     scenarios: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SCENARIOS.map((sc) => sc.key).join(",")}` },
     memory: { type: "boolean", help: "only the idle-connection memory (printed, not written)" },
     "idle-wait": { type: "string", value: "SECONDS", help: "with --memory: also the RSS after the servers sat idle that long" },
@@ -54,8 +60,11 @@ const IDLE_WAIT = numberArg("bench http", "--idle-wait", flags["idle-wait"]) ?? 
 const option = (name) => flags[name];
 // --servers=tasklet-wasm,raw-net and --scenarios=1000,pipelined pick a subset
 // (the ratio columns need node-http and raw-net).
-const SERVERS = listArg("bench http", "--servers", flags.servers, ALL_SERVERS) ?? ALL_SERVERS;
-const SCENARIOS = (listArg("bench http", "--scenarios", flags.scenarios, ALL_SCENARIOS.map((sc) => sc.key)) ?? ALL_SCENARIOS.map((sc) => sc.key)).map((k) =>
+const HONO = (flags.servers ?? "").split(",").some((k) => HONO_SERVERS.includes(k));
+const SERVERS = listArg("bench http", "--servers", flags.servers, [...ALL_SERVERS, ...HONO_SERVERS]) ?? ALL_SERVERS;
+// By default the JSON scenario runs only when a Hono server is measured; 1,000 connections and pipelining only without one.
+const DEFAULT_SCENARIOS = HONO ? ["100", "json"] : ALL_SCENARIOS.filter((sc) => sc.key !== "json").map((sc) => sc.key);
+const SCENARIOS = (listArg("bench http", "--scenarios", flags.scenarios, ALL_SCENARIOS.map((sc) => sc.key)) ?? DEFAULT_SCENARIOS).map((k) =>
   ALL_SCENARIOS.find((sc) => sc.key === k),
 );
 const PIN = have("taskset");
@@ -156,7 +165,7 @@ function clientCpuSeconds(pid) {
  * every time. p99 is the client's, over its whole run, ramp included.
  */
 async function load(server, sc) {
-  const url = `http://127.0.0.1:${server.port}/`;
+  const url = `http://127.0.0.1:${server.port}${sc.path ?? "/"}`;
   for (let t = 0; (await stats(server)).connections > 0 && t < 50; t++) await sleep(100); // the last run's connections are gone
   let client;
   let done;
@@ -317,6 +326,7 @@ export async function main() {
         fmt(med(key, "rps")),
         ratio(sc, kind, "node-http"),
         ratio(sc, kind, "raw-net"),
+        ...(HONO ? [ratio(sc, kind, "hono-node")] : []),
         sc.pipeline > 1 ? "–" : fmt(med(key, "p99"), 2),
         `${fmt(med(key, "serverCpu") * 100)}%`,
         fmt(med(key, "cpuPerReq"), 2),
@@ -328,7 +338,7 @@ export async function main() {
       if (short.length > 0) notes.push(`${sc.name}, ${kind}: in ${short.length} run(s) only ${short.map((x) => x.open).join(", ")} of ${sc.conns} connections were open after ${RAMP_LIMIT} s; measured anyway`);
     }
   }
-  const HEADER = ["scenario", "server", "requests/s", "vs node:http", "vs raw net", "p99 ms", "server CPU", "server CPU us per request", "client CPU", "s until all connections were open"];
+  const HEADER = ["scenario", "server", "requests/s", "vs node:http", "vs raw net", ...(HONO ? ["vs hono-node"] : []), "p99 ms", "server CPU", "server CPU us per request", "client CPU", "s until all connections were open"];
   if (subset) {
     console.log(`\n${machine()}; ${CLIENT}; ${DURATION} s windows, ${ROUNDS} round(s)\n`);
     console.log(table(HEADER, rows));

@@ -146,3 +146,15 @@ export type { ParseErrorCode } from "./http/parser/constants.js";
 // Static files and compression
 export { serveFiles, type ServeFilesOptions } from "./http/files.js";
 export { compress, type CompressOptions, type CompressEncoding } from "./http/compress.js";
+
+// fetch-style handlers
+/**
+ * A Web-standard handler for {@link serve}: `(request: Request) => Response |
+ * Promise<Response>`. Any function that is not a generator function is one.
+ *
+ * @example
+ * const handler: FetchHandler = async (request) => Response.json({ path: new URL(request.url).pathname });
+ * const server = serve({ port: 0 }, handler);
+ * await server.ready;
+ */
+export type { FetchHandler, FetchApp } from "./http/fetch.js";

@@ -1,5 +1,7 @@
 // The hello-world servers compared by bench/http.mjs, one per process:
-//   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net> <port>
+//   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net|hono-tasklet|hono-node> <port>
+// The two Hono servers run the same Hono app ("/" text, "/json" a small JSON
+// object), on tasklet's fetch-style handler path and on @hono/node-server.
 // Prints "listening <port>" when ready, and "heap <bytes in use>" after the full GC
 // that SIGUSR2 asks for (the memory benchmark).
 import http from "node:http";
@@ -109,6 +111,30 @@ if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
   });
   countConnections(server);
   server.listen(port, "127.0.0.1", () => ready(server.address().port));
+} else if (kind === "hono-tasklet" || kind === "hono-node") {
+  const { Hono } = await import("hono");
+  const app = new Hono();
+  app.get("/", (c) => {
+    requests++;
+    return c.text(BODY);
+  });
+  app.get("/json", (c) => {
+    requests++;
+    return c.json({ message: BODY, n: requests });
+  });
+  if (kind === "hono-tasklet") {
+    const server = serve({ port, keepAliveTimeout: 600_000, headersTimeout: 600_000 }, app);
+    await server.ready;
+    connections = (cb) => cb(server.connections);
+    ready(server.port);
+  } else {
+    const { serve: nodeServe } = await import("@hono/node-server");
+    const server = nodeServe({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => ready(info.port));
+    server.keepAliveTimeout = 600_000;
+    server.headersTimeout = 600_000;
+    server.requestTimeout = 0;
+    countConnections(server);
+  }
 } else {
   console.error(`unknown server kind ${kind}`);
   process.exit(2);

@@ -267,6 +267,7 @@ export const SERVE_OPTIONS: OptionTable = {
   maxRequestsPerConnection: count1,
   onError: { kind: "function" },
   name: str,
+  overrideGlobalObjects: { kind: "boolean", default: true },
 };
 
 export const CLOSE_OPTIONS: OptionTable = { timeout: ms };
@@ -349,6 +350,8 @@ export interface ServeConfig<R> extends ServerConfig<R> {
   readonly keepAliveTimeout: number;
   readonly idleTimeout: number;
   readonly maxRequestsPerConnection: number;
+  /** A fetch-style handler installs the light global Response/Request (src/http/fetch-response.ts). */
+  readonly overrideGlobalObjects: boolean;
 }
 
 /** `close()` of a server, resolved. */

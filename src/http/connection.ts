@@ -12,6 +12,7 @@ import type { Instruction, Operation } from "../runtime/types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
 import { RequestTrace, httpErrorChannel, publishHttpError, tracingRequests } from "./diagnostics.js";
 import { HttpError } from "./http-error.js";
+import { detachBodyStreams } from "./body-streams.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
@@ -344,6 +345,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       return false;
     }
     req._reading = true;
+    // A body stream may have a read in flight: stop it before reading on.
+    const stop = detachBodyStreams(req);
+    if (stop !== null) yield* stop;
     while (!req._ended) {
       req._chunks = NO_CHUNKS;
       if (this.error !== null && this.receiving === req) return false;

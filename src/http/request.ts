@@ -2,8 +2,12 @@
  * The request a handler sees: the parsed head, read lazily, and the body,
  * pulled on demand from the connection it arrived on (a BodyReader).
  */
+import type { Readable } from "node:stream";
 import type { Conn } from "../net/conn.js";
+import { peekCurrent } from "../runtime/current.js";
+import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
+import { bodyReadable, bodyWebStream } from "./body-streams.js";
 import { HttpError } from "./http-error.js";
 import type { HeaderList, RequestHead } from "./parser/parser.js";
 
@@ -94,6 +98,13 @@ class AbsoluteFormHeaders implements RequestHeaders {
     for (const _ of this.entries()) n++;
     return n;
   }
+}
+
+/** The task a body stream reads for: the connection's, which runs the handler. */
+function ownerTask(what: string): Task {
+  const t = peekCurrent();
+  if (t === null) throw new Error(`${what}: call it inside the handler, where the request's connection task runs`);
+  return t;
 }
 
 const isHost = (name: string): boolean => name.length === 4 && name.toLowerCase() === "host";
@@ -272,6 +283,47 @@ export class HttpRequest {
         }
       },
     };
+  }
+
+  /**
+   * The body as a Web `ReadableStream` of bytes, for code that takes one
+   * (`new Response(stream)`, `pipeTo`, `for await`). It is pulled: nothing is
+   * read from the socket until the consumer asks, so a slow consumer makes
+   * the server stop reading and the client wait (bounded memory). Each chunk
+   * is the consumer's to keep. Call it inside the handler, and let the
+   * consumer finish before the handler returns (`yield* call(...)` on its
+   * Promise): once the request is answered, the rest of the body is read and
+   * dropped, and the stream fails. Bound by `maxStreamedBodySize`, not
+   * `maxBodySize`, like `read()`. Take one stream per request, or read with
+   * `read()`, not both at once.
+   *
+   * @example
+   * serve({ port: 3000 }, function* (req) {
+   *   const text = yield* call(new Response(req.stream()).text());
+   *   return { body: text.length };
+   * });
+   */
+  stream(): ReadableStream<Uint8Array> {
+    return bodyWebStream(this, ownerTask("req.stream()"));
+  }
+
+  /**
+   * The body as a Node `Readable`, for `pipeline(req.readable(), file)` and
+   * the like: pulled as the Readable asks (up to its highWaterMark, 16 KiB
+   * beyond what the server buffers), so a slow writer makes the server stop
+   * reading. Call it inside the handler and wait for the consumer before
+   * returning, as with {@link HttpRequest.stream}.
+   *
+   * @example
+   * import { createWriteStream } from "node:fs";
+   * import { pipeline } from "node:stream/promises";
+   * serve({ port: 3000 }, function* (req) {
+   *   yield* call(pipeline(req.readable(), createWriteStream("upload.bin")));
+   *   return { status: 204 };
+   * });
+   */
+  readable(): Readable {
+    return bodyReadable(this, ownerTask("req.readable()"));
   }
 
   /**

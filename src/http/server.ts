@@ -19,6 +19,7 @@ import { HttpConnection } from "./connection.js";
 import { type ParserKind, createParser } from "./parser/parser.js";
 import type { HttpRequest } from "./request.js";
 import type { Handler, HttpServerConfig } from "./server-config.js";
+import { type FetchApp, type FetchHandler, fetchAdapter, handlerKind } from "./fetch.js";
 
 /** Options of {@link serve}, flat like `node:http`'s. Times are in milliseconds. */
 export interface ServeOptions {
@@ -79,6 +80,14 @@ export interface ServeOptions {
   onError?: (error: unknown, req: HttpRequest) => void;
   /** Name of the server task. */
   name?: string;
+  /**
+   * With a fetch-style handler: install tasklet's light `Response` (and a
+   * `Request` that takes the requests it hands out) as the globals, once per
+   * process, as `@hono/node-server` does. Default true; false keeps Node's
+   * own, at the cost of a slower path (each Response made and read through
+   * Node's ReadableStream).
+   */
+  overrideGlobalObjects?: boolean;
 }
 
 /** Options of {@link Server.close}. */
@@ -306,6 +315,23 @@ const timeUp = (): unknown => TIME_UP;
  * Start an HTTP/1.1 server running `handler` for every request, one green
  * thread per connection, with the request parser in Wasm by default.
  *
+ * The handler is one of two kinds, told apart by this rule:
+ * - a **generator function** (`function* (req, res) {...}`) is a green
+ *   handler: it gets an {@link HttpRequest} and an {@link HttpResponse}, and
+ *   runs in the connection's task (the fast path);
+ * - **any other function**, `(request: Request) => Response |
+ *   Promise<Response>`, or **an object with a `fetch` method** (a Hono app;
+ *   called with `this` = the object) is fetch-style: it gets the global
+ *   `Request` (made lazily: `method`, `url` and `headers` cost little, the
+ *   body is a pulled stream) and returns the global `Response`. The first
+ *   such server installs a light `Response` as the global one (and a
+ *   `Request` that also takes the requests it hands out), as
+ *   `@hono/node-server` does. A bound generator function reads as a plain
+ *   function (fetch-style): wrap it in a `function*` instead. In
+ *   TypeScript, an inline arrow handler needs its parameter typed,
+ *   `(request: Request) => ...`: the green overload comes first, and
+ *   TypeScript types an unannotated parameter from the first overload.
+ *
  * Outside a task it starts a run of its own (`options.backend` picks its
  * scheduler core) and returns at once: `await server.ready` before reading
  * `server.port`. Inside a task the server is a child of the calling task
@@ -319,12 +345,37 @@ const timeUp = (): unknown => TIME_UP;
  *   return { status: 404, body: "not found\n" };
  * });
  * await server.ready;
+ *
+ * @example
+ * // Fetch-style: a Hono app (or app.fetch), or any (request) => Response.
+ * import { Hono } from "hono";
+ * const app = new Hono();
+ * app.get("/hello/:name", (c) => c.json({ hello: c.req.param("name") }));
+ * const hono = serve({ port: 3001 }, app);
+ * const plain = serve({ port: 3002 }, (request: Request) => new Response(`you asked for ${new URL(request.url).pathname}\n`));
+ * await Promise.all([hono.ready, plain.ready]);
  */
-export function serve(options: ServeOptions, handler: Handler): Server {
+export function serve(options: ServeOptions, handler: Handler): Server;
+export function serve(options: ServeOptions, handler: FetchHandler | FetchApp): Server;
+export function serve(options: ServeOptions, handler: Handler | FetchHandler | FetchApp): Server;
+export function serve(options: ServeOptions, handler: Handler | FetchHandler | FetchApp): Server {
   const parent = peekCurrent();
   const config = resolveServe<HttpRequest>("serve()", options, parent !== null);
-  if (typeof handler !== "function") throw new TypeError(`serve(options, handler): handler must be a generator function, got ${describeValue(handler)}`);
-  const server = new Server(config, handler);
+  const kind = handlerKind(handler);
+  if (kind === null || kind === "async-generator") {
+    throw new TypeError(
+      `serve(options, handler): handler must be a generator function (function* (req, res)), a function (request) => Response, ` +
+        `or an object with a fetch method; got ${kind === null ? describeValue(handler) : "an async generator function"}`,
+    );
+  }
+  let server: Server;
+  const green = kind === "green" ? (handler as Handler) : fetchAdapter(handler as FetchHandler | FetchApp, () => baseOf(server), config.overrideGlobalObjects);
+  server = new Server(config, green);
   server._life.start(parent, config.backend);
   return server;
+}
+
+/** The authority of URLs for requests that name no host: the listening address (a Unix socket: localhost). */
+function baseOf(server: Server): string {
+  return server.port === 0 ? "localhost" : server.address;
 }

@@ -78,6 +78,20 @@ describe("HTTP examples", () => {
     }
   });
 
+  it("hono.mjs serves a Hono app unchanged: routes, JSON, middleware, a stream", async () => {
+    const { url, stop } = await startExample("examples/hono.mjs");
+    try {
+      const hello = await fetch(url + "/");
+      expect(await hello.text()).toBe("Hello from Hono on tasklet!\n");
+      expect(hello.headers.get("server-timing")).toMatch(/^app;dur=/);
+      expect(await (await fetch(url + "/hello/you")).json()).toEqual({ hello: "you" });
+      expect(await (await fetch(url + "/double", { method: "POST", body: JSON.stringify({ n: 21 }) })).json()).toEqual({ n: 21, doubled: 42 });
+      expect(await (await fetch(url + "/count")).text()).toBe("1\n2\n3\n4\n5\n");
+    } finally {
+      stop();
+    }
+  });
+
   it("streaming.mjs streams a chunked response and counts a streamed upload", async () => {
     const { url, stop } = await startExample("examples/streaming.mjs");
     try {

@@ -97,7 +97,7 @@ describe("serve(), serveTcp(), listen(), connect() and close() options", () => {
     expect(h).toBeInstanceOf(TypeError);
     expect(h.message).toBe('serveTcp(): path (a Unix domain socket) and host exclude each other; got path "/tmp/x.sock" and host "::1"');
     expect(thrown(() => serve(null as never, noop)).message).toBe("serve(): options must be an object, got null");
-    expect(thrown(() => serve({}, "handler" as never)).message).toBe('serve(options, handler): handler must be a generator function, got "handler" (a string)');
+    expect(thrown(() => serve({}, "handler" as never)).message).toBe('serve(options, handler): handler must be a generator function (function* (req, res)), a function (request) => Response, or an object with a fetch method; got "handler" (a string)');
   });
 
   it("serveTcp(), listen(), connect(): typos and types", () => {
