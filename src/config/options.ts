@@ -216,6 +216,7 @@ export const RUN_OPTIONS: OptionTable = {
   backend,
   clock: { kind: "enum", values: ["real", "virtual"], default: "real" },
   name: str,
+  asyncContext: { kind: "boolean", default: false },
 };
 
 export const LISTEN_OPTIONS: OptionTable = {
@@ -282,6 +283,8 @@ export interface RunConfig {
   readonly backend: BackendChoice | undefined;
   readonly clock: "real" | "virtual";
   readonly name: string | undefined;
+  /** Each task's steps run in the async context it was spawned in (src/runtime/context.ts). */
+  readonly asyncContext: boolean;
 }
 
 /** `listen`, resolved (and the listening part of every server). */
@@ -383,14 +386,18 @@ function deriveServer(r: Record<string, unknown>, closeDefault: number): void {
 const RUN_DEFAULTS = Object.freeze(resolveOptions("run()", RUN_OPTIONS, undefined)) as unknown as RunConfig;
 
 /**
- * `run()`'s options. With `insideTask` (a `spawn` from a task), `backend`
- * and `clock` are refused: they apply to a whole run.
+ * `run()`'s options. With `insideTask` (a `spawn` from a task), `backend`,
+ * `clock` and `asyncContext` are refused: they apply to a whole run.
  */
 export function resolveRun(fn: string, options: unknown, insideTask = false): RunConfig {
   if (options === undefined) return RUN_DEFAULTS;
   const r = resolveOptions(fn, RUN_OPTIONS, options);
-  if (insideTask && (r.backend !== undefined || (options as { clock?: unknown }).clock !== undefined)) {
+  const given = options as { clock?: unknown; asyncContext?: unknown };
+  if (insideTask && (r.backend !== undefined || given.clock !== undefined)) {
     throw new TypeError(`${fn}: \`backend\` and \`clock\` apply to a whole run; pass them to run() or to a spawn outside any task`);
+  }
+  if (insideTask && given.asyncContext !== undefined) {
+    throw new TypeError(`${fn}: \`asyncContext\` applies to a whole run; pass it to run() or to a spawn outside any task`);
   }
   return Object.freeze(r) as unknown as RunConfig;
 }
