@@ -289,10 +289,9 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
    * An `AbortSignal` that aborts when the task is cancelled, with the
    * cancellation's reason: the `TimeoutError` of a `withTimeout`, an `Error`
    * given to `cancel(reason)`, else a `CancelledError`. It aborts when the
-   * cancelled task resumes to unwind (in the same turn of the event loop as
-   * the cancel, before its `finally` blocks run), not inside `cancel()`
-   * itself, so abort listeners never run in the middle of the scheduler's
-   * bookkeeping. It aborts too when the body ends otherwise: with the task's
+   * cancelled task resumes to unwind, on the scheduler's next tick and
+   * before its `finally` blocks run, not inside `cancel()` itself, so abort
+   * listeners never run in the middle of the scheduler's bookkeeping. It aborts too when the body ends otherwise: with the task's
    * error if it failed, with a `CancelledError` if it returned. So a request
    * or a stream started with it ends with the task. Created on first use: a
    * task nobody asks costs nothing.
