@@ -3,12 +3,13 @@
 // params, JSON, a middleware and a streamed response, all Hono's own code.
 //
 //   node examples/hono.mjs            # 127.0.0.1:3000, or PORT
-//   node examples/hono.mjs 8080
+//   node examples/hono.mjs --port 8080
 //   curl http://127.0.0.1:3000/hello/you
 //   curl -d '{"n": 2}' http://127.0.0.1:3000/double
 import { Hono } from "hono";
 import { streamText } from "hono/streaming";
 import { serve } from "../dist/index.js";
+import { serverPort } from "../scripts/_args.mjs";
 
 const app = new Hono();
 app.use("*", async (c, next) => {
@@ -31,7 +32,7 @@ app.get("/count", (c) =>
   }),
 );
 
-const port = Number(process.argv[2] ?? process.env.PORT ?? 3000);
+const port = serverPort("hono", 3000);
 const server = serve({ port, host: "127.0.0.1" }, app);
 try {
   await server.ready;

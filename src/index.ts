@@ -42,6 +42,41 @@ export type {
   TaskStateName,
 } from "./runtime/types.js";
 
+// Async context, task-locals and AbortSignals
+/**
+ * A value per task, inherited by the children a task spawns (see also
+ * `run(body, { asyncContext: true })` for `AsyncLocalStorage`).
+ *
+ * @example
+ * import { run, spawn, TaskLocal } from "tasklet";
+ * const user = new TaskLocal<string>("anonymous");
+ * await run(function* () {
+ *   user.set("ada");
+ *   yield* spawn(function* () { console.log(user.get()); }); // "ada"
+ * });
+ */
+export { TaskLocal } from "./runtime/task-local.js";
+/**
+ * Cancel a tasklet operation when a foreign `AbortSignal` aborts; throws the signal's reason.
+ *
+ * @example
+ * import { run, abortable, sleep } from "tasklet";
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 10);
+ * await run(function* () {
+ *   try { yield* abortable(controller.signal, sleep(60_000)); } catch (e) { console.log((e as Error).name); } // "AbortError"
+ * });
+ */
+export { abortable } from "./ops/abortable.js";
+/**
+ * What `call` takes: a Promise, or a function returning one, called with an `AbortSignal` when it declares a parameter.
+ *
+ * @example
+ * import type { CallTarget } from "tasklet";
+ * const target: CallTarget<Response> = (signal) => fetch("http://127.0.0.1:3000/", { signal });
+ */
+export type { CallTarget } from "./ops/call.js";
+
 // Green sockets
 export { listen, Listener, type ListenOptions } from "./net/listener.js";
 export { connect, type ConnectOptions } from "./net/connect.js";

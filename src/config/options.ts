@@ -217,6 +217,7 @@ export const RUN_OPTIONS: OptionTable = {
   clock: { kind: "enum", values: ["real", "virtual"], default: "real" },
   name: str,
   traceSpawns: { kind: "boolean", default: false },
+  asyncContext: { kind: "boolean", default: false },
 };
 
 export const LISTEN_OPTIONS: OptionTable = {
@@ -286,6 +287,8 @@ export interface RunConfig {
   readonly name: string | undefined;
   /** Record each task's spawn site for dumpTasks (a stack capture per spawn). */
   readonly traceSpawns: boolean;
+  /** Each task's steps run in the async context it was spawned in (src/runtime/context.ts). */
+  readonly asyncContext: boolean;
 }
 
 /** `listen`, resolved (and the listening part of every server). */
@@ -389,17 +392,20 @@ function deriveServer(r: Record<string, unknown>, closeDefault: number): void {
 const RUN_DEFAULTS = Object.freeze(resolveOptions("run()", RUN_OPTIONS, undefined)) as unknown as RunConfig;
 
 /**
- * `run()`'s options. With `insideTask` (a `spawn` from a task), `backend`
- * and `clock` are refused: they apply to a whole run.
+ * `run()`'s options. With `insideTask` (a `spawn` from a task), `backend`,
+ * `clock`, `traceSpawns` and `asyncContext` are refused: they apply to a whole run.
  */
 export function resolveRun(fn: string, options: unknown, insideTask = false): RunConfig {
   if (options === undefined) return RUN_DEFAULTS;
   const r = resolveOptions(fn, RUN_OPTIONS, options);
-  if (insideTask && (r.backend !== undefined || (options as { clock?: unknown }).clock !== undefined)) {
+  const given = options as { clock?: unknown };
+  if (insideTask && (r.backend !== undefined || given.clock !== undefined)) {
     throw new TypeError(`${fn}: \`backend\` and \`clock\` apply to a whole run; pass them to run() or to a spawn outside any task`);
   }
-  if (insideTask && (options as { traceSpawns?: unknown }).traceSpawns !== undefined) {
-    throw new TypeError(`${fn}: \`traceSpawns\` applies to a whole run; pass it to run() or to a spawn outside any task`);
+  for (const key of ["traceSpawns", "asyncContext"] as const) {
+    if (insideTask && (options as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(`${fn}: \`${key}\` applies to a whole run; pass it to run() or to a spawn outside any task`);
+    }
   }
   return Object.freeze(r) as unknown as RunConfig;
 }

@@ -41,12 +41,14 @@ function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, a
   parkUntil(me, deadlineAfter(me, ms));
   const v = yield list;
   if (v !== TIMED_OUT) return v as T;
-  yield* child.cancel("timed out");
+  // The cancellation's reason: the body's signals abort with this error.
+  const timedOut = new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
+  yield* child.cancel(timedOut);
   // The body may have been handed its result in the very tick the deadline
   // passed (a cancel waits for its next suspension point); then that result
   // stands, rather than a TimeoutError with the value lost.
   if (child.state === "completed") return yield* child;
-  throw new TimeoutError(`${child.name} timed out after ${ms} ms`, ms);
+  throw timedOut;
 }
 
 type Results<Ops extends readonly (Operation<unknown> | Body<unknown>)[]> = {

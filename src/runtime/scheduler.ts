@@ -21,6 +21,7 @@
 import { performance } from "node:perf_hooks";
 import { describeValue } from "../config/options.js";
 import { Resume, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
+import { recaptureAfterStep, recaptureContext, type TaskContext } from "./context.js";
 import { setCurrent } from "./current.js";
 import { DeadlockGuard } from "./deadlock.js";
 import { GEN_NEXT, isGenerator, iteratorOf } from "./generators.js";
@@ -50,9 +51,16 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
    */
   declare private readonly genNext: (this: Generator, v: unknown) => IteratorResult<unknown, unknown>;
 
+  /** RunOptions.asyncContext: every step runs in its task's async context (context.ts). */
+  readonly asyncContext: boolean;
+  /** ...and the context is captured again after each step (Node's AsyncContextFrame). */
+  private readonly recapture: boolean;
+
   constructor(options: RunOptions = {}) {
     super(options);
     this.traceSpawns = options.traceSpawns === true;
+    this.asyncContext = options.asyncContext === true;
+    this.recapture = this.asyncContext && recaptureAfterStep();
   }
 
   /** One turn of the loop, on the event loop's check phase (setImmediate) or the wake timer. */
@@ -94,6 +102,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
     const core = this.core;
     const clock = this.clock;
     const sliceEnd = performance.now() + SLICE_MS;
+    const inContext = this.asyncContext;
     let ticks = 0;
     // Tasks spawned since the last note (between drains, or in the last
     // tick) are noted as born now: one comparison per tick, and a clock read
@@ -110,7 +119,8 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
         do {
           const next = t._wnext as Task | null;
           t._wnext = null;
-          this.step(t);
+          if (inContext === false) this.step(t);
+          else this.stepInContext(t);
           t = next;
         } while (t !== null);
         if (this.tickEnd !== null) this.endTick();
@@ -163,7 +173,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       r = this.genNext.call(t._gen as Generator, val) as IteratorResult<Instruction, unknown>;
     } catch (e) {
       setCurrent(prev);
-      this.bodyDone(t, TaskState.Failed, e);
+      this.ended(t, TaskState.Failed, e);
       return;
     }
     const ins = r.value;
@@ -180,6 +190,21 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       }
     }
     this.drive(t, Resume.Next, undefined, r, prev);
+  }
+
+  /** `step` inside the task's async context (RunOptions.asyncContext). */
+  private stepInContext(t: Task): void {
+    const x = t._x;
+    const ctx = x === null ? null : x.ctx;
+    if (ctx === null) this.step(t);
+    else if (this.recapture) ctx.runInAsyncScope(this.stepAndRecapture, this, t, ctx);
+    else ctx.runInAsyncScope(this.step, this, t);
+  }
+
+  /** A step, then the context it ends in kept for the next one (what it set with `enterWith`). */
+  private stepAndRecapture(t: Task, ctx: TaskContext): void {
+    this.step(t);
+    if (t._state < TaskState.Finishing) t._x!.ctx = recaptureContext(ctx);
   }
 
   /** `step` for a task not yet started, resumed by throw or return, or not a plain generator. */
@@ -220,7 +245,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
                 : gen.next(val)
               : mode === Resume.Throw
                 ? gen.throw!(val)
-                : gen.return!(undefined);
+                : this.unwind(t, gen);
         }
         if (r.done === true) {
           outcome = (t._flags & TaskFlag.Cancelling) !== 0 ? TaskState.Cancelled : TaskState.Completed;
@@ -272,14 +297,14 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
     }
     // Not a `finally`: the catch above takes every exception, and this is shorter on the hot path.
     setCurrent(prev);
-    if (outcome !== 0) this.bodyDone(t, outcome, result);
+    if (outcome !== 0) this.ended(t, outcome, result);
   }
 
   /** First step: call the body for its iterator. False when the task ended instead (cancelled before it ran, or the body threw). */
   private start(t: Task): boolean {
     t._flags |= TaskFlag.Started;
     if (t._mode === Resume.Return) {
-      this.bodyDone(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
+      this.ended(t, TaskState.Cancelled, undefined); // cancelled before it ever ran
       return false;
     }
     let gen: Iterator<Instruction, unknown, unknown>;
@@ -293,12 +318,24 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
         plain = isGenerator(gen);
       }
     } catch (e) {
-      this.bodyDone(t, TaskState.Failed, e);
+      this.ended(t, TaskState.Failed, e);
       return false;
     }
     t._gen = gen;
     if (plain) t._flags |= TaskFlag.Generator;
     return true;
+  }
+
+  /** Resume a cancelled task with `return()`; its signal, if anyone asked for it, aborts first, so its `finally` blocks see it aborted. */
+  private unwind(t: Task, gen: Iterator<Instruction, unknown, unknown>): IteratorResult<Instruction, unknown> {
+    if (t._x !== null && t._x.abort !== null) t.abortSignal();
+    return gen.return!(undefined);
+  }
+
+  /** The body has ended (task-tree.ts `bodyDone`); then the task's signal, if anyone asked for it, aborts. */
+  private ended(t: Task, outcome: TaskStateCode, value: unknown): void {
+    this.bodyDone(t, outcome, value);
+    if (t._x !== null && t._x.abort !== null) t.abortSignal();
   }
 
   /** The operation `yield* target` runs. */

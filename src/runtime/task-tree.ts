@@ -32,6 +32,7 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler, Dump
   // The rest of what tasks ask of their run, implemented by the loop (scheduler.ts).
   abstract atTickEnd(fn: () => void): void;
   abstract joinOp<T>(target: Task<T>): Operation<T> & Iterator<Instruction, T, unknown>;
+  abstract readonly asyncContext: boolean;
 
   spawnRoot<T>(body: Body<T>, name: string | undefined): Task<T> {
     const t = this.spawn(body, null, name);

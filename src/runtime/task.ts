@@ -7,6 +7,7 @@
  * structures.
  */
 import { TASK_STATE_NAMES, TaskFlag, TaskState, type TaskStateCode } from "./constants.js";
+import { captureContext, type TaskContext } from "./context.js";
 import { CancelledError } from "./errors.js";
 import { result } from "./instruction.js";
 import { WaitList, type Suspend, type WaitNode } from "./suspend.js";
@@ -92,6 +93,8 @@ export interface TaskScheduler {
   atTickEnd(fn: () => void): void;
   /** Tasks of the run not done yet (diagnostics and tests). */
   readonly liveTasks: number;
+  /** RunOptions.asyncContext: each task captures the async context it is spawned in. */
+  readonly asyncContext: boolean;
   /** The operation `yield* target` runs: wait for `target`'s outcome. */
   joinOp<T>(target: Task<T>): Operation<T> & Iterator<Instruction, T, unknown>;
 }
@@ -152,6 +155,9 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
       this._name = name;
       this._bits = 0;
     }
+    // Task-local values and the async context: nothing to do unless used.
+    if (parent !== null && parent._x !== null && parent._x.locals !== null) this.ext().inheritLocals(parent._x);
+    if (sched.asyncContext) this.ext().ctx = captureContext();
   }
 
   /** @internal Life-cycle state (TaskState): bits 0-2 of `_bits`. */
@@ -292,6 +298,58 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
     return this.promise().finally(onfinally);
   }
 
+  /**
+   * An `AbortSignal` that aborts when the task is cancelled, with the
+   * cancellation's reason: the `TimeoutError` of a `withTimeout`, an `Error`
+   * given to `cancel(reason)`, else a `CancelledError`. It aborts when the
+   * cancelled task resumes to unwind, on the scheduler's next tick and
+   * before its `finally` blocks run, not inside `cancel()` itself, so abort
+   * listeners never run in the middle of the scheduler's bookkeeping. It aborts too when the body ends otherwise: with the task's
+   * error if it failed, with a `CancelledError` if it returned. So a request
+   * or a stream started with it ends with the task. Created on first use: a
+   * task nobody asks costs nothing.
+   *
+   * @example
+   * const res = yield* call(fetch(url, { signal: current().signal }));
+   */
+  get signal(): AbortSignal {
+    const x = this.ext();
+    if (x.abort === null) {
+      x.abort = new AbortController();
+      if ((this._flags & TaskFlag.Cancelling) !== 0 || this._state >= TaskState.Finishing) x.abort.abort(this.endReason());
+    }
+    return x.abort.signal;
+  }
+
+  /** @internal Abort the task's signal, if anyone asked for it, with the reason its body ends (or is cancelled) for. */
+  abortSignal(): void {
+    const c = this._x === null ? null : this._x.abort;
+    if (c !== null && !c.signal.aborted) c.abort(this.endReason());
+  }
+
+  /** @internal Why the task's signal aborts: see `signal`. */
+  private endReason(): unknown {
+    if ((this._flags & TaskFlag.Cancelling) !== 0 || this._state === TaskState.Cancelled) return this.cancelReason();
+    if (this._state === TaskState.Failed) return this._val;
+    if (this._state === TaskState.Finishing && this._mode === TaskState.Failed) return this._val;
+    return new CancelledError(`task ${this.name} has ended`);
+  }
+
+  /**
+   * @internal The reason a cancellation of this task gives to the signals it
+   * aborts: an Error given to cancel() as it is (withTimeout's TimeoutError),
+   * else a CancelledError. A task cancelled because its parent's body ended
+   * takes the parent's reason, so the TimeoutError of a withTimeout reaches
+   * the tasks its body spawned.
+   */
+  cancelReason(): unknown {
+    for (let t: Task = this as Task; ; t = t._parent!) {
+      const reason = t._x === null ? undefined : t._x.reason;
+      if (reason !== undefined) return reason instanceof Error ? reason : t.failure();
+      if (t._parent === null || t._parent._state !== TaskState.Finishing) return this.failure();
+    }
+  }
+
   /** @internal The promise side, created on demand. */
   promise(): Promise<T> {
     const x = this.ext();
@@ -359,6 +417,20 @@ export class TaskExtra {
   settle: ((ok: boolean, v: unknown) => void) | null = null;
   /** The race this task is a racer of (see `race` in combinators.ts). */
   race: RaceDecider | null = null;
+  /** The task's signal (`Task.signal`), created on first use. */
+  abort: AbortController | null = null;
+  /** The async context its steps run in (RunOptions.asyncContext). */
+  ctx: TaskContext | null = null;
+  /** TaskLocal values (task-local.ts), shared with the parent or children until `localsOwned`. */
+  locals: Map<object, unknown> | null = null;
+  /** `locals` is this task's alone: a set() may write to it; otherwise it copies it first. */
+  localsOwned = false;
+
+  /** A child takes its parent's TaskLocal values as they are at its spawn: the map is shared, and copied by whichever side sets a value next. */
+  inheritLocals(px: TaskExtra): void {
+    px.localsOwned = false;
+    this.locals = px.locals;
+  }
 }
 
 /** @internal What the scheduler needs of a race: decide it for the racer `t` whose operation just completed. */

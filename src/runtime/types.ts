@@ -55,6 +55,13 @@ export interface RunOptions {
    * debugging. Default false.
    */
   traceSpawns?: boolean;
+  /**
+   * Run each task inside the async context it was spawned in (the stores of
+   * every `AsyncLocalStorage`), and keep what a task sets with `enterWith`
+   * to that task and the children it spawns afterwards. Default `false`: it
+   * costs an `AsyncResource` per task and a context switch per step.
+   */
+  asyncContext?: boolean;
 }
 
 /** Options of {@link spawn}. */

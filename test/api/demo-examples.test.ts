@@ -22,6 +22,18 @@ describe("examples", () => {
     expect(Number(m![2])).toBeLessThanOrEqual(8);
     expect(Number(m![2])).toBeGreaterThan(1);
   });
+
+  it("abort-fetch.mjs aborts a fetch under withTimeout (the server sees the socket close) and an operation from an AbortController", () => {
+    const lines = runExample("examples/abort-fetch.mjs", "200").split("\n"); // 200 ms: time for the request to arrive on a loaded machine
+    const find = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const arrived = find(/server: \/slow arrived/);
+    expect(arrived).toBeGreaterThanOrEqual(0);
+    expect(find(/client \[req-1\]: withTimeout\(200\) timed out after 200 ms; the fetch was aborted/)).toBeGreaterThan(arrived);
+    expect(find(/server: the client closed the socket of \/slow/)).toBeGreaterThan(arrived);
+    expect(find(/worker \[req-2\]: cancelled, cleaning up/)).toBeGreaterThan(arrived);
+    expect(find(/client \[req-2\]: abortable threw "the user pressed Stop"/)).toBeGreaterThan(arrived);
+    expect(lines.some((l) => /done$/.test(l))).toBe(true);
+  });
 });
 
 /** Start an example server with PORT=0; resolves with the port it prints (matched by `re`) and a stop function. */

@@ -26,7 +26,7 @@ describe.each(BACKENDS)("run() and spawn() options, %s backend", (backend) => {
   it("a typo in a key is a TypeError naming it, with the closest known key", () => {
     const e = thrown(() => run(noop, { backend, clok: "virtual" } as never));
     expect(e).toBeInstanceOf(TypeError);
-    expect(e.message).toBe('run(): unknown option "clok" (did you mean clock?); known options: backend, clock, name, traceSpawns');
+    expect(e.message).toBe('run(): unknown option "clok" (did you mean clock?); known options: backend, clock, name, traceSpawns, asyncContext');
   });
 
   it("a wrong value names the key, what was expected and what was passed", () => {
@@ -47,7 +47,7 @@ describe.each(BACKENDS)("run() and spawn() options, %s backend", (backend) => {
       },
       { backend, clock: "virtual", name: "root" },
     );
-    expect(got).toEqual([true, 'spawn(): unknown option "nmae" (did you mean name?); known options: backend, clock, name, traceSpawns', "ran"]);
+    expect(got).toEqual([true, 'spawn(): unknown option "nmae" (did you mean name?); known options: backend, clock, name, traceSpawns, asyncContext', "ran"]);
   });
 
   it("startTcpServer() checks its options (backend included) before starting a run", () => {

@@ -97,7 +97,7 @@ describe.each(RESOLVERS)("%s", (fn, table, resolve, required, derived) => {
 
 describe("the defaults", () => {
   it("run(): the real clock; no backend (the core decides), no name; one shared object", () => {
-    expect(resolveRun("run()", undefined)).toEqual({ backend: undefined, clock: "real", name: undefined, traceSpawns: false });
+    expect(resolveRun("run()", undefined)).toEqual({ backend: undefined, clock: "real", name: undefined, traceSpawns: false, asyncContext: false });
     expect(resolveRun("run()", undefined)).toBe(resolveRun("spawn()", undefined));
   });
 
