@@ -11,8 +11,10 @@
 //   node examples/abort-fetch.mjs [timeoutMs=50]
 import { createServer } from "node:http";
 import { TaskLocal, TimeoutError, abortable, call, run, sleep, spawn, withTimeout } from "../dist/index.js";
+import { intArg, parseCli } from "../scripts/_args.mjs";
 
-const TIMEOUT_MS = Number(process.argv[2] ?? 50);
+const { positionals } = parseCli({ name: "abort-fetch", usage: "node examples/abort-fetch.mjs [timeoutMs=50]", positionals: 1 });
+const TIMEOUT_MS = intArg("abort-fetch", "timeoutMs", positionals[0] ?? "50", { min: 1 });
 const start = performance.now();
 const at = () => `${(performance.now() - start).toFixed(0).padStart(4)} ms`;
 
