@@ -10,9 +10,15 @@
 //   npm run bench -- context --quick    smaller sizes, fewer rounds
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Channel, TaskLocal, current, run, spawn, yieldNow } from "../dist/index.js";
+import { parseCli } from "../scripts/_args.mjs";
 import { fmt, interleave, machine, median, progressDone, table, writeResult } from "./lib.mjs";
 
-const quick = process.argv.includes("--quick");
+const { values: flags } = parseCli({
+  name: "bench context",
+  usage: "npm run bench -- context [--quick]",
+  options: { quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" } },
+});
+const quick = flags.quick === true;
 const ROUNDS = quick ? 3 : 7;
 const SIZES = quick ? { rrTasks: 200, rrYields: 200, ping: 50_000, spawn: 20_000, locals: 200_000 } : { rrTasks: 1_000, rrYields: 500, ping: 200_000, spawn: 100_000, locals: 1_000_000 };
 
