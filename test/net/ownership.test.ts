@@ -10,10 +10,14 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Channel, type Conn, type Listener, type Task, all, call, connect, current, listen, race, run, sleep, spawn, withTimeout } from "../../src/index.js";
-import { own, release, setOwner } from "../../src/runtime/kernel.js";
+import { type Ownership, own, release, setOwner } from "../../src/runtime/kernel.js";
 import { BACKENDS } from "../support/helpers.js";
 
 type Ending = "return" | "throw" | "cancel";
+
+function throwIt(e: Error): never {
+  throw e;
+}
 const ENDINGS: Ending[] = ["return", "throw", "cancel"];
 
 /** A raw node:net server whose sockets report when the peer closed (EOF or reset). */
@@ -89,7 +93,7 @@ describe.each(BACKENDS)("ownership on the %s backend", (backend) => {
             c = yield* connect({ port: peer.port });
             yield* c.write("hello");
           });
-          yield* call(peer.closed());
+          yield* withTimeout(5000, call(peer.closed())); // a TimeoutError if the peer never sees the close
           return c!.closed;
         },
         { backend },
@@ -105,6 +109,7 @@ describe.each(BACKENDS)("ownership on the %s backend", (backend) => {
       function* () {
         const listener = yield* listen({ port: 0 });
         const client = yield* connect({ port: listener.port });
+        client.readTimeout = 5000; // an ETIMEDOUT, not a hang, if the acceptor's end did not close its conn
         const seen: string[] = [];
         const acceptor = spawn(function* acceptor() {
           const conn = yield* listener.accept();
@@ -186,7 +191,7 @@ describe.each(BACKENDS)("ownership on the %s backend", (backend) => {
           yield* sleep(5);
           states.push(`dialer done, peer sockets ${peer.sockets.length}, open ${!peer.sockets[0]!.readableEnded}`);
           yield* worker;
-          yield* call(peer.closed());
+          yield* withTimeout(5000, call(peer.closed())); // a TimeoutError if the peer never sees the close
           states.push("the worker's end closed it");
           return states;
         },
@@ -256,60 +261,72 @@ describe.each(BACKENDS)("the kernel's own/release on the %s backend", (backend) 
     fc.nat(20).map<Step>((pick) => ({ kind: "give", pick })),
   );
 
+  type Res = { id: number; closes: number; owner: number; bodyRunning: () => boolean };
+
+  /** The world one random life runs in: every resource made, the ids in the order their owners' ends closed them, the closes made while the body still ran. */
+  class Life {
+    readonly made: Res[] = [];
+    readonly order: number[] = [];
+    violations = 0;
+
+    /** Opener `i`: follow `plan` (open, close one by hand, give one to `heir`), then end as `ending` says. */
+    *opener(i: number, plan: Step[], ending: Ending, heir: Task) {
+      const me = current();
+      let running = true;
+      const mine: { r: Res; h: Ownership | null }[] = [];
+      try {
+        for (const step of plan) {
+          if (step.kind === "open") {
+            const r: Res = { id: this.made.length, closes: 0, owner: i, bodyRunning: () => running };
+            this.made.push(r);
+            mine.push({ r, h: own(me, this.closer(r)) });
+          } else if (mine.length > 0) {
+            const m = mine.splice(step.pick % mine.length, 1)[0]!;
+            if (step.kind === "close") {
+              release(m.h!); // the user closed it
+              m.r.closes++;
+            } else {
+              m.r.owner = -1; // the heir (the run's root) outlives every opener
+              m.r.bodyRunning = () => false;
+              setOwner(m.h, this.closer(m.r), heir);
+            }
+          }
+          yield* sleep(0);
+        }
+        if (ending === "throw") throw new Error(`opener ${i}`);
+        if (ending === "cancel") yield* sleep(1e9);
+      } finally {
+        running = false;
+      }
+    }
+
+    private closer(r: Res): { close(): void } {
+      return {
+        close: () => {
+          if (r.bodyRunning()) this.violations++;
+          r.closes++;
+          this.order.push(r.id);
+        },
+      };
+    }
+  }
+
   it("every resource is closed exactly once, never while its owner's body runs, newest first", async () => {
+    const plansArb = fc.array(fc.array(stepArb, { maxLength: 12 }), { minLength: 1, maxLength: 4 });
+    const endingsArb = fc.array(fc.constantFrom(...ENDINGS), { minLength: 4, maxLength: 4 });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(stepArb, { maxLength: 12 }), { minLength: 1, maxLength: 4 }), fc.array(fc.constantFrom(...ENDINGS), { minLength: 4, maxLength: 4 }), async (plans, endings) => {
-        type Res = { id: number; closes: number; owner: number; bodyRunning: () => boolean };
-        const all: Res[] = [];
-        const order: number[] = [];
-        let violations = 0;
+      fc.asyncProperty(plansArb, endingsArb, async (plans, endings) => {
+        const life = new Life();
         await run(
           function* () {
-            const parent = current();
-            const tasks: Task[] = [];
+            const root = current();
+            const openers: Task[] = [];
+            // a watcher joins its opener from the start, so a planned failure is handled
             const watchers = plans.map((plan, i) =>
-              // a watcher joins its opener from the start, so the planned failure is handled
-              spawn(function* () {
-                const opener = spawn(function* () {
-                const me = current();
-                let running = true;
-                const mine: { r: Res; h: ReturnType<typeof own> }[] = [];
+              spawn(function* watcher() {
+                openers[i] = spawn(() => life.opener(i, plan, endings[i]!, root));
                 try {
-                  for (const step of plan) {
-                    if (step.kind === "open") {
-                      const r: Res = { id: all.length, closes: 0, owner: i, bodyRunning: () => running };
-                      all.push(r);
-                      const h = own(me, {
-                        close() {
-                          if (r.bodyRunning()) violations++;
-                          r.closes++;
-                          order.push(r.id);
-                        },
-                      });
-                      mine.push({ r, h });
-                    } else if (mine.length > 0) {
-                      const k = step.pick % mine.length;
-                      const m = mine.splice(k, 1)[0]!;
-                      if (step.kind === "close") {
-                        release(m.h!); // the user closed it
-                        m.r.closes++;
-                      } else {
-                        m.r.owner = -1; // given to the run's root, which outlives every opener
-                        m.r.bodyRunning = () => false;
-                        setOwner(m.h, { close: () => { m.r.closes++; order.push(m.r.id); } }, parent);
-                      }
-                    }
-                    yield* sleep(0);
-                  }
-                  if (endings[i] === "throw") throw new Error(`opener ${i}`);
-                  if (endings[i] === "cancel") yield* sleep(1e9);
-                } finally {
-                  running = false;
-                }
-                });
-                tasks[i] = opener;
-                try {
-                  yield* opener;
+                  yield* openers[i]!;
                 } catch {
                   // the planned failure, or the cancellation
                 }
@@ -317,20 +334,20 @@ describe.each(BACKENDS)("the kernel's own/release on the %s backend", (backend) 
             );
             yield* sleep(1);
             for (let i = 0; i < watchers.length; i++) {
-              if (endings[i] === "cancel") yield* tasks[i]!.cancel();
+              if (endings[i] === "cancel") yield* openers[i]!.cancel();
               yield* watchers[i]!;
-              // an opener's own resources (not given away) are all closed by now, newest first
-              for (const r of all) if (r.owner === i) expect(r.closes).toBe(1);
+              // what opener i still owned is closed once it is done
+              for (const r of life.made) if (r.owner === i) expect(r.closes).toBe(1);
             }
           },
           { backend },
         );
         // the root ended too: what was given to it is closed
-        for (const r of all) expect(r.closes).toBe(1);
-        expect(violations).toBe(0);
-        // resources closed by an owner's end come newest first within that owner
+        for (const r of life.made) expect(r.closes).toBe(1);
+        expect(life.violations).toBe(0);
+        // an owner's end closes what it owns newest first
         for (let i = 0; i < plans.length; i++) {
-          const closedByEnd = order.filter((id) => all[id]!.owner === i);
+          const closedByEnd = life.order.filter((id) => life.made[id]!.owner === i);
           expect(closedByEnd).toEqual([...closedByEnd].sort((x, y) => y - x));
         }
       }),
@@ -343,7 +360,7 @@ describe.each(BACKENDS)("the kernel's own/release on the %s backend", (backend) 
     const outcome = await run(
       function* () {
         const ok = spawn(function* () {
-          own(current(), { close: () => { throw boom; } });
+          own(current(), { close: () => void throwIt(boom) });
         });
         let first: unknown;
         try {
@@ -352,7 +369,7 @@ describe.each(BACKENDS)("the kernel's own/release on the %s backend", (backend) 
           first = e;
         }
         const failing = spawn(function* () {
-          own(current(), { close: () => { throw boom; } });
+          own(current(), { close: () => void throwIt(boom) });
           throw new Error("body failed");
         });
         let second: unknown;
