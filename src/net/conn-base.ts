@@ -9,6 +9,7 @@
  */
 import type { Socket } from "node:net";
 import type { Suspend, WaitList } from "../runtime/suspend.js";
+import type { Ownership } from "../runtime/kernel.js";
 import type { Task } from "../runtime/task.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 
@@ -68,6 +69,7 @@ export class ConnBase {
    */
   peerHost: string | undefined;
   /** @internal */ peerPort: number | undefined;
+  /** @internal The hold of the task that owns it (connect(), a listen() listener's accept), released when it closes; null if none. */ _owner: Ownership | null = null;
   // The four below default to 0 on the prototype: a connection that never
   // sets them carries no field for them.
   /** @internal Inactivity limit of a read wait in ms, 0 for none (public on Conn). */ declare readTimeout: number;

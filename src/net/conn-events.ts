@@ -5,6 +5,7 @@
  * with `ECLOSED` and let queued bytes drain for at most CLOSE_LINGER_MS.
  */
 import type { Socket } from "node:net";
+import { release } from "../runtime/kernel.js";
 import { type ConnBase, ConnFlag, type ConnSocket, kConn, recordError } from "./conn-base.js";
 import { ended, failReader, received } from "./conn-read.js";
 import { notifyWatcher } from "./conn-watch.js";
@@ -50,6 +51,7 @@ export function attachSocket(c: ConnBase, sharedBuffer: boolean): void {
 /** The socket is gone: wake everyone still parked. */
 function closed(c: ConnBase): void {
   c.flags |= ConnFlag.Closed;
+  if (c._owner !== null) disown(c);
   failWaiters(c, c.error);
   if (c.watcher !== null) notifyWatcher(c);
 }
@@ -64,6 +66,7 @@ export function close(c: ConnBase): void {
   if ((c.flags & ConnFlag.Closed) !== 0) return;
   if (c._gathered !== 0) flush(); // then they count as queued below
   c.flags |= ConnFlag.Closed;
+  if (c._owner !== null) disown(c);
   c.watcher = null;
   fifoClear(c);
   const s = c.socket;
@@ -80,6 +83,7 @@ export function close(c: ConnBase): void {
 export function abort(c: ConnBase): void {
   if ((c.flags & ConnFlag.Closed) !== 0 && c.socket.destroyed) return;
   c.flags |= ConnFlag.Closed;
+  if (c._owner !== null) disown(c);
   c.watcher = null;
   fifoClear(c);
   const s = c.socket;
@@ -88,4 +92,11 @@ export function abort(c: ConnBase): void {
     else s.destroy();
   }
   failWaiters(c, null);
+}
+
+/** The connection is closed: the task that owned it has nothing left to close. */
+function disown(c: ConnBase): void {
+  const h = c._owner!;
+  c._owner = null;
+  release(h);
 }

@@ -8,6 +8,9 @@
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { describeValue } from "../config/options.js";
+import { currentTask } from "../runtime/current.js";
+import { setOwner } from "../runtime/kernel.js";
+import type { Task } from "../runtime/task.js";
 import { STREAM, type Stream } from "../runtime/stream.js";
 import type { Suspend } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
@@ -263,6 +266,28 @@ export class Conn extends ConnBase {
    */
   abort(): void {
     abort(this);
+  }
+
+  /**
+   * Give the connection to another task: it is closed when `owner` ends
+   * (returns, throws or is cancelled) instead of when the task that opened
+   * it does. Without an argument, the task calling takes it; `null`: no task
+   * owns it, close it yourself. A connection from `connect()` is owned by
+   * the task that connected, one from the `accept()` of a `listen()`
+   * listener by the task that accepted; those of `serve`/`serveTcp` and
+   * `Conn.from` by no task (the server closes its own). To hand a connection
+   * to a longer-lived task (a pool, a worker fed by a Channel), transfer it
+   * before handing it over: its opener may end before the receiver runs. If
+   * `owner` has ended already, the connection is closed at once. Does
+   * nothing on a closed connection.
+   *
+   * @example
+   * conn.transfer(worker); // closed when `worker` ends, not when this task does
+   */
+  transfer(owner?: Task | null): void {
+    const to = owner === undefined ? currentTask("conn.transfer") : owner;
+    if (this.closed) return;
+    this._owner = setOwner(this._owner, this, to);
   }
 
   override toString(): string {

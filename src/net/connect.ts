@@ -3,7 +3,7 @@
  * timeout that is the park's own deadline.
  */
 import { currentTask } from "../runtime/current.js";
-import { parkFor } from "../runtime/kernel.js";
+import { own, parkFor } from "../runtime/kernel.js";
 import { TIMED_OUT } from "../runtime/suspend.js";
 import type { Operation } from "../runtime/types.js";
 import { Conn } from "./conn.js";
@@ -32,6 +32,10 @@ export interface ConnectOptions {
  * Open a TCP connection. Waits until it is established; throws `NetError`
  * `ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`... naming the address. Cancelling
  * the task while it waits destroys the half-open socket.
+ *
+ * The connection is owned by the task that connected: it is closed when
+ * that task ends, if it was not closed before (see `conn.transfer` to give
+ * it to another task).
  *
  * The timeout uses the task's own park deadline (the scheduler core's timer,
  * no `setTimeout`); `withTimeout(ms, connect(...))` works too.
@@ -64,7 +68,9 @@ export function connect(options: ConnectOptions): Operation<Conn> {
         // abandon() has destroyed the socket.
         throw new NetError(NetErrorCode.ETIMEDOUT, "connect", addr, `no connection after ${timeout} ms`);
       }
-      return v as Conn;
+      const c = v as Conn;
+      if (!c.closed) c._owner = own(me, c);
+      return c;
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import { currentTask } from "../runtime/current.js";
+import { type Ownership, own, release, setOwner } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { type ListenConfig, resolveListen } from "../config/options.js";
 import { WaitList } from "../runtime/suspend.js";
@@ -70,6 +71,10 @@ export class Listener {
   /** An accept error no task was waiting for (e.g. EMFILE), given to the next accept(). */
   private pendingError: NetError | null = null;
   private isClosed = false;
+  /** The hold of the task that owns it (see `transfer`). */
+  private owner: Ownership | null = null;
+  /** @internal Made by listen(): an accepted connection is owned by the task that accepts it (a server's listener: by none). */
+  ownAccepted = false;
 
   /** @internal Use {@link listen}. */
   constructor(server: net.Server, host: string, noDelay: boolean, path?: string) {
@@ -104,7 +109,10 @@ export class Listener {
 
   /**
    * Wait for the next connection. Throws `NetError` `ECLOSED` once the
-   * listener is closed. Cancelling a parked accept takes nothing: the next
+   * listener is closed. The connection is owned by the task that accepted
+   * it: closed when that task ends (after its children, so a handler spawned
+   * as its child can use it meanwhile), unless closed before or given to
+   * another task with `conn.transfer`. Cancelling a parked accept takes nothing: the next
    * connection goes to the next accept.
    *
    * @example
@@ -128,6 +136,10 @@ export class Listener {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (this.owner !== null) {
+      release(this.owner);
+      this.owner = null;
+    }
     this.server.close();
     for (let i = this.qhead; i < this.queue.length; i++) this.queue[i]!.close();
     this.queue = [];
@@ -136,8 +148,29 @@ export class Listener {
     for (let n = list.shift(); n !== null; n = list.shift()) deliverThrow(n, this.closedError());
   }
 
+  /**
+   * Give the listener to another task: it is closed when `owner` ends
+   * instead of when the task that called `listen()` does. Without an
+   * argument, the task calling takes it; `null`: no task owns it, close it
+   * yourself. If `owner` has ended already, the listener is closed at once.
+   * Does nothing on a closed listener.
+   *
+   * @example
+   * listener.transfer(worker); // closed when `worker` ends, not when this task does
+   */
+  transfer(owner?: Task | null): void {
+    const to = owner === undefined ? currentTask("listener.transfer") : owner;
+    if (this.isClosed) return;
+    this.owner = setOwner(this.owner, this, to);
+  }
+
   toString(): string {
     return `Listener(${this.address})`;
+  }
+
+  /** @internal The task `t` that listen() ran in owns it. */
+  _ownBy(t: Task): void {
+    this.owner = own(t, this);
   }
 
   /** @internal */
@@ -199,6 +232,12 @@ export class Listener {
   }
 }
 
+/** An accepted connection, now owned by the task that accepted it. */
+function owned(c: Conn): Conn {
+  if (!c.closed) c._owner = own(currentTask("accept"), c);
+  return c;
+}
+
 class AcceptOp extends Op<Conn> {
   constructor(private readonly listener: Listener) {
     super();
@@ -206,10 +245,13 @@ class AcceptOp extends Op<Conn> {
   protected begin(): IteratorResult<Instruction, Conn> {
     const l = this.listener;
     const c = l._take();
-    if (c !== null) return this.ok(c);
+    if (c !== null) return this.ok(l.ownAccepted ? owned(c) : c);
     const me: Task = currentTask("accept");
     l.accepters.push(me);
     return this.wait(l.accepters);
+  }
+  protected override resumed(v: unknown): Conn {
+    return this.listener.ownAccepted ? owned(v as Conn) : (v as Conn);
   }
   protected clone(): Op<Conn> {
     return new AcceptOp(this.listener);
@@ -222,12 +264,27 @@ class AcceptOp extends Op<Conn> {
  * `NetError` (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`) naming the address if
  * it cannot be. Unknown options and wrong types are a TypeError.
  *
+ * The listener is owned by the task that called `listen()`: it is closed
+ * when that task ends (returns, throws or is cancelled) if it was not
+ * closed before, so a forgotten `close()` neither leaks the port nor keeps
+ * the process alive (`listener.transfer` gives it to another task). So are
+ * the connections its `accept()` returns, each by the task that accepted it.
+ *
  * @example
  * const listener = yield* listen({ port: 8000 });
  * const conn = yield* listener.accept();
  */
 export function listen(options?: ListenOptions): Operation<Listener> {
-  return listenResolved(resolveListen("listen()", options));
+  const op = listenResolved(resolveListen("listen()", options));
+  return {
+    *[Symbol.iterator]() {
+      const me = currentTask("listen");
+      const listener = yield* op;
+      listener.ownAccepted = true;
+      listener._ownBy(me);
+      return listener;
+    },
+  };
 }
 
 /** @internal listen() with its options resolved (by listen, or by a server's own resolution). */

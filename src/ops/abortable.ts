@@ -7,7 +7,7 @@
  */
 import { describeValue } from "../config/options.js";
 import { currentTask } from "../runtime/current.js";
-import { joiners, spawnChild, wake } from "../runtime/kernel.js";
+import { joiners, passOwnership, spawnChild, wake } from "../runtime/kernel.js";
 import { Suspend, type WaitList, type WaitNode } from "../runtime/suspend.js";
 import type { Body, Instruction, Operation } from "../runtime/types.js";
 
@@ -48,6 +48,7 @@ function* abortableBody<T>(signal: AbortSignal, body: Body<T>): Generator<Instru
   const me = currentTask("abortable");
   if (signal.aborted) throw signal.reason;
   const child = spawnChild(me, body, "abortable");
+  passOwnership(child);
   const list = joiners(child);
   const onAbort = (): void => {
     if (list.holds(me)) {

@@ -5,7 +5,7 @@
  */
 import { currentTask } from "../runtime/current.js";
 import { TimeoutError } from "../runtime/errors.js";
-import { cancel, deadlineAfter, enterRace, joiners, parkUntil, scope, spawnChild, wake } from "../runtime/kernel.js";
+import { cancel, deadlineAfter, enterRace, joiners, parkUntil, passOwnership, scope, spawnChild, wake } from "../runtime/kernel.js";
 import { Op } from "../runtime/op.js";
 import { Suspend, TIMED_OUT } from "../runtime/suspend.js";
 import type { RaceDecider, Task } from "../runtime/task.js";
@@ -35,6 +35,7 @@ export function withTimeout<T>(ms: number, body: Operation<T> | Body<T>): Operat
 function* timeoutBody<T>(ms: number, body: Body<T>): Generator<Instruction, T, any> {
   const me = currentTask("withTimeout");
   const child = spawnChild(me, body, `withTimeout(${ms})`);
+  passOwnership(child);
   if (ms === Infinity) return yield* child;
   const list = joiners(child);
   list.push(me);
@@ -67,6 +68,7 @@ export function all<const Ops extends readonly (Operation<unknown> | Body<unknow
   return scope("all", function* all() {
     const me = currentTask("all");
     const tasks = bodies.map((b) => spawnChild(me, b));
+    for (const t of tasks) passOwnership(t);
     const out: unknown[] = [];
     for (const t of tasks) out.push(yield* t);
     return out as Results<Ops>;
@@ -105,6 +107,7 @@ export function race<const Ops extends readonly (Operation<unknown> | Body<unkno
         const value = yield* b();
         if (gate.decide(t)) gate.settle(value);
       });
+      passOwnership(t);
       if (ops[i] instanceof Op) enterRace(t, gate);
       gate.racers.push(t);
     }

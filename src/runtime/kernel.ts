@@ -7,12 +7,14 @@
  * touches a task's or the scheduler's private fields; they go through these
  * functions (test/architecture.test.ts checks it). A node taken off a
  * WaitList, task or Waiter, is handed its value with `deliver` (waiter.ts).
+ * A task owns the resources it opens (`own`): they are closed when it ends.
  */
 import { TaskFlag } from "./constants.js";
 import { currentTask } from "./current.js";
+import { Owned, unlinkOwned } from "./owned.js";
 import { awaitPromise as parkOnPromise } from "./promise-wait.js";
 import type { Suspend, WaitList } from "./suspend.js";
-import type { RaceDecider, Task, TaskLabel } from "./task.js";
+import type { Closable, OwnedNode, RaceDecider, Task, TaskLabel } from "./task.js";
 import type { Body, Instruction } from "./types.js";
 import type { Waiter } from "./waiter.js";
 
@@ -113,5 +115,54 @@ export function enterRace(t: Task, race: RaceDecider): void {
 /** Run `body` as a child task of the current one and wait for it: its failure is this operation's, its children are its own. */
 export function* scope<T>(name: string, body: Body<T>): Generator<Instruction, T, any> {
   const me = currentTask(name);
-  return (yield* me._sched.spawn(body, me, undefined)) as T;
+  const child = me._sched.spawn(body, me, undefined);
+  child.ext().passOwned = true; // its value is the caller's: so is what it opened
+  return (yield* child) as T;
+}
+
+/** @internal A task's hold on a resource, from {@link own}: give it to {@link release} or {@link transferOwned}. */
+export type Ownership = OwnedNode;
+
+/**
+ * Make `t` the owner of `res`: when `t` ends (returns, throws or is
+ * cancelled), after its children have ended and before its joiners wake,
+ * `res.close()` is called, the newest resource first. Release it sooner
+ * with {@link release} (when the user closes it). A close that throws is an
+ * error of `t`, as if thrown by its `finally`. If `t` is done already, `res`
+ * is closed at once and null returned. Costs one small node; a task that
+ * owns nothing pays nothing.
+ */
+export function own(t: Task, res: Closable): Ownership | null {
+  if (t.done) {
+    res.close();
+    return null;
+  }
+  return new Owned(t, res);
+}
+
+/** `h`'s resource is closed (or given up): its owner will not close it. Nothing if it was released already. */
+export function release(h: Ownership): void {
+  unlinkOwned(h);
+}
+
+/**
+ * Make `to` the owner of `res` in place of its hold `h` (null: it had
+ * none), or no task if `to` is null (then its user closes it). Returns the
+ * new hold: null if none, or if `to` was done and `res` is closed already.
+ * For a resource not closed yet.
+ */
+export function setOwner(h: Ownership | null, res: Closable, to: Task | null): Ownership | null {
+  if (h !== null) unlinkOwned(h);
+  return to === null ? null : own(to, res);
+}
+
+/**
+ * Mark `t`, a child that a combinator runs on the caller's behalf and whose
+ * value it returns (withTimeout's body, race's racers...), as passing what
+ * it owns on: if it completes, its resources go to its parent instead of
+ * being closed, so `yield* withTimeout(ms, connect(...))` returns an open
+ * connection owned by the caller. If it fails or is cancelled, they close.
+ */
+export function passOwnership(t: Task): void {
+  t.ext().passOwned = true;
 }

@@ -12,6 +12,7 @@ import { addSuppressed } from "./errors.js";
 import { BirthLog } from "./birth-log.js";
 import { publishEnd, publishSpawn, taskEndChannel, taskSpawnChannel } from "./diagnostics.js";
 import { type DumpableRun, recordSpawnSite, runEnded, runStarted } from "./dump.js";
+import { endOwnership } from "./owned.js";
 import { ReadyQueue } from "./ready-queue.js";
 import { Suspend } from "./suspend.js";
 import { Bits, Task, nextTaskId, type TaskLabel, type TaskScheduler } from "./task.js";
@@ -185,6 +186,7 @@ export abstract class TaskTree extends ReadyQueue implements TaskScheduler, Dump
 
   /** Complete one task; returns its parent when that completes next (see `complete`). */
   private completeOne(t: Task): Task | null {
+    if (t._x !== null && t._x.owned !== null) endOwnership(t); // may turn the outcome into a failure
     const outcome = t._mode as TaskStateCode;
     t._state = outcome;
     if (taskEndChannel.hasSubscribers) publishEnd(t, outcome, t._val);

@@ -400,6 +400,19 @@ export class Task<T = unknown> implements Operation<T>, PromiseLike<T>, WaitNode
   }
 }
 
+/** Something a task can own (owned.ts): closed once, when its owner ends. */
+export interface Closable {
+  close(): void;
+}
+
+/** @internal One resource in its owner's list (owned.ts); `task` is null once it is off the list. */
+export interface OwnedNode {
+  task: Task | null;
+  prev: OwnedNode | null;
+  next: OwnedNode | null;
+  readonly res: Closable;
+}
+
 /** The fields few tasks need: kept apart so that a suspended task stays small. */
 export class TaskExtra {
   /** Unfinished children, in spawn order, threaded through their _prevSib/_nextSib. */
@@ -425,6 +438,10 @@ export class TaskExtra {
   locals: Map<object, unknown> | null = null;
   /** `locals` is this task's alone: a set() may write to it; otherwise it copies it first. */
   localsOwned = false;
+  /** The newest of the resources it owns (owned.ts), closed when it ends. */
+  owned: OwnedNode | null = null;
+  /** A combinator's helper: when it completes, what it owns goes to its parent (kernel.ts `passOwnership`). */
+  passOwned = false;
 
   /** A child takes its parent's TaskLocal values as they are at its spawn: the map is shared, and copied by whichever side sets a value next. */
   inheritLocals(px: TaskExtra): void {

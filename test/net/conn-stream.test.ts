@@ -15,7 +15,7 @@ import tls from "node:tls";
 import { Duplex, Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Conn, connect, each, listen, run, sleep, spawn } from "../../src/index.js";
+import { Conn, type Operation, connect, each, listen, run, sleep, spawn } from "../../src/index.js";
 import { sharedReadBuffer } from "../../src/net/read-buffer.js";
 import { BACKENDS, pattern } from "../support/helpers.js";
 
@@ -35,6 +35,13 @@ afterAll(() => {
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Open a connection or a listener that outlives the run opening it (no task owns it): plain code below uses it. */
+function* unowned<T extends { transfer(owner: null): void }>(open: Operation<T>) {
+  const r = yield* open;
+  r.transfer(null);
+  return r;
+}
 
 /** A node:net echo server; resolves with it listening on 127.0.0.1. */
 async function echoServer(): Promise<net.Server> {
@@ -68,7 +75,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
   it("stream.pipeline: a real file through conn.stream() to a 127.0.0.1 echo socket and back, byte for byte", async () => {
     const server = await echoServer();
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       const duplex = conn.stream();
       const out = path.join(dir, `echoed-${backend}.bin`);
       await Promise.all([pipeline(fs.createReadStream(source), duplex), pipeline(duplex, fs.createWriteStream(out))]);
@@ -83,7 +90,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
   });
 
   it("a task serving over the Conn, plain code piping a file into the other end: the bytes arrive whole", async () => {
-    const listener = await run(() => listen({ port: 0, host: "127.0.0.1" }), { backend });
+    const listener = await run(() => unowned(listen({ port: 0, host: "127.0.0.1" })), { backend });
     const server = run(
       function* () {
         const conn = yield* listener.accept();
@@ -207,7 +214,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
         r(s);
       });
       server.listen(0, "127.0.0.1", () => {
-        void run(() => connect({ port: (server.address() as net.AddressInfo).port, host: "127.0.0.1" }), { backend }).then((c) => (conn = c));
+        void run(() => unowned(connect({ port: (server.address() as net.AddressInfo).port, host: "127.0.0.1" })), { backend }).then((c) => (conn = c));
       });
     });
     let conn!: Conn;
@@ -259,7 +266,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       const duplex = conn.stream({ readableHighWaterMark: 16 * 1024 });
       duplex.once("readable", () => {}); // start reading, then never consume
       for (let i = 0; i < 2500 && !conn.readPaused; i++) await new Promise((r) => setTimeout(r, 2));
@@ -286,7 +293,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       while (peer === undefined) await tick();
       const src = new Readable({
         read() {
@@ -315,7 +322,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       const chunks: Uint8Array[] = [];
       for await (const chunk of conn) {
         expect(chunk.buffer).not.toBe(sharedReadBuffer.buffer);
@@ -337,7 +344,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       let first = "";
       for await (const chunk of conn) {
         first = Buffer.from(chunk).toString();
@@ -364,7 +371,7 @@ describe.each(BACKENDS)("Conn and Node streams on the %s backend", (backend) => 
     const server = net.createServer(() => {});
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const conn = await run(() => connect({ port: portOf(server), host: "127.0.0.1" }), { backend });
+      const conn = await run(() => unowned(connect({ port: portOf(server), host: "127.0.0.1" })), { backend });
       const loop = (async () => {
         for await (const _ of conn) {
         }
