@@ -28,7 +28,7 @@ export { Event } from "./sync/event.js";
 export { Semaphore } from "./sync/semaphore.js";
 export { Lock } from "./sync/lock.js";
 export { Pool } from "./sync/pool.js";
-export { TaskletError, TimeoutError, CancelledError, ChannelClosedError, DeadlockError, type StuckTask } from "./runtime/errors.js";
+export { TaskletError, TimeoutError, CancelledError, ChannelClosedError, QueueShutDownError, DeadlockError, type StuckTask } from "./runtime/errors.js";
 export { defaultBackend } from "./core/backend.js";
 export type {
   Operation,

@@ -54,6 +54,17 @@ export class ChannelClosedError extends TaskletError {
   override name = "ChannelClosedError";
 }
 
+/**
+ * Thrown by `put` on a queue that was shut down, and by `get` once a
+ * shut-down queue is empty (Python's `QueueShutDown`).
+ *
+ * @example
+ * try { for (;;) console.log(yield* inbox.get()); } catch (e) { if (!(e instanceof QueueShutDownError)) throw e; }
+ */
+export class QueueShutDownError extends TaskletError {
+  override name = "QueueShutDownError";
+}
+
 /** One task that could never be woken, as listed by a {@link DeadlockError}. */
 export interface StuckTask {
   /** The task's name. */

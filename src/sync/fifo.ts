@@ -34,4 +34,13 @@ export class Fifo<T> {
     }
     return v;
   }
+
+  /** Drop every value; returns how many there were. */
+  clear(): number {
+    const n = this.length;
+    this.items = [];
+    this.head = 0;
+    this.length = 0;
+    return n;
+  }
 }

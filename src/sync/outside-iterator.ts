@@ -8,7 +8,7 @@
  * found deadlocked nor its virtual clock moved on while the consumer is
  * busy between two `next()`s.
  */
-import { ChannelClosedError } from "../runtime/errors.js";
+import { ChannelClosedError, QueueShutDownError } from "../runtime/errors.js";
 import { STREAM_DONE } from "../runtime/stream.js";
 import type { WaitList } from "../runtime/suspend.js";
 import { Waiter } from "../runtime/waiter.js";
@@ -28,15 +28,15 @@ class NextWaiter<T> extends Waiter {
   fire(ok: boolean, value: unknown): void {
     this.owner.settled(this);
     if (ok) this.resolve({ done: false, value: value as T });
-    else if (value instanceof ChannelClosedError) {
-      // Closed while waiting: nothing was buffered, so it is closed and drained.
+    else if (value instanceof ChannelClosedError || value instanceof QueueShutDownError) {
+      // Closed (shut down) while waiting: nothing was buffered, so it has ended.
       this.owner.finish();
       this.resolve(STREAM_DONE);
     } else this.reject(value);
   }
 }
 
-/** A value taken now, or none and whether the source has ended (closed and drained). */
+/** A value taken now, or none and whether the source has ended (closed or shut down, and drained). */
 export type OutsidePoll<T> = { ok: true; value: T } | { ok: false; ended: boolean };
 
 /** What the iterators of one Channel or Queue share: its lists, how to take a value now, and how many are open. */

@@ -1,12 +1,13 @@
 /** Queue: a FIFO queue between tasks, bounded or not, with JoinableQueue counting. */
 import { currentTask } from "../runtime/current.js";
+import { QueueShutDownError } from "../runtime/errors.js";
 import { Op } from "../runtime/op.js";
-import { STREAM, type Stream } from "../runtime/stream.js";
+import { STREAM, STREAM_DONE, type Stream } from "../runtime/stream.js";
 import { Fifo } from "./fifo.js";
 import { OutsideIterator, OutsideSource } from "./outside-iterator.js";
 import { WaitList } from "../runtime/suspend.js";
 import type { Instruction, Operation } from "../runtime/types.js";
-import { deliver } from "../runtime/waiter.js";
+import { deliver, deliverThrow } from "../runtime/waiter.js";
 
 let queueIds = 0;
 
@@ -15,10 +16,16 @@ let queueIds = 0;
  * JoinableQueue counting: every `put` adds an unfinished item, `taskDone()`
  * marks one finished, and `join()` waits until none is left.
  *
- * **Iteration.** A queue has no end: `for (const job of yield* each(q))`
- * in a task, or `for await (const job of q)` from plain async code, takes
- * items until the loop breaks (a `break` leaves the rest in the queue).
- * Iterating does not call `taskDone()`: call it per item as with `get()`.
+ * **Shutting down** (Python 3.13's `Queue.shutdown`): after `shutdown()`,
+ * `put` throws {@link QueueShutDownError}, and `get` takes what is left,
+ * then throws it too; `shutdown(true)` also drops what is left (counted as
+ * done for `join`). Tasks parked in `put` or `get` are woken with the error.
+ *
+ * **Iteration.** `for (const job of yield* each(q))` in a task, or
+ * `for await (const job of q)` from plain async code, takes items until the
+ * loop breaks (a `break` leaves the rest in the queue) or the queue is shut
+ * down and empty. Iterating does not call `taskDone()`: call it per item as
+ * with `get()`.
  *
  * @example
  * const q = new Queue<string>(100);
@@ -36,6 +43,7 @@ export class Queue<T> {
   /** @internal */ readonly joiners: WaitList;
   /** Its link to async iterators from outside any task, made by the first. */
   private outside: OutsideSource<T> | null = null;
+  private isShutDown = false;
 
   constructor(maxSize = Infinity, name?: string) {
     if (typeof maxSize !== "number" || Number.isNaN(maxSize) || maxSize < 1 || (maxSize !== Infinity && !Number.isInteger(maxSize))) {
@@ -71,9 +79,55 @@ export class Queue<T> {
   /** Mark one item taken with `get()` as processed. */
   taskDone(): void {
     if (this.unfinished === 0) throw new Error(`${this.name}: taskDone() called more times than items were put`);
-    if (--this.unfinished === 0) {
-      for (let n = this.joiners.shift(); n !== null; n = this.joiners.shift()) deliver(n, undefined);
+    this.finished(1);
+  }
+
+  private finished(n: number): void {
+    this.unfinished -= n;
+    if (this.unfinished === 0) {
+      for (let w = this.joiners.shift(); w !== null; w = this.joiners.shift()) deliver(w, undefined);
     }
+  }
+
+  /** @internal */
+  shutDownForPut(): QueueShutDownError {
+    return new QueueShutDownError(`put on ${this.name}, which was shut down`);
+  }
+
+  /** @internal */
+  shutDownForGet(): QueueShutDownError {
+    return new QueueShutDownError(`get on ${this.name}: it was shut down and is empty`);
+  }
+
+  /**
+   * Stop the queue: later `put`s throw {@link QueueShutDownError}, and
+   * `get`s take what is left, then throw it. With `immediate`, what is left
+   * is dropped too (and counted as done, so `join` returns once the items
+   * already taken are done). Tasks parked in `put` or `get` are woken with
+   * the error; loops over the queue end. Calling it again does nothing,
+   * unless `immediate` drops what a first call left.
+   *
+   * @example
+   * inbox.shutdown(); // consumers take what is queued, then their loops end
+   */
+  shutdown(immediate = false): void {
+    if (immediate) {
+      const dropped = this.items.clear();
+      if (dropped > 0) this.finished(dropped);
+    }
+    if (this.isShutDown) return;
+    this.isShutDown = true;
+    for (let n = this.putters.shift(); n !== null; n = this.putters.shift()) {
+      n._val = undefined;
+      deliverThrow(n, this.shutDownForPut());
+    }
+    // Getters wait only on an empty queue: each gets the error now.
+    for (let n = this.getters.shift(); n !== null; n = this.getters.shift()) deliverThrow(n, this.shutDownForGet());
+  }
+
+  /** Whether `shutdown()` was called. */
+  get shutDown(): boolean {
+    return this.isShutDown;
   }
 
   /** Wait until every item put has been marked done. */
@@ -90,14 +144,14 @@ export class Queue<T> {
   [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
     this.outside ??= new OutsideSource<T>(this.getters, this.putters, () => {
       const r = this.poll();
-      return r.ok ? { ok: true, value: r.value as T } : { ok: false, ended: false };
+      return r.ok ? { ok: true, value: r.value as T } : { ok: false, ended: this.isShutDown };
     });
     return new OutsideIterator<T>(this.outside);
   }
 
   /**
    * The queue as a {@link Stream} for tasks (what `each(q)` uses): each
-   * `next()` is a `get()`; it never ends by itself.
+   * `next()` is a `get()`; it ends once the queue is shut down and empty.
    *
    * @example
    * const s = inbox[STREAM]();
@@ -109,6 +163,7 @@ export class Queue<T> {
 
   /** @internal Accept an item now if a getter waits or there is room. */
   offer(item: T): boolean {
+    if (this.isShutDown) throw this.shutDownForPut();
     const g = this.getters.shift();
     if (g !== null) {
       this.unfinished++;
@@ -170,6 +225,7 @@ class GetOp<T> extends Op<T> {
   protected begin(): IteratorResult<Instruction, T> {
     const r = this.q.poll();
     if (r.ok) return this.ok(r.value as T);
+    if (this.q.shutDown) throw this.q.shutDownForGet();
     const me = currentTask("get");
     this.q.getters.push(me);
     return this.wait(this.q.getters);
@@ -210,6 +266,7 @@ class StreamGetOp<T> extends Op<IteratorResult<T, undefined>> {
   protected begin(): IteratorResult<Instruction, IteratorResult<T, undefined>> {
     const r = this.q.poll();
     if (r.ok) return this.ok({ done: false, value: r.value as T });
+    if (this.q.shutDown) return this.ok(STREAM_DONE);
     this.q.getters.push(currentTask("next"));
     return this.wait(this.q.getters);
   }
@@ -218,5 +275,10 @@ class StreamGetOp<T> extends Op<IteratorResult<T, undefined>> {
   }
   protected override resumed(v: unknown): IteratorResult<T, undefined> {
     return { done: false, value: v as T };
+  }
+  override throw(e: unknown): IteratorResult<Instruction, IteratorResult<T, undefined>> {
+    // Shut down while parked: the queue was empty, so the stream has ended.
+    if (e instanceof QueueShutDownError && this.q.shutDown) return { done: true, value: STREAM_DONE };
+    throw e;
   }
 }
