@@ -1,5 +1,5 @@
 import { instantiateWasm } from "../wasm/load.js";
-import { CORE_VERSION, Command, CoreOp, Header, Slots, Tag } from "./constants.js";
+import { CORE_VERSION, Command, CoreOp, Header, LAYOUT_HASH, Slots, Tag } from "./constants.js";
 import type { SchedulerCore } from "./scheduler-core.js";
 import { FreeList, RunQueue } from "./slots.js";
 
@@ -377,7 +377,12 @@ export function wasmCoreError(): string | null {
     try {
       const inst = instantiateWasm("scheduler");
       const version = (inst.exports.coreVersion as () => number)();
-      cachedError = version >= CORE_VERSION ? null : `scheduler.wasm has layout version ${version}; this runtime needs version ${CORE_VERSION}`;
+      // A module built from other constants (a stale dist/) would misread every record.
+      const hash = typeof inst.exports.layoutHash === "function" ? (inst.exports.layoutHash as () => number)() : undefined;
+      if (version < CORE_VERSION) cachedError = `scheduler.wasm has layout version ${version}; this runtime needs version ${CORE_VERSION}`;
+      else if (hash !== LAYOUT_HASH) {
+        cachedError = `scheduler.wasm was built with other constants (layout hash ${String(hash)}, this runtime's is ${LAYOUT_HASH}); rebuild it with \`npm run build:wasm\``;
+      } else cachedError = null;
       if (cachedError === null) giveInstance(inst); // the first core will use it
     } catch (e) {
       cachedError = (e as Error).message;

@@ -19,7 +19,7 @@
  * `memory.buffer` changes (after a grow).
  */
 import { instantiateWasm } from "../../wasm/load.js";
-import { Control, Layout } from "./constants.js";
+import { Control, LAYOUT_HASH, Layout } from "./constants.js";
 import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
 
 interface Exports {
@@ -31,6 +31,7 @@ interface Exports {
   headers(): number;
   input(): number;
   run(from: number, end: number): number;
+  layoutHash?(): number;
 }
 
 /**
@@ -61,6 +62,11 @@ export class WasmParserCore implements ParserCore {
 
   constructor(limits: ParserLimits) {
     this.x = instantiateWasm("http-parser").exports as unknown as Exports;
+    // A module built from other constants (a stale dist/) would misread every record.
+    const hash = typeof this.x.layoutHash === "function" ? this.x.layoutHash() : undefined;
+    if (hash !== LAYOUT_HASH) {
+      throw new Error(`http-parser.wasm was built with other constants (layout hash ${String(hash)}, this runtime's is ${LAYOUT_HASH}); rebuild it with \`npm run build:wasm\``);
+    }
     const body = Number.isFinite(limits.maxBodySize) ? limits.maxBodySize : Number.MAX_VALUE;
     this.x.configure(limits.maxRequestLine, limits.maxHeaderSize, limits.maxHeaders, limits.maxChunkExtension, body, limits.requireHost ? 1 : 0);
     this.ctrlAt = this.x.control();
