@@ -23,11 +23,20 @@ import { frameError } from "./frame-error.js";
 import { maskTs } from "./mask.js";
 import { TsFrameCore } from "./ts-core.js";
 import { isUtf8Ts } from "./utf8.js";
+import { WasmFrameCore } from "./wasm-core.js";
+
+/**
+ * Below these sizes the whole-buffer helpers stay in TypeScript for kind
+ * "wasm" too: copying into Wasm memory and back costs more than it saves
+ * (measured by bench/ws-codec.mjs; see bench/RESULTS.md).
+ */
+const MASK_WASM_MIN = 128;
+const UTF8_WASM_MIN = 256;
 
 /** A core of `kind`: the one place a kind becomes a core. */
 function newCore(kind: WsCodecKind): FrameCore {
   if (kind === "ts") return new TsFrameCore();
-  if (kind === "wasm") throw new Error("ws codec: the Wasm core is not built yet (use kind \"ts\")");
+  if (kind === "wasm") return new WasmFrameCore();
   throw new TypeError(`unknown WebSocket codec kind ${String(kind)} (use "wasm" or "ts")`);
 }
 
@@ -146,17 +155,29 @@ export function createDecoder(kind: WsCodecKind, options: DecoderOptions): Frame
 
 /** True when `bytes` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or code points above U+10FFFF). */
 export function isUtf8(bytes: Uint8Array, kind: WsCodecKind = "wasm"): boolean {
-  if (kind === "ts") return isUtf8Ts(bytes);
-  return isUtf8Ts(bytes);
+  if (kind !== "wasm" || bytes.length < UTF8_WASM_MIN) return isUtf8Ts(bytes);
+  const core = borrow(kind);
+  try {
+    return core.isUtf8(bytes);
+  } finally {
+    giveBack(kind, core);
+  }
 }
 
 /**
  * Mask (or unmask: the same XOR) `src` with the 4-byte `key` into `dst`
  * from `offset`: dst[offset + i] = src[i] ^ key[i % 4]. `dst` may be `src`
- * itself with offset 0.
+ * itself with offset 0. `kind` picks the Wasm kernel (for inputs large
+ * enough to pay for the copies) or the TypeScript loop.
  */
-export function maskBytes(src: Uint8Array, key: Uint8Array, dst: Uint8Array, offset = 0): void {
+export function maskBytes(src: Uint8Array, key: Uint8Array, dst: Uint8Array, offset = 0, kind: WsCodecKind = "wasm"): void {
   if (key.length < 4) throw new RangeError(`masking key must be 4 bytes, got ${key.length}`);
-  if (offset < 0 || offset + src.length > dst.length) throw new RangeError(`masking ${src.length} bytes at offset ${offset} overruns the ${dst.length}-byte destination`);
-  maskTs(src, key, dst, offset);
+  if (!(offset >= 0) || offset + src.length > dst.length) throw new RangeError(`masking ${src.length} bytes at offset ${offset} overruns the ${dst.length}-byte destination`);
+  if (kind !== "wasm" || src.length < MASK_WASM_MIN) return maskTs(src, key, dst, offset);
+  const core = borrow(kind);
+  try {
+    core.mask(src, key, dst, offset);
+  } finally {
+    giveBack(kind, core);
+  }
 }
