@@ -25,10 +25,23 @@ import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, boundedReason, bytesF
 import type { Accepted } from "./handshake.js";
 import type { UpgradeConfig } from "./ws-options.js";
 
-/** A message as `receive()` returns it: a text message as a string, a binary one as a Buffer. */
+/**
+ * A message as `receive()` returns it: a text message as a string, a binary one as a Buffer.
+ *
+ * @example
+ * const m: WsMessage | null = yield* ws.receive();
+ * if (typeof m === "string") console.log("text", m);
+ * else if (m !== null) console.log("bytes", m.length);
+ */
 export type WsMessage = string | Buffer;
 
-/** What `send()` takes: a string goes as a text message, bytes as a binary one. */
+/**
+ * What `send()` takes: a string goes as a text message, bytes as a binary one.
+ *
+ * @example
+ * const reply: WsData = new Uint8Array([1, 2, 3]);
+ * yield* ws.send(reply);
+ */
 export type WsData = string | Uint8Array | ArrayBuffer;
 
 /** Where the connection is in its life. */
