@@ -241,6 +241,28 @@ describe.each(COMBOS)("WebSocket close and errors, $parser parser, $backend back
     expect(await report.promise).toEqual(["got one", "reader saw the end", "closed 4000"]);
   });
 
+  it("close() takes over reading when the receiving task has moved on to other work", async () => {
+    const report = seen<{ code: number | null; log: string[] }>();
+    const s = await pool.start(combo, function* (req) {
+      const ws = yield* upgrade(req, { closeTimeout: 4000 });
+      const log: string[] = [];
+      const busy = spawn(function* () {
+        log.push(`got ${String(yield* ws.receive())}`);
+        yield* sleep(300); // busy elsewhere: not receiving
+      });
+      yield* waitFor(() => log.length > 0);
+      yield* ws.close(4002, "going");
+      log.push("closed");
+      yield* busy;
+      report.resolve({ code: ws.closeCode, log });
+    });
+    const c = await openClient(s.url);
+    c.send("one");
+    expect(await inboxOf(c).closed()).toEqual({ code: 4002, reason: "going" });
+    // The client's echo was read by close() itself: 4002 came back, not a timeout's 1006.
+    expect(await report.promise).toEqual({ code: 4002, log: ["got one", "closed"] });
+  });
+
   it("idleTimeout closes a silent peer with 1001", async () => {
     const s = await pool.start(combo, echoHandler({ idleTimeout: 150 }));
     const c = await openClient(s.url);
@@ -286,6 +308,29 @@ describe.each(COMBOS)("WebSocket close and errors, $parser parser, $backend back
 });
 
 describe.each(COMBOS)("WebSocket lifetimes, $parser parser, $backend backend", (combo) => {
+  it("closes the connection once the handler's task ends, whatever its end; nothing stays open", async () => {
+    const tasks: Task[] = [];
+    const s = await pool.start(combo, function* (req) {
+      const ws = yield* upgrade(req, { perMessageDeflate: true });
+      tasks.push(current());
+      const m = yield* ws.receive();
+      if (m === "throw") throw new Error("on purpose");
+      if (m === "wait") yield* sleep(60_000);
+    }, { onError: () => {} });
+    const clients = await Promise.all(["return", "throw", "wait", "leave"].map(() => openClient(s.url, undefined, { perMessageDeflate: true })));
+    await bounded(waitUntil(() => tasks.length === 4), "four handlers");
+    expect(s.connections()).toBe(4);
+    clients[0]!.send("return");
+    clients[1]!.send("throw");
+    clients[2]!.send("wait");
+    clients[3]!.terminate(); // gone without a close frame
+    await bounded(waitUntil(() => tasks.filter((t) => !t.done).length === 1), "three handlers to end");
+    tasks.find((t) => !t.done)!.cancel("test");
+    const codes = await Promise.all(clients.slice(0, 3).map((c) => inboxOf(c).closed().then((x) => x.code)));
+    expect(codes).toEqual([1000, 1011, 1001]);
+    await bounded(waitUntil(() => s.connections() === 0), "every connection to close");
+  });
+
   it("closes with 1000 when the handler returns, 1011 when it throws (reported to onError)", async () => {
     const errors: unknown[] = [];
     const s = await pool.start(
@@ -335,9 +380,11 @@ describe.each(COMBOS)("WebSocket lifetimes, $parser parser, $backend backend", (
       if (codes.length === 3) report.resolve(codes);
     });
     const clients = await Promise.all([0, 1, 2].map(() => openClient(s.url)));
+    expect(s.connections()).toBe(3);
     await s.close(5000);
     for (const c of clients) expect(await inboxOf(c).closed()).toEqual({ code: 1001, reason: "server shutting down" });
     expect(await report.promise).toEqual([1001, 1001, 1001]);
+    expect(s.connections()).toBe(0);
   });
 
   it("a server stopping with a handler that ignores the close cancels it after the timeout; nothing stays open", async () => {

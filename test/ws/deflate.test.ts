@@ -11,7 +11,7 @@ import zlib from "node:zlib";
 import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import { type PerMessageDeflateOptions, upgrade } from "../../src/index.js";
-import { COMBOS, RawClient, clientFrame, codeOf, echoHandler, handshakeRequest, inboxOf, openClient, wsPool } from "./ws-helpers.js";
+import { COMBOS, RawClient, bounded, clientFrame, codeOf, echoHandler, handshakeRequest, inboxOf, openClient, wsPool } from "./ws-helpers.js";
 
 const pool = wsPool();
 afterEach(pool.closeAll);
@@ -113,6 +113,25 @@ describe.each(COMBOS)("permessage-deflate, $parser parser, $backend backend", (c
     expect([f.opcode, f.rsv]).toEqual([2, 0]);
     expect(f.payload.equals(data)).toBe(true);
     raw.destroy();
+  });
+
+  it("hands out a compressed message that arrived in the same read as the close frame", async () => {
+    const got: (string | number | null)[] = [];
+    const s = await pool.start(combo, function* (req) {
+      const ws = yield* upgrade(req, { perMessageDeflate: true });
+      for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) got.push(String(m));
+      got.push(ws.closeCode);
+    });
+    const raw = await RawClient.open(s.port, { "Sec-WebSocket-Extensions": "permessage-deflate" });
+    raw.write(Buffer.concat([clientFrame(1, compress(Buffer.from("first ".repeat(50))), { rsv: 4 }), clientFrame(1, compress(Buffer.from("second")), { rsv: 4 }), clientFrame(8, Buffer.from([0x03, 0xe8]))]));
+    expect((await raw.framesToEnd()).map(codeOf)).toEqual([1000]);
+    await bounded(
+      (async () => {
+        while (got.length < 3) await new Promise((r) => setTimeout(r, 5));
+      })(),
+      "the handler",
+    );
+    expect(got).toEqual(["first ".repeat(50), "second", 1000]);
   });
 
   it("closes with 1009 as soon as a message inflates past maxMessageSize (a deflate bomb)", async () => {
