@@ -280,9 +280,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
    * and the session is told when it ends.
    */
   *_upgrade<S extends UpgradeSession>(req: HttpRequest, head: string, start: (h: Handover) => S): Generator<Instruction, S, any> {
+    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     const res = this.upgradeRes;
     if (res === null || res._req !== req) throw new Error("upgrade(req): req must be the upgrade request whose handler is running now");
-    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     if (res._headSent) throw new Error("upgrade(req): a response to this request has been sent already");
     // The response object is spent: what the handler sent through it now would corrupt the new protocol.
     res._headSent = true;
@@ -295,6 +295,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     const byConnection = peekCurrent() === this.upgradeTask;
     const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind, byConnection });
     this.session = session;
+    this.upgradeRes = null; // spent: not kept for the WebSocket's lifetime
+    this.upgradeTask = null;
     return session;
   }
 

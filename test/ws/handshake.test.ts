@@ -92,6 +92,34 @@ describe.each(COMBOS)("WebSocket handshake, $parser parser, $backend backend", (
     expect(r.head).toMatch(/\r\nConnection: close/i);
   });
 
+  it("refuses upgrade() on a request that asked for none (400), and a second upgrade() of one request", async () => {
+    const errors: string[] = [];
+    const s = await pool.start(combo, function* (req) {
+      if (req.path === "/plain") {
+        try {
+          yield* upgrade(req);
+        } catch (e) {
+          errors.push(`${(e as Error).name} ${(e as WsHandshakeError).status}`);
+        }
+        return { body: "plain" };
+      }
+      const ws = yield* upgrade(req);
+      try {
+        yield* upgrade(req);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+      yield* ws.send("still fine");
+      yield* ws.receive();
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/plain`);
+    expect(await r.text()).toBe("plain");
+    const c = await openClient(s.url);
+    expect((await inboxOf(c).nth(1)).data.toString()).toBe("still fine");
+    c.close();
+    expect(errors).toEqual(["WsHandshakeError 400", "upgrade(req): this request was upgraded already"]);
+  });
+
   it("still answers CONNECT with 501", async () => {
     const s = await pool.start(combo, echoHandler());
     const c = await RawClient.connect(s.port);
