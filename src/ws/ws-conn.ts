@@ -7,6 +7,7 @@
  * and this object. Pings are answered, the close handshake is run, and
  * protocol errors are closed with their code as frames are processed.
  */
+import { describeValue } from "../config/options.js";
 import type { Conn } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
 import type { Handover } from "../http/upgrade-session.js";
@@ -745,5 +746,5 @@ function valueOf(text: boolean, bytes: Buffer): WsMessage {
 }
 
 function badData(data: unknown): never {
-  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${data === null ? "null" : typeof data}`);
+  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${describeValue(data)}`);
 }
