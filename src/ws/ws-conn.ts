@@ -170,7 +170,7 @@ export class WsConn {
     this.rest = h.rest;
     this.protocol = accepted.protocol;
     this.extensions = accepted.extensions;
-    this.deflate = accepted.deflate === null ? null : new PerMessageDeflate(accepted.deflate, this.kind);
+    this.deflate = accepted.deflate === null ? null : new PerMessageDeflate(accepted.deflate);
     this.decoder = createDecoder(h.kind, { maxFrameSize: cfg.maxFrameSize, allowRsv1: accepted.deflate !== null, requireMask: true });
     this.heard = now(owner);
     // The connection's task ends the WebSocket itself (finish, abandon); any other upgrading task owns it.
