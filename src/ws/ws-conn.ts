@@ -13,6 +13,7 @@ import { NetError } from "../net/errors.js";
 import type { Handover } from "../http/upgrade-session.js";
 import { currentTask } from "../runtime/current.js";
 import { type Ownership, now, own, release } from "../runtime/kernel.js";
+import { toAsyncIterable } from "../ops/iterables.js";
 import { withDeadline } from "../runtime/op.js";
 import { STREAM, STREAM_DONE, type Stream } from "../runtime/stream.js";
 import type { Task } from "../runtime/task.js";
@@ -251,6 +252,20 @@ export class WsConn {
    */
   [STREAM](): Stream<WsMessage> {
     return { next: () => this.nextItem() };
+  }
+
+  /**
+   * Receive from plain async code: `for await (const m of ws)` gives each
+   * message until the WebSocket closes. The receives run in a task of their
+   * own (see `toAsyncIterable`); a `break` stops receiving and leaves the
+   * WebSocket open. The handler's task still owns the WebSocket: keep it
+   * running while the loop runs.
+   *
+   * @example
+   * for await (const m of ws) console.log(m);
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<WsMessage, undefined, undefined> {
+    return toAsyncIterable<WsMessage>(this);
   }
 
   private *nextItem(): Generator<Instruction, IteratorResult<WsMessage, undefined>, any> {
