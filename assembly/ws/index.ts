@@ -3,8 +3,9 @@
 // The same algorithm as the TypeScript twin (src/ws/codec/ts-core.ts), step
 // for step, so both write the same record table and the driver
 // (src/ws/codec/decoder.ts) serves both. What differs is speed: payloads are
-// unmasked 16 bytes at a time (mask.ts) and the UTF-8 of text skips ASCII
-// 16 bytes at a time (utf8.ts).
+// unmasked 64 and 16 bytes at a time (mask.ts), and the UTF-8 of text is
+// checked in 16-byte blocks with the automaton only at their edges
+// (utf8.ts), giving the same answers and the same offending offsets.
 //
 // JS copies a read into INPUT once (after the few bytes of a partial header
 // it kept), writes the decoder's numbers into CONTROL, calls run(), and

@@ -3,7 +3,9 @@
  * same algorithm, step for step, writing the same records. A run parses
  * every frame header in the buffer, checks the RFC 6455 rules, unmasks
  * payloads in place, checks the UTF-8 of uncompressed text as it goes, and
- * records START / DATA / END (or ERROR) for the driver.
+ * records START / DATA / END (or ERROR) for the driver. Its UTF-8 check is
+ * the automaton of utf8.ts alone; the Wasm core puts a vector block check in
+ * front of the same automaton, with the same answers and offsets.
  */
 import { DecoderState, FrameError, Layout, Message, RecordKind, Utf8State } from "./constants.js";
 import type { DecoderIO, FrameCore } from "./frame-core.js";

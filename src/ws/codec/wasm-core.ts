@@ -137,13 +137,3 @@ function smiIfInt(v: number): number {
   const i = v | 0;
   return i === v ? i : v;
 }
-
-/** Null when the Wasm codec loads here, else why it does not (tests and the driver's fallback message). */
-export function wasmCodecError(): Error | null {
-  try {
-    new WasmFrameCore();
-    return null;
-  } catch (e) {
-    return e as Error;
-  }
-}
