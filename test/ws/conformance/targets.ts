@@ -1,0 +1,91 @@
+/**
+ * The echo servers the conformance table runs against: tasklet's (each
+ * parser, which also picks the frame codec, on each scheduler backend) and,
+ * as a control, the `ws` package's WebSocketServer configured the same way.
+ * `suite()` turns a table of cases into one test per case and server.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
+import { configOf, playCase, verdict, type ServerConfig, type WsCase } from "./runner.js";
+
+/** A running echo server. */
+export interface EchoServer {
+  port: number;
+  path: string;
+  close(): Promise<void>;
+}
+
+/** A kind of echo server under test. */
+export interface Target {
+  name: string;
+  start(cfg: ServerConfig): Promise<EchoServer>;
+}
+
+/** `ws` as the control: echoes each message as it came (text as text). */
+export const wsTarget: Target = {
+  name: "ws (control)",
+  async start(cfg) {
+    const wss = new WebSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      maxPayload: cfg.maxMessageSize,
+      // threshold 0: ws compresses every message it sends, as a server that always compresses would.
+      perMessageDeflate: cfg.deflate ? { threshold: 0 } : false,
+    });
+    wss.on("connection", (ws) => {
+      ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      ws.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+    const port = (wss.address() as { port: number }).port;
+    return {
+      port,
+      path: "/",
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close(() => resolve());
+        }),
+    };
+  },
+};
+
+/** Every target the table runs against. */
+export const TARGETS: readonly Target[] = [wsTarget];
+
+/**
+ * One describe per target, one test per case. Servers are started once per
+ * distinct config and closed after the file.
+ */
+export function suite(title: string, cases: readonly WsCase[], targets: readonly Target[] = TARGETS): void {
+  for (const target of targets) {
+    describe(`${title}: ${target.name}`, () => {
+      const servers = serverCache(target);
+      afterAll(() => servers.closeAll());
+      for (const c of cases) {
+        it(`${c.id} ${c.title}`, async () => {
+          const server = await servers.get(configOf(c));
+          const result = await playCase(c, server.port, server.path);
+          expect(verdict(c, result)).toBeNull();
+        });
+      }
+    });
+  }
+}
+
+/** A started server of a target, for property tests that play many generated cases. */
+export function serverCache(target: Target): { get(cfg: ServerConfig): Promise<EchoServer>; closeAll(): Promise<void> } {
+  const started = new Map<string, Promise<EchoServer>>();
+  return {
+    get(cfg) {
+      const key = JSON.stringify(cfg);
+      let s = started.get(key);
+      if (!s) started.set(key, (s = target.start(cfg)));
+      return s;
+    },
+    async closeAll() {
+      for (const s of started.values()) await (await s).close();
+      started.clear();
+    },
+  };
+}
