@@ -109,38 +109,53 @@ export class WireViolation extends Error {
  * the top bit set.
  */
 export class ServerFrameDecoder {
-  private pending: Buffer = Buffer.alloc(0);
+  // Received bytes not yet decoded, as a list: a 16 MiB frame arriving in
+  // 64 KiB reads is joined once, when whole, not once per read.
+  private chunks: Buffer[] = [];
+  private have = 0;
+  /** Bytes the frame at the front needs in all, once its header is known. */
+  private need = 0;
 
   push(chunk: Uint8Array): ServerFrame[] {
-    this.pending = this.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(Buffer.from(chunk));
+    this.have += chunk.length;
     const frames: ServerFrame[] = [];
-    for (;;) {
-      const b = this.pending;
-      if (b.length < 2) break;
-      const fin = (b[0]! & 0x80) !== 0;
-      const rsv = (b[0]! >> 4) & 7;
-      const opcode = b[0]! & 0x0f;
-      if (b[1]! & 0x80) throw new WireViolation("the server sent a masked frame");
-      let len = b[1]! & 0x7f;
-      let at = 2;
-      if (len === 126) {
-        if (b.length < 4) break;
-        len = b.readUInt16BE(2);
-        at = 4;
-      } else if (len === 127) {
-        if (b.length < 10) break;
-        const big = b.readBigUInt64BE(2);
-        if (big >> 63n) throw new WireViolation("the server sent a 64-bit length with the top bit set");
-        if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireViolation(`the server sent an absurd length ${big}`);
-        len = Number(big);
-        at = 10;
-      }
-      if (opcode >= 8 && (len > 125 || !fin)) throw new WireViolation(`the server sent a ${fin ? "long" : "fragmented"} control frame (opcode ${opcode}, ${len} bytes)`);
-      if (b.length < at + len) break;
-      frames.push({ fin, rsv, opcode, payload: Buffer.from(b.subarray(at, at + len)) });
-      this.pending = b.subarray(at + len);
+    while (this.have >= Math.max(2, this.need)) {
+      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+      const b = this.chunks[0]!;
+      const frame = this.decodeOne(b);
+      if (frame === null) break;
+      frames.push(frame.frame);
+      this.chunks = frame.used < b.length ? [b.subarray(frame.used)] : [];
+      this.have -= frame.used;
+      this.need = 0;
     }
     return frames;
+  }
+
+  /** The frame at the start of b, or null (and this.need set) when b is too short. */
+  private decodeOne(b: Buffer): { frame: ServerFrame; used: number } | null {
+    const fin = (b[0]! & 0x80) !== 0;
+    const rsv = (b[0]! >> 4) & 7;
+    const opcode = b[0]! & 0x0f;
+    if (b[1]! & 0x80) throw new WireViolation("the server sent a masked frame");
+    let len = b[1]! & 0x7f;
+    let at = 2;
+    if (len === 126) {
+      if (b.length < 4) return (this.need = 4), null;
+      len = b.readUInt16BE(2);
+      at = 4;
+    } else if (len === 127) {
+      if (b.length < 10) return (this.need = 10), null;
+      const big = b.readBigUInt64BE(2);
+      if (big >> 63n) throw new WireViolation("the server sent a 64-bit length with the top bit set");
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireViolation(`the server sent an absurd length ${big}`);
+      len = Number(big);
+      at = 10;
+    }
+    if (opcode >= 8 && (len > 125 || !fin)) throw new WireViolation(`the server sent a ${fin ? "long" : "fragmented"} control frame (opcode ${opcode}, ${len} bytes)`);
+    if (b.length < at + len) return (this.need = at + len), null;
+    return { frame: { fin, rsv, opcode, payload: Buffer.from(b.subarray(at, at + len)) }, used: at + len };
   }
 }
 
