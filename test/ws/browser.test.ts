@@ -1,0 +1,154 @@
+/**
+ * A real browser against tasklet: Chromium (Debian's package, driven by
+ * playwright-core) loads a page tasklet serves at `/`, whose script opens a
+ * WebSocket, sends text (non-ASCII too) and a few hundred KiB of binary,
+ * reads the echoes, closes with a code and reason, then has the server
+ * close. The test checks every byte both ways and the close codes each
+ * side saw, with permessage-deflate off and on (Chromium offers it), on
+ * both parsers and both backends, with one browser for the file. It skips
+ * only when /usr/bin/chromium is missing, and says so.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
+import { pattern } from "../support/helpers.js";
+import { COMBOS, serverPool } from "../http/http-helpers.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`test/ws/browser.test.ts skipped: ${CHROMIUM} is not installed (.ci/run installs Debian's chromium package)`);
+
+const PAGE = readFileSync(new URL("../fixtures/ws/echo-page.html", import.meta.url), "utf8");
+const TEXT = "héllo wörld, κόσμε, 😀 — tasklet";
+const SIZE = 300 * 1024;
+
+/** What the page leaves in window.result. */
+interface PageResult {
+  error?: string;
+  extensions: string;
+  textEcho: string;
+  binEcho: string;
+  smallEcho: string;
+  clientClose: { code: number; reason: string; wasClean: boolean };
+  serverClose: { code: number; reason: string; wasClean: boolean };
+}
+
+/** What the WebSocket server saw. */
+interface ServerSide {
+  /** Each message received: text as is, binary as its sha256. */
+  received: string[];
+  /** Close code and reason of each connection, as the server saw them. */
+  closes: { code: number; reason: string }[];
+}
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** The WebSocket endpoint the page talks to: a ws server (until tasklet's upgrade is merged in). */
+async function wsEndpoint(deflate: boolean): Promise<{ url: string; side: ServerSide; close: () => Promise<void> }> {
+  const side: ServerSide = { received: [], closes: [] };
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 1 << 20, perMessageDeflate: deflate ? { threshold: 0 } : false });
+  wss.on("connection", (ws) => {
+    ws.on("message", (data: Buffer, isBinary) => {
+      if (!isBinary && data.toString() === "close-me") return ws.close(4002, "bye from server");
+      side.received.push(isBinary ? sha(data) : data.toString());
+      ws.send(data, { binary: isBinary });
+    });
+    ws.on("close", (code, reason) => side.closes.push({ code, reason: reason.toString() }));
+  });
+  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`,
+    side,
+    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+  };
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
+}
+
+describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => {
+  let context: BrowserContext;
+  let profile: string;
+  const { start, closeAll } = serverPool();
+
+  beforeAll(async () => {
+    profile = mkdtempSync(join(tmpdir(), "tasklet-chromium-"));
+    // launchPersistentContext takes the empty profile folder as --user-data-dir.
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        // Without these Chromium dials out, and this machine's closed network refuses its connections.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await closeAll();
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  for (const combo of COMBOS) {
+    for (const deflate of [false, true]) {
+      it(`${combo.parser} parser, ${combo.backend} backend, permessage-deflate ${deflate ? "on" : "off"}: echoes every byte and closes both ways`, async () => {
+        const endpoint = await wsEndpoint(deflate);
+        try {
+          const server = await start(combo, function* (req) {
+            if (req.path === "/") return { headers: { "content-type": "text/html; charset=utf-8" }, body: PAGE };
+            return { status: 404, body: "no" };
+          });
+          const page = await context.newPage();
+          try {
+            const query = new URLSearchParams({ ws: endpoint.url, size: String(SIZE), text: TEXT });
+            await page.goto(`http://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
+            const r = await within(page.evaluate(() => (globalThis as unknown as { result: Promise<PageResult> }).result), 20_000, "the page's script");
+            expect(r.error).toBeUndefined();
+            // What the browser got back, byte for byte.
+            expect(r.textEcho).toBe(TEXT);
+            expect(Buffer.from(r.binEcho, "base64").equals(Buffer.from(pattern(7, SIZE)))).toBe(true);
+            expect(Buffer.from(r.smallEcho, "base64").equals(Buffer.from(pattern(8, 3000)))).toBe(true);
+            expect(r.extensions.includes("permessage-deflate")).toBe(deflate);
+            // What the server got from the browser.
+            expect(endpoint.side.received).toEqual([TEXT, sha(pattern(7, SIZE)), sha(pattern(8, 3000))]);
+            // The browser's close: the server saw its code and reason; the browser saw the answer.
+            expect(r.clientClose.wasClean).toBe(true);
+            expect([4001, 1000]).toContain(r.clientClose.code);
+            // The server's close: the browser saw its code and reason.
+            expect(r.serverClose).toEqual({ code: 4002, reason: "bye from server", wasClean: true });
+            await within(
+              (async () => {
+                while (endpoint.side.closes.length < 2) await new Promise((res) => setTimeout(res, 10));
+              })(),
+              5000,
+              "the server's close events",
+            );
+            expect(endpoint.side.closes).toContainEqual({ code: 4001, reason: "bye from chromium" });
+            expect(endpoint.side.closes).toContainEqual({ code: 4002, reason: "bye from server" });
+          } finally {
+            await page.close();
+          }
+        } finally {
+          await endpoint.close();
+        }
+      });
+    }
+  }
+});
