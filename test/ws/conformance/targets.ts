@@ -6,6 +6,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
+import { serve, upgrade } from "../../../src/index.js";
+import { COMBOS } from "../../http/http-helpers.js";
 import { configOf, playCase, verdict, type ServerConfig, type WsCase } from "./runner.js";
 
 /** A running echo server. */
@@ -53,8 +55,32 @@ export const wsTarget: Target = {
   },
 };
 
-/** Every target the table runs against. */
-export const TARGETS: readonly Target[] = [wsTarget];
+/**
+ * tasklet's echo server on one parser (which also picks the Wasm or TS frame
+ * codec) and one scheduler backend; permessage-deflate set as for ws
+ * (every reply compressed), the frame limit the message limit.
+ */
+export function taskletTarget(combo: (typeof COMBOS)[number]): Target {
+  return {
+    name: `tasklet (${combo.parser} parser, ${combo.backend} backend)`,
+    async start(cfg) {
+      const server = serve({ port: 0, host: "127.0.0.1", parser: combo.parser, backend: combo.backend }, function* (req) {
+        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return { status: 404, body: "no" };
+        const ws = yield* upgrade(req, {
+          maxMessageSize: cfg.maxMessageSize,
+          maxFrameSize: cfg.maxMessageSize,
+          perMessageDeflate: cfg.deflate ? { threshold: 0 } : false,
+        });
+        for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) yield* ws.send(m);
+      });
+      await server.ready;
+      return { port: server.port, path: "/", close: () => server.close({ timeout: 100 }).then(undefined, () => {}) };
+    },
+  };
+}
+
+/** Every target the table runs against: tasklet on each parser and backend, then ws. */
+export const TARGETS: readonly Target[] = [...COMBOS.map(taskletTarget), wsTarget];
 
 /**
  * One describe per target, one test per case. Servers are started once per
