@@ -15,7 +15,13 @@ const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012,
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 
 const section7: WsCase[] = [
-  { id: "7.1.1", title: "a message, then a close", send: [text("Hello"), close(1000)], expect: { reply: [1000], before: [{ text: "Hello" }] } },
+  {
+    id: "7.1.1",
+    title: "a message, then a close",
+    send: [text("Hello"), close(1000)],
+    expect: { reply: [1000], before: [{ text: "Hello" }] },
+    note: "Autobahn 7.1.1: the message that came before the close is answered before the close reply (ws does)",
+  },
   { id: "7.1.2", title: "a text after the close is ignored", send: [close(1000), text("after close")], split: "whole", expect: { reply: [1000] } },
   { id: "7.1.3", title: "a ping after the close is not answered", send: [close(1000), ping("after close")], split: "whole", expect: { reply: [1000] } },
   {
@@ -72,9 +78,11 @@ for (const target of TARGETS) {
       const server = await servers.get(DEFAULT_CONFIG);
       const client = await WireClient.open({ port: server.port, path: server.path });
       try {
-        await client.send([binary(Uint8Array.of(1, 2, 3)), close(1001, "going")]);
+        // The echo first, then the close (7.1.1 covers both in one read).
+        await client.send(binary(Uint8Array.of(1, 2, 3)));
         const echo = await client.message(5000);
         expect(echo).toMatchObject({ type: "binary", data: Buffer.from([1, 2, 3]) });
+        await client.send(close(1001, "going"));
         const closing = await client.message(5000);
         expect(closing).toMatchObject({ type: "close", code: expect.toSatisfy((c: number) => c === 1001 || c === 1000) });
         // We never close our side: the server must (§7.1.1, the server closes first).
