@@ -58,7 +58,9 @@ export function encodeFrame(f: FrameSpec): Buffer {
   if (form === 16 && n > 65535) throw new RangeError(`a 16-bit length cannot hold ${n}`);
   const mask = f.mask === false ? null : (f.mask ?? randomBytes(4));
   const headLen = 2 + (form === 16 ? 2 : form === 64 ? 8 : 0) + (mask ? 4 : 0);
-  const out = Buffer.allocUnsafe(headLen + n);
+  // The payload starts 4-byte aligned in its ArrayBuffer, so large payloads mask a word at a time.
+  const pad = (4 - (headLen % 4)) % 4;
+  const out = Buffer.from(new ArrayBuffer(pad + headLen + n), pad, headLen + n);
   out[0] = ((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) & 7) << 4 | (f.opcode & 0x0f);
   const maskBit = mask ? 0x80 : 0;
   let at = 2;
@@ -75,7 +77,11 @@ export function encodeFrame(f: FrameSpec): Buffer {
   if (mask) {
     out.set(mask, at);
     at += 4;
-    for (let i = 0; i < n; i++) out[at + i] = payload[i]! ^ mask[i & 3]!;
+    out.set(payload, at);
+    const words = new Uint32Array(out.buffer, pad + at, n >>> 2);
+    const key = new Uint32Array(Uint8Array.from(mask).buffer)[0]!;
+    for (let i = 0; i < words.length; i++) words[i]! ^= key;
+    for (let i = words.length * 4; i < n; i++) out[at + i]! ^= mask[i & 3]!;
   } else out.set(payload, at);
   return out;
 }

@@ -1,12 +1,13 @@
 /**
  * A real browser against tasklet: Chromium (Debian's package, driven by
  * playwright-core) loads a page tasklet serves at `/`, whose script opens a
- * WebSocket, sends text (non-ASCII too) and a few hundred KiB of binary,
- * reads the echoes, closes with a code and reason, then has the server
- * close. The test checks every byte both ways and the close codes each
- * side saw, with permessage-deflate off and on (Chromium offers it), on
- * both parsers and both backends, with one browser for the file. It skips
- * only when /usr/bin/chromium is missing, and says so.
+ * WebSocket to `/ws` on the same port, sends text (non-ASCII too) and a few
+ * hundred KiB of binary, reads the echoes, closes with a code and reason,
+ * then has the server close. The test checks every byte both ways and the
+ * close codes each side saw, with permessage-deflate off and on (Chromium
+ * offers it), on both parsers (so both frame codecs) and both backends,
+ * with one browser for the file. It skips only when /usr/bin/chromium is
+ * missing, and says so.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocketServer } from "ws";
+import { type Handler, upgrade } from "../../src/index.js";
 import { pattern } from "../support/helpers.js";
 import { COMBOS, serverPool } from "../http/http-helpers.js";
 
@@ -47,23 +48,25 @@ interface ServerSide {
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-/** The WebSocket endpoint the page talks to: a ws server (until tasklet's upgrade is merged in). */
-async function wsEndpoint(deflate: boolean): Promise<{ url: string; side: ServerSide; close: () => Promise<void> }> {
-  const side: ServerSide = { received: [], closes: [] };
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 1 << 20, perMessageDeflate: deflate ? { threshold: 0 } : false });
-  wss.on("connection", (ws) => {
-    ws.on("message", (data: Buffer, isBinary) => {
-      if (!isBinary && data.toString() === "close-me") return ws.close(4002, "bye from server");
-      side.received.push(isBinary ? sha(data) : data.toString());
-      ws.send(data, { binary: isBinary });
-    });
-    ws.on("close", (code, reason) => side.closes.push({ code, reason: reason.toString() }));
-  });
-  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
-  return {
-    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ws`,
-    side,
-    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+/**
+ * tasklet's server: the page at `/`, an echo WebSocket at `/ws` on the same
+ * port. "close-me" makes the server close with 4002; every connection's
+ * close code and reason, as tasklet saw them, go to `side`.
+ */
+function pageAndSocket(side: ServerSide, deflate: boolean): Handler {
+  return function* (req) {
+    if (req.path === "/") return { headers: { "content-type": "text/html; charset=utf-8" }, body: PAGE };
+    if (req.path !== "/ws" || req.headers.get("upgrade")?.toLowerCase() !== "websocket") return { status: 404, body: "no" };
+    const ws = yield* upgrade(req, { maxMessageSize: 1 << 20, perMessageDeflate: deflate ? { threshold: 0 } : false });
+    for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) {
+      if (m === "close-me") {
+        yield* ws.close(4002, "bye from server");
+        break;
+      }
+      side.received.push(typeof m === "string" ? m : sha(m));
+      yield* ws.send(m);
+    }
+    side.closes.push({ code: ws.closeCode ?? -1, reason: ws.closeReason });
   };
 }
 
@@ -109,44 +112,37 @@ describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => 
   for (const combo of COMBOS) {
     for (const deflate of [false, true]) {
       it(`${combo.parser} parser, ${combo.backend} backend, permessage-deflate ${deflate ? "on" : "off"}: echoes every byte and closes both ways`, async () => {
-        const endpoint = await wsEndpoint(deflate);
+        const side: ServerSide = { received: [], closes: [] };
+        const server = await start(combo, pageAndSocket(side, deflate));
+        const page = await context.newPage();
         try {
-          const server = await start(combo, function* (req) {
-            if (req.path === "/") return { headers: { "content-type": "text/html; charset=utf-8" }, body: PAGE };
-            return { status: 404, body: "no" };
-          });
-          const page = await context.newPage();
-          try {
-            const query = new URLSearchParams({ ws: endpoint.url, size: String(SIZE), text: TEXT });
-            await page.goto(`http://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
-            const r = await within(page.evaluate(() => (globalThis as unknown as { result: Promise<PageResult> }).result), 20_000, "the page's script");
-            expect(r.error).toBeUndefined();
-            // What the browser got back, byte for byte.
-            expect(r.textEcho).toBe(TEXT);
-            expect(Buffer.from(r.binEcho, "base64").equals(Buffer.from(pattern(7, SIZE)))).toBe(true);
-            expect(Buffer.from(r.smallEcho, "base64").equals(Buffer.from(pattern(8, 3000)))).toBe(true);
-            expect(r.extensions.includes("permessage-deflate")).toBe(deflate);
-            // What the server got from the browser.
-            expect(endpoint.side.received).toEqual([TEXT, sha(pattern(7, SIZE)), sha(pattern(8, 3000))]);
-            // The browser's close: the server saw its code and reason; the browser saw the answer.
-            expect(r.clientClose.wasClean).toBe(true);
-            expect([4001, 1000]).toContain(r.clientClose.code);
-            // The server's close: the browser saw its code and reason.
-            expect(r.serverClose).toEqual({ code: 4002, reason: "bye from server", wasClean: true });
-            await within(
-              (async () => {
-                while (endpoint.side.closes.length < 2) await new Promise((res) => setTimeout(res, 10));
-              })(),
-              5000,
-              "the server's close events",
-            );
-            expect(endpoint.side.closes).toContainEqual({ code: 4001, reason: "bye from chromium" });
-            expect(endpoint.side.closes).toContainEqual({ code: 4002, reason: "bye from server" });
-          } finally {
-            await page.close();
-          }
+          const query = new URLSearchParams({ size: String(SIZE), text: TEXT });
+          await page.goto(`http://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
+          const r = await within(page.evaluate(() => (globalThis as unknown as { result: Promise<PageResult> }).result), 20_000, "the page's script");
+          expect(r.error).toBeUndefined();
+          // What the browser got back, byte for byte.
+          expect(r.textEcho).toBe(TEXT);
+          expect(Buffer.from(r.binEcho, "base64").equals(Buffer.from(pattern(7, SIZE)))).toBe(true);
+          expect(Buffer.from(r.smallEcho, "base64").equals(Buffer.from(pattern(8, 3000)))).toBe(true);
+          expect(r.extensions.includes("permessage-deflate")).toBe(deflate);
+          // What the server got from the browser.
+          expect(side.received).toEqual([TEXT, sha(pattern(7, SIZE)), sha(pattern(8, 3000))]);
+          // The browser's close: the server saw its code and reason; the browser saw the answer.
+          expect(r.clientClose.wasClean).toBe(true);
+          expect([4001, 1000]).toContain(r.clientClose.code);
+          // The server's close: the browser saw its code and reason.
+          expect(r.serverClose).toEqual({ code: 4002, reason: "bye from server", wasClean: true });
+          await within(
+            (async () => {
+              while (side.closes.length < 2) await new Promise((res) => setTimeout(res, 10));
+            })(),
+            5000,
+            "the server's handlers to end",
+          );
+          expect(side.closes).toContainEqual({ code: 4001, reason: "bye from chromium" });
+          expect(side.closes).toContainEqual({ code: 4002, reason: "bye from server" });
         } finally {
-          await endpoint.close();
+          await page.close();
         }
       });
     }

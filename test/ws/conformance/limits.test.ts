@@ -22,15 +22,16 @@ const big = (n: number) => (memo.get(`b${n}`) ?? memo.set(`b${n}`, pattern(n, n)
 const bigText = (n: number) => (memo.get(`t${n}`) ?? memo.set(`t${n}`, "abcdefghijklmnopqrstuvwxyz0123456789".repeat(Math.ceil(n / 36)).slice(0, n)).get(`t${n}`)) as string;
 
 const section9: WsCase[] = [];
-for (const size of [64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
+// Sizes kept to what tells something (each runs on five servers): 16 MiB once whole, twice in fragments.
+for (const size of [64 * KiB, 1 * MiB, 4 * MiB, 16 * MiB]) {
   const label = size >= MiB ? `${size / MiB} MiB` : `${size / KiB} KiB`;
-  section9.push(
-    { id: `9.1.${label}`, title: `text message of ${label} in one frame`, send: [text(bigText(size))], split: { every: 256 * KiB }, expect: { echo: [{ text: bigText(size) }] }, timeoutMs: 30_000 },
-    { id: `9.2.${label}`, title: `binary message of ${label} in one frame`, send: [binary(big(size))], split: { every: 256 * KiB }, expect: { echo: [{ binary: big(size) }] }, timeoutMs: 30_000 },
-  );
+  if (size < 16 * MiB) {
+    section9.push({ id: `9.1.${label}`, title: `text message of ${label} in one frame`, send: [text(bigText(size))], split: { every: 256 * KiB }, expect: { echo: [{ text: bigText(size) }] }, timeoutMs: 30_000 });
+  }
+  section9.push({ id: `9.2.${label}`, title: `binary message of ${label} in one frame`, send: [binary(big(size))], split: { every: 256 * KiB }, expect: { echo: [{ binary: big(size) }] }, timeoutMs: 30_000 });
 }
-// Autobahn 9.3/9.4: 4 MiB in fragments from 64 B to 4 MiB.
-for (const frag of [64, 256, 4 * KiB, 64 * KiB, 1 * MiB, 4 * MiB]) {
+// Autobahn 9.3/9.4: 4 MiB in fragments from 64 B to 4 MiB (a subset of its sizes).
+for (const frag of [64, 4 * KiB, 1 * MiB]) {
   const size = 4 * MiB;
   section9.push(
     {
@@ -62,10 +63,10 @@ section9.push(
   },
   {
     id: "9.5.2",
-    title: "binary 16 MiB in 64 KiB fragments, cut into odd TCP writes",
-    send: fragmented(Op.BINARY, big(16 * MiB), every(64 * KiB, 16 * MiB)),
+    title: "text 16 MiB in 64 KiB fragments, cut into odd TCP writes",
+    send: fragmented(Op.TEXT, bigText(16 * MiB), every(64 * KiB, 16 * MiB)),
     split: { every: 99_991 },
-    expect: { echo: [{ binary: big(16 * MiB) }] },
+    expect: { echo: [{ text: bigText(16 * MiB) }] },
     timeoutMs: 30_000,
   },
   {
@@ -100,12 +101,10 @@ section9.push(
   },
   {
     id: "9.7.6",
-    title: "a 16 MiB frame against the 1 MiB limit (failed on its header)",
-    send: [binary(big(16 * MiB))],
-    split: { every: 256 * KiB },
+    title: "a header announcing 16 MiB against the 1 MiB limit, 64 KiB of it sent",
+    send: [binary(big(64 * KiB), { lengthForm: 64, length64: BigInt(16 * MiB) })],
     server: limited,
     expect: { fail: [1009] },
-    timeoutMs: 30_000,
   },
   {
     id: "9.7.7",
