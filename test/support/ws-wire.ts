@@ -296,6 +296,8 @@ export interface WireOptions {
   headers?: Record<string, string | null>;
   /** Bound on the handshake; default 5 s. */
   timeoutMs?: number;
+  /** Bytes (frames) sent in the same write as the request, before any answer. */
+  early?: Uint8Array;
 }
 
 /** The server's answer to an upgrade request. */
@@ -471,7 +473,7 @@ export class WireClient {
       sock.on("data", onData);
       sock.on("error", onError);
       sock.on("close", onClose);
-      sock.on("connect", () => sock.write(requestText(o, key)));
+      sock.on("connect", () => sock.write(Buffer.concat([Buffer.from(requestText(o, key)), o.early ?? new Uint8Array(0)])));
     });
   }
 
