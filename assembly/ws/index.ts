@@ -140,8 +140,9 @@ export function run(from: i32, end: i32): i32 {
       detail = err == FrameError.CONTROL_TOO_LONG ? len7 : opcode;
       break;
     }
-    const hl = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + <i32>(b1 >> 7) * 4;
-    if (end - p < hl) break; // kept by the driver, parsed again with the next read
+    // The length is checked as soon as it is in, before the masking key.
+    const ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    if (end - p < 2 + ext) break; // kept by the driver, parsed again with the next read
     let q = p + 2;
     let length = <f64>len7;
     if (len7 == 126) {
@@ -163,6 +164,8 @@ export function run(from: i32, end: i32): i32 {
       errAt = p;
       break;
     }
+    const hl = 2 + ext + <i32>(b1 >> 7) * 4;
+    if (end - p < hl) break;
     mask = (b1 & 0x80) != 0 ? load<u32>(INPUT + <usize>q) : 0;
     phase = 0;
     const fin = (b0 & 0x80) != 0;

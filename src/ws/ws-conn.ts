@@ -25,10 +25,23 @@ import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, boundedReason, bytesF
 import type { Accepted } from "./handshake.js";
 import type { UpgradeConfig } from "./ws-options.js";
 
-/** A message as `receive()` returns it: a text message as a string, a binary one as a Buffer. */
+/**
+ * A message as `receive()` returns it: a text message as a string, a binary one as a Buffer.
+ *
+ * @example
+ * const m: WsMessage | null = yield* ws.receive();
+ * if (typeof m === "string") console.log("text", m);
+ * else if (m !== null) console.log("bytes", m.length);
+ */
 export type WsMessage = string | Buffer;
 
-/** What `send()` takes: a string goes as a text message, bytes as a binary one. */
+/**
+ * What `send()` takes: a string goes as a text message, bytes as a binary one.
+ *
+ * @example
+ * const reply: WsData = new Uint8Array([1, 2, 3]);
+ * yield* ws.send(reply);
+ */
 export type WsData = string | Uint8Array | ArrayBuffer;
 
 /** Where the connection is in its life. */
@@ -140,8 +153,8 @@ export class WsConn implements FrameSink, UpgradeSession {
   /** Clock time of the last bytes received, and of the heartbeat's ping still unanswered (-1: none). */
   private heard: number;
   private pingedAt = -1;
-  /** Set when the connection reaches Closed, for a close() that waits while another task reads. */
-  private closedEvent: Event | null = null;
+  /** Set when a reader leaves or the connection closes, for a close() that waits while another task reads. */
+  private readerGone: Event | null = null;
   /** The owning task's hold (closes the WebSocket if that task ends first). */
   private hold: Ownership | null = null;
 
@@ -185,16 +198,19 @@ export class WsConn implements FrameSink, UpgradeSession {
    * for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) console.log(m);
    */
   *receive(): Generator<Instruction, WsMessage | null, any> {
-    for (;;) {
-      const r = this.ready;
-      if (r !== null && r.length > 0) return yield* this.open(r.shift()!);
-      if (this.state === State.Closed) return null;
-      this.enterReading("receive()");
-      try {
+    this.enterReading("receive()");
+    try {
+      for (;;) {
+        const r = this.ready;
+        if (r !== null && r.length > 0) return yield* this.open(r.shift()!);
+        if (this.state === State.Closed) {
+          this.deflate?.dispose(); // every message handed out: zlib's memory can go
+          return null;
+        }
         yield* this.pump(Infinity);
-      } finally {
-        this.leaveReading();
       }
+    } finally {
+      this.leaveReading();
     }
   }
 
@@ -221,7 +237,8 @@ export class WsConn implements FrameSink, UpgradeSession {
 
   private leaveReading(): void {
     this.reading = false;
-    if (this.state === State.Closed && this.closedEvent !== null) this.closedEvent.set();
+    // A close() waiting for this reader takes over (or sees the end).
+    if (this.readerGone !== null) this.readerGone.set();
   }
 
   /** The message's value: text decoded, binary as a Buffer, a compressed one inflated first. */
@@ -472,12 +489,13 @@ export class WsConn implements FrameSink, UpgradeSession {
     this.state = State.Closed;
     this.ignoring = true;
     this.conn.close();
-    this.deflate?.dispose();
+    // Compressed messages still to hand out need the inflater's context; else zlib's memory goes now.
+    if (this.ready === null || this.ready.length === 0) this.deflate?.dispose();
     if (this.hold !== null) {
       release(this.hold);
       this.hold = null;
     }
-    if (!this.reading && this.closedEvent !== null) this.closedEvent.set();
+    if (this.readerGone !== null) this.readerGone.set();
   }
 
   /** Send a close frame now, without waiting, and close (an idle timeout, a cancellation). */
@@ -595,21 +613,22 @@ export class WsConn implements FrameSink, UpgradeSession {
     }
     const me = currentTask("WsConn.close");
     const until = now(me) + this.cfg.closeTimeout;
-    if (this.reading) {
-      // Another task decodes the frames: it will see the peer's close.
-      const ev = (this.closedEvent ??= new Event("WebSocket closed"));
-      try {
-        yield* withDeadline(ev.wait(), Math.ceil(until), waitOver);
-      } catch (e) {
-        if (e !== WAIT_OVER) throw e;
+    while (!this.closed && now(me) < until) {
+      if (this.reading) {
+        // Another task decodes the frames: wait until it sees the peer's close, or leaves (then take over).
+        const ev = (this.readerGone ??= new Event("WebSocket reader"));
+        ev.clear();
+        try {
+          yield* withDeadline(ev.wait(), Math.ceil(until), waitOver);
+        } catch (e) {
+          if (e !== WAIT_OVER) throw e;
+        }
+        continue;
       }
-    } else {
       this.enterReading("close()");
       try {
-        while (!this.closed && now(me) < until) {
-          yield* this.pump(until);
-          this.ready = null; // messages after our close are dropped
-        }
+        yield* this.pump(until);
+        this.ready = null; // messages after our close are dropped
       } finally {
         this.leaveReading();
       }
@@ -619,6 +638,7 @@ export class WsConn implements FrameSink, UpgradeSession {
       if (this.closeReason === "") this.closeReason = `no close frame from the peer within ${this.cfg.closeTimeout} ms`;
       this.shut();
     }
+    if (!this.reading && (this.ready === null || this.ready.length === 0)) this.deflate?.dispose();
   }
 
   private closedError(what: string, cause?: unknown): WsClosedError {
@@ -643,6 +663,8 @@ export class WsConn implements FrameSink, UpgradeSession {
   /** @internal The task ends without the handler finishing (cancelled): close 1001 now, without waiting. */
   abandon(): void {
     this.closeWith(CloseCode.GOING_AWAY, "");
+    this.ready = null; // nobody will receive them now
+    this.deflate?.dispose();
   }
 
   /** @internal The server stops: send close 1001; the handler's receive() sees the peer's answer and returns null. */

@@ -101,8 +101,9 @@ export class TsFrameCore implements FrameCore {
         detail = err === FrameError.CONTROL_TOO_LONG ? len7 : opcode;
         break;
       }
-      const hl = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 >> 7) * 4;
-      if (end - p < hl) break; // kept by the driver, parsed again with the next read
+      // The length is checked as soon as it is in, before the masking key.
+      const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+      if (end - p < 2 + ext) break; // kept by the driver, parsed again with the next read
       let q = p + 2, length = len7;
       if (len7 === 126) {
         length = (b[q] << 8) | b[q + 1];
@@ -123,6 +124,8 @@ export class TsFrameCore implements FrameCore {
         errAt = p;
         break;
       }
+      const hl = 2 + ext + (b1 >> 7) * 4;
+      if (end - p < hl) break;
       mask = (b1 & 0x80) !== 0 ? keyOf(b, q) : 0;
       phase = 0;
       if (opcode === 1 || opcode === 2) {
