@@ -139,6 +139,11 @@ export async function playCase(c: WsCase, port: number, path: string): Promise<C
     }
     await within(sending, left());
     r.tcpClosed = await client.waitClosed(Math.min(left(), 3000));
+    // §1.4: nothing may follow a close frame.
+    if (r.serverClose) {
+      const after = await client.next(0);
+      if (after.type === "frame") r.trouble.push(`the server sent opcode ${after.frame.opcode} after its close frame`);
+    }
     return r;
   } finally {
     client.destroy();
