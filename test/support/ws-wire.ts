@@ -334,9 +334,9 @@ function requestText(o: WireOptions, key: string): string {
 /**
  * Send an upgrade request (or any request bytes) and read the answer's head:
  * for handshakes a test breaks on purpose. Waits at most `timeoutMs` for the
- * head, then a short while for the server to close.
+ * head, then at most `settleMs` for the server to close.
  */
-export function rawHandshake(port: number, request: string | Buffer, timeoutMs = 5000): Promise<HandshakeAnswer> {
+export function rawHandshake(port: number, request: string | Buffer, timeoutMs = 5000, settleMs = 300): Promise<HandshakeAnswer> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, "127.0.0.1");
     let buf = Buffer.alloc(0);
@@ -360,7 +360,7 @@ export function rawHandshake(port: number, request: string | Buffer, timeoutMs =
         // Once the head is here, wait only a little for a close.
         if (head !== null) {
           clearTimeout(timer);
-          timer = setTimeout(() => finish(false), 300);
+          timer = setTimeout(() => finish(false), settleMs);
         }
       }
     });

@@ -18,6 +18,8 @@ interface HandshakeCase {
   method?: string;
   /** Statuses the RFC allows. */
   status: number[];
+  /** The refusal must name the versions spoken (§4.4: Sec-WebSocket-Version). */
+  versions?: boolean;
   note?: string;
 }
 
@@ -29,9 +31,10 @@ const CASES: HandshakeCase[] = [
     title: "no Sec-WebSocket-Version",
     headers: { "sec-websocket-version": null },
     status: [400, 426],
-    note: "§4.4 asks for an error such as 426 with Sec-WebSocket-Version; ws answers 400",
+    versions: true,
+    note: "§4.4 asks for an error such as 426 with Sec-WebSocket-Version; ws answers 400 (with the header)",
   },
-  { id: "h.4", title: "version 12", headers: { "sec-websocket-version": "12" }, status: [400, 426], note: "as h.3" },
+  { id: "h.4", title: "version 12", headers: { "sec-websocket-version": "12" }, status: [400, 426], versions: true, note: "as h.3" },
   { id: "h.5", title: "a POST", method: "POST", status: [400, 405], note: "§4.1: the method MUST be GET; ws answers 405" },
   { id: "h.6", title: "Upgrade: h2c instead of websocket", headers: { upgrade: "h2c" }, status: [400, 404, 426], note: "not a WebSocket request: the echo handler may answer it as plain HTTP (404) or refuse it" },
 ];
@@ -59,9 +62,12 @@ for (const target of TARGETS) {
     for (const c of CASES) {
       it(`${c.id} ${c.title}: refused with ${c.status.join(" or ")}`, async () => {
         const server = await servers.get(DEFAULT_CONFIG);
-        const a = await rawHandshake(server.port, request(server.port, randomBytes(16).toString("base64"), c));
+        const a = await rawHandshake(server.port, request(server.port, randomBytes(16).toString("base64"), c), 5000, 3000);
         expect(c.status).toContain(a.status);
         expect(a.headers.has("sec-websocket-accept")).toBe(false);
+        if (c.versions) expect(a.headers.get("sec-websocket-version")?.split(/\s*,\s*/)).toContain("13");
+        // Refused, the connection is not left half-upgraded: the server closes it.
+        expect(a.closed).toBe(true);
       });
     }
 
