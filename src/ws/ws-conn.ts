@@ -202,7 +202,12 @@ export class WsConn implements FrameSink, UpgradeSession {
     try {
       for (;;) {
         const r = this.ready;
-        if (r !== null && r.length > 0) return yield* this.open(r.shift()!);
+        if (r !== null && r.length > 0) {
+          const m = r.shift()!;
+          // Uncompressed (the common case): no generator for the inflater's wait.
+          if (!m.compressed) return valueOf(m.text, joined(m.parts, m.size));
+          return yield* this.inflated(m);
+        }
         if (this.state === State.Closed) {
           this.deflate?.dispose(); // every message handed out: zlib's memory can go
           return null;
@@ -241,33 +246,30 @@ export class WsConn implements FrameSink, UpgradeSession {
     if (this.readerGone !== null) this.readerGone.set();
   }
 
-  /** The message's value: text decoded, binary as a Buffer, a compressed one inflated first. */
-  private *open(m: Received): Generator<Instruction, WsMessage | null, any> {
-    let bytes: Buffer;
-    if (m.compressed) {
-      let inflated: Buffer | null;
-      try {
-        inflated = yield* this.deflate!.inflate(m.parts, this.cfg.maxMessageSize);
-      } catch (e) {
-        // Not a deflate stream: the data is not what its frame said it was.
-        this.fail(CloseCode.INVALID_DATA, `compressed message does not inflate: ${(e as Error).message}`);
-        yield* this.afterFailure();
-        return null;
-      }
-      if (inflated === null) {
-        this.fail(CloseCode.TOO_BIG, `message inflates to more than maxMessageSize (${this.cfg.maxMessageSize} bytes)`);
-        yield* this.afterFailure();
-        return null;
-      }
-      if (m.text && !isUtf8(inflated, this.kind)) {
-        this.fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8");
-        yield* this.afterFailure();
-        return null;
-      }
-      bytes = inflated;
-    } else bytes = joined(m.parts, m.size);
-    return m.text ? bytes.toString("utf8") : bytes;
+  /** A compressed message's value, inflated (null when that fails: the WebSocket is then closed). */
+  private *inflated(m: Received): Generator<Instruction, WsMessage | null, any> {
+    let inflated: Buffer | null;
+    try {
+      inflated = yield* this.deflate!.inflate(m.parts, this.cfg.maxMessageSize);
+    } catch (e) {
+      // Not a deflate stream: the data is not what its frame said it was.
+      this.fail(CloseCode.INVALID_DATA, `compressed message does not inflate: ${(e as Error).message}`);
+      yield* this.afterFailure();
+      return null;
+    }
+    if (inflated === null) {
+      this.fail(CloseCode.TOO_BIG, `message inflates to more than maxMessageSize (${this.cfg.maxMessageSize} bytes)`);
+      yield* this.afterFailure();
+      return null;
+    }
+    if (m.text && !isUtf8(inflated, this.kind)) {
+      this.fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8");
+      yield* this.afterFailure();
+      return null;
+    }
+    return valueOf(m.text, inflated);
   }
+
 
   /**
    * Read one chunk (or take the bytes left from the upgrade) and decode it;
@@ -279,10 +281,10 @@ export class WsConn implements FrameSink, UpgradeSession {
     let chunk = this.rest;
     if (chunk !== null) this.rest = null;
     else {
-      const me = currentTask("WsConn.receive");
-      let t = now(me);
+      // Without a deadline (no idle timeout, no heartbeat, not closing) a read is just a read: no clock.
+      const timed = until !== Infinity || this.wakeAt() !== Infinity;
       for (;;) {
-        const deadline = Math.min(until, this.wakeAt());
+        const deadline = timed ? Math.min(until, this.wakeAt()) : Infinity;
         try {
           const read = this.conn.read();
           chunk = yield* deadline === Infinity ? read : withDeadline(read, Math.ceil(deadline), waitOver);
@@ -291,13 +293,15 @@ export class WsConn implements FrameSink, UpgradeSession {
           if (e instanceof NetError) return this.ended("the connection failed: " + e.message);
           if (e !== WAIT_OVER) throw e;
         }
-        t = now(me);
+        const t = now(currentTask("WsConn.receive"));
         if (t >= until) return; // the caller's deadline: it decides
         if (!(yield* this.timeUp(t))) return;
       }
       if (chunk === null) return this.ended("the connection ended without a close frame");
-      this.heard = t;
-      this.pingedAt = -1;
+      if (timed) {
+        this.heard = now(currentTask("WsConn.receive"));
+        this.pingedAt = -1;
+      }
     }
     this.decode(chunk);
     if (this.replies !== null) {
@@ -530,13 +534,23 @@ export class WsConn implements FrameSink, UpgradeSession {
   *send(data: WsData): Generator<Instruction, void, any> {
     if (this.sentClose || this.state === State.Closed) throw this.closedError("send()");
     const d = this.deflate;
+    let frame: Buffer;
     if (typeof data === "string") {
       if (d !== null && data.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.TEXT, Buffer.from(data, "utf8"));
-      return yield* this.write(textFrame(data));
+      frame = textFrame(data);
+    } else {
+      const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : badData(data);
+      if (d !== null && bytes.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.BINARY, bytes);
+      frame = bytesFrame(Opcode.BINARY, bytes);
     }
-    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : badData(data);
-    if (d !== null && bytes.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.BINARY, bytes);
-    yield* this.write(bytesFrame(Opcode.BINARY, bytes));
+    // Written here rather than through write(): one generator fewer per message.
+    try {
+      yield* this.conn.write(frame);
+    } catch (e) {
+      if (!(e instanceof NetError)) throw e;
+      this.ended("the connection failed: " + e.message);
+      throw this.closedError("send()", e);
+    }
   }
 
   private *write(frame: Buffer): Generator<Instruction, void, any> {
@@ -697,6 +711,10 @@ function joined(parts: readonly Uint8Array[], size: number): Buffer {
   }
   if (parts.length === 0) return Buffer.alloc(0);
   return Buffer.concat(parts, size);
+}
+
+function valueOf(text: boolean, bytes: Buffer): WsMessage {
+  return text ? bytes.toString("utf8") : bytes;
 }
 
 function badData(data: unknown): never {
