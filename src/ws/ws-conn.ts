@@ -9,7 +9,7 @@
  */
 import type { Conn } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
-import type { Handover, UpgradeSession } from "../http/upgrade-session.js";
+import type { Handover } from "../http/upgrade-session.js";
 import { currentTask } from "../runtime/current.js";
 import { type Ownership, now, own, release } from "../runtime/kernel.js";
 import { withDeadline } from "../runtime/op.js";
@@ -17,7 +17,7 @@ import { STREAM, STREAM_DONE, type Stream } from "../runtime/stream.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { Event } from "../sync/event.js";
-import { type FrameDecoder, type FrameSink, Opcode, type WsCodecKind, WsProtocolError } from "./codec/codec-core.js";
+import { type FrameDecoder, Opcode, type WsCodecKind, WsProtocolError } from "./codec/codec-core.js";
 import { createDecoder, isUtf8 } from "./codec/decoder.js";
 import { PerMessageDeflate } from "./deflate.js";
 import { WsClosedError } from "./errors.js";
@@ -26,14 +26,15 @@ import type { Accepted } from "./handshake.js";
 import type { UpgradeConfig } from "./ws-options.js";
 
 /**
- * A message as `receive()` returns it: a text message as a string, a binary one as a Buffer.
+ * A message as `receive()` returns it: a text message as a string, a binary
+ * one as a Uint8Array (a Node Buffer, a fresh copy the receiver may keep).
  *
  * @example
  * const m: WsMessage | null = yield* ws.receive();
  * if (typeof m === "string") console.log("text", m);
  * else if (m !== null) console.log("bytes", m.length);
  */
-export type WsMessage = string | Buffer;
+export type WsMessage = string | Uint8Array;
 
 /**
  * What `send()` takes: a string goes as a text message, bytes as a binary one.
@@ -99,7 +100,9 @@ const NO_PARTS: Uint8Array[] = [];
  *   for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) yield* ws.send(m);
  * });
  */
-export class WsConn implements FrameSink, UpgradeSession {
+// It is the codec's FrameSink and the HTTP connection's UpgradeSession by its shape only: those
+// methods are left out of the published declarations, which therefore name neither interface.
+export class WsConn {
   /** The subprotocol chosen in the handshake ("" for none). */
   readonly protocol: string;
   /** The extensions negotiated (the Sec-WebSocket-Extensions value sent back; "" for none). */

@@ -153,6 +153,8 @@ class WsFrameDecoder implements FrameDecoder {
  */
 export function createDecoder(kind: WsCodecKind, options: DecoderOptions): FrameDecoder {
   if (kind !== "wasm" && kind !== "ts") throw new TypeError(`unknown WebSocket codec kind ${String(kind)} (use "wasm" or "ts")`);
+  // Borrowing a core once loads the Wasm module now, so a missing build fails here rather than on the first read.
+  giveBack(kind, borrow(kind));
   return new WsFrameDecoder(kind, options);
 }
 
