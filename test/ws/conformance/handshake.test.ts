@@ -1,8 +1,9 @@
 /**
  * The opening handshake (RFC 6455 §4.2), as data: requests broken on
  * purpose get a 4xx and no upgrade; a good one gets 101 with the right
- * Sec-WebSocket-Accept; frames sent in the same TCP write as the request
- * are not lost across the hand-over from HTTP to WebSocket.
+ * Sec-WebSocket-Accept; a subprotocol is chosen among the client's offers
+ * or none is named; frames sent in the same TCP write as the request are
+ * not lost across the hand-over from HTTP to WebSocket.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
@@ -79,6 +80,27 @@ for (const target of TARGETS) {
       expect(a.headers.get("sec-websocket-accept")).toBe(acceptFor(key));
       expect(a.headers.get("connection")?.toLowerCase()).toBe("upgrade");
     });
+
+    const PROTOCOLS = { ...DEFAULT_CONFIG, protocols: ["chat", "superchat"] };
+    for (const [id, offer, chosen] of [
+      ["h.20", "superchat, chat", "chat"],
+      ["h.21", "superchat", "superchat"],
+      ["h.22", "other, another", undefined],
+      ["h.23", undefined, undefined],
+    ] as const) {
+      it(`${id} subprotocols offered ${offer === undefined ? "none" : JSON.stringify(offer)}: the server's choice is ${chosen ?? "none"}`, async () => {
+        const server = await servers.get(PROTOCOLS);
+        // §4.2.2: the server picks one of the offers (here by its own preference) or answers without the header.
+        const client = await WireClient.open({ port: server.port, path: server.path, protocols: offer });
+        try {
+          expect(client.answer.headers.get("sec-websocket-protocol")).toBe(chosen);
+          await client.send({ opcode: Op.TEXT, payload: "after the handshake" });
+          expect(await client.message(5000)).toMatchObject({ type: "text", data: "after the handshake" });
+        } finally {
+          client.destroy();
+        }
+      });
+    }
 
     it("h.11 frames sent in the same write as the request are not lost in the hand-over", async () => {
       const server = await servers.get(DEFAULT_CONFIG);

@@ -13,6 +13,8 @@ export interface ServerConfig {
   maxMessageSize: number;
   /** Accept permessage-deflate offers. */
   deflate: boolean;
+  /** Subprotocols the server speaks, in its order of preference (none by default). */
+  protocols?: string[];
 }
 
 /** The default: 16 MiB messages, no compression. */

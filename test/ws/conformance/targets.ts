@@ -36,6 +36,8 @@ export const wsTarget: Target = {
       maxFragments: 0,
       // threshold 0: ws compresses every message it sends, as a server that always compresses would.
       perMessageDeflate: cfg.deflate ? { threshold: 0 } : false,
+      // The server's preference decides, as tasklet's list does.
+      ...(cfg.protocols ? { handleProtocols: (offered: Set<string>) => cfg.protocols!.find((p) => offered.has(p)) ?? false } : {}),
     });
     wss.on("connection", (ws) => {
       ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
@@ -70,6 +72,7 @@ export function taskletTarget(combo: (typeof COMBOS)[number]): Target {
           maxMessageSize: cfg.maxMessageSize,
           maxFrameSize: cfg.maxMessageSize,
           perMessageDeflate: cfg.deflate ? { threshold: 0 } : false,
+          ...(cfg.protocols ? { protocols: cfg.protocols } : {}),
         });
         for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) yield* ws.send(m);
       });
