@@ -20,7 +20,9 @@ const section7: WsCase[] = [
     title: "a message, then a close",
     send: [text("Hello"), close(1000)],
     expect: { reply: [1000], before: [{ text: "Hello" }] },
-    note: "Autobahn 7.1.1: the message that came before the close is answered before the close reply (ws does)",
+    note:
+      "Autobahn 7.1.1 (strict): the message that came before the close is answered before the close reply, as ws does. " +
+      "§5.5.1 would let a server answer the close first (then its handler cannot echo); this table asks for the stricter order",
   },
   { id: "7.1.2", title: "a text after the close is ignored", send: [close(1000), text("after close")], split: "whole", expect: { reply: [1000] } },
   { id: "7.1.3", title: "a ping after the close is not answered", send: [close(1000), ping("after close")], split: "whole", expect: { reply: [1000] } },
