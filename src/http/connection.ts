@@ -7,6 +7,8 @@
 import { TimeoutError } from "../runtime/errors.js";
 import { withDeadline } from "../runtime/op.js";
 import type { Conn, ConnWatcher } from "../net/conn.js";
+import { peekCurrent } from "../runtime/current.js";
+import type { Task } from "../runtime/task.js";
 import { NetError } from "../net/errors.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
@@ -75,6 +77,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private upgradeRes: HttpResponse | null = null;
   /** Bytes that arrived after an upgrade request's head, in the read that ended it. */
   private upgradeRest: Uint8Array | null = null;
+  /** The task that runs the upgrade request's handler (this connection's task). */
+  private upgradeTask: Task | null = null;
   /** The protocol that took the connection over (after `101 Switching Protocols`). */
   session: UpgradeSession | null = null;
 
@@ -227,6 +231,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       // Cancelled while upgraded: the protocol says goodbye before the socket closes.
       if (this.session !== null) this.session.abandon();
       this.upgradeRes = null;
+      this.upgradeTask = null;
       this.dropSpare();
       if (!keep) this.cfg.owner._connDone(this);
     }
@@ -260,6 +265,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       // no HTTP after it, so a handler that answers normally closes the connection.
       this.mustClose = true;
       this.upgradeRes = res;
+      this.upgradeTask = peekCurrent();
     }
     return res;
   }
@@ -285,7 +291,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     yield* this.flush();
     const rest = this.upgradeRest;
     this.upgradeRest = null;
-    const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind });
+    // Called from the connection's own task, the session is ended by this connection (see serve); from another task, it is that task's to own.
+    const byConnection = peekCurrent() === this.upgradeTask;
+    const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind, byConnection });
     this.session = session;
     return session;
   }

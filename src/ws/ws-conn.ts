@@ -172,7 +172,8 @@ export class WsConn {
     this.deflate = accepted.deflate === null ? null : new PerMessageDeflate(accepted.deflate, this.kind);
     this.decoder = createDecoder(h.kind, { maxFrameSize: cfg.maxFrameSize, allowRsv1: accepted.deflate !== null, requireMask: true });
     this.heard = now(owner);
-    this.hold = own(owner, { close: () => this.abandon() });
+    // The connection's task ends the WebSocket itself (finish, abandon); any other upgrading task owns it.
+    if (!h.byConnection) this.hold = own(owner, { close: () => this.abandon() });
     if (h.draining) this.serverStopping();
   }
 

@@ -331,6 +331,26 @@ describe.each(COMBOS)("WebSocket lifetimes, $parser parser, $backend backend", (
     await bounded(waitUntil(() => s.connections() === 0), "every connection to close");
   });
 
+  it("a WebSocket upgraded by a child task of the handler is owned by that task: closed when it ends", async () => {
+    const log: string[] = [];
+    const s = await pool.start(combo, function* (req) {
+      const child = spawn(function* () {
+        const ws = yield* upgrade(req);
+        const m = yield* ws.receive();
+        yield* ws.send(`child got ${String(m)}`);
+        return ws;
+      });
+      const ws = yield* child;
+      log.push(`closed when the child ended: ${ws.closed} ${ws.closeCode}`);
+    });
+    const c = await openClient(s.url);
+    c.send("hi");
+    expect((await inboxOf(c).nth(1)).data.toString()).toBe("child got hi");
+    expect((await inboxOf(c).closed()).code).toBe(1001);
+    await bounded(waitUntil(() => log.length === 1), "the handler");
+    expect(log).toEqual(["closed when the child ended: true 1001"]);
+  });
+
   it("closes with 1000 when the handler returns, 1011 when it throws (reported to onError)", async () => {
     const errors: unknown[] = [];
     const s = await pool.start(
