@@ -67,7 +67,9 @@ export function modelOutcome(frames: FrameSpec[]): Outcome[] {
     early1007 = false;
   }
   // An unfinished message at the end: the client's close cuts it off; the echoes so far, then close 1000.
-  if (message !== null) return early1007 ? [{ echo: answers }, { fail: [1007], before: answers }] : [{ echo: answers }];
+  // If its bytes are already bad, the server may fail it with 1007 first, or answer the client's close with 1007
+  // (its failure and the client's close cross on the wire).
+  if (message !== null) return early1007 ? [{ echo: answers }, { fail: [1007], before: answers }, { reply: [1007], before: answers }] : [{ echo: answers }];
   return [{ echo: answers }];
 }
 
