@@ -196,7 +196,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         let failed = false;
         try {
           const ret = (yield* this.cfg.handler(req, res)) as HttpResponseInit | void | undefined;
-          if (this.session !== null) return yield* this.session.finish(false, undefined); // upgraded: the handler's end is the protocol's
+          if (this.session !== null) {
+            // Upgraded: the handler's end is the protocol's (its trace spans the whole session).
+            if (trace !== null) trace.end(this.bytesQueued());
+            return yield* this.session.finish(false, undefined);
+          }
           if (!res._finished) {
             if (ret !== undefined && ret !== null && typeof ret === "object") {
               const rest = res.sendInit(ret); // a streamed body: the operation that sends it
@@ -208,6 +212,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
           const session = this.session;
           if (session !== null) {
             if (session.reportable(e)) this.reportHandlerError(e, req);
+            if (trace !== null) trace.end(this.bytesQueued());
             return yield* session.finish(true, e);
           }
           if (!this.handlerFailed(e, req, res)) {
@@ -280,11 +285,12 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
    * and the session is told when it ends.
    */
   *_upgrade<S extends UpgradeSession>(req: HttpRequest, head: string, start: (h: Handover) => S): Generator<Instruction, S, any> {
+    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     const res = this.upgradeRes;
     if (res === null || res._req !== req) throw new Error("upgrade(req): req must be the upgrade request whose handler is running now");
-    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     if (res._headSent) throw new Error("upgrade(req): a response to this request has been sent already");
     // The response object is spent: what the handler sent through it now would corrupt the new protocol.
+    res.status = 101; // what diagnostics report for this request
     res._headSent = true;
     res._finished = true;
     this.queueLatin1(head);
@@ -295,6 +301,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     const byConnection = peekCurrent() === this.upgradeTask;
     const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind, byConnection });
     this.session = session;
+    this.upgradeRes = null; // spent: not kept for the WebSocket's lifetime
+    this.upgradeTask = null;
     return session;
   }
 

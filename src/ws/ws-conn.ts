@@ -7,6 +7,7 @@
  * and this object. Pings are answered, the close handshake is run, and
  * protocol errors are closed with their code as frames are processed.
  */
+import { describeValue } from "../config/options.js";
 import type { Conn } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
 import type { Handover } from "../http/upgrade-session.js";
@@ -216,7 +217,25 @@ export class WsConn {
           this.deflate?.dispose(); // every message handed out: zlib's memory can go
           return null;
         }
-        yield* this.pump(Infinity);
+        if (this.rest !== null || this.cfg.idleTimeout !== Infinity || this.cfg.heartbeat !== null) {
+          yield* this.pump(Infinity);
+          continue;
+        }
+        // The plain wait for bytes, in this frame rather than pump's: an idle WebSocket is one generator fewer.
+        let chunk: Uint8Array | null;
+        try {
+          chunk = yield* this.conn.read();
+        } catch (e) {
+          if (!(e instanceof NetError)) throw e;
+          this.ended("the connection failed: " + e.message);
+          continue;
+        }
+        if (chunk === null) {
+          this.ended("the connection ended without a close frame");
+          continue;
+        }
+        this.decode(chunk);
+        if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
       }
     } finally {
       this.leaveReading();
@@ -308,6 +327,11 @@ export class WsConn {
       }
     }
     this.decode(chunk);
+    if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
+  }
+
+  /** After decoding: write the replies it called for, then act on an error or a close frame. */
+  private *settle(): Generator<Instruction, void, any> {
     if (this.replies !== null) {
       const out = this.replies;
       this.replies = null;
@@ -722,5 +746,5 @@ function valueOf(text: boolean, bytes: Buffer): WsMessage {
 }
 
 function badData(data: unknown): never {
-  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${data === null ? "null" : typeof data}`);
+  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${describeValue(data)}`);
 }

@@ -99,6 +99,8 @@ describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => 
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // Containers often give /dev/shm a few MiB; Chromium then crashes on large pages.
+        "--disable-dev-shm-usage",
       ],
     });
   });

@@ -200,6 +200,48 @@ describe.each(COMBOS)("WebSocket close and errors, $parser parser, $backend back
     expect((await raw.framesToEnd()).map(codeOf)).toEqual([1009]);
   });
 
+  it("maxMessageSize 0 means no limit (a 2 MiB message, over the default 1 MiB, passes)", async () => {
+    const s = await pool.start(combo, echoHandler({ maxMessageSize: 0 }));
+    const c = await openClient(s.url);
+    const big = Buffer.alloc(2 << 20, 0x5a);
+    c.send(big);
+    const got = await inboxOf(c).nth(1);
+    expect(got.data.equals(big)).toBe(true);
+    c.close();
+  });
+
+  it("refuses bad arguments to send() and ping() with typed errors, and stays open", async () => {
+    const report = seen<string[]>();
+    const s = await pool.start(combo, function* (req) {
+      const ws = yield* upgrade(req);
+      const out: string[] = [];
+      for (const bad of [123, null, { a: 1 }]) {
+        try {
+          yield* ws.send(bad as never);
+        } catch (e) {
+          out.push(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }
+      try {
+        ws.ping(Buffer.alloc(126));
+      } catch (e) {
+        out.push(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+      yield* ws.send("still open");
+      report.resolve(out);
+      yield* ws.receive();
+    });
+    const c = await openClient(s.url);
+    expect((await inboxOf(c).nth(1)).data.toString()).toBe("still open");
+    expect(await report.promise).toEqual([
+      "TypeError: send(): data must be a string, a Uint8Array or an ArrayBuffer, got 123",
+      "TypeError: send(): data must be a string, a Uint8Array or an ArrayBuffer, got null",
+      "TypeError: send(): data must be a string, a Uint8Array or an ArrayBuffer, got an object",
+      "RangeError: ping(): the payload is 126 bytes; a control frame carries at most 125",
+    ]);
+    c.close();
+  });
+
   it("send() after the close throws WsClosedError with the code", async () => {
     const report = seen<unknown>();
     const s = await pool.start(combo, function* (req) {
