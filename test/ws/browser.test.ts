@@ -1,79 +1,152 @@
 /**
- * A real browser as the client: Chromium (Debian's package, which .ci/run
- * installs) driven by playwright-core opens a page served by tasklet, whose
- * script opens a WebSocket to the same server, sends text and binary,
- * checks the echoes, and closes with a code and a reason the server sees.
- * One browser for the file, one server per parser and backend. When no
- * Chromium can be found the suite is skipped, and says why.
+ * A real browser against tasklet: Chromium (Debian's package, driven by
+ * playwright-core) loads a page tasklet serves at `/`, whose script opens a
+ * WebSocket to `/ws` on the same port, sends text (non-ASCII too) and a few
+ * hundred KiB of binary, reads the echoes, closes with a code and reason,
+ * then has the server close. The test checks every byte both ways and the
+ * close codes each side saw, with permessage-deflate off and on (Chromium
+ * offers it), on both parsers (so both frame codecs) and both backends,
+ * with one browser for the file. It skips only when /usr/bin/chromium is
+ * missing, and says so.
  */
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { upgrade } from "../../src/index.js";
-import { COMBOS, bounded, wsPool } from "./ws-helpers.js";
+import { type Handler, upgrade } from "../../src/index.js";
+import { pattern } from "../support/helpers.js";
+import { COMBOS, serverPool } from "../http/http-helpers.js";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
-if (CHROMIUM === undefined) console.warn("test/ws/browser.test.ts: skipped, no Chromium found (install Debian's chromium package)");
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`test/ws/browser.test.ts skipped: ${CHROMIUM} is not installed (.ci/run installs Debian's chromium package)`);
 
-const pool = wsPool();
-afterAll(pool.closeAll);
+const PAGE = readFileSync(new URL("../fixtures/ws/echo-page.html", import.meta.url), "utf8");
+const TEXT = "héllo wörld, κόσμε, 😀 — tasklet";
+const SIZE = 300 * 1024;
 
-/** The page: echo round trips of text and binary, then a close with 4000 "page done"; the outcome in window.result. */
-const PAGE = `<!doctype html><meta charset="utf-8"><title>ws test</title><script>
-  window.result = null;
-  const ws = new WebSocket(location.href.replace(/^http/, "ws") + "ws");
-  ws.binaryType = "arraybuffer";
-  const got = [];
-  const bytes = new Uint8Array(70000).map((_, i) => (i * 7) & 255);
-  ws.onopen = () => { ws.send("héllo from the browser 😀"); ws.send(bytes); };
-  ws.onmessage = (e) => {
-    if (typeof e.data === "string") got.push(e.data);
-    else {
-      const b = new Uint8Array(e.data);
-      got.push(b.length === bytes.length && b.every((v, i) => v === bytes[i]) ? "binary ok" : "binary differs");
-      ws.close(4000, "page done");
+/** What the page leaves in window.result. */
+interface PageResult {
+  error?: string;
+  extensions: string;
+  textEcho: string;
+  binEcho: string;
+  smallEcho: string;
+  clientClose: { code: number; reason: string; wasClean: boolean };
+  serverClose: { code: number; reason: string; wasClean: boolean };
+}
+
+/** What the WebSocket server saw. */
+interface ServerSide {
+  /** Each message received: text as is, binary as its sha256. */
+  received: string[];
+  /** Close code and reason of each connection, as the server saw them. */
+  closes: { code: number; reason: string }[];
+}
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * tasklet's server: the page at `/`, an echo WebSocket at `/ws` on the same
+ * port. "close-me" makes the server close with 4002; every connection's
+ * close code and reason, as tasklet saw them, go to `side`.
+ */
+function pageAndSocket(side: ServerSide, deflate: boolean): Handler {
+  return function* (req) {
+    if (req.path === "/") return { headers: { "content-type": "text/html; charset=utf-8" }, body: PAGE };
+    if (req.path !== "/ws" || req.headers.get("upgrade")?.toLowerCase() !== "websocket") return { status: 404, body: "no" };
+    const ws = yield* upgrade(req, { maxMessageSize: 1 << 20, perMessageDeflate: deflate ? { threshold: 0 } : false });
+    for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) {
+      if (m === "close-me") {
+        yield* ws.close(4002, "bye from server");
+        break;
+      }
+      side.received.push(typeof m === "string" ? m : sha(m));
+      yield* ws.send(m);
     }
+    side.closes.push({ code: ws.closeCode ?? -1, reason: ws.closeReason });
   };
-  ws.onclose = (e) => { window.result = { got, code: e.code, reason: e.reason }; };
-  ws.onerror = () => { window.result = { error: true }; };
-</script>`;
+}
 
-type Browser = import("playwright-core").Browser;
-let browser: Browser | null = null;
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
+}
 
-beforeAll(async () => {
-  if (CHROMIUM === undefined) return;
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"], headless: true, timeout: 60_000 });
-}, 90_000);
+describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => {
+  let context: BrowserContext;
+  let profile: string;
+  const { start, closeAll } = serverPool();
 
-afterAll(async () => {
-  await browser?.close();
-});
-
-describe.skipIf(CHROMIUM === undefined).each(COMBOS)("Chromium as the client, $parser parser, $backend backend", (combo) => {
-  it("echoes text and binary, and closes with the page's code and reason", async () => {
-    const closes: { code: number | null; reason: string }[] = [];
-    const s = await pool.start(combo, function* (req) {
-      if (req.path !== "/ws") return { headers: { "content-type": "text/html; charset=utf-8" }, body: PAGE };
-      const ws = yield* upgrade(req);
-      for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) yield* ws.send(m);
-      closes.push({ code: ws.closeCode, reason: ws.closeReason });
+  beforeAll(async () => {
+    profile = mkdtempSync(join(tmpdir(), "tasklet-chromium-"));
+    // launchPersistentContext takes the empty profile folder as --user-data-dir.
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        // Without these Chromium dials out, and this machine's closed network refuses its connections.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        // Containers often give /dev/shm a few MiB; Chromium then crashes on large pages.
+        "--disable-dev-shm-usage",
+      ],
     });
-    const page = await browser!.newPage();
-    try {
-      await page.goto(`http://127.0.0.1:${s.port}/`);
-      await page.waitForFunction(() => (window as unknown as { result: unknown }).result !== null, undefined, { timeout: 30_000 });
-      const result = await page.evaluate(() => (window as unknown as { result: unknown }).result);
-      expect(result).toEqual({ got: ["héllo from the browser 😀", "binary ok"], code: 4000, reason: "page done" });
-      await bounded(
-        (async () => {
-          while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
-        })(),
-        "the server to see the close",
-      );
-      expect(closes).toEqual([{ code: 4000, reason: "page done" }]);
-    } finally {
-      await page.close();
+  });
+
+  afterAll(async () => {
+    await closeAll();
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  for (const combo of COMBOS) {
+    for (const deflate of [false, true]) {
+      it(`${combo.parser} parser, ${combo.backend} backend, permessage-deflate ${deflate ? "on" : "off"}: echoes every byte and closes both ways`, async () => {
+        const side: ServerSide = { received: [], closes: [] };
+        const server = await start(combo, pageAndSocket(side, deflate));
+        const page = await context.newPage();
+        try {
+          const query = new URLSearchParams({ size: String(SIZE), text: TEXT });
+          await page.goto(`http://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
+          const r = await within(page.evaluate(() => (globalThis as unknown as { result: Promise<PageResult> }).result), 20_000, "the page's script");
+          expect(r.error).toBeUndefined();
+          // What the browser got back, byte for byte.
+          expect(r.textEcho).toBe(TEXT);
+          expect(Buffer.from(r.binEcho, "base64").equals(Buffer.from(pattern(7, SIZE)))).toBe(true);
+          expect(Buffer.from(r.smallEcho, "base64").equals(Buffer.from(pattern(8, 3000)))).toBe(true);
+          expect(r.extensions.includes("permessage-deflate")).toBe(deflate);
+          // What the server got from the browser.
+          expect(side.received).toEqual([TEXT, sha(pattern(7, SIZE)), sha(pattern(8, 3000))]);
+          // The browser's close: the server saw its code and reason; the browser saw the answer.
+          expect(r.clientClose.wasClean).toBe(true);
+          expect([4001, 1000]).toContain(r.clientClose.code);
+          // The server's close: the browser saw its code and reason.
+          expect(r.serverClose).toEqual({ code: 4002, reason: "bye from server", wasClean: true });
+          await within(
+            (async () => {
+              while (side.closes.length < 2) await new Promise((res) => setTimeout(res, 10));
+            })(),
+            5000,
+            "the server's handlers to end",
+          );
+          expect(side.closes).toContainEqual({ code: 4001, reason: "bye from chromium" });
+          expect(side.closes).toContainEqual({ code: 4002, reason: "bye from server" });
+        } finally {
+          await page.close();
+        }
+      });
     }
-  }, 60_000);
+  }
 });
