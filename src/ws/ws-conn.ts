@@ -218,8 +218,13 @@ export class WsConn {
           this.deflate?.dispose(); // every message handed out: zlib's memory can go
           return null;
         }
+        if (this.failCode !== 0 || this.gotClose) {
+          // A close frame or an error came after messages: those were handed out first.
+          yield* this.conclude();
+          continue;
+        }
         if (this.rest !== null || this.cfg.idleTimeout !== Infinity || this.cfg.heartbeat !== null) {
-          yield* this.pump(Infinity);
+          yield* this.pump(Infinity, true);
           continue;
         }
         // The plain wait for bytes, in this frame rather than pump's: an idle WebSocket is one generator fewer.
@@ -236,7 +241,7 @@ export class WsConn {
           continue;
         }
         this.decode(chunk);
-        if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
+        if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle(true);
       }
     } finally {
       this.leaveReading();
@@ -313,9 +318,9 @@ export class WsConn {
    * Read one chunk (or take the bytes left from the upgrade) and decode it;
    * write the replies it calls for; act on a close frame or an error. The
    * wait gives up at `until` (a close's deadline) or when the idle timeout
-   * or the heartbeat say so.
+   * or the heartbeat say so. `defer`: see `settle`.
    */
-  private *pump(until: number): Generator<Instruction, void, any> {
+  private *pump(until: number, defer: boolean): Generator<Instruction, void, any> {
     let chunk = this.rest;
     if (chunk !== null) this.rest = null;
     else {
@@ -342,11 +347,17 @@ export class WsConn {
       }
     }
     this.decode(chunk);
-    if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
+    if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle(defer);
   }
 
-  /** After decoding: write the replies it called for, then act on an error or a close frame. */
-  private *settle(): Generator<Instruction, void, any> {
+  /**
+   * After decoding: write the replies it called for (pongs), then act on an
+   * error or a close frame. With `defer` (a receive), messages that arrived
+   * before the close or the error are handed out first, so that the handler
+   * can still answer them (Autobahn's strict 7.1.1: a message, then a close,
+   * in one read); the receive that finds none left concludes.
+   */
+  private *settle(defer: boolean): Generator<Instruction, void, any> {
     if (this.replies !== null) {
       const out = this.replies;
       this.replies = null;
@@ -357,13 +368,27 @@ export class WsConn {
         throw e;
       }
     }
+    if (this.failCode === 0 && !this.gotClose) return;
+    if (defer && this.ready !== null && this.ready.length > 0) return;
+    yield* this.conclude();
+  }
+
+  /** Act on an error (close with its code) or on the peer's close frame (answer it; the handshake is then done). */
+  private *conclude(): Generator<Instruction, void, any> {
+    if (this.state === State.Closed) return;
     if (this.failCode !== 0) return yield* this.afterFailure();
-    if (this.gotClose) {
-      // The close handshake is complete (our reply, if it was owed, is out): the server closes TCP first (§7.1.1).
-      this.closeCode = this.peerCode;
-      this.closeReason = this.peerReason;
-      this.shut();
+    if (!this.sentClose) {
+      this.sentClose = true;
+      try {
+        yield* this.conn.write(closeFrame(this.peerCode === CloseCode.NO_STATUS ? CloseCode.NORMAL : this.peerCode, this.peerReason));
+      } catch (e) {
+        if (!(e instanceof NetError)) throw e;
+      }
     }
+    // The close handshake is complete: the server closes TCP first (§7.1.1).
+    this.closeCode = this.peerCode;
+    this.closeReason = this.peerReason;
+    this.shut();
   }
 
   /** When the wait for bytes must end for the idle timeout or the heartbeat (Infinity: never). */
@@ -486,17 +511,14 @@ export class WsConn {
       if (!isUtf8(r, this.kind)) return this.fail(CloseCode.INVALID_DATA, "close reason is not valid UTF-8");
       reason = r.toString("utf8");
     }
+    // Answered by conclude(), after the messages that came before it are handed out.
     this.gotClose = true;
     this.ignoring = true; // nothing after a close frame counts (§5.5.1)
     this.peerCode = code;
     this.peerReason = reason;
-    if (!this.sentClose) {
-      this.sentClose = true;
-      (this.replies ??= []).push(closeFrame(code === CloseCode.NO_STATUS ? CloseCode.NORMAL : code, reason));
-    }
   }
 
-  /** The peer broke the protocol: close with `code` once the current chunk is decoded. */
+  /** The peer broke the protocol: close with `code` once the messages before the error are handed out. */
   private fail(code: number, reason: string): void {
     if (this.failCode !== 0) return;
     this.failCode = code;
@@ -682,9 +704,15 @@ export class WsConn {
         }
         continue;
       }
+      if (this.failCode !== 0 || this.gotClose) {
+        // Decoded already (the peer's close came while the handler was busy): answer it now.
+        this.ready = null;
+        yield* this.conclude();
+        break;
+      }
       this.enterReading("close()");
       try {
-        yield* this.pump(until);
+        yield* this.pump(until, false);
         this.ready = null; // messages after our close are dropped
       } finally {
         this.leaveReading();
