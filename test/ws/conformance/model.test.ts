@@ -27,11 +27,13 @@ function doomed(bytes: Uint8Array): boolean {
 export function modelOutcome(frames: FrameSpec[]): Outcome[] {
   const answers: Expected[] = [];
   let message: { opcode: number; parts: Uint8Array[] } | null = null;
-  // A text message whose bytes are already invalid may be failed with 1007 at once, or when it ends.
+  // A text message whose bytes are already invalid may be failed with 1007 at once (then nothing after
+  // that frame is answered: `atDoom` is what was answered before it), or when it ends.
   let early1007 = false;
+  let atDoom: Expected[] = [];
   const fail = (code: number): Outcome[] => {
-    const codes = early1007 && code !== 1007 ? [1007, code] : [code];
-    return [{ fail: codes, before: answers }];
+    if (!early1007) return [{ fail: [code], before: answers }];
+    return [{ fail: [1007], before: atDoom }, { fail: code !== 1007 ? [1007, code] : [code], before: answers }];
   };
   for (const f of frames) {
     const payload = bytesOf(f.payload);
@@ -51,7 +53,10 @@ export function modelOutcome(frames: FrameSpec[]): Outcome[] {
     } else return fail(1002);
     message.parts.push(payload);
     const all = Buffer.concat(message.parts);
-    if (message.opcode === Op.TEXT && doomed(all)) early1007 = true;
+    if (message.opcode === Op.TEXT && !early1007 && doomed(all)) {
+      early1007 = true;
+      atDoom = [...answers];
+    }
     if (!fin) continue;
     if (message.opcode === Op.TEXT) {
       const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -69,7 +74,9 @@ export function modelOutcome(frames: FrameSpec[]): Outcome[] {
   // An unfinished message at the end: the client's close cuts it off; the echoes so far, then close 1000.
   // If its bytes are already bad, the server may fail it with 1007 first, or answer the client's close with 1007
   // (its failure and the client's close cross on the wire).
-  if (message !== null) return early1007 ? [{ echo: answers }, { fail: [1007], before: answers }, { reply: [1007], before: answers }] : [{ echo: answers }];
+  if (message !== null && early1007) {
+    return [{ echo: answers }, ...[atDoom, answers].flatMap((before): Outcome[] => [{ fail: [1007], before }, { reply: [1007], before }])];
+  }
   return [{ echo: answers }];
 }
 
