@@ -182,7 +182,7 @@ export class Server implements Operation<Server> {
         listenFailed: (e) => readyReject(e),
         stopping: () => this.beginStop(),
       },
-      { task: config.name ?? "http server", who: "tasklet http", failOnListenError: true },
+      { task: config.name ?? "http server", who: "tasklet http", fn: "serve()", failOnListenError: true },
     ));
   }
 

@@ -42,6 +42,8 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
       return fc.boolean();
     case "function":
       return fc.constant(() => {});
+    case "object":
+      return spec.orTrue ? fc.constantFrom<object | true>({ rejectUnauthorized: true }, true) : fc.constant({ rejectUnauthorized: true });
     case "enum":
       return fc.constantFrom(...spec.values);
   }
@@ -66,7 +68,7 @@ const RESOLVERS: [string, OptionTable, (o: unknown) => object, string[], string[
   ["connect()", CONNECT_OPTIONS, (o) => resolveConnect("connect()", o), ["port"], []],
   ["serveTcp()", SERVE_TCP_OPTIONS, (o) => resolveServeTcp("serveTcp()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
   ["startTcpServer()", START_TCP_SERVER_OPTIONS, (o) => resolveStartTcpServer("startTcpServer()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
-  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
+  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "handshakeTimeout", "tls"]],
 ];
 
 describe.each(RESOLVERS)("%s", (fn, table, resolve, required, derived) => {
@@ -102,7 +104,7 @@ describe("the defaults", () => {
   });
 
   it("listen(): a free port on 127.0.0.1, the system's backlog, Nagle off; with path, no Nagle setting", () => {
-    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true });
+    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true, tls: undefined, handshakeTimeout: 10_000 });
     expect(resolveListen("listen()", { path: "/tmp/s.sock", noDelay: true }).noDelay).toBe(false);
     expect(systemBacklog()).toBeGreaterThanOrEqual(511);
   });
