@@ -398,6 +398,8 @@ export function checkPathOptions(fn: string, given: unknown): void {
 /** The listening part: backlog from the system when not given; no Nagle setting without TCP. */
 function deriveListen(fn: string, given: unknown, r: Record<string, unknown>): void {
   checkPathOptions(fn, given);
+  // A socket in its TLS handshake is known by its TCP addresses (src/net/tls.ts); a Unix socket has none.
+  if (r.path !== undefined && r.tls !== undefined) throw new TypeError(`${fn}: tls is for TCP listeners; a Unix domain socket (path) cannot take it (put TLS in front, or listen on a port)`);
   if (r.backlog === undefined) r.backlog = systemBacklog();
   if (r.noDelay === undefined) r.noDelay = true;
   if (r.path !== undefined) r.noDelay = false;

@@ -53,7 +53,7 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
 function validOptions(table: OptionTable, required: string[] = []): fc.Arbitrary<Record<string, unknown>> {
   const parts: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [k, spec] of Object.entries(table)) parts[k] = required.includes(k) ? valid(spec) : fc.option(valid(spec), { nil: undefined });
-  return fc.record(parts, { requiredKeys: required }).filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined));
+  return fc.record(parts, { requiredKeys: required }).filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined && o.tls === undefined));
 }
 
 /** What a key resolves to: the given value, else the table's default; 0 is Infinity where 0 means no limit. */

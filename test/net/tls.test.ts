@@ -339,6 +339,7 @@ describe("TLS options", () => {
     expect(thrown(() => listen({ tls: { key, cert, sni: { "a.test": { key: "bad", cert: "bad" } } } })).message).toMatch(/^listen\(\): tls\.sni\["a\.test"\]: /);
     expect(thrown(() => listen({ tls: { key, cert, handshakeTimeout: 5 } as never })).message).toContain("handshakeTimeout option of listen()");
     expect(thrown(() => listen({ tls: "yes" as never })).message).toBe('listen(): tls must be an object, got "yes" (a string)');
+    expect(thrown(() => serveTcp({ path: "/tmp/x.sock", tls: { key, cert } }, echo)).message).toMatch(/^serveTcp\(\): tls is for TCP listeners; a Unix domain socket \(path\) cannot take it/);
     expect(thrown(() => connect({ port: 1, tls: { port: 2 } as never })).message).toBe("connect(): tls.port: use connect()'s own option port, not one inside tls");
     expect(thrown(() => connect({ port: 1, tls: 1 as never })).message).toBe("connect(): tls must be an object or true, got 1");
   });
