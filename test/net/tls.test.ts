@@ -228,6 +228,39 @@ describe.each(BACKENDS)("TLS on green sockets, %s backend", (backend) => {
     expect(got).toEqual(["other.test:other.test", "localhost:localhost"]);
   });
 
+  it("client certificates (requestCert): node's server-side check holds; a client without one never reaches the handler", async () => {
+    const got = await run(
+      function* () {
+        let handled = 0;
+        const server = yield* serveTcp({ port: 0, tls: { key, cert, requestCert: true, rejectUnauthorized: true, ca: other.cert } }, function* (conn) {
+          handled++;
+          const peer = conn.tls!.getPeerCertificate();
+          yield* conn.write(`${conn.tls!.authorized} ${peer.subject.CN}`);
+          conn.end();
+        });
+        const withCert = yield* connect({ port: server.port, host: "localhost", tls: { ca: cert, key: other.key, cert: other.cert } });
+        const said = (yield* readAll(withCert)).toString();
+        let without: string;
+        try {
+          const c = yield* connect({ port: server.port, host: "localhost", tls: { ca: cert } });
+          // TLS 1.3: the client's handshake is done before the server has checked; the server then hangs up.
+          const b = yield* withTimeout(5_000, readAll(c));
+          without = `read ${b.length} bytes`;
+        } catch (e) {
+          without = e instanceof NetError ? "refused" : String(e);
+        }
+        yield* sleep(20);
+        const r = { said, without, handled };
+        yield* server.close();
+        return r;
+      },
+      { backend },
+    );
+    expect(got.said).toBe("true other.test");
+    expect(got.without).toMatch(/^(refused|read 0 bytes)$/);
+    expect(got.handled).toBe(1);
+  });
+
   it("listen({ tls }): accept gives secured connections owned by the accepting task; a socket in its handshake closes with the listener", async () => {
     const got = await run(
       function* () {
@@ -320,6 +353,26 @@ describe.each(BACKENDS)("TLS on green sockets, %s backend", (backend) => {
     expect(got.clientStandIn).toBe(true);
     expect(got.tlsWrites).toBeGreaterThanOrEqual(5);
     expect(got.plainTls).toBeNull();
+  });
+});
+
+describe("the fence's check of the sockets the direct paths may drive", () => {
+  it("a plain net.Socket (connected or not yet) qualifies; a TLSSocket (its handle a TLSWrap) and other Duplexes do not", async () => {
+    const { PassThrough } = await import("node:stream");
+    const srv = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const fresh = new net.Socket();
+    const plain = net.connect({ port, host: "127.0.0.1" });
+    const secure = tls.connect({ port, host: "127.0.0.1" });
+    for (const s of [plain, secure]) s.on("error", () => {});
+    try {
+      expect([drivesHandle(fresh), drivesHandle(plain), drivesHandle(secure), drivesHandle(new PassThrough())]).toEqual([true, true, false, false]);
+    } finally {
+      plain.destroy();
+      secure.destroy();
+      srv.close();
+    }
   });
 });
 
