@@ -107,9 +107,10 @@ export function toTlsError(e: unknown, address: string): TlsError {
   if (e instanceof TlsError) return e;
   const code = (e as { code?: unknown } | null)?.code;
   const c = typeof code === "string" ? code : "ERR_TLS";
-  const own = e instanceof Error ? e.message : String(e);
-  const known = TLS_DETAIL[c];
-  return new TlsError(c, "TLS handshake", address, known === undefined ? own : `${known}: ${own}`, e);
+  // OpenSSL's own message names its source file and line; its `reason` ("wrong version number") is what a reader wants.
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  const own = typeof reason === "string" ? reason : e instanceof Error ? e.message.trim() : String(e);
+  return new TlsError(c, "TLS handshake", address, TLS_DETAIL[c] ?? own, e);
 }
 
 /** For messages: "read from 127.0.0.1:80", "connect to ...", "listen on ...". */
