@@ -80,6 +80,9 @@ export interface TlsServerOptions extends Omit<tlsTypes.TlsOptions, "handshakeTi
  */
 export interface TlsClientOptions extends Omit<tlsTypes.ConnectionOptions, "host" | "port" | "path" | "socket" | "timeout" | "allowHalfOpen" | "noDelay"> {}
 
+/** The longest delay a Node timer takes (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Options of the client that connect() has its own option for (or that would bypass it). */
 const CLIENT_OWN = ["host", "port", "path", "socket", "timeout", "allowHalfOpen", "noDelay"];
 
@@ -143,7 +146,8 @@ export class TlsAcceptor {
     const tls = nodeTls();
     let server: tlsTypes.Server;
     try {
-      server = tls.createServer({ ...rest, handshakeTimeout: handshakeMs === Infinity ? 0 : handshakeMs });
+      // node reads 0 as its default (120 s), and a timer longer than 2^31-1 ms as 1 ms: "none" is the longest timer.
+      server = tls.createServer({ ...rest, handshakeTimeout: Math.max(1, Math.min(handshakeMs, MAX_TIMER_MS)) });
     } catch (e) {
       throw badOption(fn, "tls", e);
     }

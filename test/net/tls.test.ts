@@ -397,6 +397,16 @@ describe("TLS options", () => {
     expect(thrown(() => connect({ port: 1, tls: 1 as never })).message).toBe("connect(): tls must be an object or true, got 1");
   });
 
+  it("no handshake limit (0) is node's longest timer, not node's default of 120 s that a 0 would give it", async () => {
+    const { TlsAcceptor } = await import("../../src/net/tls.js");
+    const limitOf = (ms: number): unknown => {
+      const server = (new TlsAcceptor("t()", { key, cert }, ms) as unknown as { server: object }).server as Record<symbol, unknown>;
+      const sym = Object.getOwnPropertySymbols(server).find((k) => k.description === "handshake-timeout")!;
+      return server[sym];
+    };
+    expect([limitOf(Infinity), limitOf(150), limitOf(2 ** 40)]).toEqual([2 ** 31 - 1, 150, 2 ** 31 - 1]);
+  });
+
   it("the http server offers ALPN http/1.1 and runs the handshake under headersTimeout (idleTimeout if shorter)", async () => {
     const { resolveServe } = await import("../../src/config/options.js");
     const cfg = resolveServe("serve()", { tls: { key, cert }, headersTimeout: 4000, idleTimeout: 3000 });
