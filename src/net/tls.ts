@@ -225,7 +225,12 @@ export class TlsAcceptor {
       code === "ERR_TLS_HANDSHAKE_TIMEOUT"
         ? new TlsError(NetErrorCode.ETIMEDOUT, "TLS handshake", addr, `no handshake within ${handshakeMs} ms`, e)
         : toTlsError(e, addr);
-    this.onClientError(err);
+    try {
+      this.onClientError(err);
+    } catch (x) {
+      // Thrown inside node's event: it would take the process down, and the server must go on.
+      console.error("tasklet: tls.onClientError threw:", x);
+    }
   }
 }
 

@@ -207,6 +207,31 @@ describe.each(BACKENDS)("TLS on green sockets, %s backend", (backend) => {
     expect(seen[1]!.message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+: the peer sent a plain HTTP request to a TLS port \(ERR_SSL_HTTP_REQUEST\)$/);
   });
 
+  it("an onClientError that throws is reported, and the server goes on", async () => {
+    const printed: unknown[][] = [];
+    const realError = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      const back = await run(
+        function* () {
+          const server = yield* serveTcp({ port: 0, tls: { key, cert, onClientError: () => { throw new Error("hook failed"); } } }, echo);
+          yield* call(bounded(5_000, "plain client", rawClient(server.port, "hello\r\n\r\n")));
+          const ok = yield* connect({ port: server.port, host: "localhost", tls: { ca: cert } });
+          yield* ok.write("on");
+          ok.end();
+          const b = (yield* readAll(ok)).toString();
+          yield* server.close();
+          return b;
+        },
+        { backend },
+      );
+      expect(back).toBe("on");
+      expect(printed.map((a) => [a[0], (a[1] as Error).message])).toEqual([["tasklet: tls.onClientError threw:", "hook failed"]]);
+    } finally {
+      console.error = realError;
+    }
+  });
+
   it("SNI picks the certificate of the name the client asks for; others get the default one", async () => {
     const got = await run(
       function* () {
