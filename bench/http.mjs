@@ -10,6 +10,10 @@
 //                                    a subset (printed, not written); scenarios 100, 1000, pipelined, json
 //   npm run bench -- http --servers=hono-tasklet,hono-node
 //                                    Hono on tasklet vs on @hono/node-server: hello and JSON at 100 connections
+//   npm run bench -- http --servers=tasklet-https,node-https,tasklet-wasm,node-http
+//                                    HTTPS hello at 100 connections, tasklet vs node:https (wrk speaks
+//                                    https), beside the same servers over plain HTTP; a self-signed
+//                                    certificate is made with openssl at the start
 //   npm run bench -- http --memory   only the idle-connection memory (printed, not written)
 //   npm run bench -- http --memory --idle-wait=60
 //                                    also the RSS after the servers sat idle that long (V8's
@@ -22,7 +26,7 @@
 // `taskset` the server is pinned to core 0 and the client to core 1, and the
 // report gives each one's CPU share, so a client-bound figure is never taken
 // for the server's.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +37,9 @@ import { fmt, have, here, machine, median, openAfterOneRequest, progress, progre
 const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "node-http", "raw-net"];
 // Hono on tasklet's fetch-style path and on @hono/node-server: only when named in --servers.
 const HONO_SERVERS = ["hono-tasklet", "hono-node"];
+// HTTPS: tasklet's green handler (Wasm parser) and node:https, only when named in --servers.
+const HTTPS_SERVERS = ["tasklet-https", "node-https"];
+const isHttps = (kind) => HTTPS_SERVERS.includes(kind);
 const ALL_SCENARIOS = [
   { key: "100", name: "100 connections", conns: 100, pipeline: 1 },
   { key: "1000", name: "1,000 connections", conns: 1000, pipeline: 1 },
@@ -45,15 +52,17 @@ const { values: flags } = parseCli({
   usage: "npm run bench -- http [--quick] [--servers=a,b] [--scenarios=a,b] [--memory [--idle-wait=SECONDS]]",
   options: {
     quick: { type: "boolean", help: "smaller sizes, fewer rounds (a sanity run)" },
-    servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${[...ALL_SERVERS, ...HONO_SERVERS].join(",")}` },
+    servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${[...ALL_SERVERS, ...HONO_SERVERS, ...HTTPS_SERVERS].join(",")}` },
     scenarios: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SCENARIOS.map((sc) => sc.key).join(",")}` },
+    seconds: { type: "string", value: "N", help: "seconds per measurement window (default 3, 2 with --quick)" },
+    rounds: { type: "string", value: "N", help: "rounds after the warm-up (default 5, 1 with --quick)" },
     memory: { type: "boolean", help: "only the idle-connection memory (printed, not written)" },
     "idle-wait": { type: "string", value: "SECONDS", help: "with --memory: also the RSS after the servers sat idle that long" },
   },
 });
 const quick = flags.quick === true;
-const DURATION = quick ? 2 : 3;
-const ROUNDS = quick ? 1 : 5;
+const DURATION = numberArg("bench http", "--seconds", flags.seconds) ?? (quick ? 2 : 3);
+const ROUNDS = numberArg("bench http", "--rounds", flags.rounds) ?? (quick ? 1 : 5);
 const IDLE_CONNS = quick ? 2_000 : 10_000;
 const MEMORY_ONLY = flags.memory === true;
 const IDLE_WAIT = numberArg("bench http", "--idle-wait", flags["idle-wait"]) ?? 0;
@@ -61,9 +70,11 @@ const option = (name) => flags[name];
 // --servers=tasklet-wasm,raw-net and --scenarios=1000,pipelined pick a subset
 // (the ratio columns need node-http and raw-net).
 const HONO = (flags.servers ?? "").split(",").some((k) => HONO_SERVERS.includes(k));
-const SERVERS = listArg("bench http", "--servers", flags.servers, [...ALL_SERVERS, ...HONO_SERVERS]) ?? ALL_SERVERS;
-// By default the JSON scenario runs only when a Hono server is measured; 1,000 connections and pipelining only without one.
-const DEFAULT_SCENARIOS = HONO ? ["100", "json"] : ALL_SCENARIOS.filter((sc) => sc.key !== "json").map((sc) => sc.key);
+const SERVERS = listArg("bench http", "--servers", flags.servers, [...ALL_SERVERS, ...HONO_SERVERS, ...HTTPS_SERVERS]) ?? ALL_SERVERS;
+const HTTPS = SERVERS.some(isHttps);
+// By default the JSON scenario runs only when a Hono server is measured; 1,000 connections and pipelining only without one
+// (and without an HTTPS server, whose row is the one at 100 connections).
+const DEFAULT_SCENARIOS = HONO ? ["100", "json"] : HTTPS ? ["100"] : ALL_SCENARIOS.filter((sc) => sc.key !== "json").map((sc) => sc.key);
 const SCENARIOS = (listArg("bench http", "--scenarios", flags.scenarios, ALL_SCENARIOS.map((sc) => sc.key)) ?? DEFAULT_SCENARIOS).map((k) =>
   ALL_SCENARIOS.find((sc) => sc.key === k),
 );
@@ -90,7 +101,8 @@ function rssBytes(pid) {
 function startServer(kind) {
   const cmd = PIN ? "taskset" : process.execPath;
   const args = [...(PIN ? ["-c", "0", process.execPath] : []), "--expose-gc", join(here, "servers", "hello.mjs"), kind, "0"];
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const env = isHttps(kind) ? { ...process.env, ...tlsFiles() } : process.env;
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let out = "";
     const server = { kind, child, port: 0, heapUsed: NaN, statsWaiting: [], exited: null };
@@ -123,6 +135,18 @@ function stopServer(s) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "tasklet-bench-"));
+
+/** The key and self-signed certificate of the HTTPS servers (P-256, as a site would have), made once per run with openssl. */
+let tlsEnv = null;
+function tlsFiles() {
+  if (tlsEnv === null) {
+    const key = join(work, "key.pem");
+    const cert = join(work, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    tlsEnv = { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert };
+  }
+  return tlsEnv;
+}
 const pipelineLua = join(work, "pipeline.lua");
 writeFileSync(
   pipelineLua,
@@ -165,7 +189,7 @@ function clientCpuSeconds(pid) {
  * every time. p99 is the client's, over its whole run, ramp included.
  */
 async function load(server, sc) {
-  const url = `http://127.0.0.1:${server.port}${sc.path ?? "/"}`;
+  const url = `${isHttps(server.kind) ? "https" : "http"}://127.0.0.1:${server.port}${sc.path ?? "/"}`;
   for (let t = 0; (await stats(server)).connections > 0 && t < 50; t++) await sleep(100); // the last run's connections are gone
   let client;
   let done;
@@ -327,6 +351,7 @@ export async function main() {
         ratio(sc, kind, "node-http"),
         ratio(sc, kind, "raw-net"),
         ...(HONO ? [ratio(sc, kind, "hono-node")] : []),
+        ...(HTTPS ? [ratio(sc, kind, "node-https")] : []),
         sc.pipeline > 1 ? "–" : fmt(med(key, "p99"), 2),
         `${fmt(med(key, "serverCpu") * 100)}%`,
         fmt(med(key, "cpuPerReq"), 2),
@@ -338,7 +363,7 @@ export async function main() {
       if (short.length > 0) notes.push(`${sc.name}, ${kind}: in ${short.length} run(s) only ${short.map((x) => x.open).join(", ")} of ${sc.conns} connections were open after ${RAMP_LIMIT} s; measured anyway`);
     }
   }
-  const HEADER = ["scenario", "server", "requests/s", "vs node:http", "vs raw net", ...(HONO ? ["vs hono-node"] : []), "p99 ms", "server CPU", "server CPU us per request", "client CPU", "s until all connections were open"];
+  const HEADER = ["scenario", "server", "requests/s", "vs node:http", "vs raw net", ...(HONO ? ["vs hono-node"] : []), ...(HTTPS ? ["vs node:https"] : []), "p99 ms", "server CPU", "server CPU us per request", "client CPU", "s until all connections were open"];
   if (subset) {
     console.log(`\n${machine()}; ${CLIENT}; ${DURATION} s windows, ${ROUNDS} round(s)\n`);
     console.log(table(HEADER, rows));

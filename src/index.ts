@@ -113,6 +113,20 @@ export {
  * }
  */
 export { NetError, NetErrorCode, type NetErrorCodeName } from "./net/errors.js";
+/**
+ * TLS: the `tls` option of `serve`, `serveTcp` and `listen` (node:tls's
+ * server options, `sni`, `onClientError`), the `tls` option of `connect`
+ * (node:tls's client options, or `true`), and `TlsError`, the NetError of
+ * a failed handshake.
+ *
+ * @example
+ * const server = yield* serveTcp({ port: 0, tls: { key, cert } }, function* (conn) {
+ *   yield* conn.write(`you speak ${conn.tls?.getProtocol()}\n`);
+ * });
+ * const conn = yield* connect({ port: server.port, host: "localhost", tls: { ca: cert } });
+ */
+export { TlsError } from "./net/errors.js";
+export type { TlsServerOptions, TlsClientOptions } from "./net/tls.js";
 
 // HTTP parser
 /**

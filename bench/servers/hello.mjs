@@ -1,10 +1,15 @@
 // The hello-world servers compared by bench/http.mjs, one per process:
-//   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net|hono-tasklet|hono-node> <port>
+//   node bench/servers/hello.mjs <tasklet-wasm|tasklet-ts|node-http|raw-net|hono-tasklet|hono-node|tasklet-https|node-https> <port>
 // The two Hono servers run the same Hono app ("/" text, "/json" a small JSON
 // object), on tasklet's fetch-style handler path and on @hono/node-server.
+// The two HTTPS servers (tasklet's green handler with the Wasm parser, and
+// node:https) read their key and certificate from the PEM files named by
+// BENCH_TLS_KEY and BENCH_TLS_CERT (bench/http.mjs makes them with openssl).
 // Prints "listening <port>" when ready, and "heap <bytes in use>" after the full GC
 // that SIGUSR2 asks for (the memory benchmark).
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { serve } from "../../dist/index.js";
 
@@ -75,6 +80,27 @@ if (kind === "tasklet-wasm" || kind === "tasklet-ts") {
   await server.ready;
   connections = (cb) => cb(server.connections);
   ready(server.port);
+} else if (kind === "tasklet-https") {
+  const tls = { key: readFileSync(process.env.BENCH_TLS_KEY), cert: readFileSync(process.env.BENCH_TLS_CERT) };
+  const server = serve({ port, tls, keepAliveTimeout: 600_000, headersTimeout: 600_000 }, function* hello(_req, res) {
+    requests++;
+    res.setHeader("content-type", "text/plain");
+    yield* res.end(BODY);
+  });
+  await server.ready;
+  connections = (cb) => cb(server.connections);
+  ready(server.port);
+} else if (kind === "node-https") {
+  const server = https.createServer({ key: readFileSync(process.env.BENCH_TLS_KEY), cert: readFileSync(process.env.BENCH_TLS_CERT) }, (_req, res) => {
+    requests++;
+    res.setHeader("content-type", "text/plain");
+    res.end(BODY);
+  });
+  server.keepAliveTimeout = 600_000;
+  server.headersTimeout = 600_000;
+  server.requestTimeout = 0;
+  countConnections(server);
+  server.listen(port, "127.0.0.1", () => ready(server.address().port));
 } else if (kind === "node-http") {
   const server = http.createServer((_req, res) => {
     requests++;

@@ -28,6 +28,8 @@ export type OptionSpec =
   | { kind: "string"; nonEmpty?: boolean; default?: string }
   | { kind: "boolean"; default?: boolean }
   | { kind: "function" }
+  /** A plain object (its own contents are checked by the code that uses it); `orTrue`: `true` is allowed too. */
+  | { kind: "object"; orTrue?: boolean }
   | { kind: "enum"; values: readonly string[]; default?: string };
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
@@ -105,6 +107,8 @@ function expectedOf(spec: OptionSpec): string {
       return "true or false";
     case "function":
       return "a function";
+    case "object":
+      return spec.orTrue ? "an object or true" : "an object";
     case "enum":
       return spec.values.map((v) => JSON.stringify(v)).join(" or ");
   }
@@ -157,6 +161,10 @@ function checkValue(fn: string, key: string, spec: OptionSpec, v: unknown): void
     case "function":
       if (typeof v !== "function") return bad(TypeError);
       return;
+    case "object":
+      if (v === true && spec.orTrue) return;
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return bad(TypeError);
+      return;
     case "enum":
       if (typeof v !== "string" || !spec.values.includes(v)) return bad(TypeError);
       return;
@@ -203,6 +211,8 @@ export const DEFAULT_MAX_HEADERS = 100;
 export const DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
 /** Default host of listen, connect and the servers. */
 export const DEFAULT_HOST = "127.0.0.1";
+/** Default time a TLS client has to finish its handshake on listen/serveTcp (serve: headersTimeout). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const ms: OptionSpec = { kind: "number", min: 0, expected: "a number of ms >= 0" };
 const bytes: OptionSpec = { kind: "number", min: 0, expected: "a number of bytes >= 0" };
@@ -227,6 +237,9 @@ export const LISTEN_OPTIONS: OptionTable = {
   /** Default: the system's limit (systemBacklog), filled by resolveListen. */
   backlog: { kind: "number", min: 1, integer: true, expected: "a whole number >= 1" },
   noDelay: { kind: "boolean", default: true },
+  /** node:tls's server options; src/net/tls.ts checks what is inside. */
+  tls: { kind: "object" },
+  handshakeTimeout: limitMs(DEFAULT_HANDSHAKE_TIMEOUT_MS),
 };
 
 export const CONNECT_OPTIONS: OptionTable = {
@@ -234,6 +247,8 @@ export const CONNECT_OPTIONS: OptionTable = {
   host: { kind: "string", nonEmpty: true, default: DEFAULT_HOST },
   timeout: { ...ms, default: Infinity },
   noDelay: { kind: "boolean", default: true },
+  /** node:tls's client options, or true; src/net/tls.ts checks what is inside. */
+  tls: { kind: "object", orTrue: true },
 };
 
 export const SERVE_TCP_OPTIONS: OptionTable = {
@@ -252,6 +267,7 @@ export const SERVE_OPTIONS: OptionTable = {
   host: LISTEN_OPTIONS.host!,
   path: LISTEN_OPTIONS.path!,
   backlog: LISTEN_OPTIONS.backlog!,
+  tls: LISTEN_OPTIONS.tls!,
   parser: { kind: "enum", values: ["wasm", "ts"], default: "wasm" },
   backend,
   maxHeaderSize: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_HEADER_SIZE },
@@ -303,6 +319,10 @@ export interface ListenConfig {
   readonly backlog: number;
   /** Nagle off on accepted sockets; always false with `path` (no TCP). */
   readonly noDelay: boolean;
+  /** node:tls's server options as given (checked by src/net/tls.ts); undefined: plain TCP. */
+  readonly tls: object | undefined;
+  /** Time limit of a TLS handshake in ms; Infinity: none (serve: its headersTimeout). */
+  readonly handshakeTimeout: number;
 }
 
 /** `connect`, resolved. */
@@ -312,6 +332,8 @@ export interface ConnectConfig {
   /** ms of the run's clock; Infinity: no limit of our own. */
   readonly timeout: number;
   readonly noDelay: boolean;
+  /** node:tls's client options, `true` for the defaults, or undefined: plain TCP. */
+  readonly tls: object | true | undefined;
 }
 
 /** What every server shares, resolved (serveTcp and serve). `S` is what `onError` is told about (a Conn, a Request). */
@@ -376,6 +398,8 @@ export function checkPathOptions(fn: string, given: unknown): void {
 /** The listening part: backlog from the system when not given; no Nagle setting without TCP. */
 function deriveListen(fn: string, given: unknown, r: Record<string, unknown>): void {
   checkPathOptions(fn, given);
+  // A socket in its TLS handshake is known by its TCP addresses (src/net/tls.ts); a Unix socket has none.
+  if (r.path !== undefined && r.tls !== undefined) throw new TypeError(`${fn}: tls is for TCP listeners; a Unix domain socket (path) cannot take it (put TLS in front, or listen on a port)`);
   if (r.backlog === undefined) r.backlog = systemBacklog();
   if (r.noDelay === undefined) r.noDelay = true;
   if (r.path !== undefined) r.noDelay = false;
@@ -445,6 +469,10 @@ export function resolveServe<R>(fn: string, options: unknown, insideTask = false
   const r = resolveOptions(fn, SERVE_OPTIONS, options);
   deriveListen(fn, options, r);
   deriveServer(r, SCOPE_END_GRACE_MS);
+  // The TLS handshake runs under the time a request head has (a client
+  // that opens TLS and says nothing is cut), and offers HTTP/1.1 by ALPN.
+  r.handshakeTimeout = Math.min(r.headersTimeout as number, r.idleTimeout as number);
+  if (r.tls !== undefined) r.tls = { ALPNProtocols: ["http/1.1"], ...(r.tls as object) };
   if (insideTask && r.backend !== undefined) throw new TypeError(`${fn}: \`backend\` applies only when serve() starts its own run (outside a task)`);
   return Object.freeze(r) as unknown as ServeConfig<R>;
 }

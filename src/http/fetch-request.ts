@@ -36,7 +36,7 @@ export class FetchRequest {
     return this._req.method;
   }
 
-  /** `http://` + Host (or the authority of an absolute-form target) + the path and query. */
+  /** `http://` (`https://` over TLS) + Host (or the authority of an absolute-form target) + the path and query. */
   get url(): string {
     let u = this._url;
     if (u === null) {
@@ -44,12 +44,13 @@ export class FetchRequest {
       const host = req.host;
       const target = req.target;
       const authority = host === undefined || host === "" ? this._base() : host;
-      if (target.charCodeAt(0) === 0x2f) u = `http://${authority}${target}`;
-      else if (target === "*") u = `http://${authority}/`;
+      const scheme = req.secure ? "https://" : "http://";
+      if (target.charCodeAt(0) === 0x2f) u = `${scheme}${authority}${target}`;
+      else if (target === "*") u = `${scheme}${authority}/`;
       else {
-        // Absolute form: keep its path and query, put them under http://authority.
+        // Absolute form: keep its path and query, put them under the scheme and authority.
         const q = target.indexOf("?");
-        u = `http://${authority}${req.path}${q < 0 ? "" : target.slice(q)}`;
+        u = `${scheme}${authority}${req.path}${q < 0 ? "" : target.slice(q)}`;
       }
       this._url = u;
     }

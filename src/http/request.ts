@@ -265,6 +265,30 @@ export class HttpRequest {
   }
 
   /**
+   * True when the request came over TLS (a server with `tls`); then
+   * `req.tls` is the connection's node TLSSocket (ALPN, SNI name, client
+   * certificate).
+   *
+   * @example
+   * if (!req.secure) return { status: 403, body: "TLS only\n" };
+   */
+  get secure(): boolean {
+    return this._conn.conn.tls !== null;
+  }
+
+  /**
+   * The connection's node TLSSocket on a TLS server (`servername`,
+   * `alpnProtocol`, `getPeerCertificate()`...), else null. Read it; do not
+   * read or write through it.
+   *
+   * @example
+   * const name = req.tls?.servername; // the name the client asked for (SNI)
+   */
+  get tls(): import("node:tls").TLSSocket | null {
+    return this._conn.conn.tls;
+  }
+
+  /**
    * The next chunk of the body, or null at its end. Waits for bytes from the
    * client; answers `Expect: 100-continue` on the first call. Streaming is
    * bound by the server's `maxStreamedBodySize` (default: none), not by

@@ -7,6 +7,7 @@
  */
 import { describeValue, resolveClose, resolveServe, type ServeConfig } from "../config/options.js";
 import { ServerLifecycle } from "../net/server-lifecycle.js";
+import type { TlsServerOptions } from "../net/tls.js";
 import { call } from "../ops/call.js";
 import { peekCurrent } from "../runtime/current.js";
 import { now } from "../runtime/kernel.js";
@@ -29,6 +30,22 @@ export interface ServeOptions {
   host?: string;
   /** Path of a Unix domain socket to listen on instead of a TCP port (not with `port`/`host`); the file is removed on close. */
   path?: string;
+  /**
+   * Serve HTTPS: node:tls's server options (`key` and `cert` at least;
+   * `sni` for more names, `onClientError` to hear of failed handshakes),
+   * see {@link TlsServerOptions}. ALPN offers `http/1.1` unless
+   * `ALPNProtocols` says otherwise; the handshake must be done within
+   * `headersTimeout` (or `idleTimeout` if shorter), so a client that opens
+   * TLS and says nothing is cut. `req.secure` is then true and `req.tls` the
+   * connection's TLSSocket; a fetch-style handler sees `https://` URLs.
+   *
+   * @example
+   * const server = serve({ port: 8443, tls: { key, cert } }, function* (req, res) {
+   *   yield* res.end(`hello over ${req.tls?.getProtocol()}\n`);
+   * });
+   * await server.ready;
+   */
+  tls?: TlsServerOptions;
   /** Request parser: `"wasm"` (default) or the TypeScript twin `"ts"`. */
   parser?: ParserKind;
   /** Scheduler backend of the server's run (only when called outside a task). */
@@ -182,7 +199,7 @@ export class Server implements Operation<Server> {
         listenFailed: (e) => readyReject(e),
         stopping: () => this.beginStop(),
       },
-      { task: config.name ?? "http server", who: "tasklet http", failOnListenError: true },
+      { task: config.name ?? "http server", who: "tasklet http", fn: "serve()", failOnListenError: true },
     ));
   }
 

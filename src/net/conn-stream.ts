@@ -11,7 +11,7 @@
  * read buffer or of a pooled block). It writes through the Conn's write
  * side, and waits for the drain with a Waiter in the writers' list.
  */
-import net from "node:net";
+import type net from "node:net";
 import { Duplex } from "node:stream";
 import { describeValue } from "../config/options.js";
 import { STREAM_DONE, type Stream } from "../runtime/stream.js";
@@ -23,7 +23,7 @@ import { DEFAULT_READ_MAX, ReadOp, takeBuffered } from "./conn-read.js";
 import { unwatch, watch } from "./conn-watch.js";
 import { end, waitDrain, write } from "./conn-write.js";
 import { NetError, NetErrorCode } from "./errors.js";
-import { DuplexSocket } from "./node/index.js";
+import { connSocket } from "./node/index.js";
 import { fifoLength } from "./read-buffer.js";
 
 // ------------------------------------------------------ reads from plain code
@@ -256,6 +256,5 @@ export function socketOf(duplex: Duplex): net.Socket {
     throw new TypeError(`Conn.from() takes a Duplex stream (a net.Socket, a TLSSocket, a PassThrough...), got ${describeValue(duplex)}`);
   }
   if (duplex.destroyed) throw new TypeError("Conn.from(): the stream is destroyed already");
-  if (duplex.constructor === net.Socket) return duplex as net.Socket;
-  return new DuplexSocket(duplex) as unknown as net.Socket;
+  return connSocket(duplex);
 }

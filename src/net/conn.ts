@@ -6,6 +6,7 @@
  * all on the state in conn-base.ts.
  */
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import { describeValue } from "../config/options.js";
 import { currentTask } from "../runtime/current.js";
@@ -117,6 +118,21 @@ export class Conn extends ConnBase {
   /** The peer's port. */
   get remotePort(): number | undefined {
     return this.socket.remotePort;
+  }
+
+  /**
+   * On a TLS connection (from a `tls` listener or server, or
+   * `connect({ tls })`), node's TLSSocket, for what the handshake settled:
+   * `alpnProtocol`, `servername`, `getPeerCertificate()`,
+   * `getProtocol()`... Read it, do not read or write through it. Null on a
+   * plain connection.
+   *
+   * @example
+   * if (conn.tls !== null) console.log(conn.tls.alpnProtocol, conn.tls.getProtocol());
+   */
+  get tls(): TLSSocket | null {
+    const d = (this.socket as unknown as { duplex?: { encrypted?: unknown } }).duplex;
+    return d !== undefined && d.encrypted === true ? (d as TLSSocket) : null;
   }
 
   /** Bytes received and not read yet. */

@@ -8,8 +8,10 @@ import { TIMED_OUT } from "../runtime/suspend.js";
 import type { Operation } from "../runtime/types.js";
 import { Conn } from "./conn.js";
 import { socketReadPaths } from "./conn-read.js";
-import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
+import { NetError, NetErrorCode, formatAddress, toNetError, toTlsError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
+import { connSocket } from "./node/index.js";
+import { type TlsClientOptions, checkClientTls, tlsClientSocket } from "./tls.js";
 import { resolveConnect } from "../config/options.js";
 
 /** Options of {@link connect}. */
@@ -26,6 +28,21 @@ export interface ConnectOptions {
   timeout?: number;
   /** Disable Nagle's algorithm. Default true. */
   noDelay?: boolean;
+  /**
+   * Speak TLS: node:tls's client options ({@link TlsClientOptions}: `ca`,
+   * `servername`, `ALPNProtocols`, a client `cert` and `key`...), or `true`
+   * for the defaults (the system's CAs; the host as the server name unless
+   * it is an IP address). connect() returns once the handshake is done;
+   * a certificate it does not trust, or a handshake the server breaks off,
+   * throws {@link TlsError} (the socket is closed). `timeout` covers the
+   * TCP connection and the handshake together. `conn.tls` is node's
+   * TLSSocket (`alpnProtocol`, `getPeerCertificate()`...).
+   *
+   * @example
+   * const conn = yield* connect({ port: 8443, host: "localhost", tls: { ca } });
+   * console.log(conn.tls?.getProtocol()); // "TLSv1.3"
+   */
+  tls?: TlsClientOptions | true;
 }
 
 /**
@@ -44,7 +61,9 @@ export interface ConnectOptions {
  * const conn = yield* connect({ port: 7000, timeout: 2000 });
  */
 export function connect(options: ConnectOptions): Operation<Conn> {
-  const { port, host, timeout, noDelay } = resolveConnect("connect()", options);
+  const { port, host, timeout, noDelay, tls } = resolveConnect("connect()", options);
+  const tlsOptions = checkClientTls("connect()", tls);
+  if (tlsOptions !== undefined) return connectTls(port, host, timeout, noDelay, tlsOptions);
   return {
     *[Symbol.iterator]() {
       const me = currentTask("connect");
@@ -67,6 +86,52 @@ export function connect(options: ConnectOptions): Operation<Conn> {
       if (v === TIMED_OUT) {
         // abandon() has destroyed the socket.
         throw new NetError(NetErrorCode.ETIMEDOUT, "connect", addr, `no connection after ${timeout} ms`);
+      }
+      const c = v as Conn;
+      if (!c.closed) c._owner = own(me, c);
+      return c;
+    },
+  };
+}
+
+/**
+ * connect({ tls }): a TLS socket of node's, given to a Conn once its
+ * handshake is done, through the fence's stand-in (src/net/node/
+ * duplex-socket.ts), so that no direct path touches the encrypting handle.
+ * A failure before the TCP connection is a NetError of `connect`; one after
+ * it, during the handshake, a TlsError.
+ */
+function connectTls(port: number, host: string, timeout: number, noDelay: boolean, options: Readonly<TlsClientOptions>): Operation<Conn> {
+  return {
+    *[Symbol.iterator]() {
+      const me = currentTask("connect");
+      const addr = formatAddress(host, port);
+      const socket = tlsClientSocket(host, port, noDelay, options);
+      let tcp = false;
+      const wait = new IoWait(`connect to ${addr} (TLS)`, () => socket.destroy());
+      const onConnect = (): void => {
+        tcp = true;
+      };
+      // The Conn is made at once: from here on its listeners hear the socket's errors and keep its bytes.
+      const onSecure = (): void => wait.resolve(new Conn(connSocket(socket), false, false, host, port));
+      const onError = (e: Error): void => {
+        socket.destroy();
+        wait.reject(tcp ? toTlsError(e, addr) : toNetError(e, "connect", addr));
+      };
+      socket.once("connect", onConnect);
+      socket.once("secureConnect", onSecure);
+      socket.on("error", onError);
+      parkFor(me, timeout);
+      let v: unknown;
+      try {
+        v = yield wait.park("connect");
+      } finally {
+        socket.removeListener("connect", onConnect);
+        socket.removeListener("secureConnect", onSecure);
+        socket.removeListener("error", onError);
+      }
+      if (v === TIMED_OUT) {
+        throw new NetError(NetErrorCode.ETIMEDOUT, "connect", addr, `no TLS connection after ${timeout} ms${tcp ? " (the handshake did not finish)" : ""}`);
       }
       const c = v as Conn;
       if (!c.closed) c._owner = own(me, c);

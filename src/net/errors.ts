@@ -67,8 +67,55 @@ export class NetError extends TaskletError {
   }
 }
 
+/**
+ * A TLS failure of a green socket: a certificate our client does not trust
+ * (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`...), a
+ * handshake the peer broke off or spoke wrongly (`ERR_SSL_WRONG_VERSION_NUMBER`
+ * when a plain-HTTP client reaches a TLS port, `ECONNRESET`), or a handshake
+ * that took longer than the server's `handshakeTimeout` (`ETIMEDOUT`). A
+ * {@link NetError} (so `catch (e instanceof NetError)` sees it too) whose
+ * `operation` is `"TLS handshake"`; `code` is node's (an OpenSSL verify code
+ * or an `ERR_SSL_`/`ERR_TLS_` code) and `cause` node's own error.
+ *
+ * @example
+ * try {
+ *   yield* connect({ port: 8443, tls: { ca } });
+ * } catch (e) {
+ *   if (e instanceof TlsError) console.log(`no TLS with ${e.address}: ${e.code}`);
+ * }
+ */
+export class TlsError extends NetError {
+  override name = "TlsError";
+}
+
+/** What a TLS error's code means, where node's own message says too little. */
+const TLS_DETAIL: Record<string, string> = {
+  ECONNRESET: "the peer closed the connection during the handshake",
+  EPIPE: "the peer closed the connection during the handshake",
+  ERR_SSL_WRONG_VERSION_NUMBER: "the peer does not speak TLS (a plain-text client on a TLS port, or the reverse)",
+  ERR_SSL_HTTP_REQUEST: "the peer sent a plain HTTP request to a TLS port",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the peer's certificate is self-signed and not trusted (pass its certificate or CA as `ca`)",
+  SELF_SIGNED_CERT_IN_CHAIN: "a certificate in the peer's chain is self-signed and not trusted (pass the CA as `ca`)",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the peer's certificate is signed by a CA that is not trusted (pass it as `ca`)",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the issuer of the peer's certificate is not trusted (pass it as `ca`)",
+  CERT_HAS_EXPIRED: "the peer's certificate has expired",
+  CERT_NOT_YET_VALID: "the peer's certificate is not valid yet",
+};
+
+/** @internal Wrap an error of node:tls met during a handshake with `address` as a TlsError. */
+export function toTlsError(e: unknown, address: string): TlsError {
+  if (e instanceof TlsError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  const c = typeof code === "string" ? code : "ERR_TLS";
+  // OpenSSL's own message names its source file and line; its `reason` ("wrong version number") is what a reader wants.
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  const own = typeof reason === "string" ? reason : e instanceof Error ? e.message.trim() : String(e);
+  return new TlsError(c, "TLS handshake", address, TLS_DETAIL[c] ?? own, e);
+}
+
 /** For messages: "read from 127.0.0.1:80", "connect to ...", "listen on ...". */
 const PREPOSITION: Record<string, string> = {
+  "TLS handshake": "with",
   read: "from",
   readInto: "from",
   readExactly: "from",

@@ -16,7 +16,8 @@ import { Conn } from "./conn.js";
 import { socketReadPaths } from "./conn-read.js";
 import { NetError, NetErrorCode, formatAddress, toNetError } from "./errors.js";
 import { IoWait } from "./io-wait.js";
-import { type PeerAddress, readPeerAddress } from "./node/index.js";
+import { type PeerAddress, connSocket, readPeerAddress } from "./node/index.js";
+import { type TlsAcceptor, type TlsServerOptions, tlsAcceptor } from "./tls.js";
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -40,6 +41,24 @@ export interface ListenOptions {
   backlog?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true: small request/response exchanges are not delayed. */
   noDelay?: boolean;
+  /**
+   * Speak TLS: node:tls's server options (`key` and `cert` at least), see
+   * {@link TlsServerOptions}. `accept()` then gives connections whose
+   * handshake is done (`conn.tls` is node's TLSSocket: `alpnProtocol`,
+   * `servername`, `getPeerCertificate()`); a handshake that fails or takes
+   * longer than `handshakeTimeout` closes its socket (`tls.onClientError`
+   * hears of it) and nobody accepts it.
+   *
+   * @example
+   * const listener = yield* listen({ port: 8443, tls: { key, cert } });
+   */
+  tls?: TlsServerOptions;
+  /**
+   * With `tls`: the time a client has, from its TCP connection, to finish
+   * the TLS handshake, in ms (a client that connects and says nothing is
+   * cut then). 0: no limit. Default 10 s.
+   */
+  handshakeTimeout?: number;
 }
 
 /**
@@ -75,10 +94,14 @@ export class Listener {
   private owner: Ownership | null = null;
   /** @internal Made by listen(): an accepted connection is owned by the task that accepts it (a server's listener: by none). */
   ownAccepted = false;
+  /** With `tls`: the handshakes of accepted sockets (src/net/tls.ts); null for plain TCP. */
+  private readonly tls: TlsAcceptor | null;
 
   /** @internal Use {@link listen}. */
-  constructor(server: net.Server, host: string, noDelay: boolean, path?: string) {
+  constructor(server: net.Server, host: string, noDelay: boolean, path?: string, tls: TlsAcceptor | null = null) {
     this.server = server;
+    this.tls = tls;
+    if (tls !== null) tls._attach((s, h, p) => this.secured(s, h, p));
     this.host = path ?? host;
     this.path = path;
     this.noDelay = noDelay;
@@ -102,9 +125,14 @@ export class Listener {
     return this.isClosed;
   }
 
-  /** Connections accepted by the kernel that no task has taken yet. */
+  /** Connections accepted by the kernel that no task has taken yet (with `tls`: whose handshake is done). */
   get pending(): number {
     return this.queue.length - this.qhead;
+  }
+
+  /** With `tls`: accepted sockets whose handshake is under way (0 for plain TCP). */
+  get handshaking(): number {
+    return this.tls?.handshaking ?? 0;
   }
 
   /**
@@ -141,6 +169,7 @@ export class Listener {
       this.owner = null;
     }
     this.server.close();
+    this.tls?.closeAll();
     for (let i = this.qhead; i < this.queue.length; i++) this.queue[i]!.close();
     this.queue = [];
     this.qhead = 0;
@@ -213,6 +242,14 @@ export class Listener {
       socket.destroy();
       return;
     }
+    if (this.tls !== null) {
+      if (this.path === undefined) {
+        if (this.noDelay) socket.setNoDelay(true);
+        readPeer(socket);
+        this.tls.handshake(socket, peerHost, peerPort);
+      } else this.tls.handshake(socket, this.path, undefined);
+      return;
+    }
     let conn: Conn;
     if (this.path !== undefined) {
       // A Unix socket's peer has no address: errors name the socket path.
@@ -222,6 +259,19 @@ export class Listener {
       readPeer(socket);
       conn = new Conn(socket, true, socketReadPaths.adopt(socket), peerHost, peerPort);
     }
+    this.arrived(conn);
+  }
+
+  /** A TLS socket's handshake is done: its Conn drives it through the fence's stand-in (no direct path touches a TLS handle). */
+  private secured(s: net.Socket, host: string | undefined, port: number | undefined): void {
+    if (this.isClosed) {
+      s.destroy();
+      return;
+    }
+    this.arrived(new Conn(connSocket(s), false, false, host, port));
+  }
+
+  private arrived(conn: Conn): void {
     const n = this.accepters.shift();
     if (n !== null) deliver(n, conn);
     else this.queue.push(conn);
@@ -275,7 +325,8 @@ class AcceptOp extends Op<Conn> {
  * const conn = yield* listener.accept();
  */
 export function listen(options?: ListenOptions): Operation<Listener> {
-  const op = listenResolved(resolveListen("listen()", options));
+  const cfg = resolveListen("listen()", options);
+  const op = listenResolved(cfg, tlsAcceptor("listen()", cfg.tls, cfg.handshakeTimeout));
   return {
     *[Symbol.iterator]() {
       const me = currentTask("listen");
@@ -287,13 +338,13 @@ export function listen(options?: ListenOptions): Operation<Listener> {
   };
 }
 
-/** @internal listen() with its options resolved (by listen, or by a server's own resolution). */
-export function listenResolved(cfg: ListenConfig): Operation<Listener> {
+/** @internal listen() with its options resolved (by listen, or by a server's own resolution), and its TLS acceptor if it speaks TLS. */
+export function listenResolved(cfg: ListenConfig, tls: TlsAcceptor | null = null): Operation<Listener> {
   const { port, host, path, backlog } = cfg;
   return {
     *[Symbol.iterator]() {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-      const listener = new Listener(server, host, cfg.noDelay, path);
+      const listener = new Listener(server, host, cfg.noDelay, path, tls);
       const addr = path ?? formatAddress(host, port);
       let listening = false;
       const wait = new IoWait(`listen on ${addr}`, () => server.close());

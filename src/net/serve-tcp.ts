@@ -77,7 +77,7 @@ export class TcpServer {
     const life = (this._life = new ServerLifecycle(
       cfg,
       { accepted: (conn) => life.spawn(connection(life, conn, handler, onError), conn) },
-      { task: cfg.name ?? `TcpServer(${where})`, who: "tasklet serveTcp", failOnListenError: false },
+      { task: cfg.name ?? `TcpServer(${where})`, who: "tasklet serveTcp", fn: "serveTcp()", failOnListenError: false },
     ));
   }
 

@@ -28,6 +28,7 @@ import { Event } from "../sync/event.js";
 import { Semaphore } from "../sync/semaphore.js";
 import type { Conn } from "./conn.js";
 import { type Listener, listenResolved } from "./listener.js";
+import { type TlsAcceptor, tlsAcceptor } from "./tls.js";
 
 /** First pause after an accept failure (EMFILE...); doubled on each failure in a row, up to ACCEPT_BACKOFF_MAX_MS. */
 export const ACCEPT_BACKOFF_MIN_MS = 10;
@@ -55,6 +56,8 @@ export interface ServerLabels {
   task: string;
   /** Prefix of its warnings, e.g. "tasklet serveTcp". */
   who: string;
+  /** The call that made it, for errors in its options, e.g. "serveTcp()" (default: `who`). */
+  fn?: string;
   /**
    * True: a failure to listen also fails the server task (and so the scope
    * that started it). False: the task ends quietly and only `ready` and
@@ -80,12 +83,15 @@ export class ServerLifecycle {
   private readonly listened = new Event("server listening");
   private listenError: unknown = null;
   private readyPromise: Promise<Listener> | null = null;
+  /** With `tls`: the handshakes of its connections, made here so that a bad key or certificate throws from the call that made the server. */
+  private readonly tls: TlsAcceptor | null;
 
   constructor(
     private readonly cfg: ServerConfig<never>,
     private readonly hooks: ServerHooks,
     private readonly labels: ServerLabels,
   ) {
+    this.tls = tlsAcceptor(labels.fn ?? labels.who, cfg.tls, cfg.handshakeTimeout);
     this.graceMs = cfg.scopeEndGrace;
     this.slots = cfg.maxConnections === Infinity ? null : new Semaphore(cfg.maxConnections, `maxConnections of ${labels.task}`);
   }
@@ -193,7 +199,7 @@ export class ServerLifecycle {
     const me = currentTask(this.labels.who);
     let listener: Listener | null = null;
     try {
-      listener = yield* listenResolved(this.cfg);
+      listener = yield* listenResolved(this.cfg, this.tls);
     } catch (e) {
       this.settleListen(null, e);
       if (this.labels.failOnListenError) throw e;

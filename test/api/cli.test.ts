@@ -47,7 +47,7 @@ describe("command lines", () => {
     expect(own.stderr).toContain("bench: unknown flag --nope; valid flags: --help");
     const suite = await node("bench/run.mjs", "http", "--conns=5");
     expect(suite.code).toBe(2);
-    expect(suite.stderr).toContain("bench http: unknown flag --conns; valid flags: --quick, --servers=LIST, --scenarios=LIST, --memory, --idle-wait=SECONDS, --help");
+    expect(suite.stderr).toContain("bench http: unknown flag --conns; valid flags: --quick, --servers=LIST, --scenarios=LIST, --seconds=N, --rounds=N, --memory, --idle-wait=SECONDS, --help");
     const unknownSuite = await node("bench/run.mjs", "nope");
     expect(unknownSuite.code).toBe(2);
     expect(unknownSuite.stderr).toMatch(/bench: unknown suite "nope"; one of context, http, .*scheduler/);

@@ -77,6 +77,11 @@ const INPUTS: { name: string; decl: string; def?: string }[] = [
   { name: "id", decl: "declare const id: string;" },
   { name: "user", decl: "declare const user: { name: string } | undefined;" },
   { name: "ws", decl: "declare const ws: WsConn;" },
+  { name: "key", decl: "declare const key: string;" },
+  { name: "cert", decl: "declare const cert: string;" },
+  { name: "ca", decl: "declare const ca: string;" },
+  { name: "apiKey", decl: "declare const apiKey: string;" },
+  { name: "apiCert", decl: "declare const apiCert: string;" },
 ];
 
 /** An example runs when it starts one of these (and all its inputs have values). */

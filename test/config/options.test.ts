@@ -53,7 +53,7 @@ describe.each(BACKENDS)("run() and spawn() options, %s backend", (backend) => {
   it("startTcpServer() checks its options (backend included) before starting a run", () => {
     const e = thrown(() => startTcpServer({ backend, prot: 0 } as never, noop));
     expect(e).toBeInstanceOf(TypeError);
-    expect(e.message).toMatch(/^startTcpServer\(\): unknown option "prot" \(did you mean port\?\); known options: port, host, path, backlog, noDelay, maxConnections, closeTimeout, onError, name, backend$/);
+    expect(e.message).toMatch(/^startTcpServer\(\): unknown option "prot" \(did you mean port\?\); known options: port, host, path, backlog, noDelay, tls, handshakeTimeout, maxConnections, closeTimeout, onError, name, backend$/);
     const b = thrown(() => startTcpServer({ backend: "asm" } as never, noop));
     expect(b.message).toBe('startTcpServer(): backend must be "ts" or "wasm", got "asm" (a string)');
   });
@@ -174,6 +174,8 @@ describe("the check, property-based", () => {
     const keys = Object.keys(SERVE_OPTIONS);
     fc.assert(
       fc.property(fc.constantFrom(...keys), fc.oneof(fc.constant(null), fc.object(), fc.array(fc.nat()), fc.bigInt(), fc.constant(Symbol.iterator)), (key, value) => {
+        // An object is the right type for `tls` (what is inside is checked by src/net/tls.ts, test/net/tls-options.test.ts).
+        fc.pre(!(SERVE_OPTIONS[key]!.kind === "object" && typeof value === "object" && value !== null && !Array.isArray(value)));
         const e = thrown(() => serve({ [key]: value } as never, noop));
         return e instanceof TypeError && e.message.startsWith(`serve(): ${key} must be `);
       }),

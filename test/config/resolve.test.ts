@@ -42,6 +42,8 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
       return fc.boolean();
     case "function":
       return fc.constant(() => {});
+    case "object":
+      return spec.orTrue ? fc.constantFrom<object | true>({ rejectUnauthorized: true }, true) : fc.constant({ rejectUnauthorized: true });
     case "enum":
       return fc.constantFrom(...spec.values);
   }
@@ -51,7 +53,7 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
 function validOptions(table: OptionTable, required: string[] = []): fc.Arbitrary<Record<string, unknown>> {
   const parts: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [k, spec] of Object.entries(table)) parts[k] = required.includes(k) ? valid(spec) : fc.option(valid(spec), { nil: undefined });
-  return fc.record(parts, { requiredKeys: required }).filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined));
+  return fc.record(parts, { requiredKeys: required }).filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined && o.tls === undefined));
 }
 
 /** What a key resolves to: the given value, else the table's default; 0 is Infinity where 0 means no limit. */
@@ -66,7 +68,7 @@ const RESOLVERS: [string, OptionTable, (o: unknown) => object, string[], string[
   ["connect()", CONNECT_OPTIONS, (o) => resolveConnect("connect()", o), ["port"], []],
   ["serveTcp()", SERVE_TCP_OPTIONS, (o) => resolveServeTcp("serveTcp()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
   ["startTcpServer()", START_TCP_SERVER_OPTIONS, (o) => resolveStartTcpServer("startTcpServer()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
-  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
+  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "handshakeTimeout", "tls"]],
 ];
 
 describe.each(RESOLVERS)("%s", (fn, table, resolve, required, derived) => {
@@ -102,7 +104,7 @@ describe("the defaults", () => {
   });
 
   it("listen(): a free port on 127.0.0.1, the system's backlog, Nagle off; with path, no Nagle setting", () => {
-    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true });
+    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true, tls: undefined, handshakeTimeout: 10_000 });
     expect(resolveListen("listen()", { path: "/tmp/s.sock", noDelay: true }).noDelay).toBe(false);
     expect(systemBacklog()).toBeGreaterThanOrEqual(511);
   });

@@ -64,3 +64,27 @@ function loadBinding(): StreamBinding | null {
 
 /** node's stream binding, or null where this runtime is not one these paths were tested on. */
 export const streamBinding: StreamBinding | null = loadBinding();
+
+/** A handle class of node's (`TCP`, `Pipe`): what `instanceof` needs. */
+type HandleClass = abstract new (...args: never[]) => object;
+
+/**
+ * The classes of the libuv handles the direct paths were tested on: node's
+ * `TCP` and `Pipe` (from the `tcp_wrap` and `pipe_wrap` bindings, the same
+ * door as stream_wrap). A socket whose handle is of another class (a
+ * TLSSocket's `TLSWrap`, which also has `writeBuffer` and `useUserBuffer`
+ * but encrypts underneath) takes the public paths. Null where the binding is
+ * not used (every socket then takes them anyway).
+ */
+export const plainHandleClasses: readonly HandleClass[] | null = streamBinding === null ? null : loadHandleClasses();
+
+function loadHandleClasses(): HandleClass[] | null {
+  try {
+    const b = process as unknown as { binding(name: string): Record<string, unknown> };
+    const tcp = b.binding("tcp_wrap").TCP;
+    const pipe = b.binding("pipe_wrap").Pipe;
+    return typeof tcp === "function" && typeof pipe === "function" ? [tcp as HandleClass, pipe as HandleClass] : null;
+  } catch {
+    return null;
+  }
+}

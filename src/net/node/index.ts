@@ -14,9 +14,13 @@
  * | writes straight to handle    | direct-write.ts| `TASKLET_NET_WRITE=stream` | `socket.write`                    |
  * | timer refresh, peer address  | socket.ts      | (follow the paths above)   | `remoteAddress`, node's own timer |
  *
- * `duplex-socket.ts` is no fast path: it is the stand-in socket of
- * `Conn.from` over a Duplex other than a plain net.Socket, with no handle,
- * so that every path above takes its public fallback for it.
+ * `duplex-socket.ts` is no fast path: it decides, by the class of a
+ * socket's libuv handle (`drivesHandle`), whether a Duplex handed to a Conn
+ * may take the paths above, and makes the stand-in socket, with no handle,
+ * for one that may not (a TLSSocket, whose handle encrypts; a PassThrough),
+ * so that every path takes its public fallback for it. The paths never see
+ * a TLS socket: the green TLS connections (src/net/tls.ts) are all made
+ * over the stand-in.
  *
  * The direct paths need node's `stream_wrap` binding (binding.ts), used
  * only on the systems and Node majors where they were tested. `NODE_PATHS`
@@ -30,7 +34,7 @@ import { directReadsOn, sharedReads } from "./reads.js";
 export { type ReadSink, type SocketReads, socketReads } from "./reads.js";
 export { type DirectWriteOwner, type WriteHandle, QUEUED, WROTE, directWrites, writeDirect, writeHandle } from "./direct-write.js";
 export { type PeerAddress, errnoError, readPeerAddress, refreshSocketTimer } from "./socket.js";
-export { DuplexSocket } from "./duplex-socket.js";
+export { DuplexSocket, connSocket, drivesHandle } from "./duplex-socket.js";
 
 /** Which internal paths this process uses (fixed when tasklet loads). */
 export const NODE_PATHS: Readonly<{ binding: boolean; sharedReadBuffer: boolean; directReads: boolean; directWrites: boolean }> = Object.freeze({
