@@ -6,8 +6,9 @@
  * then has the server close. The test checks every byte both ways and the
  * close codes each side saw, with permessage-deflate off and on (Chromium
  * offers it), on both parsers (so both frame codecs) and both backends,
- * with one browser for the file. It skips only when /usr/bin/chromium is
- * missing, and says so.
+ * with one browser for the file; and over TLS (an https page and wss://,
+ * the certificate made by the test and trusted through the browser
+ * context). It skips only when /usr/bin/chromium is missing, and says so.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Handler, upgrade } from "../../src/index.js";
 import { pattern } from "../support/helpers.js";
 import { COMBOS, serverPool } from "../http/http-helpers.js";
+import { type TestCerts, makeTestCerts } from "../support/tls-certs.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -80,15 +82,19 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => {
   let context: BrowserContext;
   let profile: string;
+  let certs: TestCerts;
   const { start, closeAll } = serverPool();
 
   beforeAll(async () => {
+    certs = makeTestCerts();
     profile = mkdtempSync(join(tmpdir(), "tasklet-chromium-"));
     // launchPersistentContext takes the empty profile folder as --user-data-dir.
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 30_000,
+      // The TLS rows use a certificate made by the test: this context trusts any (Chromium's own switch, over CDP).
+      ignoreHTTPSErrors: true,
       args: [
         "--headless",
         "--no-sandbox",
@@ -109,17 +115,24 @@ describe.skipIf(!hasChromium)("a real browser (Chromium) over WebSocket", () => 
     await closeAll();
     await context?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
+    certs?.remove();
   });
 
-  for (const combo of COMBOS) {
-    for (const deflate of [false, true]) {
-      it(`${combo.parser} parser, ${combo.backend} backend, permessage-deflate ${deflate ? "on" : "off"}: echoes every byte and closes both ways`, async () => {
+  const rows = [
+    ...COMBOS.flatMap((combo) => [false, true].map((deflate) => ({ combo, deflate, tls: false }))),
+    // wss:// from an https page: one row per parser (each parser is its own frame codec).
+    ...COMBOS.filter((c) => c.backend === "wasm").map((combo) => ({ combo, deflate: true, tls: true })),
+  ];
+  for (const { combo, deflate, tls } of rows) {
+    {
+      it(`${combo.parser} parser, ${combo.backend} backend, permessage-deflate ${deflate ? "on" : "off"}${tls ? ", over TLS (https page, wss://)" : ""}: echoes every byte and closes both ways`, async () => {
         const side: ServerSide = { received: [], closes: [] };
-        const server = await start(combo, pageAndSocket(side, deflate));
+        const server = await start(combo, pageAndSocket(side, deflate), tls ? { tls: { key: certs.main.key, cert: certs.main.cert } } : {});
         const page = await context.newPage();
         try {
           const query = new URLSearchParams({ size: String(SIZE), text: TEXT });
-          await page.goto(`http://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
+          await page.goto(`${tls ? "https" : "http"}://127.0.0.1:${server.port}/?${query}`, { timeout: 15_000 });
+          if (tls) expect(await page.evaluate(() => location.protocol)).toBe("https:");
           const r = await within(page.evaluate(() => (globalThis as unknown as { result: Promise<PageResult> }).result), 20_000, "the page's script");
           expect(r.error).toBeUndefined();
           // What the browser got back, byte for byte.
