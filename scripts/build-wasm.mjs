@@ -19,6 +19,7 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 const MODULES = [
   { folder: "scheduler", name: "scheduler" },
   { folder: "http", name: "http-parser" },
+  { folder: "ws", name: "ws-codec" },
 ];
 
 for (const path of await generate()) console.log(`build-wasm: regenerated ${path}`);

@@ -28,7 +28,7 @@ import { parseCli } from "./_args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The sources, one per Wasm module. */
-export const SOURCES = ["constants/scheduler.mjs", "constants/http-parser.mjs"];
+export const SOURCES = ["constants/scheduler.mjs", "constants/http-parser.mjs", "constants/ws-codec.mjs"];
 
 /** FNV-1a, 31 bits (a positive i32 on both sides). */
 function hash(text) {

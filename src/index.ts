@@ -193,3 +193,10 @@ export { compress, type CompressOptions, type CompressEncoding } from "./http/co
  * await server.ready;
  */
 export type { FetchHandler, FetchApp } from "./http/fetch.js";
+
+// WebSocket (RFC 6455), server side
+export { upgrade } from "./ws/upgrade.js";
+export { WsConn, type WsMessage, type WsData } from "./ws/ws-conn.js";
+export type { UpgradeOptions, PerMessageDeflateOptions, HeartbeatOptions } from "./ws/ws-options.js";
+export { WsHandshakeError, WsClosedError } from "./ws/errors.js";
+export { CloseCode } from "./ws/frames.js";

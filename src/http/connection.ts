@@ -15,11 +15,13 @@ import { HttpError } from "./http-error.js";
 import { detachBodyStreams } from "./body-streams.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
+import { HeadFlag, Method } from "./parser/constants.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
 import { type BodyReader, NO_CHUNKS, HttpRequest } from "./request.js";
 import { HttpResponse, type ResponseConnection, type HttpResponseInit } from "./response.js";
 import { CONTINUE_HEAD, TIMEOUT_ANSWER, queueClosingAnswer } from "./response-head.js";
 import type { HttpServerConfig } from "./server-config.js";
+import type { Handover, UpgradeSession } from "./upgrade-session.js";
 
 /** Most bytes parsed in one go from what the socket has buffered. */
 const PARSE_MAX = 64 * 1024;
@@ -69,6 +71,12 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private requestStart = -1;
   /** @internal Socket reads parsed so far (lets tests check that a body really arrived in pieces). */
   _reads = 0;
+  /** The response to the upgrade request being handled (set only for one), until the handler ends. */
+  private upgradeRes: HttpResponse | null = null;
+  /** Bytes that arrived after an upgrade request's head, in the read that ended it. */
+  private upgradeRest: Uint8Array | null = null;
+  /** The protocol that took the connection over (after `101 Switching Protocols`). */
+  session: UpgradeSession | null = null;
 
   constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
     super(conn);
@@ -184,6 +192,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         let failed = false;
         try {
           const ret = (yield* this.cfg.handler(req, res)) as HttpResponseInit | void | undefined;
+          if (this.session !== null) return yield* this.session.finish(false, undefined); // upgraded: the handler's end is the protocol's
           if (!res._finished) {
             if (ret !== undefined && ret !== null && typeof ret === "object") {
               const rest = res.sendInit(ret); // a streamed body: the operation that sends it
@@ -192,6 +201,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
           }
         } catch (e) {
           failed = true;
+          const session = this.session;
+          if (session !== null) {
+            if (session.reportable(e)) this.reportHandlerError(e, req);
+            return yield* session.finish(true, e);
+          }
           if (!this.handlerFailed(e, req, res)) {
             if (trace !== null) trace.end(this.bytesQueued());
             return yield* this.flushQuietly();
@@ -210,6 +224,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         console.error(`tasklet http: the connection from ${this.conn.address} failed:`, e);
       }
     } finally {
+      // Cancelled while upgraded: the protocol says goodbye before the socket closes.
+      if (this.session !== null) this.session.abandon();
+      this.upgradeRes = null;
       this.dropSpare();
       if (!keep) this.cfg.owner._connDone(this);
     }
@@ -234,10 +251,43 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       return null;
     }
     if (req._head.upgrade) {
-      res.sendError(501, "protocol upgrades and CONNECT are not supported by this server");
-      return null;
+      const head = req._head;
+      if ((head.flags & HeadFlag.CONNECT) !== 0 || head.methodId === Method.PRI) {
+        res.sendError(501, "CONNECT and HTTP/2 prior knowledge are not supported by this server");
+        return null;
+      }
+      // An upgrade the handler may accept (src/ws `upgrade`). The parser reads
+      // no HTTP after it, so a handler that answers normally closes the connection.
+      this.mustClose = true;
+      this.upgradeRes = res;
     }
     return res;
+  }
+
+  /**
+   * @internal Switch protocols: `req` is the upgrade request whose handler
+   * runs now. Writes `head` (a complete `101 Switching Protocols` head,
+   * after any response still gathered for an earlier pipelined request),
+   * then hands the socket, with the bytes read past the request, to
+   * `start`, which makes the protocol's session. From here the HTTP
+   * timeouts no longer apply; the handler's task goes on as the protocol's,
+   * and the session is told when it ends.
+   */
+  *_upgrade<S extends UpgradeSession>(req: HttpRequest, head: string, start: (h: Handover) => S): Generator<Instruction, S, any> {
+    const res = this.upgradeRes;
+    if (res === null || res._req !== req) throw new Error("upgrade(req): req must be the upgrade request whose handler is running now");
+    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
+    if (res._headSent) throw new Error("upgrade(req): a response to this request has been sent already");
+    // The response object is spent: what the handler sent through it now would corrupt the new protocol.
+    res._headSent = true;
+    res._finished = true;
+    this.queueLatin1(head);
+    yield* this.flush();
+    const rest = this.upgradeRest;
+    this.upgradeRest = null;
+    const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind });
+    this.session = session;
+    return session;
   }
 
   /** Whether the connection may stay open after responding to `req`. */
@@ -321,7 +371,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
    */
   private received(chunk: Uint8Array): void {
     this._reads++;
-    this.cfg.parser.execute(this, chunk, this);
+    const used = this.cfg.parser.execute(this, chunk, this);
+    // After an upgrade request the rest of the read belongs to the next protocol (the chunk is ours alone: no copy).
+    if (this.upgraded && used < chunk.length) this.upgradeRest = chunk.subarray(used);
     if (this.idle && this.receiving === null) this.requestStart = -1;
     else if (this.requestStart < 0) this.requestStart = Math.floor(this.cfg.now());
   }
@@ -367,6 +419,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       return false;
     }
     if (e instanceof HttpError) {
+      if (e.headers !== undefined) for (const name of Object.keys(e.headers)) res.setHeader(name, e.headers[name]!);
       if (e.status === 413 || e.status >= 500 || (this.error !== null && this.receiving === req)) this.mustClose = true;
       res._answerInstead(e.status, `${e.message}\n`, true);
       return !this.mustClose;

@@ -14,11 +14,14 @@ export class HttpError extends TaskletError {
   override name = "HttpError";
   /** The HTTP status to answer with. */
   readonly status: number;
-  constructor(status: number, message?: string) {
+  /** Header fields sent with the answer (e.g. `Sec-WebSocket-Version` with a 426), or undefined. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(status: number, message?: string, headers?: Readonly<Record<string, string>>) {
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new RangeError(`HttpError status must be a 4xx or 5xx code, got ${String(status)}`);
     }
     super(message ?? STATUS_TEXT[status] ?? `HTTP ${status}`);
     this.status = status;
+    this.headers = headers;
   }
 }

@@ -10,6 +10,7 @@ import type { Instruction, Operation } from "../runtime/types.js";
 import { bodyReadable, bodyWebStream } from "./body-streams.js";
 import { HttpError } from "./http-error.js";
 import type { HeaderList, RequestHead } from "./parser/parser.js";
+import type { Handover, UpgradeSession } from "./upgrade-session.js";
 
 /**
  * Where a request's body comes from: the connection it arrived on, which
@@ -23,6 +24,8 @@ export interface BodyReader {
   readonly maxBodySize: number;
   /** Wait for more of `req`'s body; throws on a parse error, a timeout or a client that left. */
   receiveBody(req: HttpRequest): Operation<void>;
+  /** Switch protocols after `req`; `start` makes the protocol's session once the head is out (see HttpConnection._upgrade). */
+  _upgrade<S extends UpgradeSession>(req: HttpRequest, head: string, start: (h: Handover) => S): Operation<S>;
 }
 
 const decoder = new TextDecoder();

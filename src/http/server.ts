@@ -238,7 +238,10 @@ export class Server implements Operation<Server> {
 
   /** Stop taking work: requests in flight get `Connection: close`, idle connections close. */
   private beginStop(): void {
-    for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) c.draining = true;
+    for (let c = this.active.head as HttpConnection | null; c !== null; c = c._lnext as HttpConnection | null) {
+      c.draining = true;
+      if (c.session !== null) c.session.serverStopping(); // an open WebSocket is told the server goes away
+    }
     for (let c = this.fresh.head; c !== null; c = this.fresh.head) this.expire(c as HttpConnection);
     for (let c = this.kept.head; c !== null; c = this.kept.head) this.expire(c as HttpConnection);
   }
