@@ -6,6 +6,9 @@
 //   ws             the ws package, without its native add-ons
 //   ws+addons      ws with bufferutil (and utf-8-validate, which ws 8 skips when
 //                  Node has buffer.isUtf8: the server's notes say what loaded)
+//   raw-net        only when named in --servers: a control, node:net with the
+//                  least framing an echo needs, the floor under any WebSocket
+//                  server on node:net (no checks, no control frames)
 //
 // each server a child process (bench/servers/ws-echo.mjs). The load is a C
 // client (bench/ws-client.c, compiled with gcc or cc on first use): one
@@ -33,6 +36,7 @@ import { fmt, have, here, interleave, machine, median, progress, progressDone, t
 
 const NAME = "bench websocket";
 const ALL_SERVERS = ["tasklet-wasm", "tasklet-ts", "ws", "ws+addons"];
+const CONTROL_SERVERS = ["raw-net"]; // only when named
 const SERVER_CORE = "0";
 const CLIENT_CORE = "1";
 const SERVER_START_LIMIT = 30_000; // ms for a server to say it listens
@@ -44,7 +48,7 @@ function parseArgs(args) {
     usage: "npm run bench -- websocket [--quick] [--servers=LIST] [--sizes=LIST] [--connections=LIST] [--seconds N] [--rounds N] [--warm S] [--idle N] [--text] [--no-pin]",
     options: {
       quick: { type: "boolean", help: "a check that it works: 1 round of 1 s, 32 B, 100 connections, 1,000 idle (printed, not written)" },
-      servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${ALL_SERVERS.join(",")}` },
+      servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${[...ALL_SERVERS, ...CONTROL_SERVERS].join(",")}` },
       sizes: { type: "string", value: "LIST", help: "message sizes in bytes (default 32,4096)" },
       connections: { type: "string", value: "LIST", help: "connection counts of the echo (default 100,1000)" },
       seconds: { type: "string", value: "N", help: "seconds per measurement window (default 2)" },
@@ -61,7 +65,7 @@ function parseArgs(args) {
   return {
     quick,
     subset: f.servers !== undefined,
-    servers: listArg(NAME, "--servers", f.servers, ALL_SERVERS) ?? ALL_SERVERS,
+    servers: listArg(NAME, "--servers", f.servers, [...ALL_SERVERS, ...CONTROL_SERVERS]) ?? ALL_SERVERS,
     sizes: list("--sizes", f.sizes, 1) ?? (quick ? [32] : [32, 4096]),
     connections: list("--connections", f.connections, 1) ?? (quick ? [100] : [100, 1000]),
     seconds: numberArg(NAME, "--seconds", f.seconds, { min: 0.1 }) ?? (quick ? 1 : 2),

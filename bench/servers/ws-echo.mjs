@@ -1,10 +1,12 @@
 // The WebSocket echo servers compared by bench/websocket.mjs, one per process:
-//   node --expose-gc bench/servers/ws-echo.mjs <tasklet-wasm|tasklet-ts|ws|ws+addons>
+//   node --expose-gc bench/servers/ws-echo.mjs <tasklet-wasm|tasklet-ts|ws|ws+addons|raw-net>
 // tasklet-wasm is tasklet on its Wasm scheduler core with the Wasm HTTP parser
 // and frame codec; tasklet-ts the TypeScript core, parser and codec. `ws` is
 // the ws package without its native add-ons, ws+addons with them: ws reads
 // WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when it loads, so this file sets
-// them before importing it.
+// them before importing it. raw-net is a control, not a WebSocket server:
+// node:net with the least framing an echo needs (see startRawNet), the
+// floor under any WebSocket server written on node:net.
 //
 // Every server echoes each message as it came (text as text, binary as
 // binary), allows messages up to 1 MiB and counts its open WebSockets.
@@ -12,7 +14,9 @@
 // - "stats": "stats <open WebSockets> <ms on the process's clock> <CPU us, user + system>"
 // - "mem": after two full GCs (needs --expose-gc),
 //   "mem <rss> <heap used> <external> <arrayBuffers>" (bytes)
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import net from "node:net";
 
 const kind = process.argv[2];
 const MAX_MESSAGE = 1 << 20;
@@ -73,12 +77,75 @@ async function startWs(kind) {
   return { port: wss.address().port, notes: `bufferutil=${loaded("bufferutil")} utf-8-validate=${loaded("utf-8-validate")}` };
 }
 
+/**
+ * The floor: a handshake that only computes the accept value, then frames
+ * cut out of the bytes as they come, unmasked in place and written back
+ * with a server header, one write per frame. No control frames, no UTF-8
+ * check, no limits, no close handshake: what is left is node:net's cost.
+ */
+async function startRawNet() {
+  const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  const server = net.createServer({ noDelay: true }, (sock) => {
+    let pending = null; // bytes of an incomplete head or frame
+    let upgraded = false;
+    sock.on("error", () => {});
+    sock.on("close", () => upgraded && open--);
+    sock.on("data", (d) => {
+      let buf = pending === null ? d : Buffer.concat([pending, d]);
+      pending = null;
+      if (!upgraded) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return void (pending = buf);
+        const key = /\r\nsec-websocket-key:\s*([^\r]+)/i.exec(buf.toString("latin1", 0, end))?.[1];
+        if (key === undefined) return void sock.destroy();
+        const accept = createHash("sha1").update(key + GUID).digest("base64");
+        sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        upgraded = true;
+        open++;
+        buf = buf.subarray(end + 4);
+      }
+      let at = 0;
+      while (buf.length - at >= 6) {
+        const len7 = buf[at + 1] & 0x7f;
+        const hl = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+        if (buf.length - at < hl + 4) break;
+        const len = len7 < 126 ? len7 : len7 === 126 ? buf.readUInt16BE(at + 2) : Number(buf.readBigUInt64BE(at + 2));
+        if (buf.length - at < hl + 4 + len) break;
+        const mask = at + hl;
+        const payload = at + hl + 4;
+        for (let i = 0; i < len; i++) buf[payload + i] ^= buf[mask + (i & 3)];
+        // The server's header goes right before the payload, over the mask.
+        const out = payload - hl;
+        buf[out] = buf[at];
+        if (hl === 2) buf[out + 1] = len;
+        else if (hl === 4) {
+          buf[out + 1] = 126;
+          buf.writeUInt16BE(len, out + 2);
+        } else {
+          buf[out + 1] = 127;
+          buf.writeBigUInt64BE(BigInt(len), out + 2);
+        }
+        sock.write(buf.subarray(out, payload + len));
+        at = payload + len;
+      }
+      if (at < buf.length) pending = Buffer.from(buf.subarray(at));
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await new Promise((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  return { port: server.address().port, notes: "a control: node:net, minimal framing" };
+}
+
 let started;
 try {
   if (kind === "tasklet-wasm" || kind === "tasklet-ts") started = await startTasklet(kind);
   else if (kind === "ws" || kind === "ws+addons") started = await startWs(kind);
+  else if (kind === "raw-net") started = await startRawNet();
   else {
-    console.error(`ws-echo: unknown server kind ${JSON.stringify(kind)}; one of tasklet-wasm, tasklet-ts, ws, ws+addons`);
+    console.error(`ws-echo: unknown server kind ${JSON.stringify(kind)}; one of tasklet-wasm, tasklet-ts, ws, ws+addons, raw-net`);
     process.exit(2);
   }
 } catch (e) {
