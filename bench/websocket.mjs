@@ -276,7 +276,7 @@ async function idleMemory(client, kind, o) {
 
 const pct = (x) => `${Math.round(x * 100)}%`;
 
-function report(o, results, idle, notes, started, elapsedS) {
+function report(o, args, results, idle, notes, started, elapsedS) {
   const kindOf = o.text ? "text" : "binary";
   const lines = [];
   const goals = [];
@@ -321,13 +321,21 @@ function report(o, results, idle, notes, started, elapsedS) {
       goals.push({ what: `${t}, RSS per idle connection`, ratio: share, met: share <= 0.5, memory: true });
     }
   }
+  if (goals.length > 0) {
+    lines.push("\n### Goals\n");
+    for (const g of goals) {
+      const figure = g.memory ? `${pct(g.ratio)} of ws's RSS per connection (at most 50%)` : `${g.ratio.toFixed(2)}x ws's messages/s (at least 2x)`;
+      lines.push(`- ${g.what}: ${figure}: **${g.met ? "met" : "not met"}**`);
+    }
+  }
   const text = lines.join("\n");
+  const endLoad = os.loadavg().map((x) => x.toFixed(2)).join(" ");
   const md = [
     "# WebSocket: echo and idle memory, tasklet vs ws",
     "",
-    `Machine: ${machine()}; measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC in ${Math.round(elapsedS)} s. The machine is shared with other engineers' builds and tests: expect noise; every round's figure is listed.`,
+    `Machine: ${machine()}, ${endLoad} at the end; measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC in ${Math.round(elapsedS)} s. The machine is shared with other engineers' builds and tests: expect noise; every round's figure is listed.`,
     "",
-    `Command: \`npm run bench -- websocket${o.text ? " --text" : ""}\`. ${o.pin ? `Servers pinned to core ${SERVER_CORE} and the client to core ${CLIENT_CORE} (taskset)` : "No pinning: servers and client share the cores"}. The client is bench/ws-client.c (epoll, one process): it opens the connections ${"\u2013"} at most 128 handshakes at once, each 101 and its Sec-WebSocket-Accept checked ${"\u2013"} then each connection sends one masked ${kindOf} frame and waits for its whole echo (compared byte for byte) before the next. ${fmt(o.rounds)} interleaved rounds of a ${o.seconds} s window after ${o.warm} s of echo, after a warm-up round; medians, each round in parentheses.`,
+    `Command: \`${["npm run bench -- websocket", ...args].join(" ")}\`. ${o.pin ? `Servers pinned to core ${SERVER_CORE} and the client to core ${CLIENT_CORE} (taskset)` : "No pinning: servers and client share the cores"}. The client is bench/ws-client.c (epoll, one process): it opens the connections ${"\u2013"} at most 128 handshakes at once, each 101 and its Sec-WebSocket-Accept checked ${"\u2013"} then each connection sends one masked ${kindOf} frame and waits for its whole echo (compared byte for byte) before the next. ${fmt(o.rounds)} interleaved rounds of a ${o.seconds} s window after ${o.warm} s of echo, after a warm-up round; medians, each round in parentheses.`,
     "",
     `Servers: ${notes.join("; ")}.`,
     "",
@@ -335,7 +343,7 @@ function report(o, results, idle, notes, started, elapsedS) {
     text,
     "",
   ].join("\n");
-  return { md, text, goals };
+  return { md, text };
 }
 
 // ------------------------------------------------------------------ main
@@ -374,7 +382,7 @@ export async function main(args = process.argv.slice(2)) {
     for (const kind of o.servers) idle.set(kind, await idleMemory(client, kind, o));
     progressDone();
   }
-  const { md, text } = report(o, results, idle, notes, started, (performance.now() - t0) / 1000);
+  const { md, text } = report(o, args, results, idle, notes, started, (performance.now() - t0) / 1000);
   console.log(text);
   if (!o.quick && !o.subset) console.log(`\nwrote ${writeResult("websocket.md", md)}`);
 }
