@@ -40,6 +40,7 @@ const CONTROL_SERVERS = ["raw-net"]; // only when named
 const SERVER_CORE = "0";
 const CLIENT_CORE = "1";
 const SERVER_START_LIMIT = 30_000; // ms for a server to say it listens
+const MAX_MESSAGE = 1 << 20; // the servers' limit (bench/servers/ws-echo.mjs)
 const DRAIN_LIMIT = 10_000; // ms for a server's WebSockets of the last run to close
 
 function parseArgs(args) {
@@ -49,25 +50,25 @@ function parseArgs(args) {
     options: {
       quick: { type: "boolean", help: "a check that it works: 1 round of 1 s, 32 B, 100 connections, 1,000 idle (printed, not written)" },
       servers: { type: "string", value: "LIST", help: `a subset, printed not written: ${[...ALL_SERVERS, ...CONTROL_SERVERS].join(",")}` },
-      sizes: { type: "string", value: "LIST", help: "message sizes in bytes (default 32,4096)" },
+      sizes: { type: "string", value: "LIST", help: "message sizes in bytes, up to 1 MiB (default 32,4096)" },
       connections: { type: "string", value: "LIST", help: "connection counts of the echo (default 100,1000)" },
       seconds: { type: "string", value: "N", help: "seconds per measurement window (default 2)" },
       rounds: { type: "string", value: "N", help: "rounds after the warm-up round (default 3)" },
       warm: { type: "string", value: "SECONDS", help: "echo before each window opens (default 0.5)" },
       idle: { type: "string", value: "N", help: "idle WebSockets for the memory figure, 0 for none (default 10000)" },
-      text: { type: "boolean", help: "echo text messages (UTF-8 checked both ways) instead of binary" },
+      text: { type: "boolean", help: "echo text messages (the servers check their UTF-8) instead of binary" },
       "no-pin": { type: "boolean", help: "do not pin the servers and the client to separate cores" },
     },
     args,
   });
   const quick = f.quick === true;
-  const list = (what, raw, min) => raw?.split(",").map((x) => intArg(NAME, what, x, { min }));
+  const list = (what, raw, max) => raw?.split(",").map((x) => intArg(NAME, what, x, { min: 1, max }));
   return {
     quick,
     subset: f.servers !== undefined,
     servers: listArg(NAME, "--servers", f.servers, [...ALL_SERVERS, ...CONTROL_SERVERS]) ?? ALL_SERVERS,
-    sizes: list("--sizes", f.sizes, 1) ?? (quick ? [32] : [32, 4096]),
-    connections: list("--connections", f.connections, 1) ?? (quick ? [100] : [100, 1000]),
+    sizes: list("--sizes", f.sizes, MAX_MESSAGE) ?? (quick ? [32] : [32, 4096]),
+    connections: list("--connections", f.connections, 60_000) ?? (quick ? [100] : [100, 1000]),
     seconds: numberArg(NAME, "--seconds", f.seconds, { min: 0.1 }) ?? (quick ? 1 : 2),
     rounds: intArg(NAME, "--rounds", f.rounds, { min: 1 }) ?? (quick ? 1 : 3),
     warm: numberArg(NAME, "--warm", f.warm) ?? 0.5,
