@@ -3,8 +3,9 @@
 // The same algorithm as the TypeScript twin (src/ws/codec/ts-core.ts), step
 // for step, so both write the same record table and the driver
 // (src/ws/codec/decoder.ts) serves both. What differs is speed: payloads are
-// unmasked 16 bytes at a time (mask.ts) and the UTF-8 of text skips ASCII
-// 16 bytes at a time (utf8.ts).
+// unmasked 64 and 16 bytes at a time (mask.ts), and the UTF-8 of text is
+// checked in 16-byte blocks with the automaton only at their edges
+// (utf8.ts), giving the same answers and the same offending offsets.
 //
 // JS copies a read into INPUT once (after the few bytes of a partial header
 // it kept), writes the decoder's numbers into CONTROL, calls run(), and
@@ -140,8 +141,9 @@ export function run(from: i32, end: i32): i32 {
       detail = err == FrameError.CONTROL_TOO_LONG ? len7 : opcode;
       break;
     }
-    const hl = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + <i32>(b1 >> 7) * 4;
-    if (end - p < hl) break; // kept by the driver, parsed again with the next read
+    // The length is checked as soon as it is in, before the masking key.
+    const ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    if (end - p < 2 + ext) break; // kept by the driver, parsed again with the next read
     let q = p + 2;
     let length = <f64>len7;
     if (len7 == 126) {
@@ -163,6 +165,8 @@ export function run(from: i32, end: i32): i32 {
       errAt = p;
       break;
     }
+    const hl = 2 + ext + <i32>(b1 >> 7) * 4;
+    if (end - p < hl) break;
     mask = (b1 & 0x80) != 0 ? load<u32>(INPUT + <usize>q) : 0;
     phase = 0;
     const fin = (b0 & 0x80) != 0;

@@ -7,6 +7,8 @@
 import { TimeoutError } from "../runtime/errors.js";
 import { withDeadline } from "../runtime/op.js";
 import type { Conn, ConnWatcher } from "../net/conn.js";
+import { peekCurrent } from "../runtime/current.js";
+import type { Task } from "../runtime/task.js";
 import { NetError } from "../net/errors.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import type { ConnList, ConnListNode } from "./conn-list.js";
@@ -75,6 +77,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private upgradeRes: HttpResponse | null = null;
   /** Bytes that arrived after an upgrade request's head, in the read that ended it. */
   private upgradeRest: Uint8Array | null = null;
+  /** The task that runs the upgrade request's handler (this connection's task). */
+  private upgradeTask: Task | null = null;
   /** The protocol that took the connection over (after `101 Switching Protocols`). */
   session: UpgradeSession | null = null;
 
@@ -192,7 +196,11 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         let failed = false;
         try {
           const ret = (yield* this.cfg.handler(req, res)) as HttpResponseInit | void | undefined;
-          if (this.session !== null) return yield* this.session.finish(false, undefined); // upgraded: the handler's end is the protocol's
+          if (this.session !== null) {
+            // Upgraded: the handler's end is the protocol's (its trace spans the whole session).
+            if (trace !== null) trace.end(this.bytesQueued());
+            return yield* this.session.finish(false, undefined);
+          }
           if (!res._finished) {
             if (ret !== undefined && ret !== null && typeof ret === "object") {
               const rest = res.sendInit(ret); // a streamed body: the operation that sends it
@@ -204,6 +212,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
           const session = this.session;
           if (session !== null) {
             if (session.reportable(e)) this.reportHandlerError(e, req);
+            if (trace !== null) trace.end(this.bytesQueued());
             return yield* session.finish(true, e);
           }
           if (!this.handlerFailed(e, req, res)) {
@@ -227,6 +236,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       // Cancelled while upgraded: the protocol says goodbye before the socket closes.
       if (this.session !== null) this.session.abandon();
       this.upgradeRes = null;
+      this.upgradeTask = null;
       this.dropSpare();
       if (!keep) this.cfg.owner._connDone(this);
     }
@@ -260,6 +270,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
       // no HTTP after it, so a handler that answers normally closes the connection.
       this.mustClose = true;
       this.upgradeRes = res;
+      this.upgradeTask = peekCurrent();
     }
     return res;
   }
@@ -274,19 +285,24 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
    * and the session is told when it ends.
    */
   *_upgrade<S extends UpgradeSession>(req: HttpRequest, head: string, start: (h: Handover) => S): Generator<Instruction, S, any> {
+    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     const res = this.upgradeRes;
     if (res === null || res._req !== req) throw new Error("upgrade(req): req must be the upgrade request whose handler is running now");
-    if (this.session !== null) throw new Error("upgrade(req): this request was upgraded already");
     if (res._headSent) throw new Error("upgrade(req): a response to this request has been sent already");
     // The response object is spent: what the handler sent through it now would corrupt the new protocol.
+    res.status = 101; // what diagnostics report for this request
     res._headSent = true;
     res._finished = true;
     this.queueLatin1(head);
     yield* this.flush();
     const rest = this.upgradeRest;
     this.upgradeRest = null;
-    const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind });
+    // Called from the connection's own task, the session is ended by this connection (see serve); from another task, it is that task's to own.
+    const byConnection = peekCurrent() === this.upgradeTask;
+    const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind, byConnection });
     this.session = session;
+    this.upgradeRes = null; // spent: not kept for the WebSocket's lifetime
+    this.upgradeTask = null;
     return session;
   }
 

@@ -32,4 +32,11 @@ export interface Handover {
   readonly draining: boolean;
   /** The server's parser kind: the new protocol's byte work follows it (Wasm or its TypeScript twin). */
   readonly kind: "wasm" | "ts";
+  /**
+   * The upgrade was made in the connection's own task, whose end ends the
+   * session (`finish`, or `abandon` when cancelled): the protocol need not
+   * also be owned by that task. False when another task upgraded (a child
+   * of the handler): that task should own it.
+   */
+  readonly byConnection: boolean;
 }

@@ -11,7 +11,6 @@ import zlib from "node:zlib";
 import { call } from "../ops/call.js";
 import type { Instruction } from "../runtime/types.js";
 import { Lock } from "../sync/lock.js";
-import type { WsCodecKind } from "./codec/codec-core.js";
 import type { NegotiatedDeflate } from "./handshake.js";
 
 /** The four bytes a sync flush ends with: removed by the sender, appended by the receiver (RFC 7692 §7.2.1-2). */
@@ -32,11 +31,7 @@ export class PerMessageDeflate {
   private inflater: zlib.InflateRaw | null = null;
   private deflater: zlib.DeflateRaw | null = null;
 
-  constructor(
-    private readonly params: NegotiatedDeflate,
-    // The codec kind is not needed by zlib; kept so that a Wasm inflater could follow the server's choice.
-    readonly kind: WsCodecKind,
-  ) {
+  constructor(private readonly params: NegotiatedDeflate) {
     this.threshold = params.threshold;
   }
 

@@ -7,7 +7,13 @@
  */
 import { Opcode } from "./codec/codec-core.js";
 
-/** Close codes with a name (RFC 6455 §7.4.1, and the IANA registry). */
+/**
+ * Close codes with a name (RFC 6455 §7.4.1, and the IANA registry).
+ *
+ * @example
+ * if (ws.closeCode === CloseCode.TOO_BIG) console.log("the client sent too much");
+ * yield* ws.close(CloseCode.POLICY_VIOLATION, "not allowed");
+ */
 export const CloseCode = {
   /** Normal closure. */
   NORMAL: 1000,

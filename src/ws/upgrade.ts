@@ -17,7 +17,9 @@ import { WsConn } from "./ws-conn.js";
  * answers `101 Switching Protocols` and returns the {@link WsConn}. The
  * handler's task goes on as the WebSocket's: when it ends the WebSocket is
  * closed (1000 if the handler returns, 1011 if it throws, 1001 if it is
- * cancelled or the server stops), then the connection. A handshake that
+ * cancelled or the server stops), then the connection. (Called from
+ * another task, a child of the handler, the WebSocket belongs to that task
+ * instead and is closed, with 1001, when it ends.) A handshake that
  * fails the checks throws {@link WsHandshakeError} (400, 403, or 426 with
  * `Sec-WebSocket-Version: 13`), which the server answers with if the
  * handler lets it go.

@@ -7,17 +7,19 @@
  * and this object. Pings are answered, the close handshake is run, and
  * protocol errors are closed with their code as frames are processed.
  */
+import { describeValue } from "../config/options.js";
 import type { Conn } from "../net/conn.js";
 import { NetError } from "../net/errors.js";
-import type { Handover, UpgradeSession } from "../http/upgrade-session.js";
+import type { Handover } from "../http/upgrade-session.js";
 import { currentTask } from "../runtime/current.js";
 import { type Ownership, now, own, release } from "../runtime/kernel.js";
+import { toAsyncIterable } from "../ops/iterables.js";
 import { withDeadline } from "../runtime/op.js";
 import { STREAM, STREAM_DONE, type Stream } from "../runtime/stream.js";
 import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import { Event } from "../sync/event.js";
-import { type FrameDecoder, type FrameSink, Opcode, type WsCodecKind, WsProtocolError } from "./codec/codec-core.js";
+import { type FrameDecoder, Opcode, type WsCodecKind, WsProtocolError } from "./codec/codec-core.js";
 import { createDecoder, isUtf8 } from "./codec/decoder.js";
 import { PerMessageDeflate } from "./deflate.js";
 import { WsClosedError } from "./errors.js";
@@ -25,10 +27,24 @@ import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, boundedReason, bytesF
 import type { Accepted } from "./handshake.js";
 import type { UpgradeConfig } from "./ws-options.js";
 
-/** A message as `receive()` returns it: a text message as a string, a binary one as a Buffer. */
-export type WsMessage = string | Buffer;
+/**
+ * A message as `receive()` returns it: a text message as a string, a binary
+ * one as a Uint8Array (a Node Buffer, a fresh copy the receiver may keep).
+ *
+ * @example
+ * const m: WsMessage | null = yield* ws.receive();
+ * if (typeof m === "string") console.log("text", m);
+ * else if (m !== null) console.log("bytes", m.length);
+ */
+export type WsMessage = string | Uint8Array;
 
-/** What `send()` takes: a string goes as a text message, bytes as a binary one. */
+/**
+ * What `send()` takes: a string goes as a text message, bytes as a binary one.
+ *
+ * @example
+ * const reply: WsData = new Uint8Array([1, 2, 3]);
+ * yield* ws.send(reply);
+ */
 export type WsData = string | Uint8Array | ArrayBuffer;
 
 /** Where the connection is in its life. */
@@ -86,7 +102,9 @@ const NO_PARTS: Uint8Array[] = [];
  *   for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) yield* ws.send(m);
  * });
  */
-export class WsConn implements FrameSink, UpgradeSession {
+// It is the codec's FrameSink and the HTTP connection's UpgradeSession by its shape only: those
+// methods are left out of the published declarations, which therefore name neither interface.
+export class WsConn {
   /** The subprotocol chosen in the handshake ("" for none). */
   readonly protocol: string;
   /** The extensions negotiated (the Sec-WebSocket-Extensions value sent back; "" for none). */
@@ -140,8 +158,8 @@ export class WsConn implements FrameSink, UpgradeSession {
   /** Clock time of the last bytes received, and of the heartbeat's ping still unanswered (-1: none). */
   private heard: number;
   private pingedAt = -1;
-  /** Set when the connection reaches Closed, for a close() that waits while another task reads. */
-  private closedEvent: Event | null = null;
+  /** Set when a reader leaves or the connection closes, for a close() that waits while another task reads. */
+  private readerGone: Event | null = null;
   /** The owning task's hold (closes the WebSocket if that task ends first). */
   private hold: Ownership | null = null;
 
@@ -153,10 +171,11 @@ export class WsConn implements FrameSink, UpgradeSession {
     this.rest = h.rest;
     this.protocol = accepted.protocol;
     this.extensions = accepted.extensions;
-    this.deflate = accepted.deflate === null ? null : new PerMessageDeflate(accepted.deflate, this.kind);
+    this.deflate = accepted.deflate === null ? null : new PerMessageDeflate(accepted.deflate);
     this.decoder = createDecoder(h.kind, { maxFrameSize: cfg.maxFrameSize, allowRsv1: accepted.deflate !== null, requireMask: true });
     this.heard = now(owner);
-    this.hold = own(owner, { close: () => this.abandon() });
+    // The connection's task ends the WebSocket itself (finish, abandon); any other upgrading task owns it.
+    if (!h.byConnection) this.hold = own(owner, { close: () => this.abandon() });
     if (h.draining) this.serverStopping();
   }
 
@@ -185,16 +204,42 @@ export class WsConn implements FrameSink, UpgradeSession {
    * for (let m = yield* ws.receive(); m !== null; m = yield* ws.receive()) console.log(m);
    */
   *receive(): Generator<Instruction, WsMessage | null, any> {
-    for (;;) {
-      const r = this.ready;
-      if (r !== null && r.length > 0) return yield* this.open(r.shift()!);
-      if (this.state === State.Closed) return null;
-      this.enterReading("receive()");
-      try {
-        yield* this.pump(Infinity);
-      } finally {
-        this.leaveReading();
+    this.enterReading("receive()");
+    try {
+      for (;;) {
+        const r = this.ready;
+        if (r !== null && r.length > 0) {
+          const m = r.shift()!;
+          // Uncompressed (the common case): no generator for the inflater's wait.
+          if (!m.compressed) return valueOf(m.text, joined(m.parts, m.size));
+          return yield* this.inflated(m);
+        }
+        if (this.state === State.Closed) {
+          this.deflate?.dispose(); // every message handed out: zlib's memory can go
+          return null;
+        }
+        if (this.rest !== null || this.cfg.idleTimeout !== Infinity || this.cfg.heartbeat !== null) {
+          yield* this.pump(Infinity);
+          continue;
+        }
+        // The plain wait for bytes, in this frame rather than pump's: an idle WebSocket is one generator fewer.
+        let chunk: Uint8Array | null;
+        try {
+          chunk = yield* this.conn.read();
+        } catch (e) {
+          if (!(e instanceof NetError)) throw e;
+          this.ended("the connection failed: " + e.message);
+          continue;
+        }
+        if (chunk === null) {
+          this.ended("the connection ended without a close frame");
+          continue;
+        }
+        this.decode(chunk);
+        if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
       }
+    } finally {
+      this.leaveReading();
     }
   }
 
@@ -209,6 +254,20 @@ export class WsConn implements FrameSink, UpgradeSession {
     return { next: () => this.nextItem() };
   }
 
+  /**
+   * Receive from plain async code: `for await (const m of ws)` gives each
+   * message until the WebSocket closes. The receives run in a task of their
+   * own (see `toAsyncIterable`); a `break` stops receiving and leaves the
+   * WebSocket open. The handler's task still owns the WebSocket: keep it
+   * running while the loop runs.
+   *
+   * @example
+   * for await (const m of ws) console.log(m);
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<WsMessage, undefined, undefined> {
+    return toAsyncIterable<WsMessage>(this);
+  }
+
   private *nextItem(): Generator<Instruction, IteratorResult<WsMessage, undefined>, any> {
     const m = yield* this.receive();
     return m === null ? STREAM_DONE : { done: false, value: m };
@@ -221,36 +280,34 @@ export class WsConn implements FrameSink, UpgradeSession {
 
   private leaveReading(): void {
     this.reading = false;
-    if (this.state === State.Closed && this.closedEvent !== null) this.closedEvent.set();
+    // A close() waiting for this reader takes over (or sees the end).
+    if (this.readerGone !== null) this.readerGone.set();
   }
 
-  /** The message's value: text decoded, binary as a Buffer, a compressed one inflated first. */
-  private *open(m: Received): Generator<Instruction, WsMessage | null, any> {
-    let bytes: Buffer;
-    if (m.compressed) {
-      let inflated: Buffer | null;
-      try {
-        inflated = yield* this.deflate!.inflate(m.parts, this.cfg.maxMessageSize);
-      } catch (e) {
-        // Not a deflate stream: the data is not what its frame said it was.
-        this.fail(CloseCode.INVALID_DATA, `compressed message does not inflate: ${(e as Error).message}`);
-        yield* this.afterFailure();
-        return null;
-      }
-      if (inflated === null) {
-        this.fail(CloseCode.TOO_BIG, `message inflates to more than maxMessageSize (${this.cfg.maxMessageSize} bytes)`);
-        yield* this.afterFailure();
-        return null;
-      }
-      if (m.text && !isUtf8(inflated, this.kind)) {
-        this.fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8");
-        yield* this.afterFailure();
-        return null;
-      }
-      bytes = inflated;
-    } else bytes = joined(m.parts, m.size);
-    return m.text ? bytes.toString("utf8") : bytes;
+  /** A compressed message's value, inflated (null when that fails: the WebSocket is then closed). */
+  private *inflated(m: Received): Generator<Instruction, WsMessage | null, any> {
+    let inflated: Buffer | null;
+    try {
+      inflated = yield* this.deflate!.inflate(m.parts, this.cfg.maxMessageSize);
+    } catch (e) {
+      // Not a deflate stream: the data is not what its frame said it was.
+      this.fail(CloseCode.INVALID_DATA, `compressed message does not inflate: ${(e as Error).message}`);
+      yield* this.afterFailure();
+      return null;
+    }
+    if (inflated === null) {
+      this.fail(CloseCode.TOO_BIG, `message inflates to more than maxMessageSize (${this.cfg.maxMessageSize} bytes)`);
+      yield* this.afterFailure();
+      return null;
+    }
+    if (m.text && !isUtf8(inflated, this.kind)) {
+      this.fail(CloseCode.INVALID_DATA, "text message is not valid UTF-8");
+      yield* this.afterFailure();
+      return null;
+    }
+    return valueOf(m.text, inflated);
   }
+
 
   /**
    * Read one chunk (or take the bytes left from the upgrade) and decode it;
@@ -262,10 +319,10 @@ export class WsConn implements FrameSink, UpgradeSession {
     let chunk = this.rest;
     if (chunk !== null) this.rest = null;
     else {
-      const me = currentTask("WsConn.receive");
-      let t = now(me);
+      // Without a deadline (no idle timeout, no heartbeat, not closing) a read is just a read: no clock.
+      const timed = until !== Infinity || this.wakeAt() !== Infinity;
       for (;;) {
-        const deadline = Math.min(until, this.wakeAt());
+        const deadline = timed ? Math.min(until, this.wakeAt()) : Infinity;
         try {
           const read = this.conn.read();
           chunk = yield* deadline === Infinity ? read : withDeadline(read, Math.ceil(deadline), waitOver);
@@ -274,15 +331,22 @@ export class WsConn implements FrameSink, UpgradeSession {
           if (e instanceof NetError) return this.ended("the connection failed: " + e.message);
           if (e !== WAIT_OVER) throw e;
         }
-        t = now(me);
+        const t = now(currentTask("WsConn.receive"));
         if (t >= until) return; // the caller's deadline: it decides
         if (!(yield* this.timeUp(t))) return;
       }
       if (chunk === null) return this.ended("the connection ended without a close frame");
-      this.heard = t;
-      this.pingedAt = -1;
+      if (timed) {
+        this.heard = now(currentTask("WsConn.receive"));
+        this.pingedAt = -1;
+      }
     }
     this.decode(chunk);
+    if (this.replies !== null || this.failCode !== 0 || this.gotClose) yield* this.settle();
+  }
+
+  /** After decoding: write the replies it called for, then act on an error or a close frame. */
+  private *settle(): Generator<Instruction, void, any> {
     if (this.replies !== null) {
       const out = this.replies;
       this.replies = null;
@@ -472,12 +536,13 @@ export class WsConn implements FrameSink, UpgradeSession {
     this.state = State.Closed;
     this.ignoring = true;
     this.conn.close();
-    this.deflate?.dispose();
+    // Compressed messages still to hand out need the inflater's context; else zlib's memory goes now.
+    if (this.ready === null || this.ready.length === 0) this.deflate?.dispose();
     if (this.hold !== null) {
       release(this.hold);
       this.hold = null;
     }
-    if (!this.reading && this.closedEvent !== null) this.closedEvent.set();
+    if (this.readerGone !== null) this.readerGone.set();
   }
 
   /** Send a close frame now, without waiting, and close (an idle timeout, a cancellation). */
@@ -512,13 +577,23 @@ export class WsConn implements FrameSink, UpgradeSession {
   *send(data: WsData): Generator<Instruction, void, any> {
     if (this.sentClose || this.state === State.Closed) throw this.closedError("send()");
     const d = this.deflate;
+    let frame: Buffer;
     if (typeof data === "string") {
       if (d !== null && data.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.TEXT, Buffer.from(data, "utf8"));
-      return yield* this.write(textFrame(data));
+      frame = textFrame(data);
+    } else {
+      const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : badData(data);
+      if (d !== null && bytes.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.BINARY, bytes);
+      frame = bytesFrame(Opcode.BINARY, bytes);
     }
-    const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : badData(data);
-    if (d !== null && bytes.length >= d.threshold) return yield* this.sendCompressed(d, Opcode.BINARY, bytes);
-    yield* this.write(bytesFrame(Opcode.BINARY, bytes));
+    // Written here rather than through write(): one generator fewer per message.
+    try {
+      yield* this.conn.write(frame);
+    } catch (e) {
+      if (!(e instanceof NetError)) throw e;
+      this.ended("the connection failed: " + e.message);
+      throw this.closedError("send()", e);
+    }
   }
 
   private *write(frame: Buffer): Generator<Instruction, void, any> {
@@ -595,21 +670,22 @@ export class WsConn implements FrameSink, UpgradeSession {
     }
     const me = currentTask("WsConn.close");
     const until = now(me) + this.cfg.closeTimeout;
-    if (this.reading) {
-      // Another task decodes the frames: it will see the peer's close.
-      const ev = (this.closedEvent ??= new Event("WebSocket closed"));
-      try {
-        yield* withDeadline(ev.wait(), Math.ceil(until), waitOver);
-      } catch (e) {
-        if (e !== WAIT_OVER) throw e;
+    while (!this.closed && now(me) < until) {
+      if (this.reading) {
+        // Another task decodes the frames: wait until it sees the peer's close, or leaves (then take over).
+        const ev = (this.readerGone ??= new Event("WebSocket reader"));
+        ev.clear();
+        try {
+          yield* withDeadline(ev.wait(), Math.ceil(until), waitOver);
+        } catch (e) {
+          if (e !== WAIT_OVER) throw e;
+        }
+        continue;
       }
-    } else {
       this.enterReading("close()");
       try {
-        while (!this.closed && now(me) < until) {
-          yield* this.pump(until);
-          this.ready = null; // messages after our close are dropped
-        }
+        yield* this.pump(until);
+        this.ready = null; // messages after our close are dropped
       } finally {
         this.leaveReading();
       }
@@ -619,6 +695,7 @@ export class WsConn implements FrameSink, UpgradeSession {
       if (this.closeReason === "") this.closeReason = `no close frame from the peer within ${this.cfg.closeTimeout} ms`;
       this.shut();
     }
+    if (!this.reading && (this.ready === null || this.ready.length === 0)) this.deflate?.dispose();
   }
 
   private closedError(what: string, cause?: unknown): WsClosedError {
@@ -643,6 +720,8 @@ export class WsConn implements FrameSink, UpgradeSession {
   /** @internal The task ends without the handler finishing (cancelled): close 1001 now, without waiting. */
   abandon(): void {
     this.closeWith(CloseCode.GOING_AWAY, "");
+    this.ready = null; // nobody will receive them now
+    this.deflate?.dispose();
   }
 
   /** @internal The server stops: send close 1001; the handler's receive() sees the peer's answer and returns null. */
@@ -677,6 +756,10 @@ function joined(parts: readonly Uint8Array[], size: number): Buffer {
   return Buffer.concat(parts, size);
 }
 
+function valueOf(text: boolean, bytes: Buffer): WsMessage {
+  return text ? bytes.toString("utf8") : bytes;
+}
+
 function badData(data: unknown): never {
-  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${data === null ? "null" : typeof data}`);
+  throw new TypeError(`send(): data must be a string, a Uint8Array or an ArrayBuffer, got ${describeValue(data)}`);
 }

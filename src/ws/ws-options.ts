@@ -19,6 +19,10 @@ export const DEFAULT_DEFLATE_THRESHOLD = 1024;
  * permessage-deflate (RFC 7692) settings. Each parameter is offered to the
  * client only as the RFC allows: the `server*` ones are the server's own
  * compressor, the `client*` ones ask the client to limit its compressor.
+ *
+ * @example
+ * const deflate: PerMessageDeflateOptions = { serverNoContextTakeover: true, threshold: 256 };
+ * const ws = yield* upgrade(req, { perMessageDeflate: deflate });
  */
 export interface PerMessageDeflateOptions {
   /** Reset the server's compressor after every message (less memory, worse ratio). Default false. */
@@ -33,7 +37,12 @@ export interface PerMessageDeflateOptions {
   threshold?: number;
 }
 
-/** The `heartbeat` option: ping a silent peer, and close one that stays silent. */
+/**
+ * The `heartbeat` option: ping a silent peer, and close one that stays silent.
+ *
+ * @example
+ * const ws = yield* upgrade(req, { heartbeat: { interval: 30_000, timeout: 10_000 } });
+ */
 export interface HeartbeatOptions {
   /** Ms of silence from the peer after which a ping is sent. */
   interval: number;
@@ -41,7 +50,13 @@ export interface HeartbeatOptions {
   timeout: number;
 }
 
-/** Options of {@link upgrade}. Sizes in bytes, times in ms. */
+/**
+ * Options of {@link upgrade}. Sizes in bytes, times in ms.
+ *
+ * @example
+ * const options: UpgradeOptions = { maxMessageSize: 64 * 1024, protocols: ["chat.v2", "chat.v1"], origin: ["https://example.com"], idleTimeout: 60_000 };
+ * const ws = yield* upgrade(req, options);
+ */
 export interface UpgradeOptions {
   /**
    * Largest message received, in bytes (after inflating, with

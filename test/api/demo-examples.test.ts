@@ -222,6 +222,57 @@ describe("TCP examples", () => {
   });
 });
 
+describe("WebSocket examples", () => {
+  it("ws-chat.mjs serves its page and passes messages between two WebSocket clients", async () => {
+    const { default: WebSocket } = await import("ws");
+    const { port, stop } = await startServerExample("examples/ws-chat.mjs", /http:\/\/127\.0\.0\.1:(\d+)\//);
+    /** A client of the chat: its messages so far, and a bounded wait for one that matches. */
+    const member = async (name: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?name=${name}`);
+      const got: string[] = [];
+      const waiters: (() => void)[] = [];
+      ws.on("message", (d) => {
+        got.push(String(d));
+        for (const w of waiters.splice(0)) w();
+      });
+      await new Promise((resolve, reject) => {
+        ws.once("open", resolve);
+        ws.once("error", reject);
+      });
+      const next = (re: RegExp) =>
+        new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${name} never got ${re}; got ${JSON.stringify(got)}`)), 10_000);
+          const check = () => {
+            const hit = got.find((m) => re.test(m));
+            if (hit !== undefined) {
+              clearTimeout(timer);
+              resolve(hit);
+            } else waiters.push(check);
+          };
+          check();
+        });
+      return { ws, next };
+    };
+    try {
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.headers.get("content-type")).toMatch(/text\/html/);
+      expect(await page.text()).toMatch(/new WebSocket\(url\)/);
+      const alice = await member("alice");
+      await alice.next(/welcome, alice/);
+      const bob = await member("bob");
+      await bob.next(/welcome, bob; here: alice, bob/);
+      await alice.next(/\* bob joined/);
+      alice.ws.send("hi bob");
+      expect(await bob.next(/<alice>/)).toBe("<alice> hi bob");
+      alice.ws.close();
+      await bob.next(/\* alice left/);
+      bob.ws.close();
+    } finally {
+      stop();
+    }
+  });
+});
+
 describe("diagnostics examples", () => {
   it("task-dump.mjs prints the live task tree, each task's wait and spawn site, and exits by itself", () => {
     const out = runExample("examples/task-dump.mjs");

@@ -76,6 +76,7 @@ const INPUTS: { name: string; decl: string; def?: string }[] = [
   { name: "res", decl: "declare const res: HttpResponse;" },
   { name: "id", decl: "declare const id: string;" },
   { name: "user", decl: "declare const user: { name: string } | undefined;" },
+  { name: "ws", decl: "declare const ws: WsConn;" },
 ];
 
 /** An example runs when it starts one of these (and all its inputs have values). */

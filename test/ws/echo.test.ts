@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
-import { each, upgrade } from "../../src/index.js";
-import { COMBOS, echoHandler, inboxOf, openClient, wsPool } from "./ws-helpers.js";
+import { call, each, upgrade } from "../../src/index.js";
+import { COMBOS, bounded, echoHandler, inboxOf, openClient, wsPool } from "./ws-helpers.js";
 
 const pool = wsPool();
 afterEach(pool.closeAll);
@@ -135,6 +135,33 @@ describe.each(COMBOS)("WebSocket echo, $parser parser, $backend backend", (combo
     c.close(1000);
     expect((await inbox.closed()).code).toBe(1000);
     expect(seen).toEqual(["one", "two", "three"]);
+  });
+
+  it("receives with for await from plain async code, while the handler's task keeps the WebSocket", async () => {
+    const got: string[] = [];
+    const s = await pool.start(combo, function* (req) {
+      const ws = yield* upgrade(req);
+      yield* ws.send("ready");
+      // Plain async code consumes the messages; this task waits for it.
+      yield* call(
+        (async () => {
+          for await (const m of ws) got.push(String(m));
+        })(),
+      );
+      got.push(`end ${ws.closeCode}`);
+    });
+    const c = await openClient(s.url);
+    await inboxOf(c).nth(1);
+    for (const w of ["a", "b", "c"]) c.send(w);
+    c.close(4005);
+    await inboxOf(c).closed();
+    await bounded(
+      (async () => {
+        while (got.length < 4) await new Promise((r) => setTimeout(r, 5));
+      })(),
+      "the loop to end",
+    );
+    expect(got).toEqual(["a", "b", "c", "end 4005"]);
   });
 
   it("keeps the frames of messages sent by several tasks at once whole", async () => {

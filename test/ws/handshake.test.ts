@@ -12,7 +12,7 @@ import { fc } from "@fast-check/vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import { WsHandshakeError, upgrade } from "../../src/index.js";
 import { acceptKey, negotiateDeflate, parseExtensions } from "../../src/ws/handshake.js";
-import { COMBOS, RawClient, clientFrame, echoHandler, handshakeRequest, inboxOf, openClient, wsPool } from "./ws-helpers.js";
+import { COMBOS, RawClient, bounded, clientFrame, echoHandler, handshakeRequest, inboxOf, openClient, wsPool } from "./ws-helpers.js";
 
 const pool = wsPool();
 afterEach(pool.closeAll);
@@ -90,6 +90,62 @@ describe.each(COMBOS)("WebSocket handshake, $parser parser, $backend backend", (
     expect(r.status).toBe(404);
     expect(r.body).toBe("no socket at /nowhere");
     expect(r.head).toMatch(/\r\nConnection: close/i);
+  });
+
+  it("refuses upgrade() on a request that asked for none (400), and a second upgrade() of one request", async () => {
+    const errors: string[] = [];
+    const s = await pool.start(combo, function* (req) {
+      if (req.path === "/plain") {
+        try {
+          yield* upgrade(req);
+        } catch (e) {
+          errors.push(`${(e as Error).name} ${(e as WsHandshakeError).status}`);
+        }
+        return { body: "plain" };
+      }
+      const ws = yield* upgrade(req);
+      try {
+        yield* upgrade(req);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+      yield* ws.send("still fine");
+      yield* ws.receive();
+    });
+    const r = await fetch(`http://127.0.0.1:${s.port}/plain`);
+    expect(await r.text()).toBe("plain");
+    const c = await openClient(s.url);
+    expect((await inboxOf(c).nth(1)).data.toString()).toBe("still fine");
+    c.close();
+    expect(errors).toEqual(["WsHandshakeError 400", "upgrade(req): this request was upgraded already"]);
+  });
+
+  it("reports the upgrade request on the tasklet:http:request channels with status 101, ending with the handler", async () => {
+    const { subscribe, unsubscribe } = await import("node:diagnostics_channel");
+    const ends: { status: number; path: string }[] = [];
+    const onEnd = (m: unknown): void => {
+      const e = m as { status: number; request: { path: string } };
+      ends.push({ status: e.status, path: e.request.path });
+    };
+    subscribe("tasklet:http:request:end", onEnd);
+    try {
+      const s = await pool.start(combo, echoHandler());
+      const c = await openClient(`${s.url}chat`);
+      c.send("x");
+      await inboxOf(c).nth(1);
+      expect(ends).toEqual([]); // the handler still runs
+      c.close();
+      await inboxOf(c).closed();
+      await bounded(
+        (async () => {
+          while (ends.length === 0) await new Promise((r) => setTimeout(r, 5));
+        })(),
+        "the request's end",
+      );
+      expect(ends).toEqual([{ status: 101, path: "/chat" }]);
+    } finally {
+      unsubscribe("tasklet:http:request:end", onEnd);
+    }
   });
 
   it("still answers CONNECT with 501", async () => {

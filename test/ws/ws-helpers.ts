@@ -19,12 +19,15 @@ export const WAIT_MS = 5_000;
 export type Combo = { parser: "wasm" | "ts"; backend: "ts" | "wasm" };
 
 /** A pool of servers for a test file (register `afterEach(pool.closeAll)`). */
-export function wsPool(): { start: (combo: Combo, handler: Handler, options?: ServeOptions) => Promise<{ port: number; url: string; close: (timeout?: number) => Promise<void> }>; closeAll: () => Promise<void> } {
+export function wsPool(): {
+  start: (combo: Combo, handler: Handler, options?: ServeOptions) => Promise<{ port: number; url: string; close: (timeout?: number) => Promise<void>; connections: () => number }>;
+  closeAll: () => Promise<void>;
+} {
   const pool = serverPool();
   return {
     async start(combo, handler, options) {
       const s = await pool.start(combo, handler, options);
-      return { port: s.port, url: `ws://127.0.0.1:${s.port}/`, close: (timeout = 1000) => s.close({ timeout }).then(() => undefined) };
+      return { port: s.port, url: `ws://127.0.0.1:${s.port}/`, close: (timeout = 1000) => s.close({ timeout }).then(() => undefined), connections: () => s.connections };
     },
     closeAll: pool.closeAll,
   };

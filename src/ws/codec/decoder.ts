@@ -31,7 +31,7 @@ import { WasmFrameCore } from "./wasm-core.js";
  * (measured by bench/ws-codec.mjs; see bench/RESULTS.md).
  */
 const MASK_WASM_MIN = 128;
-const UTF8_WASM_MIN = 256;
+const UTF8_WASM_MIN = 64;
 
 /** A core of `kind`: the one place a kind becomes a core. */
 function newCore(kind: WsCodecKind): FrameCore {
@@ -53,8 +53,11 @@ function giveBack(kind: WsCodecKind, core: FrameCore): void {
 
 /** A fresh Buffer holding bytes [s, e) of `src` (a copy, never a view). */
 function copyOf(src: Uint8Array, s: number, e: number): Buffer {
-  const out = Buffer.allocUnsafe(e - s);
-  out.set(src.subarray(s, e), 0);
+  const n = e - s;
+  const out = Buffer.allocUnsafe(n);
+  // Short payloads byte by byte: cheaper than making the subarray `set` needs.
+  if (n <= 64) for (let i = 0; i < n; i++) out[i] = src[s + i];
+  else out.set(src.subarray(s, e), 0);
   return out;
 }
 
@@ -150,6 +153,8 @@ class WsFrameDecoder implements FrameDecoder {
  */
 export function createDecoder(kind: WsCodecKind, options: DecoderOptions): FrameDecoder {
   if (kind !== "wasm" && kind !== "ts") throw new TypeError(`unknown WebSocket codec kind ${String(kind)} (use "wasm" or "ts")`);
+  // Borrowing a core once loads the Wasm module now, so a missing build fails here rather than on the first read.
+  giveBack(kind, borrow(kind));
   return new WsFrameDecoder(kind, options);
 }
 

@@ -3,7 +3,9 @@
  * same algorithm, step for step, writing the same records. A run parses
  * every frame header in the buffer, checks the RFC 6455 rules, unmasks
  * payloads in place, checks the UTF-8 of uncompressed text as it goes, and
- * records START / DATA / END (or ERROR) for the driver.
+ * records START / DATA / END (or ERROR) for the driver. Its UTF-8 check is
+ * the automaton of utf8.ts alone; the Wasm core puts a vector block check in
+ * front of the same automaton, with the same answers and offsets.
  */
 import { DecoderState, FrameError, Layout, Message, RecordKind, Utf8State } from "./constants.js";
 import type { DecoderIO, FrameCore } from "./frame-core.js";
@@ -101,8 +103,9 @@ export class TsFrameCore implements FrameCore {
         detail = err === FrameError.CONTROL_TOO_LONG ? len7 : opcode;
         break;
       }
-      const hl = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 >> 7) * 4;
-      if (end - p < hl) break; // kept by the driver, parsed again with the next read
+      // The length is checked as soon as it is in, before the masking key.
+      const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+      if (end - p < 2 + ext) break; // kept by the driver, parsed again with the next read
       let q = p + 2, length = len7;
       if (len7 === 126) {
         length = (b[q] << 8) | b[q + 1];
@@ -123,6 +126,8 @@ export class TsFrameCore implements FrameCore {
         errAt = p;
         break;
       }
+      const hl = 2 + ext + (b1 >> 7) * 4;
+      if (end - p < hl) break;
       mask = (b1 & 0x80) !== 0 ? keyOf(b, q) : 0;
       phase = 0;
       if (opcode === 1 || opcode === 2) {

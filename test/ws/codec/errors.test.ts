@@ -151,6 +151,26 @@ describe.each(CODEC_KINDS)("frame decoder errors (%s)", (kind) => {
     expect(d.atFrameBoundary).toBe(true);
   });
 
+  it("reports 64-bit lengths beyond 32 bits exactly, before their payload arrives", () => {
+    for (const n of [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+      const d = createDecoder(kind, { ...SERVER, maxFrameSize: Number.MAX_SAFE_INTEGER });
+      const seen: number[] = [];
+      const hi = Math.floor(n / 2 ** 32), lo = n % 2 ** 32;
+      const head = Uint8Array.of(0x82, 0xff, hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff, 9, 8, 7, 6, 0x55 ^ 9);
+      d.execute(head, { start: (_f, _r, _o, length) => seen.push(length), data: (b) => seen.push(-b[0]), end: () => seen.push(-1) });
+      expect(seen).toEqual([n, -0x55]);
+      expect(d.atFrameBoundary).toBe(false);
+    }
+  });
+
+  it("refuses input after its sink threw, rethrowing the sink's error first", () => {
+    const d = createDecoder(kind, SERVER);
+    const boom = new Error("sink failed");
+    const sink = { start() {}, data() { throw boom; }, end() {} };
+    expect(() => d.execute(encode([f(Opcode.BINARY, [1])]), sink)).toThrow(boom);
+    expect(() => d.execute(encode([f(Opcode.BINARY, [1])]), new RecordingSink())).toThrow(/refuses input after its sink threw: sink failed/);
+  });
+
   it("stops being at a frame boundary inside a header or a payload", () => {
     const d = createDecoder(kind, SERVER);
     const sink = new RecordingSink();
