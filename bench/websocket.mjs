@@ -248,7 +248,7 @@ async function idleMemory(client, kind, o) {
     progress(`websocket: idle memory, ${kind}, warm-up`);
     await echoRun(client, server, { ...o, warm: 0.2, seconds: 1 }, 100, 32);
     await drained(server);
-    const [rss0, heap0, ext0] = await ask(server, "mem");
+    const [rss0, heap0, ext0, , young0] = await ask(server, "mem");
     progress(`websocket: idle memory, ${kind}, opening ${fmt(o.idle)} WebSockets`);
     holder = spawnPinned(CLIENT_CORE, [client, "idle", String(server.port), String(o.idle), "600"], o.pin);
     let ready;
@@ -263,10 +263,10 @@ async function idleMemory(client, kind, o) {
     if (openMs === null) throw new Error(`the idle client against ${kind} failed: ${holder.stderrText.trim() || "no output"}`);
     const open = await drained(server, o.idle);
     await sleep(500);
-    const [rss1, heap1, ext1] = await ask(server, "mem");
+    const [rss1, heap1, ext1, , young1] = await ask(server, "mem");
     holder.stdin.end();
     await exited(holder, 10_000);
-    return { rss: (rss1 - rss0) / o.idle, heap: (heap1 - heap0) / o.idle, external: (ext1 - ext0) / o.idle, open, openMs, closedByServer, notes: server.notes };
+    return { rss: (rss1 - rss0) / o.idle, young: (young1 - young0) / o.idle, heap: (heap1 - heap0) / o.idle, external: (ext1 - ext0) / o.idle, open, openMs, closedByServer, notes: server.notes };
   } finally {
     if (holder !== null && holder.exitCode === null) holder.kill("SIGKILL");
     stopServer(server);
@@ -277,7 +277,7 @@ async function idleMemory(client, kind, o) {
 
 const pct = (x) => `${Math.round(x * 100)}%`;
 
-function report(o, args, results, idle, notes, started, elapsedS) {
+function report(o, args, results, idle, notes, started, startMachine, elapsedS) {
   const kindOf = o.text ? "text" : "binary";
   const lines = [];
   const goals = [];
@@ -312,8 +312,8 @@ function report(o, args, results, idle, notes, started, elapsedS) {
   }
   if (idle.size > 0) {
     lines.push(`\n### ${fmt(o.idle)} idle WebSockets: growth of the server process per connection, after full GCs\n`);
-    const rows = [...idle].map(([kind, m]) => [kind, `${fmt(m.rss / 1024, 2)} KB`, `${fmt(m.heap / 1024, 2)} KB`, `${fmt(m.external / 1024, 2)} KB`, `${fmt(m.openMs / 1000, 1)} s`, m.open === o.idle && m.closedByServer === 0 ? "all" : `${fmt(m.open)}, ${m.closedByServer} closed by the server`]);
-    lines.push(table(["server", "RSS per connection", "JS heap per connection", "external memory per connection", "time to open all", "open at the reading"], rows));
+    const rows = [...idle].map(([kind, m]) => [kind, `${fmt(m.rss / 1024, 2)} KB`, `${fmt(m.young / 1024, 2)} KB`, `${fmt(m.heap / 1024, 2)} KB`, `${fmt(m.external / 1024, 2)} KB`, `${fmt(m.openMs / 1000, 1)} s`, m.open === o.idle && m.closedByServer === 0 ? "all" : `${fmt(m.open)}, ${m.closedByServer} closed by the server`]);
+    lines.push(table(["server", "RSS per connection", "of which young-generation growth", "JS heap in use per connection", "external memory per connection", "time to open all", "open at the reading"], rows));
     const wsLow = Math.min(...["ws", "ws+addons"].filter((k) => idle.has(k)).map((k) => idle.get(k).rss));
     for (const t of ["tasklet-wasm", "tasklet-ts"].filter((k) => idle.has(k))) {
       if (!Number.isFinite(wsLow)) continue;
@@ -334,7 +334,7 @@ function report(o, args, results, idle, notes, started, elapsedS) {
   const md = [
     "# WebSocket: echo and idle memory, tasklet vs ws",
     "",
-    `Machine: ${machine()}, ${endLoad} at the end; measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC in ${Math.round(elapsedS)} s. The machine is shared with other engineers' builds and tests: expect noise; every round's figure is listed.`,
+    `Machine: ${startMachine}, ${endLoad} at the end; measured ${started.toISOString().slice(0, 16).replace("T", " ")} UTC in ${Math.round(elapsedS)} s. The machine is shared with other engineers' builds and tests: expect noise; every round's figure is listed.`,
     "",
     `Command: \`${["npm run bench -- websocket", ...args].join(" ")}\`. ${o.pin ? `Servers pinned to core ${SERVER_CORE} and the client to core ${CLIENT_CORE} (taskset)` : "No pinning: servers and client share the cores"}. The client is bench/ws-client.c (epoll, one process): it opens the connections ${"\u2013"} at most 128 handshakes at once, each 101 and its Sec-WebSocket-Accept checked ${"\u2013"} then each connection sends one masked ${kindOf} frame and waits for its whole echo (compared byte for byte) before the next. ${fmt(o.rounds)} interleaved rounds of a ${o.seconds} s window after ${o.warm} s of echo, after a warm-up round; medians, each round in parentheses.`,
     "",
@@ -352,10 +352,11 @@ function report(o, args, results, idle, notes, started, elapsedS) {
 export async function main(args = process.argv.slice(2)) {
   const o = parseArgs(args);
   const started = new Date();
+  const startMachine = machine();
   const t0 = performance.now();
   const client = buildClient();
   console.log(`bench websocket: ${o.servers.join(", ")}; ${o.sizes.map((s) => `${s} B`).join(", ")} ${o.text ? "text" : "binary"} over ${o.connections.join(", ")} connections; ${o.rounds} rounds x ${o.seconds} s; ${o.idle > 0 ? `${fmt(o.idle)} idle` : "no idle memory"}`);
-  console.log(`machine: ${machine()}; ${o.pin ? `servers on core ${SERVER_CORE}, client on core ${CLIENT_CORE}` : "no pinning"}`);
+  console.log(`machine: ${startMachine}; ${o.pin ? `servers on core ${SERVER_CORE}, client on core ${CLIENT_CORE}` : "no pinning"}`);
 
   const results = new Map(); // `${size}|${conns}` -> kind -> samples
   const servers = new Map();
@@ -383,7 +384,7 @@ export async function main(args = process.argv.slice(2)) {
     for (const kind of o.servers) idle.set(kind, await idleMemory(client, kind, o));
     progressDone();
   }
-  const { md, text } = report(o, args, results, idle, notes, started, (performance.now() - t0) / 1000);
+  const { md, text } = report(o, args, results, idle, notes, started, startMachine, (performance.now() - t0) / 1000);
   console.log(text);
   if (!o.quick && !o.subset) console.log(`\nwrote ${writeResult("websocket.md", md)}`);
 }

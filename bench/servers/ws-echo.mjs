@@ -13,10 +13,12 @@
 // It prints "listening <port> <notes>" when ready, then answers lines on stdin:
 // - "stats": "stats <open WebSockets> <ms on the process's clock> <CPU us, user + system>"
 // - "mem": after two full GCs (needs --expose-gc),
-//   "mem <rss> <heap used> <external> <arrayBuffers>" (bytes)
+//   "mem <rss> <heap used> <external> <arrayBuffers> <young generation committed>" (bytes);
+//   the young generation grows with the allocation rate, not the connections
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import net from "node:net";
+import v8 from "node:v8";
 
 const kind = process.argv[2];
 const MAX_MESSAGE = 1 << 20;
@@ -165,7 +167,8 @@ process.stdin.on("data", (d) => {
       globalThis.gc?.();
       globalThis.gc?.();
       const m = process.memoryUsage();
-      process.stdout.write(`mem ${m.rss} ${m.heapUsed} ${m.external} ${m.arrayBuffers}\n`);
+      const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === "new_space")?.physical_space_size ?? 0;
+      process.stdout.write(`mem ${m.rss} ${m.heapUsed} ${m.external} ${m.arrayBuffers} ${young}\n`);
     }
   }
 });
