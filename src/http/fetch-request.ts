@@ -24,6 +24,8 @@ export class FetchRequest {
   /** @internal */ _url: string | null = null;
   /** @internal */ _headers: Headers | null = null;
   /** @internal Made when `signal` is first read; aborted if the exchange ends before the response is sent. */ _abort: AbortController | null = null;
+  /** @internal The response was sent, or the exchange is over: the peer leaving no longer aborts. */ _settled = false;
+  /** @internal Removes the socket listeners that `signal` added. */ _unwatch: (() => void) | null = null;
   /** @internal The address the server listens on, for a request without Host (HTTP/1.0). */ private readonly _base: () => string;
 
   constructor(req: HttpRequest, owner: Task, base: () => string) {
@@ -69,7 +71,35 @@ export class FetchRequest {
 
   get signal(): AbortSignal {
     if (this._real !== null) return this._real.signal;
-    return (this._abort ??= new AbortController()).signal;
+    let a = this._abort;
+    if (a === null) {
+      a = this._abort = new AbortController();
+      this._watchPeer(a);
+    }
+    return a.signal;
+  }
+
+  /**
+   * Abort `a` when the client closes its side or the socket before the
+   * response is sent, as Node's server does for a request in flight. Only a
+   * handler that reads `signal` pays for the two listeners; the adapter
+   * removes them when the exchange ends (fetch.ts).
+   */
+  private _watchPeer(a: AbortController): void {
+    const socket = this._req._conn.conn.socket;
+    const gone = (): void => {
+      if (!this._settled && !a.signal.aborted) a.abort(new Error("the client closed the connection before the response was sent"));
+    };
+    if (socket.destroyed || socket.readableEnded) {
+      gone();
+      return;
+    }
+    socket.once("end", gone);
+    socket.once("close", gone);
+    this._unwatch = () => {
+      socket.off("end", gone);
+      socket.off("close", gone);
+    };
   }
 
   /** @internal Node's Request, made now if it was not. */

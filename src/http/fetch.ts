@@ -76,6 +76,8 @@ export function fetchAdapter(target: FetchHandler | FetchApp, base: () => string
       if (!req._ended) answeredBody(req);
       // Abandoned (the client left, the server stopped): tell whoever watches the request's signal.
       if (!sent && request._abort !== null) request._abort.abort(new Error("the request was abandoned before its response was sent"));
+      request._settled = true;
+      if (request._unwatch !== null) request._unwatch();
     }
   };
 }

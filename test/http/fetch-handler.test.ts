@@ -7,6 +7,7 @@
 // kind or a handler that returns something other than a Response.
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import net from "node:net";
 import { Hono } from "hono";
 import { streamText } from "hono/streaming";
 import { afterEach, describe, expect, it } from "vitest";
@@ -38,6 +39,12 @@ function nodeGet(url: string, method = "GET"): Promise<{ status: number; raw: st
     r.on("error", reject);
     r.end();
   });
+}
+
+/** Polls `cond` every 5 ms; fails after 5 s with what it waited for. */
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -215,6 +222,75 @@ describe.each(COMBOS)("plain fetch-style handlers (parser $parser, backend $back
     await s.close({ timeout: 50 });
     expect(aborted).toBeInstanceOf(Error);
     expect(await answer).toBe("failed");
+  });
+
+  it("request.signal aborts when the client half-closes or aborts before the response is sent", async () => {
+    const reasons: unknown[] = [];
+    let began: () => void = () => {};
+    let inHandler = new Promise<void>((r) => (began = r));
+    const url = await start(combo, (request: Request) => {
+      const signal = request.signal;
+      return new Promise<Response>((resolve) => {
+        signal.addEventListener("abort", () => {
+          reasons.push(signal.reason);
+          resolve(new Response("too late"));
+        });
+        began();
+      });
+    });
+    const port = Number(new URL(url).port);
+    // A raw client that sends its request, then its FIN.
+    const sock = net.connect(port, "127.0.0.1");
+    sock.on("error", () => {});
+    sock.write("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    await inHandler;
+    sock.end();
+    await waitFor(() => reasons.length === 1, "the signal to abort after the client's FIN");
+    expect(String((reasons[0] as Error).message)).toMatch(/client closed the connection/);
+    sock.destroy();
+    // fetch with an AbortController: undici closes its socket.
+    inHandler = new Promise<void>((r) => (began = r));
+    const ac = new AbortController();
+    const answer = fetch(`${url}/wait`, { signal: ac.signal }).then(
+      () => "answered",
+      (e: Error) => e.name,
+    );
+    await inHandler;
+    ac.abort();
+    expect(await answer).toBe("AbortError");
+    await waitFor(() => reasons.length === 2, "the signal to abort after fetch was aborted");
+  });
+
+  it("request.signal stays quiet after the response, over many keep-alive requests on one socket", async () => {
+    const signals: AbortSignal[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const url = await start(combo, (request: Request) => {
+        signals.push(request.signal);
+        return new Response(`n=${signals.length}`);
+      });
+      const port = Number(new URL(url).port);
+      const n = 25; // more than a socket's default of 10 listeners per event, were they left behind
+      const sock = net.connect(port, "127.0.0.1");
+      sock.on("error", () => {});
+      let got = "";
+      sock.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      for (let i = 0; i < n; i++) {
+        sock.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        await waitFor(() => (got.match(/HTTP\/1\.1 200/g) ?? []).length === i + 1, `answer ${i + 1}`);
+      }
+      const closed = new Promise<void>((r) => sock.on("close", () => r()));
+      sock.end();
+      await closed;
+      await new Promise((r) => setTimeout(r, 20)); // the server side sees the FIN
+      expect(signals).toHaveLength(n);
+      expect(signals.filter((s) => s.aborted)).toHaveLength(0);
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("an object with a fetch method is called with itself as this", async () => {
