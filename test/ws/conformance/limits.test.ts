@@ -1,6 +1,6 @@
 /**
- * Autobahn section 9 as data, plus the limit: large messages up to 16 MiB,
- * whole and in fragments of many sizes, echoed exactly with a 16 MiB
+ * Autobahn section 9 as data, plus the limit: large messages up to 16 MiB
+ * whole and 4 MiB in fragments of many sizes, echoed exactly with a 16 MiB
  * `maxMessageSize`; and messages above a 1 MiB limit (one frame, many
  * fragments, a header alone that announces too much) failed with 1009.
  * A property plays random sizes around a small limit.
@@ -22,7 +22,8 @@ const big = (n: number) => (memo.get(`b${n}`) ?? memo.set(`b${n}`, pattern(n, n)
 const bigText = (n: number) => (memo.get(`t${n}`) ?? memo.set(`t${n}`, "abcdefghijklmnopqrstuvwxyz0123456789".repeat(Math.ceil(n / 36)).slice(0, n)).get(`t${n}`)) as string;
 
 const section9: WsCase[] = [];
-// Sizes kept to what tells something (each runs on five servers): 16 MiB once whole, twice in fragments.
+// Sizes kept to what tells something (each runs on five servers): 16 MiB once, whole; the fragmented
+// cases below stay at 4 MiB (16 MiB in fragments told nothing more and cost CI time).
 for (const size of [64 * KiB, 1 * MiB, 16 * MiB]) {
   const label = size >= MiB ? `${size / MiB} MiB` : `${size / KiB} KiB`;
   if (size < 16 * MiB) {
@@ -54,19 +55,11 @@ for (const frag of [64, 1 * MiB]) {
 }
 section9.push(
   {
-    id: "9.5.1",
-    title: "binary 16 MiB in 1 MiB fragments",
-    send: fragmented(Op.BINARY, big(16 * MiB), every(MiB, 16 * MiB)),
-    split: { every: 256 * KiB },
-    expect: { echo: [{ binary: big(16 * MiB) }] },
-    timeoutMs: 30_000,
-  },
-  {
     id: "9.5.2",
-    title: "text 16 MiB in 64 KiB fragments, cut into odd TCP writes",
-    send: fragmented(Op.TEXT, bigText(16 * MiB), every(64 * KiB, 16 * MiB)),
+    title: "text 4 MiB in 64 KiB fragments, cut into odd TCP writes",
+    send: fragmented(Op.TEXT, bigText(4 * MiB), every(64 * KiB, 4 * MiB)),
     split: { every: 99_991 },
-    expect: { echo: [{ text: bigText(16 * MiB) }] },
+    expect: { echo: [{ text: bigText(4 * MiB) }] },
     timeoutMs: 30_000,
   },
   {
