@@ -4,9 +4,11 @@
  * point) and report the steps that held the event loop longer than a
  * threshold, with the task's id and name, on the `tasklet:task:stall`
  * channel and, if asked, as a process warning. A `monitorEventLoopDelay`
- * histogram runs beside it: its percentiles describe the loop as a whole,
- * and a delay past the threshold that no task step explains (a synchronous
- * callback outside any task) is reported too, with `task: null`.
+ * histogram runs beside it, for the loop's delay percentiles, and a check
+ * timer that measures its own lateness reports a delay past the threshold
+ * that no task step explains (a synchronous callback outside any task),
+ * with `task: null`. (The histogram cannot serve for that check: resetting
+ * it between checks drops the sample that straddles the reset.)
  *
  * Off, it costs nothing per step: the scheduler reads `stallWatch.threshold`
  * once per drain of its run queue and, while it is Infinity, steps tasks
@@ -31,7 +33,7 @@ export const taskStallChannel = diagnostics_channel.channel("tasklet:task:stall"
  * });
  */
 export interface TaskStallMessage {
-  /** "step": one step of `task` ran that long; "loop": the event loop was delayed that long outside any task's step (measured by `monitorEventLoopDelay`, to its resolution). */
+  /** "step": one step of `task` ran that long; "loop": the event loop was delayed that long outside any task's step (a timer's lateness: a lower bound). */
   readonly source: "step" | "loop";
   /** The task whose step stalled the loop; null for a "loop" stall. */
   readonly task: Task | null;
@@ -110,9 +112,9 @@ export class StallDetector {
   /** Stalls this detector has seen (steps and loop delays past its threshold). */
   stalls = 0;
   private readonly histogram: IntervalHistogram;
-  /** A second histogram, reset at each check, for the delays of the last interval. */
-  private readonly recent: IntervalHistogram;
-  private readonly timer: ReturnType<typeof setInterval>;
+  /** The loop check, re-armed after each run; `due` is when it should fire next. */
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private due: number;
   private on = true;
 
   /** @internal Use {@link detectStalls}. */
@@ -120,12 +122,11 @@ export class StallDetector {
     this.thresholdMs = thresholdMs;
     this.warn = warn;
     this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.recent = monitorEventLoopDelay({ resolution: resolutionMs });
     this.histogram.enable();
-    this.recent.enable();
-    // Checked at the threshold's pace: a delay past it shows in `recent` by the next check.
-    const every = Math.max(thresholdMs, 2 * resolutionMs);
-    this.timer = setInterval(() => this.checkLoop(every), every);
+    // Checked at the threshold's pace: a block of the loop makes the next check late by about as much.
+    const every = Math.max(thresholdMs / 2, resolutionMs);
+    this.due = performance.now() + every;
+    this.timer = setTimeout(() => this.checkLoop(every), every);
     this.timer.unref();
     active.add(this);
     updateThreshold();
@@ -152,9 +153,8 @@ export class StallDetector {
   stop(): void {
     if (!this.on) return;
     this.on = false;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.histogram.disable();
-    this.recent.disable();
     active.delete(this);
     updateThreshold();
   }
@@ -172,15 +172,16 @@ export class StallDetector {
     }
   }
 
-  /** The interval's largest loop delay, if past the threshold and not a step already reported, is a "loop" stall. */
+  /** The check's lateness, if past the threshold and not explained by a step stall reported meanwhile, is a "loop" stall. */
   private checkLoop(every: number): void {
-    const r = this.recent;
-    const max = r.count === 0 ? 0 : r.max / 1e6;
-    r.reset();
-    if (max < this.thresholdMs) return;
-    // A step stall shows in the histogram too, at the check that follows it, or the one after.
-    if (performance.now() - stallWatch.lastStepStall <= 2 * every + max) return;
-    const m: TaskStallMessage = { source: "loop", task: null, id: -1, name: null, durationMs: max, thresholdMs: this.thresholdMs };
+    const now = performance.now();
+    const late = now - this.due;
+    this.due = now + every;
+    this.timer.refresh();
+    if (late < this.thresholdMs) return;
+    // A long step ended after the check was due: the step was the stall, and it is reported already.
+    if (stallWatch.lastStepStall >= this.due - every - late) return;
+    const m: TaskStallMessage = { source: "loop", task: null, id: -1, name: null, durationMs: late, thresholdMs: this.thresholdMs };
     this.noteStall(m);
     if (taskStallChannel.hasSubscribers) taskStallChannel.publish(m);
   }
