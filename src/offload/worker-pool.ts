@@ -29,7 +29,8 @@ import type { Instruction, Operation } from "../runtime/types.js";
  * class if a built-in one, its message and stack).
  *
  * @example
- * try { yield* offload(url, "parse", [text]); }
+ * const text = "<a/>";
+ * try { yield* offload(new URL("./parse.js", import.meta.url), "parse", [text]); }
  * catch (e) { if (e instanceof OffloadError) console.error("the worker pool failed:", e.message); else throw e; }
  */
 export class OffloadError extends TaskletError {
@@ -85,7 +86,7 @@ function loadPiscina(): Promise<typeof Piscina> {
   return (piscinaModule ??= import("piscina").then((m) => m.Piscina));
 }
 
-/** `module` as the URL the worker imports: a file: URL, or an absolute path. */
+/** `module` as the URL the worker imports: a file: URL, an absolute path, or a `node:` builtin. */
 function moduleUrl(fn: string, module: unknown): string {
   if (module instanceof URL) {
     if (module.protocol !== "file:") throw new TypeError(`${fn}: module must be a file: URL or an absolute path, got the URL ${module.href}`);
@@ -93,12 +94,13 @@ function moduleUrl(fn: string, module: unknown): string {
   }
   if (typeof module === "string") {
     if (module.startsWith("file:")) return new URL(module).href;
+    if (/^node:[a-z_/]+$/.test(module)) return module;
     if (isAbsolute(module)) return pathToFileURL(module).href;
     throw new TypeError(
-      `${fn}: module must be a file: URL or an absolute path (a worker thread cannot resolve it relative to your file), got ${describeValue(module)}; use new URL("./file.js", import.meta.url)`,
+      `${fn}: module must be a file: URL, an absolute path or a node: builtin (a worker thread cannot resolve it relative to your file), got ${describeValue(module)}; use new URL("./file.js", import.meta.url)`,
     );
   }
-  throw new TypeError(`${fn}: module must be a file: URL or an absolute path, got ${describeValue(module)}`);
+  throw new TypeError(`${fn}: module must be a file: URL, an absolute path or a node: builtin, got ${describeValue(module)}`);
 }
 
 /**
@@ -109,7 +111,8 @@ function moduleUrl(fn: string, module: unknown): string {
  *
  * @example
  * const pool = new WorkerPool({ maxThreads: 2 });
- * const digest = yield* pool.run(new URL("./hash.js", import.meta.url), "sha256hex", [data]);
+ * // A module of yours (new URL("./hash.js", import.meta.url)), or a builtin:
+ * const key = yield* pool.run<Uint8Array>("node:crypto", "pbkdf2Sync", ["password", "salt", 10_000, 32, "sha256"]);
  * pool.close();
  */
 export class WorkerPool {
@@ -146,8 +149,8 @@ export class WorkerPool {
   }
 
   /**
-   * Run the function exported as `name` by `module` (a file: URL or an
-   * absolute path; functions cannot cross threads, so the unit of work is a
+   * Run the function exported as `name` by `module` (a file: URL, an
+   * absolute path or a `node:` builtin; functions cannot cross threads, so the unit of work is a
    * module and an export name) with `args` on one of the pool's threads, and
    * return its value (awaited, if it returns a Promise). Arguments and result
    * are copied by the structured clone algorithm, except the buffers listed
@@ -160,7 +163,9 @@ export class WorkerPool {
    * replaces.
    *
    * @example
-   * const n = yield* pool.run(new URL("./primes.js", import.meta.url), "countPrimes", [1e7]);
+   * const pool = new WorkerPool();
+   * const packed = yield* pool.run<Uint8Array>("node:zlib", "gzipSync", [new TextEncoder().encode("hello")]);
+   * pool.close();
    */
   run<R = unknown>(module: string | URL, name: string, args: readonly unknown[] = [], options?: OffloadOptions): Operation<R> {
     const url = moduleUrl("run()", module);
@@ -262,7 +267,8 @@ function sharedPool(): WorkerPool {
  * Run the function exported as `name` by `module` on a worker thread of the
  * process-wide pool, so that a CPU-bound call does not stall every green
  * thread, and return its value. Functions cannot cross threads: the unit of
- * work is a module file (a file: URL or an absolute path) and the name of
+ * work is a module file (a file: URL or an absolute path; or a `node:`
+ * builtin) and the name of
  * one of its exports, called with `args`. Arguments and the result are
  * copied (structured clone), except the buffers in `options.transfer`,
  * which are moved (detached in the caller). The task's cancellation aborts

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { CancelledError, OffloadError, TimeoutError, WorkerPool, call, offload, race, run, sleep, spawn, withTimeout, type Instruction } from "../../src/index.js";
@@ -78,6 +79,16 @@ describe.each(BACKENDS)("offload on the %s backend", (backend) => {
     } finally {
       pool.close();
     }
+  });
+
+  it("runs exports of node: builtins (gzip there, gunzip here)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 8192 }), async (bytes) => {
+        const packed = await run(() => offload<Uint8Array>("node:zlib", "gzipSync", [bytes]), { backend });
+        expect(Buffer.from(gunzipSync(packed)).equals(Buffer.from(bytes))).toBe(true);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it("moves transferred buffers (detached in the caller) and the worker sees them whole", async () => {
@@ -150,7 +161,7 @@ describe.each(BACKENDS)("offload on the %s backend", (backend) => {
     expect(badModule).toBeInstanceOf(OffloadError);
     expect(badModule!.message).toMatch(/cannot import file:.*missing\.mjs in the worker thread/);
     // Bad calls are refused at once, in the caller.
-    expect(() => offload("./jobs.mjs", "add")).toThrow(/module must be a file: URL or an absolute path .*"\.\/jobs\.mjs"/);
+    expect(() => offload("./jobs.mjs", "add")).toThrow(/module must be a file: URL, an absolute path or a node: builtin .*"\.\/jobs\.mjs"/);
     expect(() => offload(new URL("https://example.com/x.js"), "add")).toThrow(TypeError);
     expect(() => offload(JOBS, "")).toThrow(/name must be the name of an exported function/);
     expect(() => offload(JOBS, "add", 5 as never)).toThrow(/args must be an array/);
