@@ -52,6 +52,9 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
    */
   declare private readonly genNext: (this: Generator, v: unknown) => IteratorResult<unknown, unknown>;
 
+  /** Under a stall detector: when the step about to run began (stepOther). */
+  private stepMark = 0;
+
   /** RunOptions.asyncContext: every step runs in its task's async context (context.ts). */
   readonly asyncContext: boolean;
   /** ...and the context is captured again after each step (Node's AsyncContextFrame). */
@@ -120,6 +123,7 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       let t = this.runHead;
       if (t !== null) {
         this.runHead = this.runTail = null; // the batch; tasks readied from now on form the next one
+        if (!direct) this.stepMark = performance.now();
         do {
           const next = t._wnext as Task | null;
           t._wnext = null;
@@ -196,17 +200,22 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
     this.drive(t, Resume.Next, undefined, r, prev);
   }
 
-  /** `step` in the task's async context, timed when a stall detector is on. */
+  /**
+   * `step` in the task's async context, timed when a stall detector is on:
+   * one clock read per step, its end (the start of the batch's next step;
+   * the drain reads the clock at each batch's start too).
+   */
   private stepOther(t: Task): void {
     const limit = stallWatch.threshold;
     if (limit === Infinity) {
       this.stepInContext(t);
       return;
     }
-    const t0 = performance.now();
     if (this.asyncContext) this.stepInContext(t);
     else this.step(t);
-    const ms = performance.now() - t0;
+    const end = performance.now();
+    const ms = end - this.stepMark;
+    this.stepMark = end;
     if (ms >= limit) reportStepStall(t, ms);
   }
 

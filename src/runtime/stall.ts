@@ -199,7 +199,7 @@ export class StallDetector {
  * step is reported with `source: "loop"` and `task: null`.
  *
  * Off (the default, or after `stop()`), it costs nothing per step; on, two
- * clock reads per step (see bench/RESULTS.md). Several detectors may be on;
+ * one clock read per step (see bench/RESULTS.md). Several detectors may be on;
  * steps are timed against the smallest threshold.
  *
  * @example
