@@ -54,7 +54,11 @@ export interface OffloadOptions {
   /**
    * ArrayBuffers (or MessagePorts) among the arguments to move to the worker
    * instead of copying: after the call they are detached in the caller
-   * (zero length). The result always comes back as a copy.
+   * (zero length). Move only a buffer you own whole (one you allocated):
+   * the `.buffer` under a view may hold other data of its owner (a
+   * request's body may share its buffer with the bytes read after it), and
+   * Node's pooled `Buffer` slabs are copied instead. The result always
+   * comes back as a copy.
    */
   transfer?: readonly Transferable[];
 }
