@@ -196,7 +196,15 @@ export class WorkerPool {
   *job<R>(url: string, name: string, args: readonly unknown[], transfer: Transferable[]): Generator<Instruction, R, any> {
     const what = `${name} of ${url}`;
     if (this.isClosed) throw new OffloadError(`cannot run ${what}: the worker pool is closed`);
-    const p = this.pool ?? (yield* call(this.start()));
+    let p = this.pool;
+    if (p === null) {
+      try {
+        p = yield* call(this.start());
+      } catch (e) {
+        this.starting = null; // the next job tries again
+        throw new OffloadError(`cannot run ${what}: the worker pool could not start: ${failureOf(e)}`, { cause: e });
+      }
+    }
     if (this.isClosed) throw new OffloadError(`cannot run ${what}: the worker pool is closed`);
     let env: Envelope;
     try {
@@ -229,10 +237,15 @@ export class WorkerPool {
   }
 }
 
-/** What a rejection of piscina says. The worker's uncaught DataCloneError (a result it could not send back) arrives as an empty object. */
+/**
+ * What a rejection of piscina says. The worker's uncaught DataCloneError (a
+ * result it could not send back) arrives as an empty object on Node 20 and
+ * as an error with an empty message on later versions.
+ */
 function failureOf(e: unknown): string {
-  if (e !== null && typeof e === "object" && typeof (e as { message?: unknown }).message === "string") return (e as { message: string }).message;
-  if (e !== null && typeof e === "object" && Object.keys(e).length === 0) {
+  const m = e !== null && typeof e === "object" ? (e as { message?: unknown }).message : undefined;
+  if (typeof m === "string" && m !== "") return m;
+  if (e !== null && typeof e === "object") {
     return "the worker thread died of an error that could not be copied back (most often a result or error that the structured clone algorithm cannot copy, such as a function)";
   }
   return String(e);
