@@ -109,8 +109,7 @@ export function reportStepStall(t: Task, ms: number): void {
 export class StallDetector {
   readonly thresholdMs: number;
   readonly warn: boolean;
-  /** Stalls this detector has seen (steps and loop delays past its threshold). */
-  stalls = 0;
+  private seen = 0;
   private readonly histogram: IntervalHistogram;
   /** The loop check, re-armed after each run; `due` is when it should fire next. */
   private readonly timer: ReturnType<typeof setTimeout>;
@@ -130,6 +129,11 @@ export class StallDetector {
     this.timer.unref();
     active.add(this);
     updateThreshold();
+  }
+
+  /** Stalls this detector has seen (steps and loop delays past its threshold). */
+  get stalls(): number {
+    return this.seen;
   }
 
   /** Whether it still reports. */
@@ -162,7 +166,7 @@ export class StallDetector {
   /** @internal A stall (of a step, or of the loop) was seen. */
   noteStall(m: TaskStallMessage): void {
     if (m.durationMs < this.thresholdMs) return;
-    this.stalls++;
+    this.seen++;
     if (this.warn) {
       const who = m.task === null ? "the event loop, outside any task's step," : `task ${m.name} (id ${m.id})`;
       process.emitWarning(`tasklet: ${who} blocked the event loop for ${m.durationMs.toFixed(1)} ms (threshold ${this.thresholdMs} ms)`, {
