@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
@@ -18,4 +18,9 @@ export default defineConfig({
   treeshake: true,
   // Named in the error that a second copy of tasklet in the process gets (src/runtime/instance.ts).
   define: { __TASKLET_VERSION__: JSON.stringify(version) },
+  // The worker side of offload(): plain JavaScript that each worker thread
+  // loads by URL, beside dist/index.js as it is beside src/offload/worker-pool.ts.
+  onSuccess: async () => {
+    copyFileSync("src/offload/offload-worker.mjs", "dist/offload-worker.mjs");
+  },
 });

@@ -2,7 +2,8 @@
 // Packs the package, installs the tarball into an empty folder, and checks it
 // as a user would meet it:
 // - `import` and `require` both work there, the Wasm modules ship inside it,
-//   and a task runs on every backend that can load;
+//   and a task runs on every backend that can load; offload() runs a job on
+//   a worker thread through each build (dist/offload-worker.mjs ships too);
 // - the type declarations compile with `skipLibCheck: false` and `strict`,
 //   both resolutions (dist/index.d.ts for ESM, dist/index.d.cts for CJS),
 //   under `module` node16 and nodenext, in a `"type": "module"` package and in
@@ -99,20 +100,24 @@ try {
   write(
     join(app, "esm.mjs"),
     `
-    import { run, spawn, sleep, defaultBackend } from "tasklet";
+    import { run, spawn, sleep, defaultBackend, offload } from "tasklet";
     import { readFileSync } from "node:fs";
     import { createRequire } from "node:module";
     const dir = createRequire(import.meta.url).resolve("tasklet").replace(/index\\.cjs$/, "");
     const wasmOk = WebAssembly.validate(readFileSync(dir + "scheduler.wasm"));
     const v = await run(function* () { const c = spawn(function* () { yield* sleep(2); return 21; }); return 2 * (yield* c); });
-    console.log(JSON.stringify({ esm: v, wasmOk, backend: defaultBackend() }));`,
+    const off = await run(() => offload("node:path", "join", ["a", "b"]));
+    console.log(JSON.stringify({ esm: v, wasmOk, backend: defaultBackend(), offload: off }));`,
   );
   write(
     join(app, "cjs.cjs"),
     `
-    const { run, spawn, sleep, defaultBackend } = require("tasklet");
+    const { run, spawn, sleep, defaultBackend, offload } = require("tasklet");
     run(function* () { const c = spawn(function* () { yield* sleep(2); return 21; }); return 2 * (yield* c); }, { backend: defaultBackend() })
-      .then((v) => console.log(JSON.stringify({ cjs: v, backend: defaultBackend() })));`,
+      .then(async (v) => {
+        const off = await run(() => offload("node:path", "join", ["a", "b"]));
+        console.log(JSON.stringify({ cjs: v, backend: defaultBackend(), offload: off }));
+      });`,
   );
 
   // Two copies in one process: A is the ESM build, B the CJS build (or, for

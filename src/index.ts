@@ -214,3 +214,7 @@ export { WsConn, type WsMessage, type WsData } from "./ws/ws-conn.js";
 export type { UpgradeOptions, PerMessageDeflateOptions, HeartbeatOptions } from "./ws/ws-options.js";
 export { WsHandshakeError, WsClosedError } from "./ws/errors.js";
 export { CloseCode } from "./ws/frames.js";
+
+// Work off the loop: worker threads, the loop-stall detector
+export { offload, WorkerPool, OffloadError, type WorkerPoolOptions, type OffloadOptions } from "./offload/worker-pool.js";
+export { detectStalls, StallDetector, type StallOptions, type TaskStallMessage, type LoopDelay } from "./runtime/stall.js";

@@ -58,6 +58,7 @@ const LAYERS: [prefix: string, rank: number][] = [
   ["src/sync/", 3],
   ["src/ops/", 3],
   ["src/net/node/", 4],
+  ["src/offload/", 4],
   ["src/net/", 5],
   ["src/http/parser/", 6],
   ["src/ws/codec/", 6],

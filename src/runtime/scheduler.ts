@@ -28,6 +28,7 @@ import { GEN_NEXT, isGenerator, iteratorOf } from "./generators.js";
 import { foreignInstructionError } from "./instance.js";
 import { YIELD, parking } from "./instruction.js";
 import { JoinOp } from "./join.js";
+import { reportStepStall, stallWatch } from "./stall.js";
 import { Suspend } from "./suspend.js";
 import { DRAIN, takePending } from "./task-tree.js";
 import { Bits, nextTaskId, type Task, type TaskScheduler } from "./task.js";
@@ -50,6 +51,9 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
    * generic Call builtins first.
    */
   declare private readonly genNext: (this: Generator, v: unknown) => IteratorResult<unknown, unknown>;
+
+  /** Under a stall detector: when the step about to run began (stepOther). */
+  private stepMark = 0;
 
   /** RunOptions.asyncContext: every step runs in its task's async context (context.ts). */
   readonly asyncContext: boolean;
@@ -102,7 +106,10 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
     const core = this.core;
     const clock = this.clock;
     const sliceEnd = performance.now() + SLICE_MS;
-    const inContext = this.asyncContext;
+    // Each step runs plain, unless it runs in its async context or a stall
+    // detector times it (stall.ts); read once per drain, so the detector
+    // off costs no more than this.
+    const direct = !this.asyncContext && stallWatch.threshold === Infinity;
     let ticks = 0;
     // Tasks spawned since the last note (between drains, or in the last
     // tick) are noted as born now: one comparison per tick, and a clock read
@@ -116,11 +123,12 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       let t = this.runHead;
       if (t !== null) {
         this.runHead = this.runTail = null; // the batch; tasks readied from now on form the next one
+        if (!direct) this.stepMark = performance.now();
         do {
           const next = t._wnext as Task | null;
           t._wnext = null;
-          if (inContext === false) this.step(t);
-          else this.stepInContext(t);
+          if (direct) this.step(t);
+          else this.stepOther(t);
           t = next;
         } while (t !== null);
         if (this.tickEnd !== null) this.endTick();
@@ -190,6 +198,25 @@ export class Scheduler extends DeadlockGuard implements TaskScheduler {
       }
     }
     this.drive(t, Resume.Next, undefined, r, prev);
+  }
+
+  /**
+   * `step` in the task's async context, timed when a stall detector is on:
+   * one clock read per step, its end (the start of the batch's next step;
+   * the drain reads the clock at each batch's start too).
+   */
+  private stepOther(t: Task): void {
+    const limit = stallWatch.threshold;
+    if (limit === Infinity) {
+      this.stepInContext(t);
+      return;
+    }
+    if (this.asyncContext) this.stepInContext(t);
+    else this.step(t);
+    const end = performance.now();
+    const ms = end - this.stepMark;
+    this.stepMark = end;
+    if (ms >= limit) reportStepStall(t, ms);
   }
 
   /** `step` inside the task's async context (RunOptions.asyncContext). */

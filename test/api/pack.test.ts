@@ -29,10 +29,10 @@ beforeAll(async () => {
 
 describe("the npm package", () => {
   it("packs, installs into an empty folder, and works through import and require", () => {
-    expect(out.files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/scheduler.wasm", "dist/http-parser.wasm", "dist/ws-codec.wasm", "package.json", "README.md"]));
+    expect(out.files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/scheduler.wasm", "dist/http-parser.wasm", "dist/ws-codec.wasm", "dist/offload-worker.mjs", "package.json", "README.md"]));
     expect(out.installed).toEqual(expect.arrayContaining(["index.js", "index.cjs", "scheduler.wasm", "http-parser.wasm", "ws-codec.wasm"]));
-    expect(out.esm).toMatchObject({ esm: 42, wasmOk: true });
-    expect(out.cjs).toMatchObject({ cjs: 42 });
+    expect(out.esm).toMatchObject({ esm: 42, wasmOk: true, offload: "a/b" });
+    expect(out.cjs).toMatchObject({ cjs: 42, offload: "a/b" });
     expect(["ts", "wasm"]).toContain(out.esm.backend);
   });
 
