@@ -214,3 +214,7 @@ export { WsConn, type WsMessage, type WsData } from "./ws/ws-conn.js";
 export type { UpgradeOptions, PerMessageDeflateOptions, HeartbeatOptions } from "./ws/ws-options.js";
 export { WsHandshakeError, WsClosedError } from "./ws/errors.js";
 export { CloseCode } from "./ws/frames.js";
+
+// Overload: SEDA stages (admission control of serve() is in its options)
+export { stage, Stage, OverloadedError, StageClosedError, type StageOptions, type StageStats } from "./sync/stage.js";
+export type { ServerStats } from "./http/admission.js";
