@@ -296,6 +296,7 @@ export const SERVE_OPTIONS: OptionTable = {
   maxQueuedRequests: { kind: "number", min: 0, integer: true, infinite: true, expected: "a whole number >= 0", default: 0 },
   retryAfter: { kind: "number", min: 0, integer: true, expected: "a whole number of seconds >= 0", default: DEFAULT_RETRY_AFTER_S },
   maxShedBody: { kind: "number", min: 0, integer: true, infinite: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_SHED_BODY },
+  maxQueueDelay: { ...ms, default: Infinity },
 };
 
 export const CLOSE_OPTIONS: OptionTable = { timeout: ms };
@@ -404,6 +405,8 @@ export interface ServeConfig<R> extends ServerConfig<R> {
   readonly retryAfter: number;
   /** Largest body of a shed request read and dropped to keep the connection open. */
   readonly maxShedBody: number;
+  /** A request examined later than this (ms) after its connection's task started gets 503; Infinity: no such limit. */
+  readonly maxQueueDelay: number;
 }
 
 /** `stage()`, resolved. */

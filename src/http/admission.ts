@@ -4,7 +4,13 @@
  * down. At most `maxConcurrentRequests` handlers run at once across all
  * connections; up to `maxQueuedRequests` more requests wait for a slot in
  * FIFO order; the rest are answered `503 Service Unavailable` with
- * `Retry-After`, without their handler running. The check sits in the
+ * `Retry-After`, without their handler running. A handler that burns CPU
+ * without yielding ends within its step, so it never holds a slot while
+ * another request is examined: for such servers `maxQueueDelay` sheds by
+ * time instead, a request whose connection task started (was woken for its
+ * bytes) longer ago than that, i.e. one that sat behind other work in the
+ * scheduler's queue (CoDel's idea, on the queueing delay rather than its
+ * length). The check sits in the
  * connection task where it takes the next parsed request (connection.ts),
  * so a shed request costs its parse and one prepared answer, and responses
  * on a connection still leave in request order.
@@ -41,6 +47,7 @@ export interface AdmissionLimits {
   readonly maxQueuedRequests: number;
   readonly retryAfter: number;
   readonly maxShedBody: number;
+  readonly maxQueueDelay: number;
 }
 
 /** @internal The admission state shared by a server's connections. */
@@ -51,6 +58,8 @@ export class Admission {
   shed = 0;
   readonly maxQueued: number;
   readonly maxShedBody: number;
+  /** ms a request may wait for its connection task's turn (see ServeOptions.maxQueueDelay); Infinity: no limit. */
+  readonly maxDelay: number;
   private readonly maxRunning: number;
   /** @internal Connection tasks waiting for a slot, oldest first. */
   readonly waiters: AdmissionQueue;
@@ -67,6 +76,7 @@ export class Admission {
     this.waiters = new AdmissionQueue(this);
     this.maxQueued = limits.maxQueuedRequests;
     this.maxShedBody = limits.maxShedBody;
+    this.maxDelay = limits.maxQueueDelay;
     const head = `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${limits.retryAfter}\r\nContent-Length: 0\r\n`;
     this.closing = `${head}Connection: close\r\n\r\n`;
     this.kept11 = `${head}\r\n`;

@@ -84,6 +84,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   session: UpgradeSession | null = null;
   /** The request being handled holds a slot of the server's admission control. */
   private holdsSlot = false;
+  /** @internal Clock time when the connection's task was started (for admission control's maxQueueDelay). */
+  _startedAt = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
     super(conn);
@@ -196,8 +198,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         const gate = this.cfg.admission;
         if (gate !== null && !(this.error !== null && this.receiving === req)) {
           // Admission control: run now, wait in the server's queue, or answer 503 at once.
-          if (!gate.tryEnter()) {
-            if (!gate.canQueue()) {
+          const late = gate.maxDelay !== Infinity && this.cfg.now() - this._startedAt > gate.maxDelay;
+          if (late || !gate.tryEnter()) {
+            if (late || !gate.canQueue()) {
               if (!(yield* this.shed(req, gate))) return yield* this.flushQuietly();
               continue;
             }

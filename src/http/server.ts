@@ -114,6 +114,14 @@ export interface ServeOptions {
    * and the connection closes. Default 64 KiB.
    */
   maxShedBody?: number;
+  /**
+   * Admission control by time: a request examined more than this many ms
+   * after its connection's task was started for it (it sat behind other
+   * work) gets 503 like a request beyond `maxQueuedRequests`. Meant for
+   * handlers that burn CPU without yielding: they end within their step,
+   * so a count of running handlers never sees the backlog. Default: no limit.
+   */
+  maxQueueDelay?: number;
   /** Called with errors thrown by handlers (the client got a 500). Default: print to stderr. */
   onError?: (error: unknown, req: HttpRequest) => void;
   /** Name of the server task. */
@@ -193,7 +201,7 @@ export class Server implements Operation<Server> {
       maxRequestsPerConnection: config.maxRequestsPerConnection,
       maxBodySize: config.maxBodySize,
       onError: config.onError ?? defaultOnError,
-      admission: config.maxConcurrentRequests === Infinity ? null : new Admission(config, config.name ?? "http server"),
+      admission: config.maxConcurrentRequests === Infinity && config.maxQueueDelay === Infinity ? null : new Admission(config, config.name ?? "http server"),
     };
     this.freshMs = Math.min(config.headersTimeout, config.idleTimeout);
     this.keptMs = Math.min(config.keepAliveTimeout, config.idleTimeout);
@@ -337,6 +345,7 @@ export class Server implements Operation<Server> {
 
   private startTask(c: HttpConnection): void {
     this.active.push(c, 0);
+    if (this.cfg.admission !== null && this.cfg.admission.maxDelay !== Infinity) c._startedAt = this.cfg.now();
     this._life.spawn(c.serve(), c); // named "http <peer>#<id>" when the name is first read (HttpConnection.toString)
   }
 
@@ -425,8 +434,11 @@ export function serve(options: ServeOptions, handler: Handler | FetchHandler | F
 export function serve(options: ServeOptions, handler: Handler | FetchHandler | FetchApp): Server {
   const parent = peekCurrent();
   const config = resolveServe<HttpRequest>("serve()", options, parent !== null);
-  if (config.maxConcurrentRequests === Infinity && (config.maxQueuedRequests !== 0 || options?.retryAfter !== undefined || options?.maxShedBody !== undefined)) {
-    throw new TypeError("serve(): maxQueuedRequests, retryAfter and maxShedBody apply to admission control; set maxConcurrentRequests too");
+  if (config.maxConcurrentRequests === Infinity && config.maxQueuedRequests !== 0) {
+    throw new TypeError("serve(): maxQueuedRequests is the queue of admission control; set maxConcurrentRequests too");
+  }
+  if (config.maxConcurrentRequests === Infinity && config.maxQueueDelay === Infinity && (options?.retryAfter !== undefined || options?.maxShedBody !== undefined)) {
+    throw new TypeError("serve(): retryAfter and maxShedBody apply to admission control; set maxConcurrentRequests or maxQueueDelay too");
   }
   const kind = handlerKind(handler);
   if (kind === null || kind === "async-generator") {

@@ -203,6 +203,37 @@ describe.each(COMBOS)("admission control ($parser parser, $backend backend)", (c
     for (const c of [small, large, chunked]) c.destroy();
   });
 
+  it("maxQueueDelay sheds the requests that waited behind a handler burning CPU without yielding", async () => {
+    const ran: string[] = [];
+    const s = await start(
+      combo,
+      function* (req) {
+        ran.push(req.path);
+        const end = performance.now() + 40;
+        while (performance.now() < end); // a synchronous handler: no slot count could see the others wait
+        return { body: `ok ${req.path}` };
+      },
+      { maxQueueDelay: 20 },
+    );
+    const socks = await Promise.all([0, 1, 2, 3].map(() => rawSocket(s.port)));
+    await until("4 connections accepted", () => s.connections === 4);
+    // One JS turn: the four requests are readable at the same poll, so their tasks start together.
+    socks.forEach((c, i) => c.write(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`));
+    await until("4 answers", () => socks.every((c) => statuses(c.text()).length === 1));
+    const codes = socks.map((c) => statuses(c.text())[0]);
+    expect(codes.filter((c) => c === 200).length).toBe(1);
+    expect(codes.filter((c) => c === 503).length).toBe(3);
+    expect(ran.length).toBe(1);
+    expect(s.stats()).toMatchObject({ shed: 3, admitted: 1 });
+    // Unhurried, every connection is served again (the 503s kept them open).
+    for (const [i, c] of socks.entries()) {
+      c.write(`GET /again${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await until(`again ${i}`, () => statuses(c.text()).length === 2);
+      expect(statuses(c.text())[1]).toBe(200);
+      c.destroy();
+    }
+  });
+
   it("shed requests are reported on tasklet:http:error (phase overload) and counted", async () => {
     const gate = new Event();
     const seen = { ran: [] as string[], now: 0, max: 0 };
@@ -294,6 +325,8 @@ describe("admission control options", () => {
     expect(() => serve({ maxConcurrentRequests: 2, maxQueuedRequests: -1 }, h)).toThrow(RangeError);
     expect(() => serve({ maxConcurrentRequests: 2, retryAfter: 1.5 }, h)).toThrow(/retryAfter must be a whole number of seconds/);
     expect(() => serve({ maxQueuedRequests: 5 }, h)).toThrow(/set maxConcurrentRequests too/);
+    expect(() => serve({ retryAfter: 5 }, h)).toThrow(/set maxConcurrentRequests or maxQueueDelay too/);
+    expect(() => serve({ maxQueueDelay: -1 }, h)).toThrow(/maxQueueDelay must be a number of ms >= 0/);
   });
 });
 
