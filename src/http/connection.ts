@@ -84,7 +84,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   session: UpgradeSession | null = null;
   /** The request being handled holds a slot of the server's admission control. */
   private holdsSlot = false;
-  /** @internal Clock time when the connection's task was started (for admission control's maxQueueDelay). */
+  /** @internal Clock time when the connection's task was started, or its last request was handled (admission control's maxQueueDelay). */
   _startedAt = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
@@ -240,6 +240,8 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         }
         if (trace !== null) trace.end(this.bytesQueued());
         if (this.holdsSlot) this.leaveSlot();
+        // A request pipelined behind this one waited for its own connection, not for the server: its delay counts from here.
+        if (gate !== null && gate.maxDelay !== Infinity) this._startedAt = this.cfg.now();
         // The next request starts after this one's body: read and drop what the handler left.
         if (!req._ended && !(yield* this.discardBody(req))) return yield* this.flushQuietly();
         if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();

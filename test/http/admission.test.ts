@@ -234,6 +234,27 @@ describe.each(COMBOS)("admission control ($parser parser, $backend backend)", (c
     }
   });
 
+  it("maxQueueDelay does not shed requests pipelined behind a slow one on their own connection", async () => {
+    const ran: string[] = [];
+    const s = await start(
+      combo,
+      function* (req) {
+        ran.push(req.path);
+        const end = performance.now() + (req.path === "/slow" ? 40 : 0);
+        while (performance.now() < end);
+        return { body: `ok ${req.path}` };
+      },
+      { maxQueueDelay: 20 },
+    );
+    const a = await rawSocket(s.port);
+    a.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until("3 answers", () => statuses(a.text()).length === 3);
+    expect(statuses(a.text())).toEqual([200, 200, 200]);
+    expect(ran).toEqual(["/slow", "/b", "/c"]);
+    expect(s.stats().shed).toBe(0);
+    a.destroy();
+  });
+
   it("shed requests are reported on tasklet:http:error (phase overload) and counted", async () => {
     const gate = new Event();
     const seen = { ran: [] as string[], now: 0, max: 0 };
