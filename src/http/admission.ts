@@ -25,8 +25,8 @@ import { OverloadedError } from "../sync/stage.js";
 
 /**
  * A server's request figures, from `server.stats()`. The request counts are
- * kept only with admission control on (`maxConcurrentRequests`); without it
- * they stay 0.
+ * kept only with admission control on (`maxConcurrentRequests` or
+ * `maxQueueDelay`); without it they stay 0.
  */
 export interface ServerStats {
   /** Connections open now (served or idle). */

@@ -255,8 +255,8 @@ export class Server implements Operation<Server> {
 
   /**
    * Request figures: connections open, and with admission control
-   * (`maxConcurrentRequests`) handlers running, requests queued, admitted
-   * and shed with 503 (see {@link ServerStats}).
+   * (`maxConcurrentRequests` or `maxQueueDelay`) handlers running, requests
+   * queued, admitted and shed with 503 (see {@link ServerStats}).
    *
    * @example
    * const web = serve({ port: 0, maxConcurrentRequests: 64, maxQueuedRequests: 256 }, function* () { return { body: "hi\n" }; });
