@@ -15,6 +15,13 @@ import { Event, OverloadedError, serve, sleep, type HttpErrorMessage, type Serve
 import { COMBOS, serverPool, statuses } from "./http-helpers.js";
 
 const { start, closeAll } = serverPool();
+
+/** A server this test closes itself. */
+async function startServerNoPool(combo: { parser: "wasm" | "ts"; backend: "ts" | "wasm" }, handler: Parameters<typeof serve>[1], options: Parameters<typeof serve>[0]): Promise<Server> {
+  const server = serve({ port: 0, parser: combo.parser, backend: combo.backend, ...options }, handler as never);
+  await server.ready;
+  return server;
+}
 afterEach(closeAll);
 
 /** Wait until `cond` holds, polling; fail after `ms` with `what`. */
@@ -253,6 +260,23 @@ describe.each(COMBOS)("admission control ($parser parser, $backend backend)", (c
     expect(ran).toEqual(["/slow", "/b", "/c"]);
     expect(s.stats().shed).toBe(0);
     a.destroy();
+  });
+
+  it("close() with requests running and queued: past its timeout they are cancelled, the queue and the slots are left empty", async () => {
+    const gate = new Event();
+    const seen = { ran: [] as string[], now: 0, max: 0 };
+    const s = await startServerNoPool(combo, blocking(gate, seen), { maxConcurrentRequests: 1, maxQueuedRequests: 2 });
+    const socks = await Promise.all([0, 1, 2].map(() => rawSocket(s.port)));
+    socks[0]!.write("GET /block/0 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until("0 runs", () => s.stats().running === 1);
+    socks[1]!.write("GET /block/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    socks[2]!.write("GET /block/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until("1 and 2 queued", () => s.stats().queued === 2);
+    await bounded(5_000, "close", Promise.resolve(s.close({ timeout: 50 })));
+    expect(s.stats()).toMatchObject({ running: 0, queued: 0, admitted: 1, connections: 0 });
+    expect(seen.ran).toEqual(["/block/0"]);
+    expect(seen.now).toBe(0); // the running handler's finally ran
+    await until("the sockets closed", () => socks.every((c) => c.closed()));
   });
 
   it("shed requests are reported on tasklet:http:error (phase overload) and counted", async () => {
