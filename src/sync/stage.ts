@@ -273,8 +273,14 @@ export class Stage<I, R> {
     if (this.closed) throw new StageClosedError(`submit to ${this.name}: the stage is closed${this.closing ? "" : " (the scope that made it has ended)"}`);
     this.submitted++;
     const e = new Entry<I, R>(this, item, me, now(me));
-    if (this.running < this.concurrency) this.start(e);
-    else if (this.queued < this.queueSize) {
+    if (this.running < this.concurrency) {
+      try {
+        this.start(e);
+      } catch (err) {
+        this.submitted--; // not parked yet: the error is this submit's, thrown at once
+        throw err;
+      }
+    } else if (this.queued < this.queueSize) {
       e.at = At.Queue;
       this.queue.push(e);
       this.queued++;
@@ -294,7 +300,7 @@ export class Stage<I, R> {
     return e;
   }
 
-  /** Start `e`'s handler task. */
+  /** Start `e`'s handler task; throws what spawning threw (its slot given back). */
   private start(e: Entry<I, R>): void {
     e.at = At.Running;
     this.running++;
@@ -302,8 +308,7 @@ export class Stage<I, R> {
       e.task = spawnChild(this.owner, () => this.work(e), `${this.name} handler`);
     } catch (err) {
       this.running--;
-      this.finish(e, false, err);
-      return;
+      throw err;
     }
     watchDone(e.task, new HandlerDone(e));
   }
@@ -378,7 +383,11 @@ export class Stage<I, R> {
         this.drop(e, "the scope that made the stage has ended");
         continue;
       }
-      this.start(e);
+      try {
+        this.start(e);
+      } catch (err) {
+        this.finish(e, false, err); // its submitter is parked: it gets the error
+      }
     }
     while (this.queued < this.queueSize && !this.room.isEmpty()) {
       const e = this.room.shift() as Entry<I, R>;
