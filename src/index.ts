@@ -218,3 +218,7 @@ export { CloseCode } from "./ws/frames.js";
 // Work off the loop: worker threads, the loop-stall detector
 export { offload, WorkerPool, OffloadError, type WorkerPoolOptions, type OffloadOptions } from "./offload/worker-pool.js";
 export { detectStalls, StallDetector, type StallOptions, type TaskStallMessage, type LoopDelay } from "./runtime/stall.js";
+
+// Overload: SEDA stages (admission control of serve() is in its options)
+export { stage, Stage, OverloadedError, StageClosedError, type StageOptions, type StageStats } from "./sync/stage.js";
+export type { ServerStats } from "./http/admission.js";

@@ -209,6 +209,12 @@ export const DEFAULT_MAX_BODY = 1 << 20;
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 export const DEFAULT_MAX_HEADERS = 100;
 export const DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
+/** `Retry-After` of a 503 from admission control, in seconds. */
+export const DEFAULT_RETRY_AFTER_S = 1;
+/** Largest body of a request shed with 503 that is read and dropped to keep the connection: 64 KiB. */
+export const DEFAULT_MAX_SHED_BODY = 64 * 1024;
+/** Latency samples a stage keeps for its percentiles. */
+export const DEFAULT_STAGE_WINDOW = 1024;
 /** Default host of listen, connect and the servers. */
 export const DEFAULT_HOST = "127.0.0.1";
 /** Default time a TLS client has to finish its handshake on listen/serveTcp (serve: headersTimeout). */
@@ -285,9 +291,23 @@ export const SERVE_OPTIONS: OptionTable = {
   onError: { kind: "function" },
   name: str,
   overrideGlobalObjects: { kind: "boolean", default: true },
+  // Admission control (src/http/admission.ts): no limit unless given.
+  maxConcurrentRequests: count1,
+  maxQueuedRequests: { kind: "number", min: 0, integer: true, infinite: true, expected: "a whole number >= 0", default: 0 },
+  retryAfter: { kind: "number", min: 0, integer: true, expected: "a whole number of seconds >= 0", default: DEFAULT_RETRY_AFTER_S },
+  maxShedBody: { kind: "number", min: 0, integer: true, infinite: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_SHED_BODY },
+  maxQueueDelay: { ...ms, default: Infinity },
 };
 
 export const CLOSE_OPTIONS: OptionTable = { timeout: ms };
+
+export const STAGE_OPTIONS: OptionTable = {
+  concurrency: { kind: "number", min: 1, integer: true, expected: "a whole number >= 1", default: 1 },
+  queue: { kind: "number", min: 0, integer: true, infinite: true, expected: "a whole number >= 0 or Infinity", default: 0 },
+  overflow: { kind: "enum", values: ["shed", "wait"], default: "wait" },
+  window: { kind: "number", min: 1, max: 1 << 20, integer: true, expected: "a whole number from 1 to 1048576", default: DEFAULT_STAGE_WINDOW },
+  name: str,
+};
 
 // ------------------------------------------------------ resolved configs
 
@@ -377,6 +397,26 @@ export interface ServeConfig<R> extends ServerConfig<R> {
   readonly maxRequestsPerConnection: number;
   /** A fetch-style handler installs the light global Response/Request (src/http/fetch-response.ts). */
   readonly overrideGlobalObjects: boolean;
+  /** Handlers running at once across all connections; Infinity: no admission control. */
+  readonly maxConcurrentRequests: number;
+  /** Requests waiting for a handler slot beyond those; more get 503. */
+  readonly maxQueuedRequests: number;
+  /** Seconds of the 503's `Retry-After`. */
+  readonly retryAfter: number;
+  /** Largest body of a shed request read and dropped to keep the connection open. */
+  readonly maxShedBody: number;
+  /** A request examined later than this (ms) after its connection's task started gets 503; Infinity: no such limit. */
+  readonly maxQueueDelay: number;
+}
+
+/** `stage()`, resolved. */
+export interface StageConfig {
+  readonly concurrency: number;
+  readonly queue: number;
+  readonly overflow: "shed" | "wait";
+  /** Latency samples kept (the newest). */
+  readonly window: number;
+  readonly name: string | undefined;
 }
 
 /** `close()` of a server, resolved. */
@@ -482,4 +522,9 @@ export function resolveClose(fn: string, options: unknown, dflt: number): CloseC
   const r = resolveOptions(fn, CLOSE_OPTIONS, options);
   if (r.timeout === undefined) r.timeout = dflt;
   return Object.freeze(r) as unknown as CloseConfig;
+}
+
+/** `stage()`'s options. */
+export function resolveStage(fn: string, options: unknown): StageConfig {
+  return Object.freeze(resolveOptions(fn, STAGE_OPTIONS, options)) as unknown as StageConfig;
 }

@@ -18,6 +18,7 @@ import { detachBodyStreams } from "./body-streams.js";
 import { OutputBuffer } from "./output.js";
 import type { HttpParseError } from "./parser/parse-error.js";
 import { HeadFlag, Method } from "./parser/constants.js";
+import type { Admission } from "./admission.js";
 import type { HeaderList, ParserSink, RequestHead } from "./parser/parser.js";
 import { type BodyReader, NO_CHUNKS, HttpRequest } from "./request.js";
 import { HttpResponse, type ResponseConnection, type HttpResponseInit } from "./response.js";
@@ -81,6 +82,10 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
   private upgradeTask: Task | null = null;
   /** The protocol that took the connection over (after `101 Switching Protocols`). */
   session: UpgradeSession | null = null;
+  /** The request being handled holds a slot of the server's admission control. */
+  private holdsSlot = false;
+  /** @internal Clock time when the connection's task was started, or its last request was handled (admission control's maxQueueDelay). */
+  _startedAt = 0;
 
   constructor(conn: Conn, cfg: HttpServerConfig<HttpConnection>) {
     super(conn);
@@ -190,6 +195,19 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
         if (this.pendingHead === null) this.pendingTail = null;
         req._next = null;
         this.pendingCount--;
+        const gate = this.cfg.admission;
+        if (gate !== null && !(this.error !== null && this.receiving === req)) {
+          // Admission control: run now, wait in the server's queue, or answer 503 at once.
+          const late = gate.maxDelay !== Infinity && this.cfg.now() - this._startedAt > gate.maxDelay;
+          if (late || !gate.tryEnter()) {
+            if (late || !gate.canQueue()) {
+              if (!(yield* this.shed(req, gate))) return yield* this.flushQuietly();
+              continue;
+            }
+            yield* gate.enter();
+          }
+          this.holdsSlot = true;
+        }
         const res = this.respondTo(req);
         if (res === null) return yield* this.flushQuietly(); // answered without the handler; closing
         const trace: RequestTrace | null = tracingRequests() ? new RequestTrace(req, res, this.conn.address, this.bytesQueued()) : null;
@@ -221,6 +239,9 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
           }
         }
         if (trace !== null) trace.end(this.bytesQueued());
+        if (this.holdsSlot) this.leaveSlot();
+        // A request pipelined behind this one waited for its own connection, not for the server: its delay counts from here.
+        if (gate !== null && gate.maxDelay !== Infinity) this._startedAt = this.cfg.now();
         // The next request starts after this one's body: read and drop what the handler left.
         if (!req._ended && !(yield* this.discardBody(req))) return yield* this.flushQuietly();
         if (this.mustClose || (failed && !res._finished)) return yield* this.flushQuietly();
@@ -235,6 +256,7 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     } finally {
       // Cancelled while upgraded: the protocol says goodbye before the socket closes.
       if (this.session !== null) this.session.abandon();
+      if (this.holdsSlot) this.leaveSlot();
       this.upgradeRes = null;
       this.upgradeTask = null;
       this.dropSpare();
@@ -301,9 +323,45 @@ export class HttpConnection extends OutputBuffer implements ParserSink, ConnWatc
     const byConnection = peekCurrent() === this.upgradeTask;
     const session = start({ conn: this.conn, rest, draining: this.draining, kind: this.cfg.parser.kind, byConnection });
     this.session = session;
+    // A protocol session is not a request: it does not keep an admission slot for its lifetime.
+    if (this.holdsSlot) this.leaveSlot();
     this.upgradeRes = null; // spent: not kept for the WebSocket's lifetime
     this.upgradeTask = null;
     return session;
+  }
+
+  private leaveSlot(): void {
+    this.holdsSlot = false;
+    this.cfg.admission!.leave();
+  }
+
+  /**
+   * Answer `req` with 503 and Retry-After without running its handler.
+   * A body already received, or one whose Content-Length is at most
+   * `maxShedBody`, is read and dropped so the connection stays usable; a
+   * larger one, a chunked one not yet received whole, or one the client
+   * holds back for `100 Continue`, closes the connection after the answer.
+   * Returns whether the connection goes on.
+   */
+  private *shed(req: HttpRequest, gate: Admission): Generator<Instruction, boolean, any> {
+    gate.shed++;
+    this.served++;
+    if (httpErrorChannel.hasSubscribers) publishHttpError(gate.error(), req, "overload", this.conn.address);
+    const head = req._head;
+    const bodyLeft = !req._ended;
+    if (bodyLeft && (head.expectContinue || (head.flags & HeadFlag.CHUNKED) !== 0 || head.contentLength > gate.maxShedBody)) this.mustClose = true;
+    if (this.mustClose || !this.keepAliveFor(req)) {
+      this.mustClose = true;
+      this.queueLatin1(gate.closing);
+      return false;
+    }
+    this.queueLatin1(head.versionCode === 11 ? gate.kept11 : gate.kept10);
+    if (bodyLeft) {
+      // The answer goes out first: the client may be waiting for it before it sends the rest.
+      yield* this.flushQuietly();
+      if (!(yield* this.discardBody(req))) return false;
+    }
+    return true;
   }
 
   /** Whether the connection may stay open after responding to `req`. */

@@ -60,7 +60,7 @@ export interface HttpRequestEndMessage {
 }
 
 /** Where the server met an error it answered itself. */
-export type HttpErrorPhase = "parse" | "handler" | "timeout" | "connection";
+export type HttpErrorPhase = "parse" | "handler" | "timeout" | "connection" | "overload";
 
 /**
  * The message of `tasklet:http:error`.
@@ -73,7 +73,7 @@ export type HttpErrorPhase = "parse" | "handler" | "timeout" | "connection";
  * });
  */
 export interface HttpErrorMessage {
-  /** What went wrong: an HttpParseError (phase "parse"), a TimeoutError ("timeout"), what the handler threw ("handler"). */
+  /** What went wrong: an HttpParseError (phase "parse"), a TimeoutError ("timeout"), what the handler threw ("handler"), an OverloadedError for a request answered 503 by admission control ("overload"). */
   readonly error: unknown;
   /** The request it concerns, when one was parsed. */
   readonly request: HttpRequest | null;

@@ -5,6 +5,7 @@
  * makes it), so that neither imports the other's types.
  */
 import type { Operation } from "../runtime/types.js";
+import type { Admission } from "./admission.js";
 import type { HttpParser } from "./parser/parser.js";
 import type { HttpRequest } from "./request.js";
 import type { HttpResponse, HttpResponseInit } from "./response.js";
@@ -42,4 +43,6 @@ export interface HttpServerConfig<Connection> {
   /** Largest body a buffered read (`req.body()`, `text()`, `json()`) gathers. */
   maxBodySize: number;
   onError: (error: unknown, req: HttpRequest) => void;
+  /** Admission control (`maxConcurrentRequests`), or null when requests are not limited. */
+  admission: Admission | null;
 }

@@ -15,6 +15,7 @@ import { withDeadline } from "../runtime/op.js";
 import type { Task } from "../runtime/task.js";
 import type { BackendName, Instruction, Operation } from "../runtime/types.js";
 import { Event } from "../sync/event.js";
+import { Admission, type ServerStats } from "./admission.js";
 import { ConnList } from "./conn-list.js";
 import { HttpConnection } from "./connection.js";
 import { type ParserKind, createParser } from "./parser/parser.js";
@@ -93,6 +94,34 @@ export interface ServeOptions {
    * Default 10 s.
    */
   closeTimeout?: number;
+  /**
+   * Admission control: handlers that run at once across all connections.
+   * Requests beyond it wait (up to `maxQueuedRequests`, FIFO) or are answered
+   * `503 Service Unavailable` with `Retry-After` without their handler
+   * running; responses on a connection still leave in request order. A
+   * WebSocket (upgraded) connection gives its slot back once upgraded.
+   * Default: no limit. See `server.stats()`.
+   */
+  maxConcurrentRequests?: number;
+  /** Requests that may wait for a handler slot beyond `maxConcurrentRequests`; more get 503. Default 0. */
+  maxQueuedRequests?: number;
+  /** Seconds in the `Retry-After` of a 503 from admission control. Default 1. */
+  retryAfter?: number;
+  /**
+   * Largest body (by its Content-Length) of a request answered 503 that is
+   * read and dropped so the connection stays open; past it, or for a
+   * chunked body not yet received whole, the 503 says `Connection: close`
+   * and the connection closes. Default 64 KiB.
+   */
+  maxShedBody?: number;
+  /**
+   * Admission control by time: a request examined more than this many ms
+   * after its connection's task was started for it (it sat behind other
+   * work) gets 503 like a request beyond `maxQueuedRequests`. Meant for
+   * handlers that burn CPU without yielding: they end within their step,
+   * so a count of running handlers never sees the backlog. Default: no limit.
+   */
+  maxQueueDelay?: number;
   /** Called with errors thrown by handlers (the client got a 500). Default: print to stderr. */
   onError?: (error: unknown, req: HttpRequest) => void;
   /** Name of the server task. */
@@ -172,6 +201,7 @@ export class Server implements Operation<Server> {
       maxRequestsPerConnection: config.maxRequestsPerConnection,
       maxBodySize: config.maxBodySize,
       onError: config.onError ?? defaultOnError,
+      admission: config.maxConcurrentRequests === Infinity && config.maxQueueDelay === Infinity ? null : new Admission(config, config.name ?? "http server"),
     };
     this.freshMs = Math.min(config.headersTimeout, config.idleTimeout);
     this.keptMs = Math.min(config.keepAliveTimeout, config.idleTimeout);
@@ -221,6 +251,28 @@ export class Server implements Operation<Server> {
   /** Connections open now (served or idle). */
   get connections(): number {
     return this.active.length + this.fresh.length + this.kept.length;
+  }
+
+  /**
+   * Request figures: connections open, and with admission control
+   * (`maxConcurrentRequests` or `maxQueueDelay`) handlers running, requests
+   * queued, admitted and shed with 503 (see {@link ServerStats}).
+   *
+   * @example
+   * const web = serve({ port: 0, maxConcurrentRequests: 64, maxQueuedRequests: 256 }, function* () { return { body: "hi\n" }; });
+   * await web.ready;
+   * const { running, queued, shed } = web.stats();
+   * console.log(`${running} running, ${queued} queued, ${shed} shed so far`);
+   */
+  stats(): ServerStats {
+    const a = this.cfg.admission;
+    return {
+      connections: this.connections,
+      running: a?.running ?? 0,
+      queued: a?.queued ?? 0,
+      admitted: a?.admitted ?? 0,
+      shed: a?.shed ?? 0,
+    };
   }
 
   /** Which request parser runs. */
@@ -293,6 +345,7 @@ export class Server implements Operation<Server> {
 
   private startTask(c: HttpConnection): void {
     this.active.push(c, 0);
+    if (this.cfg.admission !== null && this.cfg.admission.maxDelay !== Infinity) c._startedAt = this.cfg.now();
     this._life.spawn(c.serve(), c); // named "http <peer>#<id>" when the name is first read (HttpConnection.toString)
   }
 
@@ -381,6 +434,12 @@ export function serve(options: ServeOptions, handler: Handler | FetchHandler | F
 export function serve(options: ServeOptions, handler: Handler | FetchHandler | FetchApp): Server {
   const parent = peekCurrent();
   const config = resolveServe<HttpRequest>("serve()", options, parent !== null);
+  if (config.maxConcurrentRequests === Infinity && config.maxQueuedRequests !== 0) {
+    throw new TypeError("serve(): maxQueuedRequests is the queue of admission control; set maxConcurrentRequests too");
+  }
+  if (config.maxConcurrentRequests === Infinity && config.maxQueueDelay === Infinity && (options?.retryAfter !== undefined || options?.maxShedBody !== undefined)) {
+    throw new TypeError("serve(): retryAfter and maxShedBody apply to admission control; set maxConcurrentRequests or maxQueueDelay too");
+  }
   const kind = handlerKind(handler);
   if (kind === null || kind === "async-generator") {
     throw new TypeError(
