@@ -214,3 +214,6 @@ export { WsConn, type WsMessage, type WsData } from "./ws/ws-conn.js";
 export type { UpgradeOptions, PerMessageDeflateOptions, HeartbeatOptions } from "./ws/ws-options.js";
 export { WsHandshakeError, WsClosedError } from "./ws/errors.js";
 export { CloseCode } from "./ws/frames.js";
+
+// Multi-core serving: `workers` of serve/serveTcp, on node:cluster's model
+export { workerId, WorkerStartError, type WorkerExitInfo, type WorkerInfo } from "./net/workers.js";
