@@ -125,10 +125,10 @@ export function workerPort(configured: number): number {
  * In a worker: tell the primary once the server listens (or that it could
  * not), and close the server gracefully when the primary says to drain or
  * on SIGTERM/SIGINT (a terminal's Ctrl-C reaches every process of the
- * group: the worker drains instead of dying with its requests). Once
- * drained, a worker of a tasklet primary leaves the cluster
- * (`worker.disconnect()`), so that it exits when nothing else holds it.
- * The hooks go away when the server's task ends.
+ * group: the worker drains instead of dying with its requests). Once the
+ * server has ended (drained, or its scope ended), the hooks go away and a
+ * worker of a tasklet primary leaves the cluster (`worker.disconnect()`),
+ * so that it exits when nothing else holds it.
  */
 export function attachWorker(ready: Promise<unknown>, done: PromiseLike<unknown>, close: (timeout: number | undefined) => PromiseLike<unknown>): void {
   const ours = ENV.worker !== undefined;
@@ -139,11 +139,13 @@ export function attachWorker(ready: Promise<unknown>, done: PromiseLike<unknown>
   const drain = (timeout: number | undefined): void => {
     if (draining) return;
     draining = true;
-    const leave = (): void => {
-      detach();
-      if (ours && cluster.worker !== undefined && process.connected) cluster.worker.disconnect();
-    };
-    close(timeout).then(leave, leave);
+    close(timeout);
+  };
+  // However the server ends (drained, or its scope ended), a worker with
+  // nothing left to serve leaves the cluster.
+  const leave = (): void => {
+    detach();
+    if (ours && cluster.worker !== undefined && process.connected) cluster.worker.disconnect();
   };
   const onMessage = (m: unknown): void => {
     const msg = tagged(m);
@@ -162,7 +164,7 @@ export function attachWorker(ready: Promise<unknown>, done: PromiseLike<unknown>
     () => send({ [TAG]: "listening" }),
     (e: unknown) => send({ [TAG]: "failed", message: e instanceof Error ? e.message : String(e) }),
   );
-  done.then(detach, detach);
+  done.then(leave, leave);
 }
 
 /** What a primary's group is made from (the server's resolved options). */
