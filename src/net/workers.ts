@@ -139,7 +139,11 @@ export function attachWorker(ready: Promise<unknown>, done: PromiseLike<unknown>
   const drain = (timeout: number | undefined): void => {
     if (draining) return;
     draining = true;
-    close(timeout);
+    // Told before it listens: drain once it does (a server that cannot listen ends by itself).
+    ready.then(
+      () => close(timeout),
+      () => {},
+    );
   };
   // However the server ends (drained, or its scope ended), a worker with
   // nothing left to serve leaves the cluster.
@@ -339,8 +343,7 @@ export class WorkerGroup {
     for (const s of this.slots) {
       if (s.restart !== null) clearTimeout(s.restart);
       s.restart = null;
-      const w = s.worker;
-      if (w !== null && w.isConnected()) w.send({ [TAG]: "drain", timeout: timeout === Infinity ? null : timeout } satisfies Message, undefined, () => {});
+      if (s.worker !== null) this.sendDrain(s.worker);
     }
     if (this.alive() === 0) return;
     try {
@@ -354,6 +357,11 @@ export class WorkerGroup {
         if (!(e2 instanceof TimeoutError)) throw e2;
       }
     }
+  }
+
+  private sendDrain(w: Worker): void {
+    const timeout = this.graceMs;
+    if (w.isConnected()) w.send({ [TAG]: "drain", timeout: timeout === Infinity ? null : timeout } satisfies Message, undefined, () => {});
   }
 
   private alive(): number {
@@ -384,6 +392,8 @@ export class WorkerGroup {
     if (msg === null || s.worker !== w) return;
     if (msg[TAG] === "listening") {
       s.listening = true;
+      // Forked just before the stop: the drain sent then may have come before it listened for it.
+      if (this.stopping) this.sendDrain(w);
       if (!this.started && this.slots.every((x) => x.listening)) {
         this.started = true;
         this.readyD.resolve();

@@ -227,9 +227,9 @@ describe.concurrent("serve({ workers: 2 }), round-robin", () => {
     for (const a of await Promise.all(last)) expect(a).toMatchObject({ status: 200, body: expect.stringMatching(/^[12] \d+$/) });
     expect(await f.exited()).toEqual({ code: null, signal: "SIGTERM" });
     expect(await allGone(f.pids())).toEqual([]);
-    expect(f.exits().map((e) => [e.id, e.expected, e.restartIn]).sort()).toEqual([
-      [1, true, null],
-      [2, true, null],
+    expect(f.exits().map((e) => [e.id, e.code, e.signal, e.expected, e.restartIn]).sort()).toEqual([
+      [1, 0, null, true, null],
+      [2, 0, null, true, null],
     ]);
   });
 });
@@ -311,6 +311,21 @@ describe.concurrent("serveTcp({ workers: 2 }) inside run()", () => {
     expect(await f.exited()).toEqual({ code: 0, signal: null });
     expect(await allGone(f.pids())).toEqual([]);
     expect(f.exits().map((e) => e.expected)).toEqual([true, true]);
+  });
+});
+
+describe("close() in the primary before the workers listen", () => {
+  it("stops the server: ready rejects, each worker drains once it listens, every process exits by itself", async () => {
+    const f = new Fixture(["serve", "2", JSON.stringify({ closeAtOnce: true })]);
+    expect(await f.exited()).toEqual({ code: 0, signal: null });
+    expect(f.lines.find((l) => l.readyError !== undefined)).toEqual({ readyError: "tasklet http: the server stopped before its workers listened" });
+    expect(f.lines.find((l) => l.closed === true)).toEqual({ closed: true, workers: [] });
+    // Drained and gone by themselves (code 0), not killed at the deadline.
+    expect(f.exits().map((e) => [e.id, e.code, e.signal, e.expected, e.restartIn]).sort()).toEqual([
+      [1, 0, null, true, null],
+      [2, 0, null, true, null],
+    ]);
+    expect(await allGone(f.pids())).toEqual([]);
   });
 });
 
