@@ -119,6 +119,7 @@ export async function main() {
     console.error("bench workers: needs wrk on the PATH");
     process.exit(1);
   }
+  const atStart = machine();
   const servers = new Map();
   try {
     for (const v of VARIANTS) servers.set(v.key, await start(v));
@@ -153,7 +154,7 @@ export async function main() {
     const text = [
       `# workers`,
       "",
-      `Machine: ${machine()}, ${load1} at end.`,
+      `Machine: ${atStart}, ${load1} at end.`,
       `Command: \`npm run bench -- workers${quick ? " --quick" : ""}\`: wrk -t${THREADS} -c${CONNS}, ${SECONDS} s per measurement, median${ROUNDS > 1 ? `s of ${ROUNDS} rounds` : " of 1 round"} after a warm-up round, servers in turn (reversed every other round). Hello, World! (13 bytes) with keep-alive. wrk runs on the same cores as the servers.`,
       "",
       table(["server", "requests/s", "p99 ms", "server CPU us/request", "server cores busy"], rows),

@@ -243,8 +243,13 @@ export class WorkerGroup {
   private readonly stopD = deferred<void>();
   private exitedD: ReturnType<typeof deferred<void>> | null = null;
   private readonly onSignal = (sig: NodeJS.Signals): void => {
-    if (this.signalled === null) this.signalled = sig;
-    this.close(this.cfg.closeTimeout);
+    if (this.signalled === null) {
+      this.signalled = sig;
+      this.close(this.cfg.closeTimeout);
+    } else {
+      // A second signal (Ctrl-C again) while draining: stop waiting for the workers.
+      for (const s of this.slots) s.worker?.process.kill("SIGKILL");
+    }
   };
 
   constructor(
