@@ -9,7 +9,8 @@
 //
 // Requests/s and p99 are wrk's. Server CPU is the sum over every process of
 // a server (the primary and its workers) of utime + stime from
-// /proc/<pid>/stat across wrk's run; per request, it is the figure least
+// /proc/<pid>/stat across wrk's run (the primary's share shown apart: with
+// round-robin it accepts every connection and passes it on); per request, it is the figure least
 // moved by a machine whose cores wrk shares (on a 2-core machine, wrk's own
 // threads take one core's worth or more, so two workers cannot each get a
 // core of their own).
@@ -98,6 +99,7 @@ function stop(s) {
 /** One wrk run against `s`: requests/s, p99 (ms), server CPU (cores busy) and CPU per request (us). */
 async function measure(s, seconds = SECONDS) {
   const cpu0 = s.pids.reduce((a, p) => a + cpuSeconds(p), 0);
+  const primary0 = cpuSeconds(s.pids[0]);
   const t0 = performance.now();
   const out = await new Promise((resolve, reject) => {
     const wrk = spawn("wrk", [`-t${THREADS}`, `-c${CONNS}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${s.port}/`]);
@@ -107,11 +109,12 @@ async function measure(s, seconds = SECONDS) {
   });
   const secs = (performance.now() - t0) / 1000;
   const cpu = s.pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpu0;
+  const primary = cpuSeconds(s.pids[0]) - primary0;
   const total = Number(out.match(/(\d+) requests in/)?.[1] ?? NaN);
   const l = out.match(/99%\s+([\d.]+)(us|ms|s)/);
   const p99 = l ? Number(l[1]) * (l[2] === "us" ? 0.001 : l[2] === "s" ? 1000 : 1) : NaN;
   const errors = out.match(/Socket errors: (.*)/)?.[1] ?? "";
-  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN), p99, cores: cpu / secs, cpuPerReq: (cpu / total) * 1e6, errors };
+  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN), p99, cores: cpu / secs, cpuPerReq: (cpu / total) * 1e6, primaryPerReq: s.workers > 0 ? (primary / total) * 1e6 : NaN, errors };
 }
 
 export async function main() {
@@ -141,6 +144,7 @@ export async function main() {
       fmt(med(v.key, "rps")),
       fmt(med(v.key, "p99"), 1),
       fmt(med(v.key, "cpuPerReq"), 1),
+      v.workers > 0 ? fmt(med(v.key, "primaryPerReq"), 1) : "–",
       fmt(med(v.key, "cores"), 2),
     ]);
     const ratio = (a, b, field) => med(a, field) / med(b, field);
@@ -157,7 +161,7 @@ export async function main() {
       `Machine: ${atStart}, ${load1} at end.`,
       `Command: \`npm run bench -- workers${quick ? " --quick" : ""}\`: wrk -t${THREADS} -c${CONNS}, ${SECONDS} s per measurement, median${ROUNDS > 1 ? `s of ${ROUNDS} rounds` : " of 1 round"} after a warm-up round, servers in turn (reversed every other round). Hello, World! (13 bytes) with keep-alive. wrk runs on the same cores as the servers.`,
       "",
-      table(["server", "requests/s", "p99 ms", "server CPU us/request", "server cores busy"], rows),
+      table(["server", "requests/s", "p99 ms", "server CPU us/request", "of which the primary", "server cores busy"], rows),
       "",
       table(["ratio", "requests/s", "CPU per request"], ratios),
       "",
