@@ -296,15 +296,16 @@ describe("the primary supervises its workers", () => {
     expect(await allGone(f.pids())).toEqual([]);
   });
 
-  it.for(BACKENDS)("serveTcp inside run(), %s backend: port 0 resolves to one port that both workers serve; the scope's end stops them all", async (backend, ctx) => {
-    const f = new Fixture(["serveTcp", "2", JSON.stringify({ backend, scopeMs: 1500 })], ctx.onTestFinished);
+  const tcpCases = [...BACKENDS.map((backend) => ({ kind: "serveTcp", backend, how: "inside run(): the scope's end" })), { kind: "startTcpServer", backend: BACKENDS.at(-1)!, how: "outside any task: close()" }];
+  it.for(tcpCases)("$kind, $backend backend: port 0 resolves to one port that both workers serve; $how stops them all", async ({ kind, backend }, ctx) => {
+    const f = new Fixture([kind, "2", JSON.stringify({ backend, scopeMs: 1500 })], ctx.onTestFinished);
     const ready = await f.ready();
     expect(ready.port).toBeGreaterThan(0);
     const outs = await Promise.all(Array.from({ length: 12 }, () => tcpRead(ready.port)));
     const pids = new Set(ready.workers.map((w) => w.pid));
     for (const o of outs) expect(pids.has(who(o).pid)).toBe(true);
     expect(new Set(outs.map((o) => who(o).id))).toEqual(new Set([1, 2]));
-    // The scope returned: the primary exits by itself, after its workers, with no signal.
+    // The scope returned (or close() was called): the primary exits by itself, after its workers, with no signal.
     expect(await f.exited()).toEqual({ code: 0, signal: null });
     expect(await allGone(f.pids())).toEqual([]);
     expect(f.exits().map((e) => e.expected)).toEqual([true, true]);
