@@ -235,7 +235,7 @@ describe.concurrent("serve({ workers: 2 }), round-robin", () => {
 });
 
 describe("the primary supervises its workers", () => {
-  it("a worker that dies is replaced, and the other worker's requests in flight are all answered; one that then keeps crashing at start is replaced after delays that double, while the other serves; SIGINT stops it all", async (ctx) => {
+  it("a worker that dies is replaced, and the other worker's requests in flight are all answered; one sent SIGTERM alone drains and is replaced; one that keeps crashing at start is replaced after delays that double, while the other serves; SIGINT stops it all", async (ctx) => {
     const marker = join(tmpdir(), `tasklet-workers-${process.pid}-loop`);
     rmSync(marker, { force: true });
     ctx.onTestFinished(() => rmSync(marker, { force: true }));
@@ -265,15 +265,16 @@ describe("the primary supervises its workers", () => {
     const after = await spread(ready.port, 12);
     expect(new Set(after.map((s) => s.pid))).toEqual(new Set([fresh.pid, pidOf.get(2)]));
 
-    // Now every new worker crashes at start: the delay doubles with each death young (the newcomer's included).
+    // SIGTERM to the newcomer alone: it drains and exits by itself (code 0), and is replaced like any
+    // worker that leaves young. From now on every new worker crashes at start: the delay doubles.
     writeFileSync(marker, "");
-    kill(fresh.pid, "SIGKILL");
+    kill(fresh.pid, "SIGTERM");
     const exits = await f.until("three more exits of worker 1", () => {
       const e = f.exits().filter((x) => x.id === 1);
       return e.length >= 4 && e;
     });
     expect(exits.slice(1, 4).map((e) => [e.code, e.signal, e.restartIn, e.crashes])).toEqual([
-      [null, "SIGKILL", 200, 2],
+      [0, null, 200, 2],
       [3, null, 400, 3],
       [3, null, 800, 4],
     ]);
