@@ -231,6 +231,8 @@ describe.concurrent("serve({ workers: 2 }), round-robin", () => {
       [1, 0, null, true, null],
       [2, 0, null, true, null],
     ]);
+    // The diagnostics channel hears the same as onWorkerExit.
+    expect(f.lines.filter((l) => l.channel !== undefined).map((l) => l.channel)).toEqual(f.exits());
   });
 });
 
@@ -289,11 +291,15 @@ describe("the primary supervises its workers", () => {
     const marker = join(tmpdir(), `tasklet-workers-${process.pid}-start`);
     writeFileSync(marker, "");
     ctx.onTestFinished(() => rmSync(marker, { force: true }));
-    const f = new Fixture(["serve", "2", JSON.stringify({ crashMarker: marker })], ctx.onTestFinished);
+    const f = new Fixture(["serve", "2", JSON.stringify({ crashMarker: marker, noHook: true })], ctx.onTestFinished);
     const exit = await f.exited();
     expect(exit.code).toBe(1);
     expect(f.stderr).toMatch(/WorkerStartError: tasklet http: worker [12] \(pid \d+\) exited \(code 3\) before it listened; a worker that cannot start is not restarted, the server stops/);
-    expect(f.exits().every((e) => e.restartIn === null)).toBe(true);
+    // Without onWorkerExit, an exit not asked for is a line on stderr.
+    expect(f.stderr).toMatch(/tasklet http: worker [12] \(pid \d+\) exited \(code 3\); not replaced\n/);
+    const heard = f.lines.filter((l) => l.channel !== undefined).map((l) => l.channel as { restartIn: number | null });
+    expect(heard.length).toBeGreaterThanOrEqual(1);
+    expect(heard.every((e) => e.restartIn === null)).toBe(true);
     expect(await allGone(f.pids())).toEqual([]);
   });
 
