@@ -222,3 +222,6 @@ export { detectStalls, StallDetector, type StallOptions, type TaskStallMessage, 
 // Overload: SEDA stages (admission control of serve() is in its options)
 export { stage, Stage, OverloadedError, StageClosedError, type StageOptions, type StageStats } from "./sync/stage.js";
 export type { ServerStats } from "./http/admission.js";
+
+// Multi-core serving: `workers` of serve/serveTcp, on node:cluster's model
+export { workerId, WorkerStartError, type WorkerExitInfo, type WorkerInfo } from "./net/workers.js";

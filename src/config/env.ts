@@ -17,6 +17,10 @@
  * - `TASKLET_NET_GATHER=off|on`: `off` gathers no small writes (src/net/outbox.ts).
  * - `TASKLET_DUMP_ON=<signal>` (e.g. `SIGUSR2`): print the live task tree to
  *   stderr on that signal while a run is active (src/runtime/dump.ts).
+ * - `TASKLET_WORKER=<slot>:<port>`: set by a primary for each worker process
+ *   it forks (src/net/workers.ts): which worker this is (1..n, kept across
+ *   restarts) and the port the primary resolved for the group. Not a user
+ *   switch.
  */
 import { constants as osConstants } from "node:os";
 
@@ -44,6 +48,8 @@ export interface EnvConfig {
    * paths keep to the public API.
    */
   readonly pendingDeprecation: boolean;
+  /** `TASKLET_WORKER`: this process is worker `slot` of a tasklet primary, to serve on `port`; undefined otherwise. */
+  readonly worker: { readonly slot: number; readonly port: number } | undefined;
   /** One line per value not understood (besides `backendError`), for the warning. */
   readonly warnings: readonly string[];
 }
@@ -72,6 +78,20 @@ function dumpSignal(env: EnvSource, warnings: string[]): NodeJS.Signals | undefi
   return undefined;
 }
 
+/** `TASKLET_WORKER`, "<slot>:<port>" as a primary writes it. */
+function workerOf(env: EnvSource, warnings: string[]): EnvConfig["worker"] {
+  const v = env.TASKLET_WORKER;
+  if (v === undefined || v === "") return undefined;
+  const m = /^(\d{1,6}):(\d{1,5})$/.exec(v);
+  const slot = m === null ? 0 : Number(m[1]);
+  const port = m === null ? -1 : Number(m[2]);
+  if (slot < 1 || port < 0 || port > 65535) {
+    warnings.push(`TASKLET_WORKER=${JSON.stringify(v)} is not "<worker number>:<port>" (a tasklet primary sets it for its workers); it is ignored`);
+    return undefined;
+  }
+  return Object.freeze({ slot, port });
+}
+
 /** Parse `env` and Node's arguments `execArgv`: a pure function, for tests; {@link ENV} is its result for this process. */
 export function parseEnv(env: EnvSource, execArgv: readonly string[]): EnvConfig {
   const warnings: string[] = [];
@@ -89,6 +109,7 @@ export function parseEnv(env: EnvSource, execArgv: readonly string[]): EnvConfig
     netWrite: choice(env, "TASKLET_NET_WRITE", ["auto", "stream", "direct"] as const, warnings),
     netGather: gather === "on",
     dumpOn: dumpSignal(env, warnings),
+    worker: workerOf(env, warnings),
     pendingDeprecation: execArgv.includes(flag) || (env.NODE_OPTIONS ?? "").includes(flag) || env.NODE_PENDING_DEPRECATION === "1",
     warnings: Object.freeze(warnings),
   });

@@ -10,7 +10,7 @@
  * derived. The code behind a public function reads that config, never the
  * caller's object.
  */
-import { systemBacklog } from "./system.js";
+import { autoWorkers, reusePortError, systemBacklog } from "./system.js";
 
 /** How one option is checked, and what it resolves to when absent. */
 export type OptionSpec =
@@ -30,7 +30,9 @@ export type OptionSpec =
   | { kind: "function" }
   /** A plain object (its own contents are checked by the code that uses it); `orTrue`: `true` is allowed too. */
   | { kind: "object"; orTrue?: boolean }
-  | { kind: "enum"; values: readonly string[]; default?: string };
+  | { kind: "enum"; values: readonly string[]; default?: string }
+  /** A whole number >= 0 or the string "auto" (`workers`); absent: 0. */
+  | { kind: "countOrAuto" };
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
@@ -111,6 +113,8 @@ function expectedOf(spec: OptionSpec): string {
       return spec.orTrue ? "an object or true" : "an object";
     case "enum":
       return spec.values.map((v) => JSON.stringify(v)).join(" or ");
+    case "countOrAuto":
+      return `a whole number >= 0 or "auto"`;
   }
 }
 
@@ -167,6 +171,11 @@ function checkValue(fn: string, key: string, spec: OptionSpec, v: unknown): void
       return;
     case "enum":
       if (typeof v !== "string" || !spec.values.includes(v)) return bad(TypeError);
+      return;
+    case "countOrAuto":
+      if (v === "auto") return;
+      if (typeof v !== "number" || Number.isNaN(v)) return bad(TypeError);
+      if (!Number.isInteger(v) || v < 0) return bad(RangeError);
       return;
   }
 }
@@ -246,6 +255,14 @@ export const LISTEN_OPTIONS: OptionTable = {
   /** node:tls's server options; src/net/tls.ts checks what is inside. */
   tls: { kind: "object" },
   handshakeTimeout: limitMs(DEFAULT_HANDSHAKE_TIMEOUT_MS),
+  /** SO_REUSEPORT; refused where this Node or platform cannot (reusePortError). */
+  reusePort: { kind: "boolean", default: false },
+};
+
+/** The multi-core options of both servers (src/net/workers.ts). */
+const WORKER_OPTIONS: OptionTable = {
+  workers: { kind: "countOrAuto" },
+  onWorkerExit: { kind: "function" },
 };
 
 export const CONNECT_OPTIONS: OptionTable = {
@@ -264,6 +281,7 @@ export const SERVE_TCP_OPTIONS: OptionTable = {
   closeTimeout: ms,
   onError: { kind: "function" },
   name: str,
+  ...WORKER_OPTIONS,
 };
 
 export const START_TCP_SERVER_OPTIONS: OptionTable = { ...SERVE_TCP_OPTIONS, backend };
@@ -274,6 +292,8 @@ export const SERVE_OPTIONS: OptionTable = {
   path: LISTEN_OPTIONS.path!,
   backlog: LISTEN_OPTIONS.backlog!,
   tls: LISTEN_OPTIONS.tls!,
+  reusePort: LISTEN_OPTIONS.reusePort!,
+  ...WORKER_OPTIONS,
   parser: { kind: "enum", values: ["wasm", "ts"], default: "wasm" },
   backend,
   maxHeaderSize: { kind: "number", min: 0, integer: true, expected: "a whole number of bytes >= 0", default: DEFAULT_MAX_HEADER_SIZE },
@@ -343,6 +363,8 @@ export interface ListenConfig {
   readonly tls: object | undefined;
   /** Time limit of a TLS handshake in ms; Infinity: none (serve: its headersTimeout). */
   readonly handshakeTimeout: number;
+  /** SO_REUSEPORT on the listening socket (checked to be available). */
+  readonly reusePort: boolean;
 }
 
 /** `connect`, resolved. */
@@ -368,6 +390,10 @@ export interface ServerConfig<S> extends ListenConfig {
   readonly onError: ((error: unknown, subject: S) => void) | undefined;
   /** Name of the server task; undefined: the server's default. */
   readonly name: string | undefined;
+  /** Worker processes (`"auto"` resolved to the CPU count); 0: one process, no workers. */
+  readonly workers: number;
+  /** Told of each worker that exits (src/net/workers.ts says with what); undefined: a line on stderr. */
+  readonly onWorkerExit: ((info: never) => void) | undefined;
 }
 
 /** `serveTcp`, resolved. */
@@ -441,12 +467,22 @@ function deriveListen(fn: string, given: unknown, r: Record<string, unknown>): v
   // A socket in its TLS handshake is known by its TCP addresses (src/net/tls.ts); a Unix socket has none.
   if (r.path !== undefined && r.tls !== undefined) throw new TypeError(`${fn}: tls is for TCP listeners; a Unix domain socket (path) cannot take it (put TLS in front, or listen on a port)`);
   if (r.backlog === undefined) r.backlog = systemBacklog();
+  if (r.reusePort === true) {
+    if (r.path !== undefined) throw new TypeError(`${fn}: reusePort is for TCP ports; a Unix domain socket (path) cannot take it`);
+    const why = reusePortError();
+    if (why !== null) throw new Error(`${fn}: ${why}; leave reusePort out (with workers, the primary then hands connections round-robin)`);
+  }
   if (r.noDelay === undefined) r.noDelay = true;
   if (r.path !== undefined) r.noDelay = false;
 }
 
-/** The server part: close()'s default and the scope-end grace both come from `closeTimeout`. */
-function deriveServer(r: Record<string, unknown>, closeDefault: number): void {
+/** The server part: close()'s default and the scope-end grace both come from `closeTimeout`; `workers` as a count. */
+function deriveServer(fn: string, r: Record<string, unknown>, closeDefault: number): void {
+  if (r.workers === undefined) r.workers = 0;
+  else if (r.workers === "auto") r.workers = autoWorkers();
+  if ((r.workers as number) > 0 && r.path !== undefined) {
+    throw new TypeError(`${fn}: workers share a TCP port; a Unix domain socket (path) cannot take them (run one process per socket, or listen on a port)`);
+  }
   const t = r.closeTimeout as number | undefined;
   r.closeTimeout = t ?? closeDefault;
   r.scopeEndGrace = t ?? SCOPE_END_GRACE_MS;
@@ -489,14 +525,14 @@ export function resolveConnect(fn: string, options: unknown): ConnectConfig {
 export function resolveServeTcp<C>(fn: string, options: unknown): ServeTcpConfig<C> {
   const r = resolveOptions(fn, SERVE_TCP_OPTIONS, options);
   deriveListen(fn, options, r);
-  deriveServer(r, Infinity);
+  deriveServer(fn, r, Infinity);
   return Object.freeze(r) as unknown as ServeTcpConfig<C>;
 }
 
 export function resolveStartTcpServer<C>(fn: string, options: unknown): StartTcpServerConfig<C> {
   const r = resolveOptions(fn, START_TCP_SERVER_OPTIONS, options);
   deriveListen(fn, options, r);
-  deriveServer(r, Infinity);
+  deriveServer(fn, r, Infinity);
   return Object.freeze(r) as unknown as StartTcpServerConfig<C>;
 }
 
@@ -508,7 +544,7 @@ export function resolveStartTcpServer<C>(fn: string, options: unknown): StartTcp
 export function resolveServe<R>(fn: string, options: unknown, insideTask = false): ServeConfig<R> {
   const r = resolveOptions(fn, SERVE_OPTIONS, options);
   deriveListen(fn, options, r);
-  deriveServer(r, SCOPE_END_GRACE_MS);
+  deriveServer(fn, r, SCOPE_END_GRACE_MS);
   // The TLS handshake runs under the time a request head has (a client
   // that opens TLS and says nothing is cut), and offers HTTP/1.1 by ALPN.
   r.handshakeTimeout = Math.min(r.headersTimeout as number, r.idleTimeout as number);

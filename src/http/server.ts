@@ -7,6 +7,7 @@
  */
 import { describeValue, resolveClose, resolveServe, type ServeConfig } from "../config/options.js";
 import { ServerLifecycle } from "../net/server-lifecycle.js";
+import { WorkerGroup, type WorkerExitInfo, type WorkerInfo, attachWorker, serverRole, workerPort } from "../net/workers.js";
 import type { TlsServerOptions } from "../net/tls.js";
 import { call } from "../ops/call.js";
 import { peekCurrent } from "../runtime/current.js";
@@ -127,6 +128,33 @@ export interface ServeOptions {
   /** Name of the server task. */
   name?: string;
   /**
+   * Serve from this many processes (node:cluster's model): the entry script
+   * runs in a primary and in every worker. In the primary, `serve` forks
+   * the workers and supervises them (a dead one is replaced, after a delay
+   * that doubles while it keeps dying young), and returns a server whose
+   * `port` is the one they share (0 is resolved here first) and whose
+   * `close()` drains every worker; SIGTERM/SIGINT drain them too, then the
+   * primary exits. In a worker, the same call listens and serves as one
+   * process does. `"auto"`: one per CPU (`os.availableParallelism()`).
+   * Default 0: one process, no workers. See the README, "Multi-core serving".
+   */
+  workers?: number | "auto";
+  /**
+   * With `workers`: each worker listens on a socket of its own with
+   * SO_REUSEPORT and the kernel spreads connections over them, instead of
+   * the primary handing them round-robin. Needs Node 22.12+ (23.1+) on
+   * Linux, FreeBSD, Solaris or AIX; elsewhere `serve` throws saying so.
+   * Default false.
+   */
+  reusePort?: boolean;
+  /**
+   * With `workers`, in the primary: told of every worker that exits (who,
+   * how, whether and when it is replaced). Default: a line on stderr for
+   * each exit the primary did not ask for. The same goes to the
+   * diagnostics channel `tasklet:worker:exit`.
+   */
+  onWorkerExit?: (info: WorkerExitInfo) => void;
+  /**
    * With a fetch-style handler: install tasklet's light `Response` (and a
    * `Request` that takes the requests it hands out) as the globals, once per
    * process, as `@hono/node-server` does. Default true; false keeps Node's
@@ -164,6 +192,8 @@ export class Server implements Operation<Server> {
   readonly ready: Promise<Server>;
   /** @internal Listening, accepting, the connection limit and the graceful stop (src/net/server-lifecycle.ts). */
   readonly _life: ServerLifecycle;
+  /** @internal In the primary of a server with `workers`: the worker processes (src/net/workers.ts); else null. */
+  readonly _group: WorkerGroup | null;
   private readonly config: ServeConfig<HttpRequest>;
   private readonly cfg: HttpServerConfig<HttpConnection>;
   /** Connections being served by a task. */
@@ -179,8 +209,8 @@ export class Server implements Operation<Server> {
   private reapAt = Infinity;
   private readonly reapKick = new Event("http server reaper");
 
-  /** @internal Use serve(). */
-  constructor(config: ServeConfig<HttpRequest>, handler: Handler) {
+  /** @internal Use serve(). With `primary`, it forks and supervises workers instead of listening. */
+  constructor(config: ServeConfig<HttpRequest>, handler: Handler, primary = false) {
     this.config = config;
     const parser = createParser(config.parser, {
       maxHeaderSize: config.maxHeaderSize,
@@ -231,24 +261,40 @@ export class Server implements Operation<Server> {
       },
       { task: config.name ?? "http server", who: "tasklet http", fn: "serve()", failOnListenError: true },
     ));
+    this._group = primary
+      ? new WorkerGroup(
+          { ...config, onWorkerExit: config.onWorkerExit as ((info: WorkerExitInfo) => void) | undefined },
+          { task: config.name ?? "http server workers", who: "tasklet http", failOnStartError: true },
+        )
+      : null;
+    this._group?.ready.then(() => readyResolve(this), readyReject);
   }
 
   /** @internal The server task: parent of the accept loop, the reaper and every connection task. */
   get _root(): Task<void> | null {
-    return this._life.task;
+    return this._group !== null ? this._group.task : this._life.task;
   }
 
-  /** The bound port (0 until listening, and on a Unix domain socket). */
+  /** The bound port (0 until listening, and on a Unix domain socket); in the primary of a server with `workers`, the port the workers share. */
   get port(): number {
-    return this._life.listener?.port ?? 0;
+    return this._group !== null ? this._group.port : (this._life.listener?.port ?? 0);
   }
 
   /** Where it listens: `host:port`, or the socket path (empty until listening). */
   get address(): string {
-    return this._life.listener?.address ?? "";
+    return this._group !== null ? this._group.address : (this._life.listener?.address ?? "");
   }
 
-  /** Connections open now (served or idle). */
+  /**
+   * In the primary of a server with `workers`: the worker processes alive
+   * now (number, pid, listening). Empty in a worker and in a server of one
+   * process.
+   */
+  get workers(): readonly WorkerInfo[] {
+    return this._group?.workers ?? [];
+  }
+
+  /** Connections open now (served or idle), in this process (0 in the primary of a server with `workers`). */
   get connections(): number {
     return this.active.length + this.fresh.length + this.kept.length;
   }
@@ -288,6 +334,10 @@ export class Server implements Operation<Server> {
   /** `yield* server`: wait until it listens. */
   *[Symbol.iterator](): Iterator<Instruction, Server, any> {
     if (this._life.listener !== null) return this;
+    if (this._group !== null) {
+      yield* this._group.untilReady();
+      return this;
+    }
     return yield* call(this.ready);
   }
 
@@ -298,9 +348,12 @@ export class Server implements Operation<Server> {
    * request received in full before `close()` gets a complete response.
    * Returns the server task: `yield*` or `await` it to wait for the end.
    * Calling it again returns the same task (the first timeout stands).
+   * In the primary of a server with `workers`, every worker drains so, and
+   * the task ends once all have exited.
    */
   close(options?: ServerCloseOptions): Task<void> {
     const { timeout } = resolveClose("close()", options, this.config.closeTimeout);
+    if (this._group !== null) return this._group.close(timeout);
     if (this._life.listener === null || this._life.task === null) throw new Error("close(): the server is not listening yet; await server.ready first");
     return this._life.close(timeout);
   }
@@ -449,8 +502,15 @@ export function serve(options: ServeOptions, handler: Handler | FetchHandler | F
   }
   let server: Server;
   const green = kind === "green" ? (handler as Handler) : fetchAdapter(handler as FetchHandler | FetchApp, () => baseOf(server), config.overrideGlobalObjects);
-  server = new Server(config, green);
-  server._life.start(parent, config.backend);
+  const role = serverRole(config.workers);
+  if (role === "primary") {
+    server = new Server(config, green, true);
+    server._group!.start(parent, config.backend);
+    return server;
+  }
+  server = new Server(role === "worker" ? Object.freeze({ ...config, port: workerPort(config.port) }) : config, green);
+  const task = server._life.start(parent, config.backend);
+  if (role === "worker") attachWorker(server.ready, task, (timeout) => server.close(timeout === undefined ? undefined : { timeout }));
   return server;
 }
 

@@ -59,6 +59,13 @@ export interface ListenOptions {
    * cut then). 0: no limit. Default 10 s.
    */
   handshakeTimeout?: number;
+  /**
+   * Set SO_REUSEPORT: other sockets (of this process or others) may listen
+   * on the same host and port, and the kernel spreads new connections over
+   * them. Needs Node 22.12+ (23.1+ on the 23 line) and Linux, FreeBSD,
+   * Solaris or AIX; elsewhere it throws, naming what is missing. Default false.
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -359,6 +366,7 @@ export function listenResolved(cfg: ListenConfig, tls: TlsAcceptor | null = null
         wait.resolve(listener);
       });
       if (path !== undefined) server.listen({ path, backlog });
+      else if (cfg.reusePort) server.listen({ port, host, backlog, reusePort: true } as net.ListenOptions);
       else server.listen({ port, host, backlog });
       return (yield wait.park("listen")) as Listener;
     },

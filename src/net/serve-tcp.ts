@@ -12,6 +12,7 @@ import type { Conn } from "./conn.js";
 import { NetError, NetErrorCode, formatAddress } from "./errors.js";
 import type { ListenOptions, Listener } from "./listener.js";
 import { ServerLifecycle } from "./server-lifecycle.js";
+import { WorkerGroup, type WorkerExitInfo, type WorkerInfo, attachWorker, serverRole, workerPort } from "./workers.js";
 
 /** Handles one connection; the connection is closed when it returns or throws. */
 export type ConnHandler = (conn: Conn) => Operation<unknown>;
@@ -40,6 +41,15 @@ export interface ServeTcpOptions extends ListenOptions {
   onError?: (error: unknown, conn: Conn) => void;
   /** Name of the server task (errors, deadlock reports). */
   name?: string;
+  /**
+   * Serve from this many processes, on node:cluster's model: see `serve`'s
+   * option of the same name (the primary forks and supervises, each worker
+   * listens on the shared port and serves). `"auto"`: one per CPU. Default
+   * 0: one process.
+   */
+  workers?: number | "auto";
+  /** With `workers`, in the primary: told of every worker that exits; see `serve`'s option. Default: a line on stderr per crash. */
+  onWorkerExit?: (info: WorkerExitInfo) => void;
 }
 
 /** Options of {@link TcpServer.close}. */
@@ -67,10 +77,12 @@ function defaultOnError(error: unknown, conn: Conn): void {
  */
 export class TcpServer {
   /** @internal */ readonly _life: ServerLifecycle;
+  /** @internal In the primary of a server with `workers`: the worker processes; else null. */
+  readonly _group: WorkerGroup | null;
   private readonly cfg: ServeTcpConfig<Conn>;
 
-  /** @internal Use serveTcp or startTcpServer. */
-  constructor(cfg: ServeTcpConfig<Conn>, handler: ConnHandler) {
+  /** @internal Use serveTcp or startTcpServer. With `primary`, it forks and supervises workers instead of listening. */
+  constructor(cfg: ServeTcpConfig<Conn>, handler: ConnHandler, primary = false) {
     this.cfg = cfg;
     const onError = cfg.onError ?? defaultOnError;
     const where = cfg.path ?? formatAddress(cfg.host, cfg.port);
@@ -79,24 +91,35 @@ export class TcpServer {
       { accepted: (conn) => life.spawn(connection(life, conn, handler, onError), conn) },
       { task: cfg.name ?? `TcpServer(${where})`, who: "tasklet serveTcp", fn: "serveTcp()", failOnListenError: false },
     ));
+    this._group = primary
+      ? new WorkerGroup(
+          { ...cfg, onWorkerExit: cfg.onWorkerExit as ((info: WorkerExitInfo) => void) | undefined },
+          { task: cfg.name ?? `TcpServer(${where}) workers`, who: "tasklet serveTcp", failOnStartError: false },
+        )
+      : null;
   }
 
-  /** The listener. */
+  /** The listener (none in the primary of a server with `workers`: the workers listen). */
   get listener(): Listener {
     return this._life.listener!;
   }
 
-  /** The server task: parent of the accept loop and of every connection task. Done once the server is fully closed. */
+  /** The server task: parent of the accept loop and of every connection task (in a primary: of the workers' supervision). Done once the server is fully closed. */
   get task(): Task<void> {
-    return this._life.task!;
+    return this._group !== null ? this._group.task! : this._life.task!;
   }
 
-  /** The bound port. */
+  /** The bound port; in the primary of a server with `workers`, the port the workers share. */
   get port(): number {
-    return this.listener.port;
+    return this._group !== null ? this._group.port : this.listener.port;
   }
 
-  /** Connections being handled now. */
+  /** In the primary of a server with `workers`: the worker processes alive now. Empty elsewhere. */
+  get workers(): readonly WorkerInfo[] {
+    return this._group?.workers ?? [];
+  }
+
+  /** Connections being handled now, in this process. */
   get connections(): number {
     return this._life.connections;
   }
@@ -112,7 +135,8 @@ export class TcpServer {
    * process.on("SIGINT", () => void server.close({ timeout: 2000 }));
    */
   close(options?: CloseOptions): Task<void> {
-    return this._life.close(resolveClose("close()", options, this.cfg.closeTimeout).timeout);
+    const { timeout } = resolveClose("close()", options, this.cfg.closeTimeout);
+    return this._group !== null ? this._group.close(timeout) : this._life.close(timeout);
   }
 }
 
@@ -149,9 +173,9 @@ export function serveTcp(options: ServeTcpOptions, handler: ConnHandler): Operat
   return {
     *[Symbol.iterator]() {
       const me = currentTask("serveTcp");
-      const server = new TcpServer(cfg, handler);
-      server._life.start(me);
-      yield* server._life.untilListening();
+      const server = makeTcpServer(cfg, handler, me);
+      if (server._group !== null) yield* server._group.untilReady();
+      else yield* server._life.untilListening();
       return server;
     },
   };
@@ -175,7 +199,20 @@ export interface StartTcpServerOptions extends ServeTcpOptions {
 export function startTcpServer(options: StartTcpServerOptions, handler: ConnHandler): Promise<TcpServer> {
   const cfg = resolveStartTcpServer<Conn>("startTcpServer()", options);
   checkHandler(handler);
-  const server = new TcpServer(cfg, handler);
-  server._life.start(null, cfg.backend);
-  return server._life.ready.then(() => server);
+  const server = makeTcpServer(cfg, handler, null, cfg.backend);
+  return (server._group !== null ? server._group.ready : server._life.ready).then(() => server);
+}
+
+/** Make and start a TcpServer in the role this process has: one process, a primary of workers, or a worker. */
+function makeTcpServer(cfg: ServeTcpConfig<Conn>, handler: ConnHandler, parent: Task | null, backend?: BackendName): TcpServer {
+  const role = serverRole(cfg.workers);
+  if (role === "primary") {
+    const server = new TcpServer(cfg, handler, true);
+    server._group!.start(parent, backend);
+    return server;
+  }
+  const server = new TcpServer(role === "worker" ? Object.freeze({ ...cfg, port: workerPort(cfg.port) }) : cfg, handler);
+  const task = server._life.start(parent, backend);
+  if (role === "worker") attachWorker(server._life.ready, task, (timeout) => server.close(timeout === undefined ? undefined : { timeout }));
+  return server;
 }

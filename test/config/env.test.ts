@@ -22,6 +22,26 @@ describe("parseEnv", () => {
     expect(parseEnv({ TASKLET_NET_READ: "", TASKLET_BACKEND: "" }, [])).toEqual(e);
   });
 
+  it("TASKLET_WORKER, set by a primary for its workers: \"<slot>:<port>\" is taken, anything else warned about and ignored", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 65535 }), (slot, port) => {
+        const e = parseEnv({ TASKLET_WORKER: `${slot}:${port}` }, []);
+        expect(e.worker).toEqual({ slot, port });
+        expect(e.warnings).toEqual([]);
+      }),
+      { seed: 21, numRuns: 100 },
+    );
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 12 }), (v) => {
+        fc.pre(!/^(\d{1,6}):(\d{1,5})$/.test(v) || Number(v.split(":")[0]) < 1 || Number(v.split(":")[1]) > 65535);
+        const e = parseEnv({ TASKLET_WORKER: v }, []);
+        expect(e.worker).toBeUndefined();
+        expect(e.warnings).toEqual([`TASKLET_WORKER=${JSON.stringify(v)} is not "<worker number>:<port>" (a tasklet primary sets it for its workers); it is ignored`]);
+      }),
+      { seed: 22, numRuns: 100 },
+    );
+  });
+
   it("known values are taken as they are", () => {
     expect(parseEnv({ TASKLET_BACKEND: "ts", TASKLET_NET_READ: "data", TASKLET_NET_WRITE: "direct", TASKLET_NET_GATHER: "off" }, [])).toMatchObject({
       backend: "ts",

@@ -53,7 +53,7 @@ describe.each(BACKENDS)("run() and spawn() options, %s backend", (backend) => {
   it("startTcpServer() checks its options (backend included) before starting a run", () => {
     const e = thrown(() => startTcpServer({ backend, prot: 0 } as never, noop));
     expect(e).toBeInstanceOf(TypeError);
-    expect(e.message).toMatch(/^startTcpServer\(\): unknown option "prot" \(did you mean port\?\); known options: port, host, path, backlog, noDelay, tls, handshakeTimeout, maxConnections, closeTimeout, onError, name, backend$/);
+    expect(e.message).toMatch(/^startTcpServer\(\): unknown option "prot" \(did you mean port\?\); known options: port, host, path, backlog, noDelay, tls, handshakeTimeout, reusePort, maxConnections, closeTimeout, onError, name, workers, onWorkerExit, backend$/);
     const b = thrown(() => startTcpServer({ backend: "asm" } as never, noop));
     expect(b.message).toBe('startTcpServer(): backend must be "ts" or "wasm", got "asm" (a string)');
   });

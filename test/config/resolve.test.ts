@@ -13,6 +13,7 @@ import {
   type OptionTable,
   RUN_OPTIONS,
   SCOPE_END_GRACE_MS,
+  describeValue,
   SERVE_OPTIONS,
   SERVE_TCP_OPTIONS,
   START_TCP_SERVER_OPTIONS,
@@ -24,7 +25,7 @@ import {
   resolveServeTcp,
   resolveStartTcpServer,
 } from "../../src/config/options.js";
-import { systemBacklog } from "../../src/config/system.js";
+import { autoWorkers, reusePortError, systemBacklog } from "../../src/config/system.js";
 import { DEFAULT_LIMITS } from "../../src/http/parser/parser.js";
 
 /** A value `spec` accepts. */
@@ -46,6 +47,8 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
       return spec.orTrue ? fc.constantFrom<object | true>({ rejectUnauthorized: true }, true) : fc.constant({ rejectUnauthorized: true });
     case "enum":
       return fc.constantFrom(...spec.values);
+    case "countOrAuto":
+      return fc.oneof(fc.nat(64), fc.constant("auto"));
   }
 }
 
@@ -53,7 +56,10 @@ function valid(spec: OptionSpec): fc.Arbitrary<unknown> {
 function validOptions(table: OptionTable, required: string[] = []): fc.Arbitrary<Record<string, unknown>> {
   const parts: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [k, spec] of Object.entries(table)) parts[k] = required.includes(k) ? valid(spec) : fc.option(valid(spec), { nil: undefined });
-  return fc.record(parts, { requiredKeys: required }).filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined && o.tls === undefined));
+  return fc
+    .record(parts, { requiredKeys: required })
+    .filter((o) => o.path === undefined || (o.port === undefined && o.host === undefined && o.tls === undefined && o.reusePort !== true && (o.workers === undefined || o.workers === 0)))
+    .filter((o) => o.reusePort !== true || reusePortError() === null);
 }
 
 /** What a key resolves to: the given value, else the table's default; 0 is Infinity where 0 means no limit. */
@@ -66,9 +72,9 @@ const RESOLVERS: [string, OptionTable, (o: unknown) => object, string[], string[
   ["run()", RUN_OPTIONS, (o) => resolveRun("run()", o), [], []],
   ["listen()", LISTEN_OPTIONS, (o) => resolveListen("listen()", o), [], ["backlog", "noDelay"]],
   ["connect()", CONNECT_OPTIONS, (o) => resolveConnect("connect()", o), ["port"], []],
-  ["serveTcp()", SERVE_TCP_OPTIONS, (o) => resolveServeTcp("serveTcp()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
-  ["startTcpServer()", START_TCP_SERVER_OPTIONS, (o) => resolveStartTcpServer("startTcpServer()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace"]],
-  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "handshakeTimeout", "tls"]],
+  ["serveTcp()", SERVE_TCP_OPTIONS, (o) => resolveServeTcp("serveTcp()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "workers"]],
+  ["startTcpServer()", START_TCP_SERVER_OPTIONS, (o) => resolveStartTcpServer("startTcpServer()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "workers"]],
+  ["serve()", SERVE_OPTIONS, (o) => resolveServe("serve()", o), [], ["backlog", "noDelay", "closeTimeout", "scopeEndGrace", "handshakeTimeout", "tls", "workers"]],
 ];
 
 describe.each(RESOLVERS)("%s", (fn, table, resolve, required, derived) => {
@@ -79,6 +85,7 @@ describe.each(RESOLVERS)("%s", (fn, table, resolve, required, derived) => {
         expect(Object.isFrozen(cfg)).toBe(true);
         expect(Object.keys(cfg).sort()).toEqual([...new Set([...Object.keys(table), ...derived])].sort());
         for (const [k, spec] of Object.entries(table)) if (!derived.includes(k)) expect(cfg[k], k).toBe(expected(spec, o[k]));
+        if ("workers" in table) expect(cfg.workers).toBe(o.workers === "auto" ? autoWorkers() : (o.workers ?? 0));
       }),
       { seed: 1807, numRuns: 150 },
     );
@@ -104,7 +111,7 @@ describe("the defaults", () => {
   });
 
   it("listen(): a free port on 127.0.0.1, the system's backlog, Nagle off; with path, no Nagle setting", () => {
-    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true, tls: undefined, handshakeTimeout: 10_000 });
+    expect(resolveListen("listen()", {})).toEqual({ port: 0, host: "127.0.0.1", path: undefined, backlog: systemBacklog(), noDelay: true, tls: undefined, handshakeTimeout: 10_000, reusePort: false });
     expect(resolveListen("listen()", { path: "/tmp/s.sock", noDelay: true }).noDelay).toBe(false);
     expect(systemBacklog()).toBeGreaterThanOrEqual(511);
   });
@@ -152,6 +159,36 @@ describe("the defaults", () => {
 });
 
 describe("checks that span keys", () => {
+  it("workers: a whole number >= 0 or \"auto\" (one per CPU); not with a Unix socket", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.integer({ min: -100, max: -1 }), fc.string(), fc.boolean()), (bad) => {
+        fc.pre(bad !== "auto" && !(typeof bad === "number" && Number.isInteger(bad) && bad >= 0));
+        const E = typeof bad === "number" && !Number.isNaN(bad) ? RangeError : TypeError;
+        expect(() => resolveServe("serve()", { workers: bad })).toThrow(new E(`serve(): workers must be a whole number >= 0 or "auto", got ${describeValue(bad)}`));
+      }),
+      { seed: 21, numRuns: 100 },
+    );
+    expect(autoWorkers()).toBeGreaterThanOrEqual(1);
+    expect(() => resolveServeTcp("serveTcp()", { path: "/tmp/w.sock", workers: 2 })).toThrow("serveTcp(): workers share a TCP port; a Unix domain socket (path) cannot take them");
+  });
+
+  it("reusePort: refused with a message naming what is missing on a Node or platform without it", () => {
+    const table: [string, string, string | null][] = [
+      ["20.20.2", "linux", "reusePort needs Node 22.12 or later (23.1 on the 23 line); this is Node 20.20.2"],
+      ["22.11.0", "linux", "reusePort needs Node 22.12 or later (23.1 on the 23 line); this is Node 22.11.0"],
+      ["22.12.0", "linux", null],
+      ["23.0.0", "linux", "reusePort needs Node 22.12 or later (23.1 on the 23 line); this is Node 23.0.0"],
+      ["23.1.0", "freebsd", null],
+      ["26.1.0", "darwin", "reusePort is not available on darwin (Linux, FreeBSD, Solaris and AIX have it)"],
+      ["24.0.0", "win32", "reusePort is not available on win32 (Linux, FreeBSD, Solaris and AIX have it)"],
+    ];
+    for (const [v, p, want] of table) expect(reusePortError(v, p), `${v} ${p}`).toBe(want);
+    const here = reusePortError();
+    if (here === null) expect(resolveServe("serve()", { reusePort: true, workers: 2 }).reusePort).toBe(true);
+    else expect(() => resolveServe("serve()", { reusePort: true, workers: 2 })).toThrow(`serve(): ${here}; leave reusePort out`);
+    expect(() => resolveListen("listen()", { path: "/tmp/r.sock", reusePort: true })).toThrow("listen(): reusePort is for TCP ports");
+  });
+
   it("path excludes port and host, for every server", () => {
     expect(() => resolveListen("listen()", { path: "/tmp/x", port: 1 })).toThrow('listen(): path (a Unix domain socket) and port exclude each other; got path "/tmp/x" and port 1');
     expect(() => resolveServe("serve()", { path: "/tmp/x", host: "::1" })).toThrow('serve(): path (a Unix domain socket) and host exclude each other; got path "/tmp/x" and host "::1"');
