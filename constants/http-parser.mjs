@@ -1,6 +1,6 @@
-// The numbers the HTTP/1.1 request parser's cores share: the AssemblyScript
+// The numbers the HTTP/1.1 parser's cores share (request and response mode): the AssemblyScript
 // core (assembly/http/), its binding (src/http/parser/wasm-core.ts), the
-// TypeScript twin and the driver (src/http/parser/). Written here once;
+// TypeScript twin and the drivers (src/http/parser/). Written here once;
 // scripts/gen-constants.mjs writes them into assembly/http/constants.ts and
 // src/http/parser/constants.ts (run by `npm run build`). The shape follows
 // llhttp's src/llhttp/constants.ts: plain tables of numbers, one doc line each.
@@ -10,7 +10,7 @@ export default {
   name: "http-parser",
   as: "assembly/http/constants.ts",
   ts: "src/http/parser/constants.ts",
-  doc: "Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).",
+  doc: "Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).",
   items: [
     {
       name: "ParseError",

@@ -1,5 +1,5 @@
 // Generated from constants/http-parser.mjs by scripts/gen-constants.mjs; do not edit.
-// Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).
+// Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).
 
 /** Why a request was rejected. 0 is "no error". Status codes and messages live in parse-error.ts. */
 export namespace ParseError {

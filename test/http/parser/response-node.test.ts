@@ -99,7 +99,8 @@ const SEED = 0x2121;
  * Where this parser and llhttp (strict) part, on purpose; each entry says
  * why (RFC 9112 §6.3 unless said otherwise) and recognises the input.
  */
-const KNOWN: { why: string; test: (wire: string, methods: readonly string[]) => boolean; example: string; methods?: string[] }[] = [
+/** `agreesLater`: newer llhttp (Node 22 on) refuses it too, so there the two agree. */
+const KNOWN: { why: string; test: (wire: string, methods: readonly string[]) => boolean; example: string; methods?: string[]; agreesLater?: boolean }[] = [
   {
     why: "Transfer-Encoding with Content-Length: llhttp rejects it; item 3 says Transfer-Encoding wins (and the connection closes after)",
     test: (w) => /\r\ntransfer-encoding:/i.test(w) && /\r\ncontent-length:/i.test(w),
@@ -124,6 +125,7 @@ const KNOWN: { why: string; test: (wire: string, methods: readonly string[]) => 
     why: "a CR not followed by LF at the end of a status-line: llhttp takes it as the line end; here it is INVALID_LINE_ENDING, as in request mode (RFC 9112 §2.2 lets a recipient refuse a bare CR)",
     test: (w) => /HTTP\/1\.\d \d\d\d[^\r\n]*\r[^\n]/.test(w),
     example: "HTTP/1.1 200 OK\r\rContent-Length: 0\r\n\r\n",
+    agreesLater: true,
   },
   {
     why: "Transfer-Encoding `chunked` followed by HTAB: llhttp does not see chunked and reads until close; the HTAB is trailing whitespace, not part of the value (RFC 9110 §5.5), so here the body is chunked",
@@ -235,11 +237,13 @@ describe("response mode against llhttp (node's HTTPParser, strict)", () => {
     expect(headQuirk(llhttp(["GET"], [wire], true), get, ["GET"]).responses[0].keepAlive).toBe(false);
   });
 
-  it.each(KNOWN.map((k) => [k.why, k.example, k.methods ?? ["GET"]] as const))("known difference, still there: %s", (_why, example, methods) => {
+  it.each(KNOWN.map((k) => [k.why, k.example, k.methods ?? ["GET"], k.agreesLater === true] as const))("known difference, still there: %s", (_why, example, methods, agreesLater) => {
     const wire = latin1(example);
     const node = llhttp(methods, [wire], true);
     const mine = ours("wasm", methods, [wire], true);
-    expect({ ...mine, error: mine.error !== null }).not.toEqual({ ...node, error: node.error !== null });
+    const differs = JSON.stringify({ ...mine, error: mine.error !== null }) !== JSON.stringify({ ...node, error: node.error !== null });
+    if (agreesLater) expect(differs || (node.error !== null && mine.error !== null)).toBe(true);
+    else expect(differs).toBe(true);
     expect(ours("ts", methods, [wire], true)).toEqual(mine);
   });
 });

@@ -106,6 +106,18 @@ describe.each(KINDS)("response mode, %s core", (kind) => {
     expect(verdict(kind, text)).toBe(code);
   });
 
+  it("parses a long head fed a byte at a time (appended, parsed again per line), and still refuses a bad byte in it", () => {
+    const fields = Array.from({ length: 60 }, (_, i) => `X-Field-${i}: ${"v".repeat(40)}\r\n`).join("");
+    const good = `HTTP/1.1 200 OK\r\n${fields}Content-Length: 3\r\n\r\nabc`;
+    expect(good.length).toBeGreaterThan(3000);
+    expect(verdict(kind, good)).toBe("200 length ka abc");
+    const seen = observe(kind, ["GET"], piecesOf(b(good), bytewise(b(good))), true);
+    expect(seen.responses[0].headers).toHaveLength(61);
+    expect(seen.responses[0].headers[59]).toEqual(["X-Field-59", "v".repeat(40)]);
+    expect(verdict(kind, good.replace("X-Field-50: v", "X-Field-50: \x01"))).toBe("INVALID_HEADER_VALUE");
+    expect(verdict(kind, good, ["GET"], { maxHeaderSize: 2048 })).toBe("HEADERS_TOO_LARGE");
+  });
+
   it("accepts a status-line without a reason, with or without its SP, and keeps the reason as sent", () => {
     expect(verdict(kind, "HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n")).toBe("200 length ka");
     expect(verdict(kind, "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n")).toBe("200 length ka");
