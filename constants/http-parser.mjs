@@ -40,7 +40,7 @@ export default {
         MISSING_HOST: [20, "An HTTP/1.1 request without Host (RFC 9112 §3.2: MUST respond 400)."],
         DUPLICATE_HOST: [21, "More than one Host field line (RFC 9112 §3.2: MUST respond 400)."],
         REQUEST_LINE_TOO_LONG: [22, "The request-line is longer than `maxRequestLine` (414)."],
-        HEADERS_TOO_LARGE: [23, "The head (request-line and fields) is longer than `maxHeaderSize` (431)."],
+        HEADERS_TOO_LARGE: [23, "The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431)."],
         TOO_MANY_HEADERS: [24, "More field lines than `maxHeaders` (431)."],
         CHUNK_EXTENSION_TOO_LONG: [25, "A chunk's extensions are longer than `maxChunkExtension` (413, as Node does)."],
         BODY_TOO_LARGE: [26, "The body is longer than `maxBodySize` (413)."],

@@ -49,7 +49,7 @@ export const ParseError = {
   DUPLICATE_HOST: 21,
   /** The request-line is longer than `maxRequestLine` (414). */
   REQUEST_LINE_TOO_LONG: 22,
-  /** The head (request-line and fields) is longer than `maxHeaderSize` (431). */
+  /** The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431). */
   HEADERS_TOO_LARGE: 23,
   /** More field lines than `maxHeaders` (431). */
   TOO_MANY_HEADERS: 24,
