@@ -88,7 +88,8 @@ function llhttp(methods: readonly string[], pieces: readonly Buffer[], eof: bool
 /** Ours, in the same shape: framing is ours alone, and the error is only "rejected or not". */
 function ours(kind: "wasm" | "ts", methods: readonly string[], pieces: readonly Buffer[], eof: boolean) {
   const seen = observe(kind, methods, pieces, eof);
-  return { responses: seen.responses.map((r) => ({ ...r, framing: "" })), error: seen.error };
+  // Keep-alive means nothing on an interim head (the llhttp side shows true there too).
+  return { responses: seen.responses.map((r) => ({ ...r, framing: "", keepAlive: r.informational ? true : r.keepAlive })), error: seen.error };
 }
 
 const latin1 = (s: string) => Buffer.from(s, "latin1");
@@ -136,6 +137,21 @@ const KNOWN: { why: string; test: (wire: string, methods: readonly string[]) => 
     why: "a status code below 100: llhttp takes any three digits; RFC 9110 §15 defines 100-599 (and extensions up to 999), so here 000-099 is INVALID_STATUS",
     test: (w) => /HTTP\/1\.\d 0/.test(w),
     example: "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+  },
+  {
+    why: "an interim 1xx in HTTP/1.0 without keep-alive: llhttp takes the connection as closed after it and refuses the final response; an interim response does not end the exchange (RFC 9110 §15.2), so here the final one is read",
+    test: (w) => /HTTP\/1\.0 1\d\d/.test(w),
+    example: "HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx",
+  },
+  {
+    why: "a chunk extension with an empty name or value (`5;=v`, `5;a=`): llhttp takes it; RFC 9112 §7.1.1 makes both tokens (or a quoted value), so here it is INVALID_CHUNK_EXTENSION, as in request mode",
+    test: (w) => /\n[0-9a-fA-F]+(;[^\r\n]*)?(;=|=\r|=;)/.test(w),
+    example: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;=v\r\nx\r\n0\r\n\r\n",
+  },
+  {
+    why: "Content-Length followed by HTAB: llhttp refuses it; the HTAB is trailing whitespace, not part of the value (RFC 9110 §5.5), as in request mode",
+    test: (w) => /\r\ncontent-length:[^\r]*\t\r\n/i.test(w),
+    example: "HTTP/1.1 200 OK\r\nContent-Length: 1\t\r\n\r\nx",
   },
   {
     why: "Content-Length repeated with the same value: llhttp rejects it; item 5 lets a recipient accept it",
