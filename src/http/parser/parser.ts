@@ -21,6 +21,9 @@
  * the same parser; {@link RequestHead.retain} copies a head out when it must
  * live longer (e.g. across a scheduler tick). Body chunks are views of the
  * caller's own chunk, so they live as long as the caller keeps it intact.
+ *
+ * Responses (for clients) are read by the same cores in response mode,
+ * through the driver in response-parser.ts, re-exported at the end here.
  */
 import { EventKind, HeadFlag, Layout, METHODS, ParserState } from "./constants.js";
 import { copyOf, HeaderList, latin1, staleView, type ViewOwner } from "./header-list.js";
