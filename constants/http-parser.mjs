@@ -1,6 +1,6 @@
-// The numbers the HTTP/1.1 request parser's cores share: the AssemblyScript
+// The numbers the HTTP/1.1 parser's cores share (request and response mode): the AssemblyScript
 // core (assembly/http/), its binding (src/http/parser/wasm-core.ts), the
-// TypeScript twin and the driver (src/http/parser/). Written here once;
+// TypeScript twin and the drivers (src/http/parser/). Written here once;
 // scripts/gen-constants.mjs writes them into assembly/http/constants.ts and
 // src/http/parser/constants.ts (run by `npm run build`). The shape follows
 // llhttp's src/llhttp/constants.ts: plain tables of numbers, one doc line each.
@@ -10,7 +10,7 @@ export default {
   name: "http-parser",
   as: "assembly/http/constants.ts",
   ts: "src/http/parser/constants.ts",
-  doc: "Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).",
+  doc: "Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).",
   items: [
     {
       name: "ParseError",
@@ -40,11 +40,16 @@ export default {
         MISSING_HOST: [20, "An HTTP/1.1 request without Host (RFC 9112 §3.2: MUST respond 400)."],
         DUPLICATE_HOST: [21, "More than one Host field line (RFC 9112 §3.2: MUST respond 400)."],
         REQUEST_LINE_TOO_LONG: [22, "The request-line is longer than `maxRequestLine` (414)."],
-        HEADERS_TOO_LARGE: [23, "The head (request-line and fields) is longer than `maxHeaderSize` (431)."],
+        HEADERS_TOO_LARGE: [23, "The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431)."],
         TOO_MANY_HEADERS: [24, "More field lines than `maxHeaders` (431)."],
         CHUNK_EXTENSION_TOO_LONG: [25, "A chunk's extensions are longer than `maxChunkExtension` (413, as Node does)."],
         BODY_TOO_LARGE: [26, "The body is longer than `maxBodySize` (413)."],
         DATA_AFTER_CLOSE: [27, "Bytes after a message that closes the connection (`Connection: close`, or HTTP/1.0)."],
+        INVALID_STATUS_LINE: [28, "Response mode: the status-line is not `HTTP-version SP status-code SP reason-phrase` (RFC 9112 §4), or its reason holds a control byte."],
+        INVALID_STATUS: [29, "Response mode: the status-code is not three digits from 100 to 999 (RFC 9110 §15)."],
+        UNEXPECTED_RESPONSE: [30, "Response mode: a response arrived when no request was waiting for one (`ResponseConnection.expect`)."],
+        INCOMPLETE_MESSAGE: [31, "Response mode: the peer closed the connection in the middle of a response (RFC 9112 §8)."],
+        STATUS_LINE_TOO_LONG: [32, "Response mode: the status-line is longer than `maxStatusLine`."],
       },
     },
     {
@@ -61,6 +66,7 @@ export default {
         CLOSED: [6, "A message that closes the connection has ended (RFC 9112 §9.6); any further byte is DATA_AFTER_CLOSE."],
         UPGRADED: [7, "CONNECT or Upgrade accepted: the bytes that follow belong to another protocol."],
         ERROR: [8, "A parse error happened; the connection must be closed."],
+        BODY_UNTIL_CLOSE: [9, "Response mode: a body delimited by the peer closing the connection (RFC 9112 §6.3 items 4 and 8); every byte is body until `finish`."],
       },
     },
     {
@@ -81,7 +87,10 @@ export default {
         HAS_UPGRADE: [1024, "An Upgrade field line is present."],
         HAS_TRANSFER_ENCODING: [2048, "A Transfer-Encoding field line is present."],
         HAS_HOST: [4096, "A Host field line is present."],
-        OTHER_CODING: [8192, "Transfer-Encoding names a coding other than chunked (rejected with 501)."],
+        OTHER_CODING: [8192, "Transfer-Encoding names a coding other than chunked (rejected with 501 in a request)."],
+        UNTIL_CLOSE: [16384, "Response mode: the body runs until the peer closes the connection (no framing field, or Transfer-Encoding not ending in chunked)."],
+        NO_BODY: [32768, "Response mode: no body whatever the fields say (a response to HEAD, a 1xx, 204 or 304; RFC 9112 §6.3 items 1 and 2)."],
+        INFORMATIONAL: [65536, "Response mode: an interim 1xx response other than 101; the final response follows."],
       },
     },
     {
@@ -97,10 +106,11 @@ export default {
         "UPGRADE : kind offset 0                                                                                   (3 words)",
         "```",
         "Offsets are byte offsets into the parse buffer; `version` is 10 * major + minor;",
+        "in response mode a HEAD record's `method` is the status code and `targetStart`, `targetEnd` the reason phrase;",
         "Content-Length is `clHigh * 2**32 + clLow` (-1 in both words when absent).",
       ].join("\n"),
       entries: {
-        HEAD: [1, "A complete request head."],
+        HEAD: [1, "A complete request head (or response head, in response mode)."],
         BODY: [2, "A run of body bytes (de-chunked)."],
         END: [3, "The end of a message, with its trailer fields."],
         ERROR: [4, "A parse error; parsing stops."],
@@ -114,9 +124,9 @@ export default {
         KIND: [0, "EventKind.HEAD."],
         START: [1, "Offset of the head's first byte."],
         END: [2, "Offset after its blank line."],
-        METHOD: [3, "Method id (index in METHODS)."],
-        TARGET_START: [4, "Offset of the request-target."],
-        TARGET_END: [5, "Offset after the request-target."],
+        METHOD: [3, "Method id (index in METHODS); in response mode, the status code."],
+        TARGET_START: [4, "Offset of the request-target; in response mode, of the reason phrase."],
+        TARGET_END: [5, "Offset after the request-target; in response mode, after the reason phrase."],
         VERSION: [6, "10 * major + minor."],
         FLAGS: [7, "HeadFlag bits."],
         CL_LOW: [8, "Content-Length, low 32 bits (-1 when absent)."],
@@ -136,19 +146,23 @@ export default {
         EVENT_RESERVE: [64, "The core stops early (and is called again) when fewer event words than this are free."],
         MIN_HEADER_ROWS: [1024, "Rows of the header table, at least; with more than 255 maxHeaders, 4 * maxHeaders + 4 (a call stops early when a head might not fit)."],
         INITIAL_INPUT: [4096, "Bytes the Wasm core's input region holds once configured; the binding doubles it as needed."],
+        EXPECT_CAPACITY: [64, "Response mode: expected requests handed to one run, at most (a run stops early, and is called again, when it needs more)."],
       },
     },
     {
       name: "Control",
       doc: "The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets).",
       entries: {
-        BYTES: [64, "Bytes of the block."],
+        BYTES: [128, "Bytes of the block."],
         STATE: [0, "i32: the ParserState."],
         FLAGS: [4, "i32: HeadFlag bits of the message in progress."],
         REMAINING: [8, "f64: body or chunk bytes still to come."],
         BODY_SO_FAR: [16, "f64: body bytes of the message so far."],
         MORE: [24, "i32: 1 when the core stopped early because its tables were full."],
         EVENT_WORDS: [28, "i32: words of the event table the call wrote."],
+        EXPECT_COUNT: [32, "i32, response mode: entries of EXPECT given to this run."],
+        EXPECT_MORE: [36, "i32, response mode: 1 when more requests wait than EXPECT holds."],
+        EXPECT: [64, "u8[EXPECT_CAPACITY], response mode: the method id of each request whose response has not ended, oldest first."],
       },
     },
     {

@@ -225,3 +225,29 @@ export type { ServerStats } from "./http/admission.js";
 
 // Multi-core serving: `workers` of serve/serveTcp, on node:cluster's model
 export { workerId, WorkerStartError, type WorkerExitInfo, type WorkerInfo } from "./net/workers.js";
+
+// HTTP parser, response mode (for clients)
+/**
+ * The HTTP/1.1 parser in response mode, on the same cores as
+ * {@link createParser}: `createResponseParser(kind, limits)` makes one shared
+ * parser, `parser.createConnection()` the state of one client socket,
+ * `conn.expect(method)` says which request was sent (responses are matched
+ * in order), `parser.execute(conn, bytes, sink)` reports heads, body bytes
+ * (views of `bytes`), ends and errors, and `parser.finish(conn, sink)` ends
+ * a body that runs until the server closes.
+ *
+ * @example
+ * import { createResponseParser } from "tasklet";
+ * const parser = createResponseParser("wasm");
+ * const conn = parser.createConnection();
+ * conn.expect("GET");
+ * const sink = {
+ *   onHead: (head: ResponseHead) => console.log(head.status, head.reason, head.framing, head.headers.get("content-type")),
+ *   onBody: (chunk: Uint8Array) => console.log(chunk.length, "bytes"),
+ *   onEnd: () => console.log("complete; still waiting for", conn.pending),
+ *   onError: (err: HttpParseError) => console.log(err.codeName, err.message),
+ * };
+ * parser.execute(conn, new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello"), sink);
+ * parser.finish(conn, sink); // the server closed: the body ("close" framing) is complete
+ */
+export { createResponseParser, ResponseParser, ResponseConnection, ResponseHead, DEFAULT_RESPONSE_LIMITS, type ResponseLimits, type ResponseSink, type ResponseFraming } from "./http/parser/parser.js";

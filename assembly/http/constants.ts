@@ -1,5 +1,5 @@
 // Generated from constants/http-parser.mjs by scripts/gen-constants.mjs; do not edit.
-// Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).
+// Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).
 
 /** Why a request was rejected. 0 is "no error". Status codes and messages live in parse-error.ts. */
 export namespace ParseError {
@@ -49,7 +49,7 @@ export namespace ParseError {
   @inline export const DUPLICATE_HOST: i32 = 21;
   /** The request-line is longer than `maxRequestLine` (414). */
   @inline export const REQUEST_LINE_TOO_LONG: i32 = 22;
-  /** The head (request-line and fields) is longer than `maxHeaderSize` (431). */
+  /** The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431). */
   @inline export const HEADERS_TOO_LARGE: i32 = 23;
   /** More field lines than `maxHeaders` (431). */
   @inline export const TOO_MANY_HEADERS: i32 = 24;
@@ -59,6 +59,16 @@ export namespace ParseError {
   @inline export const BODY_TOO_LARGE: i32 = 26;
   /** Bytes after a message that closes the connection (`Connection: close`, or HTTP/1.0). */
   @inline export const DATA_AFTER_CLOSE: i32 = 27;
+  /** Response mode: the status-line is not `HTTP-version SP status-code SP reason-phrase` (RFC 9112 §4), or its reason holds a control byte. */
+  @inline export const INVALID_STATUS_LINE: i32 = 28;
+  /** Response mode: the status-code is not three digits from 100 to 999 (RFC 9110 §15). */
+  @inline export const INVALID_STATUS: i32 = 29;
+  /** Response mode: a response arrived when no request was waiting for one (`ResponseConnection.expect`). */
+  @inline export const UNEXPECTED_RESPONSE: i32 = 30;
+  /** Response mode: the peer closed the connection in the middle of a response (RFC 9112 §8). */
+  @inline export const INCOMPLETE_MESSAGE: i32 = 31;
+  /** Response mode: the status-line is longer than `maxStatusLine`. */
+  @inline export const STATUS_LINE_TOO_LONG: i32 = 32;
 }
 
 /** Where a connection's parse stands between two calls (the only per-connection state besides leftover bytes). */
@@ -81,6 +91,8 @@ export namespace ParserState {
   @inline export const UPGRADED: i32 = 7;
   /** A parse error happened; the connection must be closed. */
   @inline export const ERROR: i32 = 8;
+  /** Response mode: a body delimited by the peer closing the connection (RFC 9112 §6.3 items 4 and 8); every byte is body until `finish`. */
+  @inline export const BODY_UNTIL_CLOSE: i32 = 9;
 }
 
 /** Bits of a request head's `flags`. */
@@ -111,8 +123,14 @@ export namespace HeadFlag {
   @inline export const HAS_TRANSFER_ENCODING: i32 = 2048;
   /** A Host field line is present. */
   @inline export const HAS_HOST: i32 = 4096;
-  /** Transfer-Encoding names a coding other than chunked (rejected with 501). */
+  /** Transfer-Encoding names a coding other than chunked (rejected with 501 in a request). */
   @inline export const OTHER_CODING: i32 = 8192;
+  /** Response mode: the body runs until the peer closes the connection (no framing field, or Transfer-Encoding not ending in chunked). */
+  @inline export const UNTIL_CLOSE: i32 = 16384;
+  /** Response mode: no body whatever the fields say (a response to HEAD, a 1xx, 204 or 304; RFC 9112 §6.3 items 1 and 2). */
+  @inline export const NO_BODY: i32 = 32768;
+  /** Response mode: an interim 1xx response other than 101; the final response follows. */
+  @inline export const INFORMATIONAL: i32 = 65536;
 }
 
 /**
@@ -126,10 +144,11 @@ export namespace HeadFlag {
  * UPGRADE : kind offset 0                                                                                   (3 words)
  * ```
  * Offsets are byte offsets into the parse buffer; `version` is 10 * major + minor;
+ * in response mode a HEAD record's `method` is the status code and `targetStart`, `targetEnd` the reason phrase;
  * Content-Length is `clHigh * 2**32 + clLow` (-1 in both words when absent).
  */
 export namespace EventKind {
-  /** A complete request head. */
+  /** A complete request head (or response head, in response mode). */
   @inline export const HEAD: i32 = 1;
   /** A run of body bytes (de-chunked). */
   @inline export const BODY: i32 = 2;
@@ -149,11 +168,11 @@ export namespace HeadRecord {
   @inline export const START: i32 = 1;
   /** Offset after its blank line. */
   @inline export const END: i32 = 2;
-  /** Method id (index in METHODS). */
+  /** Method id (index in METHODS); in response mode, the status code. */
   @inline export const METHOD: i32 = 3;
-  /** Offset of the request-target. */
+  /** Offset of the request-target; in response mode, of the reason phrase. */
   @inline export const TARGET_START: i32 = 4;
-  /** Offset after the request-target. */
+  /** Offset after the request-target; in response mode, after the reason phrase. */
   @inline export const TARGET_END: i32 = 5;
   /** 10 * major + minor. */
   @inline export const VERSION: i32 = 6;
@@ -185,12 +204,14 @@ export namespace Layout {
   @inline export const MIN_HEADER_ROWS: i32 = 1024;
   /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
   @inline export const INITIAL_INPUT: i32 = 4096;
+  /** Response mode: expected requests handed to one run, at most (a run stops early, and is called again, when it needs more). */
+  @inline export const EXPECT_CAPACITY: i32 = 64;
 }
 
 /** The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets). */
 export namespace Control {
   /** Bytes of the block. */
-  @inline export const BYTES: i32 = 64;
+  @inline export const BYTES: i32 = 128;
   /** i32: the ParserState. */
   @inline export const STATE: i32 = 0;
   /** i32: HeadFlag bits of the message in progress. */
@@ -203,6 +224,12 @@ export namespace Control {
   @inline export const MORE: i32 = 24;
   /** i32: words of the event table the call wrote. */
   @inline export const EVENT_WORDS: i32 = 28;
+  /** i32, response mode: entries of EXPECT given to this run. */
+  @inline export const EXPECT_COUNT: i32 = 32;
+  /** i32, response mode: 1 when more requests wait than EXPECT holds. */
+  @inline export const EXPECT_MORE: i32 = 36;
+  /** u8[EXPECT_CAPACITY], response mode: the method id of each request whose response has not ended, oldest first. */
+  @inline export const EXPECT: i32 = 64;
 }
 
 /** Method ids the parser and the server compare against (indexes in METHODS). */
@@ -225,4 +252,4 @@ export const METHODS = "GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH COP
 @inline export const METHOD_COUNT: i32 = 37;
 
 /** Hash of every name and value above: the module exports it as `layoutHash()`. */
-@inline export const LAYOUT_HASH: i32 = 172604239;
+@inline export const LAYOUT_HASH: i32 = 2129302389;

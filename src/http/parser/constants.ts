@@ -1,5 +1,5 @@
 // Generated from constants/http-parser.mjs by scripts/gen-constants.mjs; do not edit.
-// Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).
+// Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).
 
 /** Why a request was rejected. 0 is "no error". Status codes and messages live in parse-error.ts. */
 export const ParseError = {
@@ -49,7 +49,7 @@ export const ParseError = {
   DUPLICATE_HOST: 21,
   /** The request-line is longer than `maxRequestLine` (414). */
   REQUEST_LINE_TOO_LONG: 22,
-  /** The head (request-line and fields) is longer than `maxHeaderSize` (431). */
+  /** The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431). */
   HEADERS_TOO_LARGE: 23,
   /** More field lines than `maxHeaders` (431). */
   TOO_MANY_HEADERS: 24,
@@ -59,6 +59,16 @@ export const ParseError = {
   BODY_TOO_LARGE: 26,
   /** Bytes after a message that closes the connection (`Connection: close`, or HTTP/1.0). */
   DATA_AFTER_CLOSE: 27,
+  /** Response mode: the status-line is not `HTTP-version SP status-code SP reason-phrase` (RFC 9112 §4), or its reason holds a control byte. */
+  INVALID_STATUS_LINE: 28,
+  /** Response mode: the status-code is not three digits from 100 to 999 (RFC 9110 §15). */
+  INVALID_STATUS: 29,
+  /** Response mode: a response arrived when no request was waiting for one (`ResponseConnection.expect`). */
+  UNEXPECTED_RESPONSE: 30,
+  /** Response mode: the peer closed the connection in the middle of a response (RFC 9112 §8). */
+  INCOMPLETE_MESSAGE: 31,
+  /** Response mode: the status-line is longer than `maxStatusLine`. */
+  STATUS_LINE_TOO_LONG: 32,
 } as const;
 export type ParseErrorCode = (typeof ParseError)[keyof typeof ParseError];
 
@@ -82,6 +92,8 @@ export const ParserState = {
   UPGRADED: 7,
   /** A parse error happened; the connection must be closed. */
   ERROR: 8,
+  /** Response mode: a body delimited by the peer closing the connection (RFC 9112 §6.3 items 4 and 8); every byte is body until `finish`. */
+  BODY_UNTIL_CLOSE: 9,
 } as const;
 export type ParserStateCode = (typeof ParserState)[keyof typeof ParserState];
 
@@ -113,8 +125,14 @@ export const HeadFlag = {
   HAS_TRANSFER_ENCODING: 2048,
   /** A Host field line is present. */
   HAS_HOST: 4096,
-  /** Transfer-Encoding names a coding other than chunked (rejected with 501). */
+  /** Transfer-Encoding names a coding other than chunked (rejected with 501 in a request). */
   OTHER_CODING: 8192,
+  /** Response mode: the body runs until the peer closes the connection (no framing field, or Transfer-Encoding not ending in chunked). */
+  UNTIL_CLOSE: 16384,
+  /** Response mode: no body whatever the fields say (a response to HEAD, a 1xx, 204 or 304; RFC 9112 §6.3 items 1 and 2). */
+  NO_BODY: 32768,
+  /** Response mode: an interim 1xx response other than 101; the final response follows. */
+  INFORMATIONAL: 65536,
 } as const;
 export type HeadFlagBit = (typeof HeadFlag)[keyof typeof HeadFlag];
 
@@ -129,10 +147,11 @@ export type HeadFlagBit = (typeof HeadFlag)[keyof typeof HeadFlag];
  * UPGRADE : kind offset 0                                                                                   (3 words)
  * ```
  * Offsets are byte offsets into the parse buffer; `version` is 10 * major + minor;
+ * in response mode a HEAD record's `method` is the status code and `targetStart`, `targetEnd` the reason phrase;
  * Content-Length is `clHigh * 2**32 + clLow` (-1 in both words when absent).
  */
 export const EventKind = {
-  /** A complete request head. */
+  /** A complete request head (or response head, in response mode). */
   HEAD: 1,
   /** A run of body bytes (de-chunked). */
   BODY: 2,
@@ -152,11 +171,11 @@ export const HeadRecord = {
   START: 1,
   /** Offset after its blank line. */
   END: 2,
-  /** Method id (index in METHODS). */
+  /** Method id (index in METHODS); in response mode, the status code. */
   METHOD: 3,
-  /** Offset of the request-target. */
+  /** Offset of the request-target; in response mode, of the reason phrase. */
   TARGET_START: 4,
-  /** Offset after the request-target. */
+  /** Offset after the request-target; in response mode, after the reason phrase. */
   TARGET_END: 5,
   /** 10 * major + minor. */
   VERSION: 6,
@@ -188,12 +207,14 @@ export const Layout = {
   MIN_HEADER_ROWS: 1024,
   /** Bytes the Wasm core's input region holds once configured; the binding doubles it as needed. */
   INITIAL_INPUT: 4096,
+  /** Response mode: expected requests handed to one run, at most (a run stops early, and is called again, when it needs more). */
+  EXPECT_CAPACITY: 64,
 } as const;
 
 /** The Wasm core's CONTROL block: a connection's numbers, copied in before a parse call and out after it (byte offsets). */
 export const Control = {
   /** Bytes of the block. */
-  BYTES: 64,
+  BYTES: 128,
   /** i32: the ParserState. */
   STATE: 0,
   /** i32: HeadFlag bits of the message in progress. */
@@ -206,6 +227,12 @@ export const Control = {
   MORE: 24,
   /** i32: words of the event table the call wrote. */
   EVENT_WORDS: 28,
+  /** i32, response mode: entries of EXPECT given to this run. */
+  EXPECT_COUNT: 32,
+  /** i32, response mode: 1 when more requests wait than EXPECT holds. */
+  EXPECT_MORE: 36,
+  /** u8[EXPECT_CAPACITY], response mode: the method id of each request whose response has not ended, oldest first. */
+  EXPECT: 64,
 } as const;
 
 /** Method ids the parser and the server compare against (indexes in METHODS). */
@@ -233,4 +260,4 @@ export const METHODS = [
 export const METHOD_COUNT = 37;
 
 /** Hash of every name and value above; the built module's `layoutHash()` must return it. */
-export const LAYOUT_HASH = 172604239;
+export const LAYOUT_HASH = 2129302389;

@@ -39,6 +39,12 @@ const STATUS: PerError<number> = {
   CHUNK_EXTENSION_TOO_LONG: 413,
   BODY_TOO_LARGE: 413,
   DATA_AFTER_CLOSE: 400,
+  // Response mode: a proxy would answer 502 (Bad Gateway) for a malformed upstream response.
+  INVALID_STATUS_LINE: 502,
+  INVALID_STATUS: 502,
+  UNEXPECTED_RESPONSE: 502,
+  INCOMPLETE_MESSAGE: 502,
+  STATUS_LINE_TOO_LONG: 502,
 };
 
 /** A short message per error; the thrown error adds where it happened. */
@@ -66,11 +72,16 @@ const MESSAGE: PerError<string> = {
   MISSING_HOST: "missing Host in an HTTP/1.1 request",
   DUPLICATE_HOST: "more than one Host",
   REQUEST_LINE_TOO_LONG: "request-line too long",
-  HEADERS_TOO_LARGE: "request head too large",
+  HEADERS_TOO_LARGE: "head (or trailer section) too large",
   TOO_MANY_HEADERS: "too many header fields",
   CHUNK_EXTENSION_TOO_LONG: "chunk extensions too long",
   BODY_TOO_LARGE: "body too large",
   DATA_AFTER_CLOSE: "data after a message that closes the connection",
+  INVALID_STATUS_LINE: "malformed status-line",
+  INVALID_STATUS: "status code is not three digits from 100 to 999",
+  UNEXPECTED_RESPONSE: "response received with no request waiting for one",
+  INCOMPLETE_MESSAGE: "connection closed in the middle of a response",
+  STATUS_LINE_TOO_LONG: "status-line too long",
 };
 
 /** `table`'s values indexed by error code. */
@@ -96,8 +107,9 @@ const NAMES: string[] = [];
 for (const [name, code] of Object.entries(ParseError)) NAMES[code] = name;
 
 /**
- * A request the HTTP parser rejected. `code` is a {@link ParseError} number,
- * `status` the HTTP status to answer with (400, 413, 414, 431, 501 or 505),
+ * A request (or, in response mode, a response) the HTTP parser rejected.
+ * `code` is a {@link ParseError} number, `status` the HTTP status to answer
+ * with (400, 413, 414, 431, 501 or 505; 502 for the response-only codes),
  * `offset` the byte where parsing stopped, counted in the bytes handed to
  * the parse call that failed (bytes kept from an earlier call come first).
  *

@@ -36,6 +36,29 @@ export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
   requireHost: true,
 });
 
+/** Limits of a response parser (response mode), each with its own error code. */
+export interface ResponseLimits {
+  /** Longest status-line, without its CRLF (STATUS_LINE_TOO_LONG). Default 8 KiB. */
+  maxStatusLine: number;
+  /** Longest head: status-line plus fields, with the final CRLF; also bounds the trailer section (HEADERS_TOO_LARGE). Default 16 KiB. */
+  maxHeaderSize: number;
+  /** Most field lines per head or trailer section (TOO_MANY_HEADERS). Default 100. */
+  maxHeaders: number;
+  /** Longest chunk-extension text per chunk (CHUNK_EXTENSION_TOO_LONG). Default 4 KiB. */
+  maxChunkExtension: number;
+  /** Largest body, whatever its framing (BODY_TOO_LARGE). Default Infinity: a client downloads large bodies. */
+  maxBodySize: number;
+}
+
+/** The defaults of {@link ResponseLimits}. */
+export const DEFAULT_RESPONSE_LIMITS: Readonly<ResponseLimits> = Object.freeze({
+  maxStatusLine: 8 * 1024,
+  maxHeaderSize: 16 * 1024,
+  maxHeaders: 100,
+  maxChunkExtension: 4 * 1024,
+  maxBodySize: Infinity,
+});
+
 /** The per-connection numbers carried from one parse call to the next. */
 export interface CoreIO {
   /** A ParserState (constants.ts). */
@@ -48,6 +71,14 @@ export interface CoreIO {
   bodySoFar: number;
   /** @internal Set by the core when it stopped early because its tables were full. */
   more: boolean;
+}
+
+/** A response connection's numbers, plus the requests it waits on (response mode). */
+export interface ResponseIO extends CoreIO {
+  /** Method ids (METHODS of constants.ts; 0 for another method) of the requests whose responses have not ended, oldest at `expectFrom`. */
+  readonly expects: number[];
+  /** Index in `expects` of the oldest request not fully answered. */
+  readonly expectFrom: number;
 }
 
 /** What both cores provide to the driver. */
@@ -64,6 +95,12 @@ export interface ParserCore {
   load(pending: Uint8Array | null, chunk: Uint8Array): number;
   /** Parse buffer bytes [from, end); returns the offset up to which bytes were consumed. */
   run(from: number, end: number, io: CoreIO): number;
+  /**
+   * The same in response mode: heads are status-lines, matched in order to
+   * the requests of `io` (at most Layout.EXPECT_CAPACITY per call; a call
+   * that needs more stops early with `io.more` set).
+   */
+  runResponse(from: number, end: number, io: ResponseIO): number;
 }
 
 /**

@@ -12,9 +12,14 @@
  * approach). Bytes seen so far are still checked, so an invalid byte is
  * rejected as soon as it arrives. The only state kept between calls is the
  * few numbers of {@link CoreIO}, which is what makes an idle connection cheap.
+ *
+ * Response mode (`runResponse`) shares everything after the first line: a
+ * status-line instead of a request-line, framing by RFC 9112 §6.3 for
+ * responses (no body after HEAD, 1xx, 204, 304; read-until-close), and the
+ * requests waited on, which decide the framing, handed in with each call.
  */
 import { EventKind, HeadFlag, Layout, Method, METHODS, ParseError, ParserState } from "./constants.js";
-import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
+import type { CoreIO, ParserCore, ParserLimits, ResponseIO } from "./parser-core.js";
 
 const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58, SEMI = 59, EQ = 61, DQUOTE = 34, BSLASH = 92, COMMA = 44;
 const SLASH = 47, STAR = 42, QUESTION = 63, HASH = 35, AT = 64, DIGIT_0 = 48, DIGIT_9 = 57, LOWER_A = 97, LOWER_Z = 122;
@@ -23,6 +28,8 @@ const LOWER = 0x20;
 /** Hex digits a chunk size may have, at most: bounds what is kept while its line is cut short. */
 const MAX_CHUNK_SIZE_DIGITS = 16;
 const NEED = -1, FAIL = -2;
+/** Response mode: a head arrived for a request beyond those handed to this call (the call stops early). */
+const STOP = -3;
 const TWO32 = 4294967296;
 
 /** tchar (RFC 9110 §5.6.2): 1 for token bytes. */
@@ -188,6 +195,13 @@ export class TsParserCore implements ParserCore {
   // Results of the head being parsed (valid after parseHead returns > 0).
   private hFlags = 0;
   private hCL = -1;
+  // Response mode: the requests of this call (see ResponseIO), and how many messages ended in it.
+  private response = false;
+  private expects: number[] = [];
+  private expectFrom = 0;
+  private expectCount = 0;
+  private expectMore = false;
+  private ended = 0;
 
   constructor(limits: ParserLimits) {
     this.maxLine = limits.maxRequestLine;
@@ -229,7 +243,23 @@ export class TsParserCore implements ParserCore {
   }
 
   run(from: number, end: number, io: CoreIO): number {
+    this.response = false;
+    return this.loop(from, end, io);
+  }
+
+  runResponse(from: number, end: number, io: ResponseIO): number {
+    this.response = true;
+    this.expects = io.expects;
+    this.expectFrom = io.expectFrom;
+    const waiting = io.expects.length - io.expectFrom;
+    this.expectCount = Math.min(waiting, Layout.EXPECT_CAPACITY);
+    this.expectMore = waiting > Layout.EXPECT_CAPACITY;
+    return this.loop(from, end, io);
+  }
+
+  private loop(from: number, end: number, io: CoreIO): number {
     const buf = this.source;
+    this.ended = 0;
     this.eventWords = 0;
     this.headerCount = 0;
     io.more = false;
@@ -240,7 +270,36 @@ export class TsParserCore implements ParserCore {
         if (p < end) io.more = true;
         break;
       }
-      if (state === ParserState.HEAD) {
+      if (state === ParserState.HEAD && this.response) {
+        if (p >= end) break;
+        const first = this.headerCount;
+        const r = this.parseStatusHead(buf, p, end);
+        if (r === NEED || r === STOP) {
+          this.headerCount = first;
+          p = this.errAt;
+          if (r === STOP) io.more = true;
+          break;
+        }
+        if (r === FAIL) { state = this.error(io); break; }
+        const f = this.hFlags;
+        p = r;
+        if ((f & HeadFlag.INFORMATIONAL) !== 0) continue; // the final response follows
+        io.flags = f;
+        io.bodySoFar = 0;
+        if ((f & HeadFlag.NO_BODY) !== 0) {
+          state = this.endMessage(io, p);
+          if (state === ParserState.UPGRADED) break;
+        } else if ((f & HeadFlag.CHUNKED) !== 0) {
+          state = ParserState.CHUNK_SIZE;
+        } else if ((f & HeadFlag.UNTIL_CLOSE) !== 0) {
+          state = ParserState.BODY_UNTIL_CLOSE;
+        } else if (this.hCL > 0) {
+          io.remaining = this.hCL;
+          state = ParserState.BODY_LENGTH;
+        } else {
+          state = this.endMessage(io, p);
+        }
+      } else if (state === ParserState.HEAD) {
         if (p >= end) break;
         const first = this.headerCount;
         const r = this.parseHead(buf, p, end);
@@ -309,7 +368,23 @@ export class TsParserCore implements ParserCore {
         p = r;
         state = this.endMessage(io, p, first, this.headerCount - first);
         if (state === ParserState.UPGRADED) break;
+      } else if (state === ParserState.BODY_UNTIL_CLOSE) {
+        if (p >= end) break;
+        const room = this.maxBody - io.bodySoFar;
+        if (end - p > room) {
+          // The bytes up to the limit are reported first, as when they arrive on their own.
+          const stop = p + Math.floor(room);
+          if (stop > p) this.small(EventKind.BODY, p, stop);
+          this.fail(ParseError.BODY_TOO_LARGE, stop);
+          state = this.error(io);
+          break;
+        }
+        this.small(EventKind.BODY, p, end);
+        io.bodySoFar += end - p;
+        p = end;
       } else if (state === ParserState.CLOSED) {
+        // A response stream may end in stray empty lines, as llhttp allows; a request stream may not.
+        if (this.response) while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
         if (p < end) { this.fail(ParseError.DATA_AFTER_CLOSE, p); state = this.error(io); }
         break;
       } else {
@@ -329,6 +404,7 @@ export class TsParserCore implements ParserCore {
   /** Emit END (and UPGRADE); return the state that follows the message. */
   private endMessage(io: CoreIO, p: number, firstTrailer = 0, trailerCount = 0): number {
     this.small(EventKind.END, firstTrailer, trailerCount);
+    this.ended++;
     const f = io.flags;
     if ((f & HeadFlag.UPGRADE) !== 0) {
       this.small(EventKind.UPGRADE, p, 0);
@@ -476,6 +552,130 @@ export class TsParserCore implements ParserCore {
   }
 
   /**
+   * Response mode: one response head from `start` (RFC 9112 §4), for the
+   * request `this.ended` places after the oldest one waiting. Returns the
+   * offset after its blank line, NEED or STOP (errAt = where the head
+   * starts, after skipped empty lines) or FAIL. Bytes are checked in order,
+   * each against the prefix before it, so a head cut anywhere fails with the
+   * same error as when whole.
+   */
+  private parseStatusHead(buf: Uint8Array, start: number, end: number): number {
+    let p = start;
+    // Empty lines before a head are skipped, as in request mode (RFC 9112 §2.2).
+    while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
+    if (p >= end) { this.errAt = p; return NEED; }
+    const hs = p;
+    if (this.ended >= this.expectCount) {
+      if (!this.expectMore) return this.fail(ParseError.UNEXPECTED_RESPONSE, hs);
+      this.errAt = hs;
+      return STOP;
+    }
+    const method = this.expects[this.expectFrom + this.ended];
+    const maxLine = this.maxLine;
+    // "HTTP/" DIGIT "." DIGIT SP 3DIGIT: 12 bytes, each checked as it arrives.
+    const avail = Math.min(end - hs, 12);
+    for (let i = 0; i < avail; i++) {
+      if (i >= maxLine) return this.fail(ParseError.STATUS_LINE_TOO_LONG, hs + maxLine);
+      const c = buf[hs + i];
+      if (i < 5) {
+        if (c !== "HTTP/".charCodeAt(i)) return this.fail(ParseError.INVALID_VERSION, hs + i);
+      } else if (i === 5 || i === 7) {
+        if (c < DIGIT_0 || c > DIGIT_9) return this.fail(ParseError.INVALID_VERSION, hs + i);
+        if (i === 7 && (buf[hs + 5] !== 49 || c > 49)) return this.fail(ParseError.UNSUPPORTED_VERSION, hs + 5);
+      } else if (i === 6) {
+        if (c !== 46) return this.fail(ParseError.INVALID_VERSION, hs + i);
+      } else if (i === 8) {
+        if (c !== SP) return this.fail(ParseError.INVALID_STATUS_LINE, hs + i);
+      } else if (c < DIGIT_0 || c > DIGIT_9 || (i === 9 && c === DIGIT_0)) {
+        return this.fail(ParseError.INVALID_STATUS, hs + i);
+      }
+    }
+    if (avail < 12) return this.needHead(hs, end, true);
+    const version = 10 + buf[hs + 7] - DIGIT_0;
+    const status = (buf[hs + 9] - DIGIT_0) * 100 + (buf[hs + 10] - DIGIT_0) * 10 + (buf[hs + 11] - DIGIT_0);
+    p = hs + 12;
+    if (p >= end) return this.needHead(hs, end, true);
+    // SP reason-phrase, or no SP and no reason (accepted, as llhttp does).
+    let b = buf[p];
+    if (b === SP) p++;
+    else if (b === LF) return this.fail(ParseError.INVALID_LINE_ENDING, p);
+    else if (b !== CR) return this.fail(ParseError.INVALID_STATUS, p);
+    const rs = p;
+    while (p < end && VALUE[buf[p]] === 1) p++;
+    if (p - hs > maxLine) return this.fail(ParseError.STATUS_LINE_TOO_LONG, hs + maxLine);
+    if (p >= end) return this.needHead(hs, end, true);
+    b = buf[p];
+    if (b !== CR) return this.fail(b === LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_STATUS_LINE, p);
+    if (p + 1 >= end) return this.needHead(hs, end, false);
+    if (buf[p + 1] !== LF) return this.fail(ParseError.INVALID_LINE_ENDING, p + 1);
+    const re = p;
+    p += 2;
+    const firstHeader = this.headerCount;
+    this.hFlags = 0;
+    this.hCL = -1;
+    const r = this.parseFields(buf, p, end, hs, true);
+    if (r === NEED) return this.needHead(hs, end, false);
+    if (r === FAIL) return FAIL;
+    p = r;
+    // Framing (RFC 9112 §6.3) and persistence (§9.3) of a response.
+    let f = this.hFlags;
+    let suspect = false;
+    if ((f & HeadFlag.HAS_TRANSFER_ENCODING) !== 0) {
+      // Transfer-Encoding overrides Content-Length (item 3), but the sender is suspect: close after it.
+      suspect = (f & HeadFlag.CONTENT_LENGTH) !== 0;
+      f &= ~HeadFlag.CONTENT_LENGTH;
+      this.hCL = -1;
+      if ((f & HeadFlag.CHUNKED) === 0) f |= HeadFlag.UNTIL_CLOSE; // item 4
+    } else if ((f & HeadFlag.CONTENT_LENGTH) === 0) {
+      f |= HeadFlag.UNTIL_CLOSE; // item 8
+    }
+    if (version === 11) {
+      if ((f & HeadFlag.CONNECTION_CLOSE) === 0) f |= HeadFlag.KEEP_ALIVE;
+    } else {
+      if ((f & (HeadFlag.CONNECTION_KEEP_ALIVE | HeadFlag.CONNECTION_CLOSE)) === HeadFlag.CONNECTION_KEEP_ALIVE) f |= HeadFlag.KEEP_ALIVE;
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing; close after it.
+      if ((f & HeadFlag.HAS_TRANSFER_ENCODING) !== 0) f &= ~HeadFlag.KEEP_ALIVE;
+    }
+    // Items 1 and 2: no body after HEAD, a 1xx, 204 or 304, and none before a switch of protocols.
+    if (status === 101 || (method === Method.CONNECT && status >= 200 && status < 300)) {
+      f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.UPGRADE | HeadFlag.NO_BODY;
+    } else if (status < 200) {
+      f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.INFORMATIONAL | HeadFlag.NO_BODY;
+    } else if (method === Method.HEAD || status === 204 || status === 304) {
+      f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.NO_BODY;
+    }
+    if ((f & HeadFlag.UNTIL_CLOSE) !== 0 || suspect) f &= ~HeadFlag.KEEP_ALIVE;
+    if ((f & HeadFlag.NO_BODY) === 0 && this.hCL > this.maxBody) return this.fail(ParseError.BODY_TOO_LARGE, p);
+    this.hFlags = f;
+    this.headRecord(hs, p, status, rs, re, version, f, firstHeader);
+    return p;
+  }
+
+  /** Write a HEAD record, at the literal offsets of HEAD_RECORD (parser-core.ts). */
+  private headRecord(hs: number, p: number, method: number, ts: number, te: number, version: number, f: number, firstHeader: number): void {
+    const ev = this.events, w = this.eventWords;
+    ev[w] = EventKind.HEAD;
+    ev[w + 1] = hs; // START
+    ev[w + 2] = p; // END
+    ev[w + 3] = method;
+    ev[w + 4] = ts; // TARGET_START
+    ev[w + 5] = te; // TARGET_END
+    ev[w + 6] = version;
+    ev[w + 7] = f; // FLAGS
+    const cl = this.hCL;
+    if (cl < 0) {
+      ev[w + 8] = -1; // CL_LOW
+      ev[w + 9] = -1; // CL_HIGH
+    } else {
+      ev[w + 8] = cl % TWO32;
+      ev[w + 9] = Math.floor(cl / TWO32);
+    }
+    ev[w + 10] = firstHeader; // FIRST_HEADER
+    ev[w + 11] = this.headerCount - firstHeader; // HEADER_COUNT
+    this.eventWords = w + Layout.HEAD_WORDS;
+  }
+
+  /**
    * Field lines from `p` up to and including the blank line. `head` says
    * whether these are a head's fields (framing fields are interpreted) or
    * trailers. `hs` is where the size limit is counted from.
@@ -533,7 +733,7 @@ export class TsParserCore implements ParserCore {
     const len = ne - ns;
     switch (len) {
       case 4:
-        if (eqLower(buf, ns, ne, "host")) {
+        if (!this.response && eqLower(buf, ns, ne, "host")) {
           if ((this.hFlags & HeadFlag.HAS_HOST) !== 0) return this.fail(ParseError.DUPLICATE_HOST, ns);
           this.hFlags |= HeadFlag.HAS_HOST;
         }
@@ -562,9 +762,11 @@ export class TsParserCore implements ParserCore {
 
   /** Content-Length = 1*DIGIT (RFC 9110 §8.6), one field line only. */
   private contentLength(buf: Uint8Array, vs: number, ve: number): number {
-    if ((this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0) return this.fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
-    // Refused as soon as both are seen, not at the end of the head (as llhttp does).
-    if ((this.hFlags & HeadFlag.HAS_TRANSFER_ENCODING) !== 0) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
+    // A response may repeat it with the same value (RFC 9112 §6.3 item 5); a request may not.
+    const again = (this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0;
+    if (again && !this.response) return this.fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
+    // Refused as soon as both are seen, not at the end of the head (as llhttp does); a response's TE wins instead.
+    if ((this.hFlags & HeadFlag.HAS_TRANSFER_ENCODING) !== 0 && !this.response) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
     if (vs === ve) return this.fail(ParseError.INVALID_CONTENT_LENGTH, vs);
     let n = 0;
     for (let i = vs; i < ve; i++) {
@@ -573,6 +775,7 @@ export class TsParserCore implements ParserCore {
       n = n * 10 + d;
       if (n > Number.MAX_SAFE_INTEGER) return this.fail(ParseError.INVALID_CONTENT_LENGTH, i);
     }
+    if (again && n !== this.hCL) return this.fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
     this.hFlags |= HeadFlag.CONTENT_LENGTH;
     this.hCL = n;
     return 0;
@@ -580,32 +783,47 @@ export class TsParserCore implements ParserCore {
 
   /** Transfer-Encoding = #transfer-coding; chunked must come last, once (RFC 9112 §6.1). */
   private transferEncoding(buf: Uint8Array, p: number, ve: number): number {
-    if ((this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
+    if ((this.hFlags & HeadFlag.CONTENT_LENGTH) !== 0 && !this.response) return this.fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
     this.hFlags |= HeadFlag.HAS_TRANSFER_ENCODING;
     for (;;) {
       while (p < ve && (buf[p] === SP || buf[p] === HT || buf[p] === COMMA)) p++;
       if (p >= ve) return 0;
       const s = p;
       while (p < ve && TOKEN[buf[p]] === 1) p++;
-      if (p === s) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
-      // A coding after chunked means chunked is not final, or appears twice.
-      if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, s);
+      if (p === s) return this.badCoding(p);
+      // A coding after chunked means chunked is not final, or appears twice: a request is refused;
+      // a response is read until the connection closes (RFC 9112 §6.3 item 4), unless chunked comes last again.
+      if ((this.hFlags & HeadFlag.CHUNKED) !== 0) {
+        if (!this.response) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, s);
+        this.hFlags &= ~HeadFlag.CHUNKED;
+      }
       if (eqLower(buf, s, p, "chunked")) this.hFlags |= HeadFlag.CHUNKED;
       else this.hFlags |= HeadFlag.OTHER_CODING;
       while (p < ve && (buf[p] === SP || buf[p] === HT)) p++;
       if (p < ve && buf[p] === SEMI) {
         // chunked takes no parameters (RFC 9112 §7); other codings are refused with 501 anyway.
-        if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+        if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.badCoding(p);
         // transfer-parameters (";" name=value) are skipped up to the next comma.
         while (p < ve && buf[p] !== COMMA) {
           const c = buf[p];
-          if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+          if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.badCoding(p);
           p++;
         }
       } else if (p < ve && buf[p] !== COMMA) {
-        return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p); // e.g. "chunked chunked"
+        return this.badCoding(p); // e.g. "chunked chunked"
       }
     }
+  }
+
+  /**
+   * A malformed Transfer-Encoding at `p`: a request is refused; in a response
+   * chunked is then not known to be the final coding, so the body is read
+   * until the connection closes (RFC 9112 §6.3 item 4), as llhttp does.
+   */
+  private badCoding(p: number): number {
+    if (!this.response) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+    this.hFlags = (this.hFlags & ~HeadFlag.CHUNKED) | HeadFlag.OTHER_CODING;
+    return 0;
   }
 
   /** Connection = #connection-option: close, keep-alive and upgrade are what matter here. */

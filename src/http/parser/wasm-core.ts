@@ -11,6 +11,7 @@
  * | `reserve(len) -> ptr`                    | grow INPUT to hold `len` bytes (+16 slack); may grow memory |
  * | `control() / events() / headers() / input()` | addresses of the regions                                |
  * | `run(from, end) -> consumed`             | parse INPUT[from, end) for the connection in CONTROL        |
+ * | `runResponse(from, end) -> consumed`     | the same in response mode (requests waited on in CONTROL)   |
  * | `memory`                                 | the linear memory                                           |
  *
  * Each execute copies the connection's bytes into INPUT once (after any
@@ -20,7 +21,7 @@
  */
 import { instantiateWasm } from "../../wasm/load.js";
 import { Control, LAYOUT_HASH, Layout } from "./constants.js";
-import type { CoreIO, ParserCore, ParserLimits } from "./parser-core.js";
+import type { CoreIO, ParserCore, ParserLimits, ResponseIO } from "./parser-core.js";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -31,6 +32,7 @@ interface Exports {
   headers(): number;
   input(): number;
   run(from: number, end: number): number;
+  runResponse?(from: number, end: number): number;
   layoutHash?(): number;
 }
 
@@ -53,6 +55,7 @@ export class WasmParserCore implements ParserCore {
   private buffer: ArrayBuffer | null = null;
   private ctrlI32!: Int32Array;
   private ctrlF64!: Float64Array;
+  private ctrlU8!: Uint8Array;
   private inputPtr = 0;
   private inputCap = 0;
   private readonly ctrlAt: number;
@@ -83,8 +86,9 @@ export class WasmParserCore implements ParserCore {
     const buf = this.x.memory.buffer;
     if (buf === this.buffer) return;
     this.buffer = buf;
-    this.ctrlI32 = new Int32Array(buf, this.ctrlAt, (CONTROL_LAYOUT.EVENT_WORDS >> 2) + 1);
+    this.ctrlI32 = new Int32Array(buf, this.ctrlAt, (Control.EXPECT_MORE >> 2) + 1);
     this.ctrlF64 = new Float64Array(buf, this.ctrlAt, (CONTROL_LAYOUT.BODY_SO_FAR >> 3) + 1);
+    this.ctrlU8 = new Uint8Array(buf, this.ctrlAt, Control.BYTES);
     this.events = new Int32Array(buf, this.eventsAt, Layout.EVENT_CAPACITY);
     this.headers = new Int32Array(buf, this.headersAt, this.headerWords);
     this.source = Buffer.from(buf, this.inputPtr, buf.byteLength - this.inputPtr);
@@ -113,7 +117,29 @@ export class WasmParserCore implements ParserCore {
     ci[1] = io.flags;
     cf[1] = io.remaining;
     cf[2] = io.bodySoFar;
-    const p = this.x.run(from, end);
+    return this.after(this.x.run(from, end), io);
+  }
+
+  runResponse(from: number, end: number, io: ResponseIO): number {
+    const runResponse = this.x.runResponse;
+    if (runResponse === undefined) throw new Error("this http-parser.wasm has no response mode; rebuild it with `npm run build:wasm`");
+    const ci = this.ctrlI32, cf = this.ctrlF64, cu = this.ctrlU8;
+    ci[0] = io.state;
+    ci[1] = io.flags;
+    cf[1] = io.remaining;
+    cf[2] = io.bodySoFar;
+    // The requests waited on: a byte each, into EXPECT (usually one or two of them).
+    const list = io.expects, from0 = io.expectFrom, waiting = list.length - from0;
+    const n = waiting < Layout.EXPECT_CAPACITY ? waiting : Layout.EXPECT_CAPACITY;
+    for (let i = 0; i < n; i++) cu[Control.EXPECT + i] = list[from0 + i];
+    ci[Control.EXPECT_COUNT >> 2] = n;
+    ci[Control.EXPECT_MORE >> 2] = waiting > n ? 1 : 0;
+    return this.after(runResponse(from, end), io);
+  }
+
+  /** Copy a connection's numbers back out of CONTROL after a run that stopped at `p`. */
+  private after(p: number, io: CoreIO): number {
+    const ci = this.ctrlI32, cf = this.ctrlF64;
     io.state = ci[0];
     io.flags = ci[1];
     io.remaining = smiIfInt(cf[1]);
