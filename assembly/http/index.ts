@@ -7,25 +7,28 @@
 // a time with v128 compares and a bitmask.
 //
 // JS copies a connection's bytes into INPUT once, writes the connection's few
-// numbers into CONTROL, calls run(), and reads back events, headers and
+// numbers into CONTROL, calls run() (or runResponse(), for the response mode
+// of a client: status-lines, response framing, and the requests waited on,
+// one byte each in CONTROL's EXPECT), and reads back events, headers and
 // CONTROL. No state stays in here between calls, so one instance serves every
 // connection (10,000 idle ones cost nothing in linear memory).
 //
 // Memory layout (runtime "stub": nothing is allocated; regions are fixed and
 // only INPUT grows, by whole pages):
 //
-//   0          TABLES         HEAP                 +64        +64+16K         INPUT
+//   0          TABLES         HEAP                 +128       +128+16K        INPUT
 //   ┌──────────┬──────────────┬────────────────────┬──────────┬──────────────┬──────────────────────┐
-//   │ AS data  │ class[256]   │ CONTROL (64 B)     │ EVENTS   │ HEADERS      │ input bytes + 16 B   │
-//   │ (strings)│ hex[256]     │                    │ 4096 i32 │ cap * 4 i32  │ slack for v128 loads │
+//   │ AS data  │ class[256]   │ CONTROL            │ EVENTS   │ HEADERS      │ input bytes + 16 B   │
+//   │ (strings)│ hex[256]     │ (128 B)            │ 4096 i32 │ cap * 4 i32  │ slack for v128 loads │
 //   │          │ methods[37*] │                    │          │              │ (grows)              │
 //   └──────────┴──────────────┴────────────────────┴──────────┴──────────────┴──────────────────────┘
 //
 // CONTROL (Control in constants.ts):
-//   ┌────────┬────────┬────────────────┬────────────────┬────────┬────────────┐
-//   │ +0 i32 │ +4 i32 │ +8 f64         │ +16 f64        │ +24 i32│ +28 i32    │
-//   │ state  │ flags  │ remaining      │ bodySoFar      │ more   │ eventWords │
-//   └────────┴────────┴────────────────┴────────────────┴────────┴────────────┘
+//   ┌────────┬────────┬────────────────┬────────────────┬────────┬────────────┬─────────────┬─────────────┬─────────┬──────────────────┐
+//   │ +0 i32 │ +4 i32 │ +8 f64         │ +16 f64        │ +24 i32│ +28 i32    │ +32 i32     │ +36 i32     │ +40..63 │ +64 u8[64]       │
+//   │ state  │ flags  │ remaining      │ bodySoFar      │ more   │ eventWords │ expectCount │ expectMore  │ unused  │ EXPECT: method   │
+//   │        │        │                │                │        │            │ (responses) │ (responses) │         │ ids, oldest first│
+//   └────────┴────────┴────────────────┴────────────────┴────────┴────────────┴─────────────┴─────────────┴─────────┴──────────────────┘
 //
 // Records of EVENTS and HEADERS are described in constants.ts (EventKind,
 // HeadRecord, Layout); offsets count from the start of INPUT.
@@ -62,6 +65,10 @@ import { Control, EventKind, HeadFlag, HeadRecord, LAYOUT_HASH, Layout, Method, 
 @inline const MAX_CHUNK_SIZE_DIGITS: i32 = 16;
 @inline const NEED: i32 = -1;
 @inline const FAIL: i32 = -2;
+/** Response mode: a head arrived for a request beyond those in EXPECT (the call stops early). */
+@inline const STOP: i32 = -3;
+/** Bytes of "HTTP/x.y SP 3DIGIT", the fixed start of a status-line. */
+@inline const STATUS_PREFIX: i32 = 12;
 @inline const MAX_SAFE: f64 = 9007199254740991.0;
 @inline const TWO32: f64 = 4294967296.0;
 @inline const PAGE: usize = 65536;
@@ -136,6 +143,11 @@ let hCL: f64 = -1.0;
 let remaining: f64 = 0.0;
 let bodySoFar: f64 = 0.0;
 let ioFlags: i32 = 0;
+// Response mode: set by runResponse for its call; `ended` counts the messages ended in a call.
+let response: bool = false;
+let expectCount: i32 = 0;
+let expectMore: bool = false;
+let ended: i32 = 0;
 
 /** Set the limits and lay out the regions. Call once, before anything else. */
 export function configure(line: i32, head: i32, headers: i32, ext: i32, body: f64, host: i32): void {
@@ -366,6 +378,19 @@ function methodId(s: i32, e: i32): i32 {
 
 /** Parse INPUT[from, end) for the connection whose numbers are in CONTROL; returns the consumed offset. */
 export function run(from: i32, end: i32): i32 {
+  response = false;
+  return loop(from, end);
+}
+
+/** The same in response mode, for the requests in CONTROL's EXPECT. */
+export function runResponse(from: i32, end: i32): i32 {
+  response = true;
+  expectCount = load<i32>(CONTROL, Control.EXPECT_COUNT);
+  expectMore = load<i32>(CONTROL, Control.EXPECT_MORE) != 0;
+  return loop(from, end);
+}
+
+function loop(from: i32, end: i32): i32 {
   let state = load<i32>(CONTROL, Control.STATE);
   ioFlags = load<i32>(CONTROL, Control.FLAGS);
   remaining = load<f64>(CONTROL, Control.REMAINING);
@@ -373,13 +398,43 @@ export function run(from: i32, end: i32): i32 {
   let more = 0;
   eventWords = 0;
   headerCount = 0;
+  ended = 0;
   let p = from;
   while (true) {
     if (eventWords + Layout.EVENT_RESERVE > Layout.EVENT_CAPACITY || headerCount + maxHeaders + 1 > headerCapacity) {
       if (p < end) more = 1;
       break;
     }
-    if (state == ParserState.HEAD) {
+    if (state == ParserState.HEAD && response) {
+      if (p >= end) break;
+      const first = headerCount;
+      const r = parseStatusHead(p, end);
+      if (r == NEED || r == STOP) {
+        headerCount = first;
+        p = errAt;
+        if (r == STOP) more = 1;
+        break;
+      }
+      if (r == FAIL) { state = error(); break; }
+      const f = hFlags;
+      p = r;
+      if ((f & HeadFlag.INFORMATIONAL) != 0) continue; // the final response follows
+      ioFlags = f;
+      bodySoFar = 0;
+      if ((f & HeadFlag.NO_BODY) != 0) {
+        state = endMessage(p, 0, 0);
+        if (state == ParserState.UPGRADED) break;
+      } else if ((f & HeadFlag.CHUNKED) != 0) {
+        state = ParserState.CHUNK_SIZE;
+      } else if ((f & HeadFlag.UNTIL_CLOSE) != 0) {
+        state = ParserState.BODY_UNTIL_CLOSE;
+      } else if (hCL > 0) {
+        remaining = hCL;
+        state = ParserState.BODY_LENGTH;
+      } else {
+        state = endMessage(p, 0, 0);
+      }
+    } else if (state == ParserState.HEAD) {
       if (p >= end) break;
       const first = headerCount;
       const r = parseHead(p, end);
@@ -445,6 +500,20 @@ export function run(from: i32, end: i32): i32 {
       p = r;
       state = endMessage(p, first, headerCount - first);
       if (state == ParserState.UPGRADED) break;
+    } else if (state == ParserState.BODY_UNTIL_CLOSE) {
+      if (p >= end) break;
+      const room = maxBody - bodySoFar;
+      if (<f64>(end - p) > room) {
+        // The bytes up to the limit are reported first, as when they arrive on their own.
+        const stop = p + <i32>room;
+        if (stop > p) small(EventKind.BODY, p, stop);
+        fail(ParseError.BODY_TOO_LARGE, stop);
+        state = error();
+        break;
+      }
+      small(EventKind.BODY, p, end);
+      bodySoFar += <f64>(end - p);
+      p = end;
     } else if (state == ParserState.CLOSED) {
       if (p < end) { fail(ParseError.DATA_AFTER_CLOSE, p); state = error(); }
       break;
@@ -469,6 +538,7 @@ function error(): i32 {
 /** Emit END (and UPGRADE); return the state that follows the message. */
 function endMessage(p: i32, firstTrailer: i32, trailerCount: i32): i32 {
   small(EventKind.END, firstTrailer, trailerCount);
+  ended++;
   const f = ioFlags;
   if ((f & HeadFlag.UPGRADE) != 0) {
     small(EventKind.UPGRADE, p, 0);
@@ -595,6 +665,109 @@ function parseHead(start: i32, end: i32): i32 {
   if (method == Method.PRI) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
   if (hCL > maxBody) return fail(ParseError.BODY_TOO_LARGE, p);
   hFlags = f;
+  headRecord(hs, p, method, ts, te, version, f, firstHeader);
+  return p;
+}
+
+/**
+ * Response mode: one response head from `start` (RFC 9112 §4), for the
+ * request `ended` places after the oldest one waiting. The offset after its
+ * blank line, NEED or STOP (errAt = where the head starts, after skipped
+ * empty lines) or FAIL. Bytes are checked in order, each against the prefix
+ * before it, so a head cut anywhere fails as it does whole.
+ */
+function parseStatusHead(start: i32, end: i32): i32 {
+  let p = start;
+  // Empty lines before a head are skipped, as in request mode (RFC 9112 §2.2).
+  while (p < end && (at(p) == CR || at(p) == LF)) p++;
+  if (p >= end) { errAt = p; return NEED; }
+  const hs = p;
+  if (ended >= expectCount) {
+    if (!expectMore) return fail(ParseError.UNEXPECTED_RESPONSE, hs);
+    errAt = hs;
+    return STOP;
+  }
+  const method = <i32>load<u8>(CONTROL + <usize>Control.EXPECT + <usize>ended);
+  // "HTTP/" DIGIT "." DIGIT SP 3DIGIT, each byte checked as it arrives.
+  const avail = min<i32>(end - hs, STATUS_PREFIX);
+  for (let i = 0; i < avail; i++) {
+    if (i >= maxLine) return fail(ParseError.STATUS_LINE_TOO_LONG, hs + maxLine);
+    const c = at(hs + i);
+    if (i < 5) {
+      if (c != <u32>"HTTP/".charCodeAt(i)) return fail(ParseError.INVALID_VERSION, hs + i);
+    } else if (i == 5 || i == 7) {
+      if (c < DIGIT_0 || c > DIGIT_9) return fail(ParseError.INVALID_VERSION, hs + i);
+      if (i == 7 && (at(hs + 5) != DIGIT_1 || c > DIGIT_1)) return fail(ParseError.UNSUPPORTED_VERSION, hs + 5);
+    } else if (i == 6) {
+      if (c != DOT) return fail(ParseError.INVALID_VERSION, hs + i);
+    } else if (i == 8) {
+      if (c != SP) return fail(ParseError.INVALID_STATUS_LINE, hs + i);
+    } else if (c < DIGIT_0 || c > DIGIT_9 || (i == 9 && c == DIGIT_0)) {
+      return fail(ParseError.INVALID_STATUS, hs + i);
+    }
+  }
+  if (avail < STATUS_PREFIX) return needHead(hs, end, true);
+  const version = 10 + <i32>(at(hs + 7) - DIGIT_0);
+  const status = <i32>(at(hs + 9) - DIGIT_0) * 100 + <i32>(at(hs + 10) - DIGIT_0) * 10 + <i32>(at(hs + 11) - DIGIT_0);
+  p = hs + STATUS_PREFIX;
+  if (p >= end) return needHead(hs, end, true);
+  // SP reason-phrase, or no SP and no reason (accepted, as llhttp does).
+  let b = at(p);
+  if (b == SP) p++;
+  else if (b == LF) return fail(ParseError.INVALID_LINE_ENDING, p);
+  else if (b != CR) return fail(ParseError.INVALID_STATUS, p);
+  const rs = p;
+  p = scanValue(p, end);
+  if (p - hs > maxLine) return fail(ParseError.STATUS_LINE_TOO_LONG, hs + maxLine);
+  if (p >= end) return needHead(hs, end, true);
+  b = at(p);
+  if (b != CR) return fail(b == LF ? ParseError.INVALID_LINE_ENDING : ParseError.INVALID_STATUS_LINE, p);
+  if (p + 1 >= end) return needHead(hs, end, false);
+  if (at(p + 1) != LF) return fail(ParseError.INVALID_LINE_ENDING, p + 1);
+  const re = p;
+  p += 2;
+  const firstHeader = headerCount;
+  hFlags = 0;
+  hCL = -1.0;
+  const r = parseFields(p, end, hs, true);
+  if (r == NEED) return needHead(hs, end, false);
+  if (r == FAIL) return FAIL;
+  p = r;
+  // Framing (RFC 9112 §6.3) and persistence (§9.3) of a response.
+  let f = hFlags;
+  let suspect = false;
+  if ((f & HeadFlag.HAS_TRANSFER_ENCODING) != 0) {
+    // Transfer-Encoding overrides Content-Length (item 3), but the sender is suspect: close after it.
+    suspect = (f & HeadFlag.CONTENT_LENGTH) != 0;
+    f &= ~HeadFlag.CONTENT_LENGTH;
+    hCL = -1.0;
+    if ((f & HeadFlag.CHUNKED) == 0) f |= HeadFlag.UNTIL_CLOSE; // item 4
+  } else if ((f & HeadFlag.CONTENT_LENGTH) == 0) {
+    f |= HeadFlag.UNTIL_CLOSE; // item 8
+  }
+  if (version == 11) {
+    if ((f & HeadFlag.CONNECTION_CLOSE) == 0) f |= HeadFlag.KEEP_ALIVE;
+  } else {
+    if ((f & (HeadFlag.CONNECTION_KEEP_ALIVE | HeadFlag.CONNECTION_CLOSE)) == HeadFlag.CONNECTION_KEEP_ALIVE) f |= HeadFlag.KEEP_ALIVE;
+    if ((f & HeadFlag.CHUNKED) != 0) f &= ~HeadFlag.KEEP_ALIVE; // as in request mode (RFC 9112 §6.1)
+  }
+  // Items 1 and 2: no body after HEAD, a 1xx, 204 or 304, and none before a switch of protocols.
+  if (status == 101 || (method == Method.CONNECT && status >= 200 && status < 300)) {
+    f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.UPGRADE | HeadFlag.NO_BODY;
+  } else if (status < 200) {
+    f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.INFORMATIONAL | HeadFlag.NO_BODY;
+  } else if (method == Method.HEAD || status == 204 || status == 304) {
+    f = (f & ~HeadFlag.UNTIL_CLOSE) | HeadFlag.NO_BODY;
+  }
+  if ((f & HeadFlag.UNTIL_CLOSE) != 0 || suspect) f &= ~HeadFlag.KEEP_ALIVE;
+  if ((f & HeadFlag.NO_BODY) == 0 && hCL > maxBody) return fail(ParseError.BODY_TOO_LARGE, p);
+  hFlags = f;
+  headRecord(hs, p, status, rs, re, version, f, firstHeader);
+  return p;
+}
+
+/** Write a HEAD record (HeadRecord); in response mode `method` is the status and [ts, te) the reason. */
+function headRecord(hs: i32, p: i32, method: i32, ts: i32, te: i32, version: i32, f: i32, firstHeader: i32): void {
   const e = EVENTS + <usize>(eventWords << 2);
   store<i32>(e, EventKind.HEAD, HeadRecord.KIND << 2);
   store<i32>(e, hs, HeadRecord.START << 2);
@@ -615,7 +788,6 @@ function parseHead(start: i32, end: i32): i32 {
   store<i32>(e, firstHeader, HeadRecord.FIRST_HEADER << 2);
   store<i32>(e, headerCount - firstHeader, HeadRecord.HEADER_COUNT << 2);
   eventWords += Layout.HEAD_WORDS;
-  return p;
 }
 
 /**
@@ -679,7 +851,7 @@ function parseFields(start: i32, end: i32, hs: i32, head: bool): i32 {
 function special(ns: i32, ne: i32, vs: i32, ve: i32): i32 {
   const len = ne - ns;
   if (len == 4) {
-    if (isHost(ns)) {
+    if (!response && isHost(ns)) {
       if ((hFlags & HeadFlag.HAS_HOST) != 0) return fail(ParseError.DUPLICATE_HOST, ns);
       hFlags |= HeadFlag.HAS_HOST;
     }
@@ -709,9 +881,11 @@ function hasListElement(vs: i32, ve: i32): bool {
 
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6), on one field line only. */
 function contentLength(vs: i32, ve: i32): i32 {
-  if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
-  // Refused as soon as both are seen, not at the end of the head (as llhttp does).
-  if ((hFlags & HeadFlag.HAS_TRANSFER_ENCODING) != 0) return fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
+  // A response may repeat it with the same value (RFC 9112 §6.3 item 5); a request may not.
+  const again = (hFlags & HeadFlag.CONTENT_LENGTH) != 0;
+  if (again && !response) return fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
+  // Refused as soon as both are seen, not at the end of the head (as llhttp does); a response's TE wins instead.
+  if ((hFlags & HeadFlag.HAS_TRANSFER_ENCODING) != 0 && !response) return fail(ParseError.TE_WITH_CONTENT_LENGTH, vs);
   if (vs == ve) return fail(ParseError.INVALID_CONTENT_LENGTH, vs);
   let n: f64 = 0;
   for (let i = vs; i < ve; i++) {
@@ -720,6 +894,7 @@ function contentLength(vs: i32, ve: i32): i32 {
     n = n * 10 + <f64>d;
     if (n > MAX_SAFE) return fail(ParseError.INVALID_CONTENT_LENGTH, i);
   }
+  if (again && n != hCL) return fail(ParseError.DUPLICATE_CONTENT_LENGTH, vs);
   hFlags |= HeadFlag.CONTENT_LENGTH;
   hCL = n;
   return 0;
@@ -728,7 +903,7 @@ function contentLength(vs: i32, ve: i32): i32 {
 /** Transfer-Encoding = #transfer-coding; chunked must come last, once (RFC 9112 §6.1, §6.3). */
 function transferEncoding(start: i32, ve: i32): i32 {
   let p = start;
-  if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0) return fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
+  if ((hFlags & HeadFlag.CONTENT_LENGTH) != 0 && !response) return fail(ParseError.TE_WITH_CONTENT_LENGTH, p);
   hFlags |= HeadFlag.HAS_TRANSFER_ENCODING;
   while (true) {
     while (p < ve && (at(p) == SP || at(p) == HT || at(p) == COMMA)) p++;
@@ -736,8 +911,12 @@ function transferEncoding(start: i32, ve: i32): i32 {
     const s = p;
     while (p < ve && (cls(p) & C_TOKEN) != 0) p++;
     if (p == s) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
-    // A coding after chunked: chunked is not final, or appears twice.
-    if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, s);
+    // A coding after chunked: chunked is not final, or appears twice. A request is refused; a response
+    // is read until the connection closes (RFC 9112 §6.3 item 4), unless chunked comes last again.
+    if ((hFlags & HeadFlag.CHUNKED) != 0) {
+      if (!response) return fail(ParseError.INVALID_TRANSFER_ENCODING, s);
+      hFlags &= ~HeadFlag.CHUNKED;
+    }
     if (p - s == 7 && isChunked(s)) hFlags |= HeadFlag.CHUNKED;
     else hFlags |= HeadFlag.OTHER_CODING;
     while (p < ve && (at(p) == SP || at(p) == HT)) p++;

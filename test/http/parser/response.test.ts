@@ -9,9 +9,9 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { createResponseParser, DEFAULT_RESPONSE_LIMITS, type HeaderList, type ResponseHead, type ResponseSink } from "../../../src/http/parser/parser.js";
 import { HttpParseError } from "../../../src/http/parser/parse-error.js";
-import { observe, piecesOf, sequence } from "../response-gen.js";
+import { observe, parserFor, piecesOf, sequence } from "../response-gen.js";
 
-const KINDS = ["ts"] as const;
+const KINDS = ["wasm", "ts"] as const;
 const b = (s: string) => Buffer.from(s, "latin1");
 
 /** Every byte on its own. */
@@ -280,6 +280,52 @@ describe.each(KINDS)("response mode, %s core", (kind) => {
     expect(parser.execute(conn, b("HTTP/1.1 200 OK\r\n\r\n"), { onHead() {}, onBody() {}, onEnd() {}, onError: (e) => void errors.push(e) })).toBe(0);
     expect(errors).toHaveLength(1);
   });
+});
+
+/** Everything a parser of `kind` reports for `pieces`, offsets and consumed counts included. */
+function trace(kind: (typeof KINDS)[number], methods: readonly string[], pieces: readonly Uint8Array[], limits = {}): string[] {
+  const parser = parserFor(kind, limits);
+  const conn = parser.createConnection();
+  for (const m of methods) conn.expect(m);
+  const out: string[] = [];
+  const sink: ResponseSink = {
+    onHead: (h) => void out.push(`head ${h.status} ${JSON.stringify(h.reason)} ${h.version} ${h.flags} ${h.contentLength} ${JSON.stringify([...h])}`),
+    onBody: (c) => void out.push(`body ${Buffer.from(c).toString("hex")}`),
+    onEnd: (t) => void out.push(`end ${t === null ? "" : JSON.stringify([...t])}`),
+    onError: (e) => void out.push(`error ${e.codeName} ${e.offset}`),
+  };
+  for (const piece of pieces) out.push(`used ${parser.execute(conn, piece, sink)} ${conn.pending} ${conn.idle}`);
+  parser.finish(conn, sink);
+  return out;
+}
+
+/** `wire` with a few bytes replaced, inserted or deleted, picked by `edits`. */
+function mutate(wire: Buffer, edits: readonly [number, number, number][]): Buffer {
+  let out = wire;
+  const special = [13, 10, 32, 9, 0, 0x7f, 0xff, 58, 59, 44, 48, 49, 65];
+  for (const [kind, pos, byte] of edits) {
+    const at = out.length === 0 ? 0 : pos % out.length;
+    const value = byte < special.length * 4 ? special[byte % special.length] : byte & 0xff;
+    if (kind === 0) out = Buffer.concat([out.subarray(0, at), Buffer.from([value]), out.subarray(at + 1)]);
+    else if (kind === 1) out = Buffer.concat([out.subarray(0, at), Buffer.from([value]), out.subarray(at)]);
+    else out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]);
+  }
+  return out;
+}
+
+describe("response mode, the Wasm core and the TS twin", () => {
+  const edit = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.nat(100000), fc.nat(255));
+  test.prop([sequence, fc.array(edit, { maxLength: 3 }), fc.nat(100000), fc.constantFrom({}, { maxHeaders: 3 }, { maxStatusLine: 20 }, { maxHeaderSize: 90 }, { maxBodySize: 50 }, { maxChunkExtension: 2 })], { numRuns: 300 })(
+    "report the same events, offsets and errors for valid and mutated responses, whole and cut in two",
+    (seq, edits, cut, limits) => {
+      const wire = mutate(seq.wire, edits);
+      const at = wire.length === 0 ? 0 : cut % wire.length;
+      const whole = [wire];
+      const two = [Buffer.from(wire.subarray(0, at)), Buffer.from(wire.subarray(at))];
+      expect(trace("wasm", seq.methods, whole, limits)).toEqual(trace("ts", seq.methods, whole, limits));
+      expect(trace("wasm", seq.methods, two, limits)).toEqual(trace("ts", seq.methods, two, limits));
+    },
+  );
 });
 
 /** A sink that logs what it gets as short strings. */
