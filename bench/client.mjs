@@ -23,7 +23,7 @@ import { once } from "node:events";
 import { fmt, here, interleave, machine, median, progressDone, table, writeResult } from "./lib.mjs";
 import { intArg, numberArg, parseCli } from "../scripts/_args.mjs";
 
-const CLIENTS = ["tasklet", "tasklet-ts", "undici", "fetch", "node-http"];
+const ALL_CLIENTS = ["tasklet", "tasklet-ts", "undici", "fetch", "node-http"];
 
 async function startTarget() {
   const child = fork(join(here, "servers", "client-target.mjs"), [], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
@@ -176,11 +176,14 @@ async function inflight(kind, target, n) {
 export async function main(args = process.argv.slice(2)) {
   const { values } = parseCli({
     name: "client",
-    usage: "npm run bench -- client [--conc 1,10,100] [--seconds 2] [--rounds 3] [--inflight 10000] [--quick]",
+    usage: "npm run bench -- client [--clients tasklet,undici,...] [--conc 1,10,100] [--seconds 2] [--rounds 3] [--inflight 10000] [--quick]",
     args,
-    options: { conc: { type: "string" }, seconds: { type: "string" }, rounds: { type: "string" }, inflight: { type: "string" }, quick: { type: "boolean" } },
+    options: { clients: { type: "string" }, conc: { type: "string" }, seconds: { type: "string" }, rounds: { type: "string" }, inflight: { type: "string" }, quick: { type: "boolean" } },
   });
   const quick = values.quick === true;
+  const CLIENTS = values.clients === undefined ? ALL_CLIENTS : values.clients.split(",");
+  for (const k of CLIENTS) if (!ALL_CLIENTS.includes(k)) throw new Error(`unknown client ${k}; one of ${ALL_CLIENTS.join(", ")}`);
+  if (!CLIENTS.includes("undici")) throw new Error("--clients must include undici (the ratios are to it)");
   const concs = (values.conc ?? "1,10,100").split(",").map((x) => intArg("client", "conc", x, { min: 1 }));
   const ms = 1000 * numberArg("client", "seconds", values.seconds ?? (quick ? "0.5" : "2"), { min: 0.1 });
   const rounds = intArg("client", "rounds", values.rounds ?? (quick ? "1" : "3"), { min: 1 });

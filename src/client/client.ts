@@ -226,8 +226,9 @@ export class HttpClient implements Closable {
    * connection at once.
    *
    * @example
+   * const client = new HttpClient();
    * const res = yield* client.request("http://127.0.0.1:8080/items", {
-   *   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(item),
+   *   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "x" }),
    * });
    */
   request(input: string | URL | RequestOptions, options?: RequestOptions): Operation<ClientResponse> {
@@ -371,6 +372,7 @@ export class HttpClient implements Closable {
    * CLIENT_CLOSED); later requests throw it. Idempotent.
    *
    * @example
+   * const client = new HttpClient();
    * client.close();
    */
   close(): void {

@@ -10,7 +10,11 @@ import { TaskletError } from "../runtime/errors.js";
  * The causes of an {@link HttpClientError}, one name each.
  *
  * @example
- * if (e instanceof HttpClientError && e.code === HttpClientErrorCode.TOO_MANY_REDIRECTS) console.log("loop");
+ * try {
+ *   yield* request(url, { redirect: "follow" });
+ * } catch (e) {
+ *   if (e instanceof HttpClientError && e.code === HttpClientErrorCode.TOO_MANY_REDIRECTS) console.log("loop");
+ * }
  */
 export const HttpClientErrorCode = {
   /** More redirects than `maxRedirects` (20) were followed. */

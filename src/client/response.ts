@@ -95,7 +95,9 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * The next chunk of the body (a buffer of its own), or null at its end.
    *
    * @example
-   * for (let c = yield* res.read(); c !== null; c = yield* res.read()) hash.update(c);
+   * const res = yield* request(url);
+   * let n = 0;
+   * for (let c = yield* res.read(); c !== null; c = yield* res.read()) n += c.length;
    */
   read(): Operation<Uint8Array | null> {
     this.used = true;
@@ -127,7 +129,7 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * The whole body decoded as UTF-8.
    *
    * @example
-   * const html = yield* res.text();
+   * const html = yield* (yield* request(url)).text();
    */
   text(): Operation<string> {
     this.claim("text()");
@@ -140,7 +142,7 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * The whole body parsed as JSON (a SyntaxError says where it is not JSON).
    *
    * @example
-   * const { items } = yield* res.json();
+   * const { items } = yield* (yield* request(url)).json<{ items: string[] }>();
    */
   json<T = unknown>(): Operation<T> {
     this.claim("json()");
@@ -184,6 +186,7 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * The body as a Stream for tasks: `for (const chunk of yield* each(res))`.
    *
    * @example
+   * const res = yield* request(url);
    * for (const chunk of yield* each(res)) { total += chunk.length; yield* each.next(); }
    */
   [STREAM](): Stream<Uint8Array> {
@@ -213,7 +216,8 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * A `break` gives the rest of the body up (its connection is closed).
    *
    * @example
-   * for await (const chunk of res) process.stdout.write(chunk);
+   * const res = yield* request(url);
+   * yield* call(async () => { for await (const chunk of res) process.stdout.write(chunk); });
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     this.used = true;
@@ -234,7 +238,9 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
    * Destroying it before the end closes the connection.
    *
    * @example
-   * await pipeline(res.readable(), fs.createWriteStream("page.html"));
+   * const res = yield* request(url);
+   * const file = (yield* call(import("node:fs"))).createWriteStream("page.html");
+   * yield* call((yield* call(import("node:stream/promises"))).pipeline(res.readable(), file));
    */
   readable(): Readable {
     this.claim("readable()");
