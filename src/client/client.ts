@@ -71,6 +71,9 @@ export interface HttpClientOptions {
   limits?: Partial<ResponseLimits>;
 }
 
+/** A head and body up to this size go as one buffer (the size the outbox gathers). */
+const SMALL_WRITE = 4096;
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 /** Fields not sent on to another origin by a redirect. */
@@ -124,7 +127,18 @@ interface Attempt {
   method: string;
   fields: Field[];
   plan: BodyPlan;
+  /** The head's bytes, made by the first try (an attempt is not changed after: a redirect makes a new one). */
+  head?: Buffer;
+  /** The Content-Length the caller gave, -1 if none. */
+  declared?: number;
+  /** The pool of the default parser and TLS options, once looked up. */
+  pool?: OriginPool;
 }
+
+/** The options of `request(url)` with none given. */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+/** How many plain `request(url)` attempts a client keeps, parsed and with their heads made, by URL string. */
+const SIMPLE_CACHE = 256;
 
 /**
  * An HTTP/1.1 client: keep-alive connection pools per origin over green
@@ -146,6 +160,8 @@ export class HttpClient implements Closable {
   private readonly tls: TlsClientOptions | undefined;
   private readonly limits: Partial<ResponseLimits>;
   private hold: Ownership | null = null;
+  /** Plain `request(url)` attempts by URL string. */
+  private readonly simple = new Map<string, Attempt>();
   private isClosed = false;
 
   constructor(options: HttpClientOptions = {}) {
@@ -232,7 +248,29 @@ export class HttpClient implements Closable {
    * });
    */
   request(input: string | URL | RequestOptions, options?: RequestOptions): Operation<ClientResponse> {
+    if (options === undefined && typeof input === "string") {
+      // `request(url)`, the commonest call: its URL parsed and its head made once.
+      let a = this.simple.get(input);
+      if (a === undefined) {
+        a = this.attemptOf({ url: input });
+        if (this.simple.size >= SIMPLE_CACHE) this.simple.clear();
+        this.simple.set(input, a);
+      }
+      const plain = a;
+      return { [Symbol.iterator]: () => this.run(plain, NO_OPTIONS, -1, 0, this.kind) };
+    }
     const o: RequestOptions = typeof input === "string" || input instanceof URL ? { ...options, url: input } : { ...input, ...options };
+    const attempt = this.attemptOf(o);
+    if (o.redirect !== undefined && o.redirect !== "manual" && o.redirect !== "follow") throw new TypeError(`request(): redirect must be "manual" or "follow", got ${describeValue(o.redirect)}`);
+    const maxRedirects = checkCount("request()", "maxRedirects", o.maxRedirects, 20, 0);
+    const timeout = checkCount("request()", "timeout", o.timeout, 0, 0);
+    const kind = o.parser === undefined ? this.kind : checkKind("request()", o.parser);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`request(): signal must be an AbortSignal, got ${describeValue(o.signal)}`);
+    return { [Symbol.iterator]: () => this.run(attempt, o, o.redirect === "follow" ? maxRedirects : -1, timeout === Infinity ? 0 : timeout, kind) };
+  }
+
+  /** Check the URL, method, fields and body of a request. */
+  private attemptOf(o: RequestOptions): Attempt {
     if (o.url === undefined) throw new TypeError("request(): a URL is required");
     let url: URL;
     try {
@@ -241,13 +279,36 @@ export class HttpClient implements Closable {
       throw new TypeError(`request(): invalid URL ${describeValue(o.url)}`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`request(): only http: and https: URLs, got ${url.protocol}`);
-    const attempt: Attempt = { url, method: checkMethod(o.method), fields: normalizeHeaders(o.headers), plan: planBody(o.body) };
-    if (o.redirect !== undefined && o.redirect !== "manual" && o.redirect !== "follow") throw new TypeError(`request(): redirect must be "manual" or "follow", got ${describeValue(o.redirect)}`);
-    const maxRedirects = checkCount("request()", "maxRedirects", o.maxRedirects, 20, 0);
-    const timeout = checkCount("request()", "timeout", o.timeout, 0, 0);
-    const kind = o.parser === undefined ? this.kind : checkKind("request()", o.parser);
-    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`request(): signal must be an AbortSignal, got ${describeValue(o.signal)}`);
-    return { [Symbol.iterator]: () => this.run(attempt, o, o.redirect === "follow" ? maxRedirects : -1, timeout === Infinity ? 0 : timeout, kind) };
+    return { url, method: checkMethod(o.method), fields: normalizeHeaders(o.headers), plan: planBody(o.body) };
+  }
+
+  /** Decide the body's framing and make the head's bytes. */
+  private prepare(a: Attempt): Buffer {
+    const { url, method, fields, plan } = a;
+    let framing = Framing.None, length = 0, declared = -1;
+    const lenAt = findField(fields, "content-length");
+    let sendFields = fields;
+    if (findField(fields, "transfer-encoding") >= 0) sendFields = withoutFields(fields, ["transfer-encoding"]);
+    if (lenAt >= 0) {
+      declared = Number(fields[lenAt]![1]);
+      if (!Number.isSafeInteger(declared) || declared < 0) throw new TypeError(`request(): invalid Content-Length ${JSON.stringify(fields[lenAt]![1])}`);
+    }
+    if (plan === null) {
+      if (method === "POST" || method === "PUT" || method === "PATCH") framing = Framing.Length;
+      if (declared > 0) throw new HttpClientError("BODY_LENGTH", url.href, `Content-Length ${declared} with no body`);
+    } else if (plan.fixed) {
+      framing = Framing.Length;
+      length = plan.bytes.length;
+      if (declared >= 0 && declared !== length) throw new HttpClientError("BODY_LENGTH", url.href, `the body has ${length} bytes, its Content-Length says ${declared}`);
+    } else framing = declared >= 0 ? Framing.Length : Framing.Chunked;
+    const target = url.pathname + (url.search !== "" ? url.search : emptyQuery(url) ? "?" : "");
+    // Bytes, not a string: a small write of bytes is gathered with the
+    // tick's others and goes straight to the handle (src/net/outbox.ts);
+    // a string would take node's stream path, one syscall per request.
+    const head = Buffer.from(buildHead(method, target, url.host, sendFields, framing, length, lenAt >= 0), "latin1");
+    a.declared = declared;
+    a.head = head;
+    return head;
   }
 
   private *run(a: Attempt, o: RequestOptions, maxRedirects: number, timeout: number, kind: ParserKind): Generator<Instruction, ClientResponse, unknown> {
@@ -292,26 +353,12 @@ export class HttpClient implements Closable {
     const href = url.href;
     const signal = o.signal;
     if (signal?.aborted === true) throw signal.reason;
-    const pool = this.poolFor(url, kind, o.tls);
-    // The head: the body's framing decided here.
-    let framing = Framing.None, length = 0, declared = -1;
-    const lenAt = findField(fields, "content-length");
-    let sendFields = fields;
-    if (findField(fields, "transfer-encoding") >= 0) sendFields = withoutFields(fields, ["transfer-encoding"]);
-    if (lenAt >= 0) {
-      declared = Number(fields[lenAt]![1]);
-      if (!Number.isSafeInteger(declared) || declared < 0) throw new TypeError(`request(): invalid Content-Length ${JSON.stringify(fields[lenAt]![1])}`);
-    }
-    if (plan === null) {
-      if (method === "POST" || method === "PUT" || method === "PATCH") framing = Framing.Length;
-      if (declared > 0) throw new HttpClientError("BODY_LENGTH", href, `Content-Length ${declared} with no body`);
-    } else if (plan.fixed) {
-      framing = Framing.Length;
-      length = plan.bytes.length;
-      if (declared >= 0 && declared !== length) throw new HttpClientError("BODY_LENGTH", href, `the body has ${length} bytes, its Content-Length says ${declared}`);
-    } else framing = declared >= 0 ? Framing.Length : Framing.Chunked;
-    const target = url.pathname + (url.search !== "" ? url.search : emptyQuery(url) ? "?" : "");
-    const head = buildHead(method, target, url.host, sendFields, framing, length, lenAt >= 0);
+    let pool: OriginPool;
+    if (kind === this.kind && o.tls === undefined) {
+      pool = a.pool !== undefined && !a.pool.closed ? a.pool : (a.pool = this.poolFor(url, kind, undefined));
+    } else pool = this.poolFor(url, kind, o.tls);
+    const head = a.head ?? this.prepare(a);
+    const declared = a.declared!;
     const replayable = plan === null || plan.fixed;
 
     for (let attempt = 0; ; attempt++) {
@@ -354,13 +401,24 @@ export class HttpClient implements Closable {
     }
   }
 
-  private *send(cc: ClientConnection, url: string, head: string, plan: BodyPlan, declared: number): Generator<Instruction, void, unknown> {
+  private *send(cc: ClientConnection, url: string, h: Buffer, plan: BodyPlan, declared: number): Generator<Instruction, void, unknown> {
     const conn = cc.conn;
-    if (plan === null) return yield* conn.write(head);
-    if (plan.fixed) return yield* conn.write(plan.bytes.length === 0 ? head : [head, plan.bytes]);
+    if (plan === null) return yield* conn.write(h);
+    if (plan.fixed) {
+      const b = plan.bytes;
+      if (b.length === 0) return yield* conn.write(h);
+      if (h.length + b.length <= SMALL_WRITE) {
+        const one = Buffer.allocUnsafe(h.length + b.length);
+        one.set(h, 0);
+        one.set(b, h.length);
+        return yield* conn.write(one);
+      }
+      yield* conn.write(h);
+      return yield* conn.write(b);
+    }
     cc.writing = true;
     try {
-      yield* conn.write(head);
+      yield* conn.write(h);
       yield* writeStreamed(conn, url, plan.source, declared);
     } finally {
       cc.writing = false;
