@@ -169,7 +169,7 @@ async function inflight(kind, target, n) {
   target.child.send({ release: true });
   await all;
   await close();
-  await new Promise((r) => setTimeout(r, 200)); // sockets closing
+  await new Promise((r) => setTimeout(r, 500)); // sockets closing (the server ends them)
   return { rss: (m1.rss - m0.rss) / n, heap: (m1.heapUsed + m1.external - m0.heapUsed - m0.external) / n };
 }
 

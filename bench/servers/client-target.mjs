@@ -4,7 +4,7 @@
 //   node bench/servers/client-target.mjs
 // Prints "listening <port>". Over IPC it takes {hold: n}: from then on it
 // holds the answers until n request heads have arrived, reports {held: n},
-// and answers them all when told {release: true}.
+// and answers them all when told {release: true}, closing those connections.
 import net from "node:net";
 
 const RESPONSE = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!");
@@ -41,6 +41,7 @@ process.on("message", (m) => {
     held = [];
   } else if (m.release) {
     hold = 0;
-    for (const s of held.splice(0)) if (!s.destroyed) s.write(RESPONSE);
+    // Then closed: the next client's 10,000 sockets must not meet these in the fd limit (fetch keeps its pool open).
+    for (const s of new Set(held.splice(0))) if (!s.destroyed) s.end(RESPONSE);
   } else if (m.exit) process.exit(0);
 });

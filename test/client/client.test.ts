@@ -12,6 +12,7 @@ import {
   HttpParseError,
   NetError,
   TimeoutError,
+  call,
   each,
   request,
   run,
@@ -379,6 +380,28 @@ describe.each(COMBOS)("HTTP client (parser $parser, backend $backend)", ({ parse
       return [status, afterUnread, client.idleConnections, client.connectionsOpened];
     });
     expect(got).toEqual([200, 0, 1, 2]);
+  });
+
+  it("reads bodies from plain code too: for await, readable(), and a break that closes the connection", async () => {
+    const srv = await echoServer();
+    const got = await go(function* () {
+      const client = new HttpClient({ parser });
+      const a = yield* client.request(`${srv.url}/a`, { headers: { "x-size": "300000" } });
+      const viaFor = yield* call(async () => {
+        const parts: Uint8Array[] = [];
+        for await (const c of a) parts.push(c);
+        return sha256(Buffer.concat(parts)) === a.headers.get("x-out-sha");
+      });
+      const b = yield* client.request(`${srv.url}/b`, { headers: { "x-size": "200000" } });
+      const viaReadable = yield* call(async () => sha256(Buffer.concat(await b.readable().toArray())) === b.headers.get("x-out-sha"));
+      const before = client.connectionsOpened;
+      const c = yield* client.request(`${srv.url}/c`, { headers: { "x-size": String(4 << 20) } });
+      yield* call(async () => {
+        for await (const _ of c) break; // gives the rest up
+      });
+      return [viaFor, viaReadable, before, client.openConnections];
+    });
+    expect(got).toEqual([true, true, 1, 0]);
   });
 
   it("bad input is a clear error, not a crash", async () => {
