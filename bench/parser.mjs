@@ -100,7 +100,7 @@ function tasklet(kind, names) {
 }
 
 /** Node's llhttp binding and where it was found, or null where this Node offers it nowhere (both are internals). */
-function findNativeParser() {
+export function findNativeParser() {
   try {
     const b = process.binding("http_parser");
     if (typeof b?.HTTPParser === "function" && Array.isArray(b.methods)) return { HTTPParser: b.HTTPParser, methods: b.methods, via: 'process.binding("http_parser")' };
@@ -183,7 +183,7 @@ function contestants(native) {
 // ------------------------------------------------------------ measuring
 
 /** Parse `chunk` (holding `perCall` requests) for about `ms` milliseconds; returns requests per second. */
-function measure(parse, chunk, perCall, ms) {
+export function measure(parse, chunk, perCall, ms) {
   // Calibrate a batch so the clock is read rarely.
   let batch = 64;
   for (;;) {
@@ -205,14 +205,14 @@ function measure(parse, chunk, perCall, ms) {
   return (calls * perCall * 1000) / (t - t0);
 }
 
-function median(xs) {
+export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 let lastProgress = 0;
-function progress(text) {
+export function progress(text) {
   if (process.stderr.isTTY) {
     process.stderr.write(`\r${text.padEnd(lastProgress)}`);
     lastProgress = text.length;
@@ -221,9 +221,9 @@ function progress(text) {
   }
 }
 
-const fmt = (x, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+export const fmt = (x, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
-function machine() {
+export function machine() {
   let model = cpus()[0]?.model ?? "unknown";
   try {
     model = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? model;
@@ -236,7 +236,7 @@ function machine() {
 }
 
 /** The 1-minute load average: the machine is shared, so the absolute figures depend on it (the ratios much less). */
-function load() {
+export function load() {
   try {
     return readFileSync("/proc/loadavg", "utf8").split(" ")[0];
   } catch {

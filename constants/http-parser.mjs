@@ -1,6 +1,6 @@
-// The numbers the HTTP/1.1 request parser's cores share: the AssemblyScript
+// The numbers the HTTP/1.1 parser's cores share (request and response mode): the AssemblyScript
 // core (assembly/http/), its binding (src/http/parser/wasm-core.ts), the
-// TypeScript twin and the driver (src/http/parser/). Written here once;
+// TypeScript twin and the drivers (src/http/parser/). Written here once;
 // scripts/gen-constants.mjs writes them into assembly/http/constants.ts and
 // src/http/parser/constants.ts (run by `npm run build`). The shape follows
 // llhttp's src/llhttp/constants.ts: plain tables of numbers, one doc line each.
@@ -10,7 +10,7 @@ export default {
   name: "http-parser",
   as: "assembly/http/constants.ts",
   ts: "src/http/parser/constants.ts",
-  doc: "Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).",
+  doc: "Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).",
   items: [
     {
       name: "ParseError",
@@ -40,7 +40,7 @@ export default {
         MISSING_HOST: [20, "An HTTP/1.1 request without Host (RFC 9112 §3.2: MUST respond 400)."],
         DUPLICATE_HOST: [21, "More than one Host field line (RFC 9112 §3.2: MUST respond 400)."],
         REQUEST_LINE_TOO_LONG: [22, "The request-line is longer than `maxRequestLine` (414)."],
-        HEADERS_TOO_LARGE: [23, "The head (request-line and fields) is longer than `maxHeaderSize` (431)."],
+        HEADERS_TOO_LARGE: [23, "The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431)."],
         TOO_MANY_HEADERS: [24, "More field lines than `maxHeaders` (431)."],
         CHUNK_EXTENSION_TOO_LONG: [25, "A chunk's extensions are longer than `maxChunkExtension` (413, as Node does)."],
         BODY_TOO_LARGE: [26, "The body is longer than `maxBodySize` (413)."],

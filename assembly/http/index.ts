@@ -515,6 +515,8 @@ function loop(from: i32, end: i32): i32 {
       bodySoFar += <f64>(end - p);
       p = end;
     } else if (state == ParserState.CLOSED) {
+      // A response stream may end in stray empty lines, as llhttp allows; a request stream may not.
+      if (response) while (p < end && (at(p) == CR || at(p) == LF)) p++;
       if (p < end) { fail(ParseError.DATA_AFTER_CLOSE, p); state = error(); }
       break;
     } else {
@@ -749,7 +751,8 @@ function parseStatusHead(start: i32, end: i32): i32 {
     if ((f & HeadFlag.CONNECTION_CLOSE) == 0) f |= HeadFlag.KEEP_ALIVE;
   } else {
     if ((f & (HeadFlag.CONNECTION_KEEP_ALIVE | HeadFlag.CONNECTION_CLOSE)) == HeadFlag.CONNECTION_KEEP_ALIVE) f |= HeadFlag.KEEP_ALIVE;
-    if ((f & HeadFlag.CHUNKED) != 0) f &= ~HeadFlag.KEEP_ALIVE; // as in request mode (RFC 9112 §6.1)
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing; close after it.
+    if ((f & HeadFlag.HAS_TRANSFER_ENCODING) != 0) f &= ~HeadFlag.KEEP_ALIVE;
   }
   // Items 1 and 2: no body after HEAD, a 1xx, 204 or 304, and none before a switch of protocols.
   if (status == 101 || (method == Method.CONNECT && status >= 200 && status < 300)) {
@@ -910,7 +913,7 @@ function transferEncoding(start: i32, ve: i32): i32 {
     if (p >= ve) return 0;
     const s = p;
     while (p < ve && (cls(p) & C_TOKEN) != 0) p++;
-    if (p == s) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+    if (p == s) return badCoding(p);
     // A coding after chunked: chunked is not final, or appears twice. A request is refused; a response
     // is read until the connection closes (RFC 9112 §6.3 item 4), unless chunked comes last again.
     if ((hFlags & HeadFlag.CHUNKED) != 0) {
@@ -922,18 +925,29 @@ function transferEncoding(start: i32, ve: i32): i32 {
     while (p < ve && (at(p) == SP || at(p) == HT)) p++;
     if (p < ve && at(p) == SEMI) {
       // chunked takes no parameters (RFC 9112 §7); other codings are refused with 501 anyway.
-      if ((hFlags & HeadFlag.CHUNKED) != 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+      if ((hFlags & HeadFlag.CHUNKED) != 0) return badCoding(p);
       // transfer-parameters (";" name=value) are skipped up to the next comma.
       while (p < ve && at(p) != COMMA) {
         const c = at(p);
-        if (c != SP && c != HT && c != SEMI && c != EQ && c != DQUOTE && (cls(p) & C_TOKEN) == 0) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+        if (c != SP && c != HT && c != SEMI && c != EQ && c != DQUOTE && (cls(p) & C_TOKEN) == 0) return badCoding(p);
         p++;
       }
     } else if (p < ve && at(p) != COMMA) {
-      return fail(ParseError.INVALID_TRANSFER_ENCODING, p); // e.g. "chunked chunked"
+      return badCoding(p); // e.g. "chunked chunked"
     }
   }
   return 0; // not reached
+}
+
+/**
+ * A malformed Transfer-Encoding at `p`: a request is refused; in a response
+ * chunked is then not known to be the final coding, so the body is read
+ * until the connection closes (RFC 9112 §6.3 item 4), as llhttp does.
+ */
+function badCoding(p: i32): i32 {
+  if (!response) return fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+  hFlags = (hFlags & ~HeadFlag.CHUNKED) | HeadFlag.OTHER_CODING;
+  return 0;
 }
 
 /** Connection = #connection-option: close, keep-alive and upgrade are what matter here. */

@@ -208,7 +208,7 @@ export const response: fc.Arbitrary<GenResponse> = fc
     const conn = (r.connection ?? "").toLowerCase();
     let keepAlive = r.version === "1.1" ? !conn.includes("close") : conn.includes("keep-alive") && !conn.includes("close");
     if (untilClose || r.framing === "te-and-length") keepAlive = false;
-    if (r.version === "1.0" && (r.framing === "chunked" || r.framing === "te-and-length")) keepAlive = false;
+    if (r.version === "1.0" && r.framing !== "length" && r.framing !== "close") keepAlive = false; // any Transfer-Encoding in HTTP/1.0
     const line = r.noSpace && r.reason === "" ? `HTTP/${r.version} ${r.status}\r\n` : `HTTP/${r.version} ${r.status} ${r.reason}\r\n`;
     parts.push(latin1(line + headers.map(([n, v]) => `${n}: ${v}\r\n`).join("") + "\r\n"), bodyWire);
     expected.push({

@@ -1,5 +1,5 @@
 // Generated from constants/http-parser.mjs by scripts/gen-constants.mjs; do not edit.
-// Numbers shared by the HTTP/1.1 request parser's cores: the Wasm core (assembly/http/), its binding, the TypeScript twin and the driver (src/http/parser/).
+// Numbers shared by the HTTP/1.1 parser's cores (request and response mode): the Wasm core (assembly/http/), its binding, the TypeScript twin and the drivers (src/http/parser/).
 
 /** Why a request was rejected. 0 is "no error". Status codes and messages live in parse-error.ts. */
 export const ParseError = {
@@ -49,7 +49,7 @@ export const ParseError = {
   DUPLICATE_HOST: 21,
   /** The request-line is longer than `maxRequestLine` (414). */
   REQUEST_LINE_TOO_LONG: 22,
-  /** The head (request-line and fields) is longer than `maxHeaderSize` (431). */
+  /** The head (request- or status-line and fields) or a trailer section is longer than `maxHeaderSize` (431). */
   HEADERS_TOO_LARGE: 23,
   /** More field lines than `maxHeaders` (431). */
   TOO_MANY_HEADERS: 24,

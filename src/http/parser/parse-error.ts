@@ -72,7 +72,7 @@ const MESSAGE: PerError<string> = {
   MISSING_HOST: "missing Host in an HTTP/1.1 request",
   DUPLICATE_HOST: "more than one Host",
   REQUEST_LINE_TOO_LONG: "request-line too long",
-  HEADERS_TOO_LARGE: "request head too large",
+  HEADERS_TOO_LARGE: "head (or trailer section) too large",
   TOO_MANY_HEADERS: "too many header fields",
   CHUNK_EXTENSION_TOO_LONG: "chunk extensions too long",
   BODY_TOO_LARGE: "body too large",

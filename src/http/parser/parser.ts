@@ -452,4 +452,4 @@ export function parseRequest(bytes: Uint8Array, options: Partial<ParserLimits> &
 }
 
 // Response mode (for clients): the same cores, its own driver.
-export { createResponseParser, DEFAULT_RESPONSE_LIMITS, ResponseConnection, ResponseHead, ResponseParser, type ResponseFraming, type ResponseLimits, type ResponseSink } from "./response.js";
+export { createResponseParser, DEFAULT_RESPONSE_LIMITS, ResponseConnection, ResponseHead, ResponseParser, type ResponseFraming, type ResponseLimits, type ResponseSink } from "./response-parser.js";

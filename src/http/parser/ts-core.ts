@@ -383,6 +383,8 @@ export class TsParserCore implements ParserCore {
         io.bodySoFar += end - p;
         p = end;
       } else if (state === ParserState.CLOSED) {
+        // A response stream may end in stray empty lines, as llhttp allows; a request stream may not.
+        if (this.response) while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
         if (p < end) { this.fail(ParseError.DATA_AFTER_CLOSE, p); state = this.error(io); }
         break;
       } else {
@@ -631,7 +633,8 @@ export class TsParserCore implements ParserCore {
       if ((f & HeadFlag.CONNECTION_CLOSE) === 0) f |= HeadFlag.KEEP_ALIVE;
     } else {
       if ((f & (HeadFlag.CONNECTION_KEEP_ALIVE | HeadFlag.CONNECTION_CLOSE)) === HeadFlag.CONNECTION_KEEP_ALIVE) f |= HeadFlag.KEEP_ALIVE;
-      if ((f & HeadFlag.CHUNKED) !== 0) f &= ~HeadFlag.KEEP_ALIVE; // as in request mode (RFC 9112 §6.1)
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing; close after it.
+      if ((f & HeadFlag.HAS_TRANSFER_ENCODING) !== 0) f &= ~HeadFlag.KEEP_ALIVE;
     }
     // Items 1 and 2: no body after HEAD, a 1xx, 204 or 304, and none before a switch of protocols.
     if (status === 101 || (method === Method.CONNECT && status >= 200 && status < 300)) {
@@ -787,7 +790,7 @@ export class TsParserCore implements ParserCore {
       if (p >= ve) return 0;
       const s = p;
       while (p < ve && TOKEN[buf[p]] === 1) p++;
-      if (p === s) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+      if (p === s) return this.badCoding(p);
       // A coding after chunked means chunked is not final, or appears twice: a request is refused;
       // a response is read until the connection closes (RFC 9112 §6.3 item 4), unless chunked comes last again.
       if ((this.hFlags & HeadFlag.CHUNKED) !== 0) {
@@ -799,17 +802,28 @@ export class TsParserCore implements ParserCore {
       while (p < ve && (buf[p] === SP || buf[p] === HT)) p++;
       if (p < ve && buf[p] === SEMI) {
         // chunked takes no parameters (RFC 9112 §7); other codings are refused with 501 anyway.
-        if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+        if ((this.hFlags & HeadFlag.CHUNKED) !== 0) return this.badCoding(p);
         // transfer-parameters (";" name=value) are skipped up to the next comma.
         while (p < ve && buf[p] !== COMMA) {
           const c = buf[p];
-          if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+          if (c !== SP && c !== HT && c !== SEMI && c !== EQ && c !== DQUOTE && TOKEN[c] === 0) return this.badCoding(p);
           p++;
         }
       } else if (p < ve && buf[p] !== COMMA) {
-        return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p); // e.g. "chunked chunked"
+        return this.badCoding(p); // e.g. "chunked chunked"
       }
     }
+  }
+
+  /**
+   * A malformed Transfer-Encoding at `p`: a request is refused; in a response
+   * chunked is then not known to be the final coding, so the body is read
+   * until the connection closes (RFC 9112 §6.3 item 4), as llhttp does.
+   */
+  private badCoding(p: number): number {
+    if (!this.response) return this.fail(ParseError.INVALID_TRANSFER_ENCODING, p);
+    this.hFlags = (this.hFlags & ~HeadFlag.CHUNKED) | HeadFlag.OTHER_CODING;
+    return 0;
   }
 
   /** Connection = #connection-option: close, keep-alive and upgrade are what matter here. */
