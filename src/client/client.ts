@@ -14,7 +14,7 @@ import { NetError } from "../net/errors.js";
 import type { TlsClientOptions } from "../net/tls.js";
 import { currentTask, peekCurrent } from "../runtime/current.js";
 import { type Ownership, own, release } from "../runtime/kernel.js";
-import type { Closable, Task } from "../runtime/task.js";
+import type { Task } from "../runtime/task.js";
 import type { Instruction, Operation } from "../runtime/types.js";
 import type { ClientConnection } from "./connection.js";
 import { HttpClientError } from "./errors.js";
@@ -152,7 +152,7 @@ const SIMPLE_CACHE = 256;
  * const res = yield* client.request("http://127.0.0.1:8080/");
  * console.log(res.status, yield* res.text());
  */
-export class HttpClient implements Closable {
+export class HttpClient {
   private readonly pools = new Map<string, OriginPool>();
   private readonly parsers = new Map<ParserKind, ResponseParser>();
   private readonly settings: PoolSettings;

@@ -153,7 +153,7 @@ export class ClientResponse implements Streamable<Uint8Array>, AsyncIterable<Uin
 
   /**
    * Throw the body away: what has arrived is dropped, and up to
-   * {@link DRAIN_LIMIT} more bytes are read so the connection can be
+   * 256 KiB more are read so the connection can be
    * reused; a longer body closes the connection instead.
    *
    * @example
