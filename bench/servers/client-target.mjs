@@ -45,3 +45,5 @@ process.on("message", (m) => {
     for (const s of new Set(held.splice(0))) if (!s.destroyed) s.end(RESPONSE);
   } else if (m.exit) process.exit(0);
 });
+// The bench crashed or ended without saying so: do not outlive it.
+process.on("disconnect", () => process.exit(0));
