@@ -251,3 +251,14 @@ export { workerId, WorkerStartError, type WorkerExitInfo, type WorkerInfo } from
  * parser.finish(conn, sink); // the server closed: the body ("close" framing) is complete
  */
 export { createResponseParser, ResponseParser, ResponseConnection, ResponseHead, DEFAULT_RESPONSE_LIMITS, type ResponseLimits, type ResponseSink, type ResponseFraming } from "./http/parser/parser.js";
+
+// HTTP client: request and httpFetch over green sockets, keep-alive pools
+export { HttpClient, request, defaultClient, type RequestOptions, type HttpClientOptions } from "./client/client.js";
+export { httpFetch, type HttpFetchInit } from "./client/fetch.js";
+export { ClientResponse } from "./client/response.js";
+export { ClientHeaders } from "./client/headers.js";
+export { HttpClientError, HttpClientErrorCode, type HttpClientErrorCodeName } from "./client/errors.js";
+/** A request body: a string, bytes, or chunks from an iterable, a Stream, an AsyncIterable or a Node Readable. */
+export type { RequestBody } from "./client/request-body.js";
+/** Header fields given to a request: an object, `[name, value]` pairs, or a Headers. */
+export type { HeadersInit as RequestHeadersInit } from "./client/request-head.js";

@@ -64,6 +64,7 @@ const LAYERS: [prefix: string, rank: number][] = [
   ["src/ws/codec/", 6],
   ["src/http/", 7],
   ["src/ws/", 8],
+  ["src/client/", 8],
   ["src/index.ts", 9],
 ];
 
