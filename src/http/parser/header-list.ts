@@ -6,6 +6,7 @@
 
 /** The owner of the parse buffer views are taken from; `epoch` changes on every execute. */
 export interface ViewOwner {
+  /** @internal Changes on every execute: views of an older epoch are stale. */
   epoch: number;
 }
 

@@ -75,9 +75,9 @@ export interface CoreIO {
 
 /** A response connection's numbers, plus the requests it waits on (response mode). */
 export interface ResponseIO extends CoreIO {
-  /** Method ids (METHODS of constants.ts; 0 for another method) of the requests whose responses have not ended, oldest at `expectFrom`. */
+  /** @internal Method ids (METHODS of constants.ts; 0 for another method) of the requests whose responses have not ended, oldest at `expectFrom`. */
   readonly expects: number[];
-  /** Index in `expects` of the oldest request not fully answered. */
+  /** @internal Index in `expects` of the oldest request not fully answered. */
   readonly expectFrom: number;
 }
 

@@ -132,7 +132,7 @@ export class ResponseHead extends HeaderList {
 
 /** Per-connection state of a response parser: a few numbers, the requests waited on, and the bytes of an unfinished head or line. */
 export class ResponseConnection implements ResponseIO {
-  /** @internal A `ParserState` (constants.ts). */
+  /** A `ParserState` (constants.ts). */
   state = 0;
   /** @internal */ flags = 0;
   /** @internal */ remaining = 0;
