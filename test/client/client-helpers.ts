@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
+import { pattern } from "../support/helpers.js";
 
 export interface TestServer {
   port: number;
@@ -95,17 +96,10 @@ export function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
-/** Bytes from a seed (xorshift): any loss, shift or reordering changes the digest. */
+/** Bytes from a seed (the suite's xorshift `pattern`, as a Buffer): any loss, shift or reordering changes the digest. */
 export function randomBytes(seed: number, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = (seed * 2654435761) | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  const p = pattern((seed * 2654435761) | 1, n);
+  return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
 }
 
 /** Write `data` in pieces of random sizes with a macrotask between them (the client sees split reads). */
