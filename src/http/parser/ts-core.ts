@@ -519,27 +519,7 @@ export class TsParserCore implements ParserCore {
     if (method === Method.PRI) f |= HeadFlag.UPGRADE; // the HTTP/2 connection preface: hand over
     if (this.hCL > this.maxBody) return this.fail(ParseError.BODY_TOO_LARGE, p);
     this.hFlags = f;
-    // The HEAD record, at the literal offsets of HEAD_RECORD (parser-core.ts).
-    const ev = this.events, w = this.eventWords;
-    ev[w] = EventKind.HEAD;
-    ev[w + 1] = hs; // START
-    ev[w + 2] = p; // END
-    ev[w + 3] = method;
-    ev[w + 4] = ts; // TARGET_START
-    ev[w + 5] = te; // TARGET_END
-    ev[w + 6] = version;
-    ev[w + 7] = f; // FLAGS
-    const cl = this.hCL;
-    if (cl < 0) {
-      ev[w + 8] = -1; // CL_LOW
-      ev[w + 9] = -1; // CL_HIGH
-    } else {
-      ev[w + 8] = cl % TWO32;
-      ev[w + 9] = Math.floor(cl / TWO32);
-    }
-    ev[w + 10] = firstHeader; // FIRST_HEADER
-    ev[w + 11] = this.headerCount - firstHeader; // HEADER_COUNT
-    this.eventWords = w + Layout.HEAD_WORDS;
+    this.headRecord(hs, p, method, ts, te, version, f, firstHeader);
     return p;
   }
 
