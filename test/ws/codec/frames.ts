@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import fc from "fast-check";
+import { pattern } from "../../support/helpers.js";
 import { Opcode, type FrameDecoder, type FrameSink, type WsCodecKind } from "../../../src/ws/codec/codec-core.js";
 
 /** Both kinds, always: without dist/ws-codec.wasm the "wasm" runs fail with the loader's "run `npm run build:wasm`". */
@@ -142,17 +143,9 @@ export const lengthArb: fc.Arbitrary<number> = fc.oneof(
 
 const maskArb = fc.uint8Array({ minLength: 4, maxLength: 4 });
 
-/** Bytes of length n from a seed (cheap for the large lengths). */
+/** Bytes of length n from a seed: the suite's xorshift `pattern` (cheap for the large lengths). */
 export function bytesOf(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return pattern(seed, n);
 }
 
 const SAMPLES = ["a", "Z", " ", "é", "ß", "€", "中", "\u{10348}", "\u{1F600}", "\u{FFFF}", "\u{10FFFF}", "\u{7FF}", "\u{800}"].map((c) => Buffer.from(c, "utf8"));
